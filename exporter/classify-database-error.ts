@@ -1,0 +1,85 @@
+/**
+ * What to do about a failed write:
+ * - `retry`: the database or the network is (probably) briefly unavailable;
+ * - `data`: some row was rejected; bisect the batch to isolate it and write the rest;
+ * - `fatal`: retrying cannot help (missing table, no privilege, bad credentials); the message
+ *   says how to fix it.
+ */
+export type DatabaseErrorKind = 'retry' | 'data' | 'fatal';
+
+export interface DatabaseErrorClass {
+  kind: DatabaseErrorKind;
+  /** A short, stable reason, used to count dropped rows. */
+  reason: string;
+  /** What to tell the operator. */
+  message: string;
+}
+
+const RETRYABLE_CODES = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
+  '57014', // query_canceled (statement_timeout)
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '25006', // read_only_sql_transaction (failover in progress)
+]);
+
+const RETRYABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+
+/** Classifies an error from `pg` by SQLSTATE, errno, or (for the few without either) message. */
+export function classifyDatabaseError(error: unknown, table?: string): DatabaseErrorClass {
+  const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : '';
+  const text = error instanceof Error ? error.message : String(error);
+  const relation = table ?? 'the log tables';
+
+  if (code === '42P01') {
+    return {
+      kind: 'fatal',
+      reason: 'schema_missing',
+      message: `table ${relation} does not exist: run \`otel-pg-analytics migrate\``,
+    };
+  }
+  if (code === '42703' || code === '42804') {
+    return {
+      kind: 'fatal',
+      reason: 'schema_mismatch',
+      message: `${relation} does not match this version's schema (${text}): run \`otel-pg-analytics migrate\``,
+    };
+  }
+  if (code === '42501') {
+    return {
+      kind: 'fatal',
+      reason: 'permission_denied',
+      message: `the database role may not insert into ${relation} (${text}): grant INSERT on the log tables`,
+    };
+  }
+  if (code.startsWith('28') || code === '3D000') {
+    return { kind: 'fatal', reason: 'connection_rejected', message: `the database refused the connection: ${text}` };
+  }
+  // 08P01 is a protocol violation (a client bug such as too many parameters), not a network fault.
+  if (code === '08P01') return { kind: 'fatal', reason: 'protocol_violation', message: text };
+  if (RETRYABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('53') || RETRYABLE_ERRNOS.has(code)) {
+    return { kind: 'retry', reason: 'database_unavailable', message: text };
+  }
+  if (code.startsWith('22') || (code.startsWith('23') && code !== '23505') || code === '54000') {
+    return { kind: 'data', reason: 'rejected_row', message: text };
+  }
+  if (code === '') {
+    // pg raises these without a SQLSTATE when the connection breaks or times out.
+    if (/connection|terminated|timeout|not queryable|socket|closed/i.test(text)) {
+      return { kind: 'retry', reason: 'database_unavailable', message: text };
+    }
+  }
+  return { kind: 'fatal', reason: 'database_error', message: text };
+}

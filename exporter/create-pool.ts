@@ -1,0 +1,32 @@
+import pg from 'pg';
+import type { DiagLogger } from '@opentelemetry/api';
+import { describeError } from '../src/internal/diag.js';
+
+/** Settings of the exporter's own pool. */
+export interface ExporterPoolOptions {
+  connectionString: string;
+  max: number;
+  statementTimeoutMillis: number;
+  connectionTimeoutMillis: number;
+}
+
+/**
+ * The exporter's own small pool, separate from the app's connections. `allowExitOnIdle` lets
+ * an app that would exit naturally do so; the `'error'` listener keeps an idle connection lost
+ * to a database restart from crashing the host (an unhandled `'error'` event would).
+ */
+export function createPool(options: ExporterPoolOptions, logger: DiagLogger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max,
+    allowExitOnIdle: true,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: options.connectionTimeoutMillis,
+    statement_timeout: options.statementTimeoutMillis,
+    application_name: 'otel-pg-analytics',
+  });
+  pool.on('error', (error) => {
+    logger.debug(`idle database connection lost: ${describeError(error)}`);
+  });
+  return pool;
+}

@@ -1,0 +1,30 @@
+export { PostgresSpanExporter, type ExporterStats } from './postgres-span-exporter.js';
+export {
+  DEFAULT_CONNECTION_TIMEOUT_MILLIS,
+  DEFAULT_EXPORTER_SHUTDOWN_TIMEOUT_MILLIS,
+  DEFAULT_INITIAL_RETRY_DELAY_MILLIS,
+  DEFAULT_MAX_BATCH_ROWS,
+  DEFAULT_MAX_POOL_SIZE,
+  DEFAULT_MAX_QUEUE_ROWS,
+  DEFAULT_MAX_RETRY_DELAY_MILLIS,
+  DEFAULT_RETRY_DEADLINE_MILLIS,
+  DEFAULT_STATEMENT_TIMEOUT_MILLIS,
+  type PostgresPoolLike,
+  type PostgresSpanExporterConfig,
+} from './postgres-span-exporter-config.js';
+export { spanToRow } from './span-to-row.js';
+export { writeBatch } from './write-batch.js';
+export {
+  migrate,
+  readSchemaSql,
+  SCHEMA_VERSION,
+  type MigrationResult,
+} from './migrate.js';
+export type {
+  AnalyticsDatabase,
+  ApiAccessLogRow,
+  AuthenticationLogRow,
+  ExternalApiCallLogRow,
+  TableName,
+  TableRow,
+} from './database.js';

@@ -1,0 +1,109 @@
+import { ConfigError } from '../src/errors.js';
+
+/** A `pg.Pool`, or anything with the part of its shape Kysely uses. */
+export interface PostgresPoolLike {
+  connect(): Promise<unknown>;
+  end(): Promise<void>;
+  options: object;
+}
+
+/** Options of {@link PostgresSpanExporter}. */
+export interface PostgresSpanExporterConfig {
+  /** Postgres connection string; the exporter opens its own small pool on the first export. */
+  connectionString?: string;
+  /**
+   * A pool to use instead (a function is called once, on the first export). The exporter does
+   * not end a pool it was given.
+   */
+  pool?: PostgresPoolLike | (() => PostgresPoolLike);
+  /** Rows waiting to be written; beyond this, new rows are dropped and counted. Defaults to 10000. */
+  maxQueueRows?: number;
+  /** Rows per INSERT statement. Defaults to 1000. */
+  maxBatchRows?: number;
+  /** How long a batch is retried while the database is unavailable. Defaults to 30000. */
+  retryDeadlineMillis?: number;
+  /** First retry delay, doubled (with jitter) up to `maxRetryDelayMillis`. Defaults to 100. */
+  initialRetryDelayMillis?: number;
+  /** Defaults to 5000. */
+  maxRetryDelayMillis?: number;
+  /** Server-side `statement_timeout` of the exporter's connections. Defaults to 15000. */
+  statementTimeoutMillis?: number;
+  /** Defaults to 5000. */
+  connectionTimeoutMillis?: number;
+  /** How long `shutdown()` waits for queued rows to be written. Defaults to 5000. */
+  shutdownTimeoutMillis?: number;
+  /** Connections in the exporter's own pool. Defaults to 2. */
+  maxPoolSize?: number;
+  /** Extra names to redact, as in the processors' `redactKeys`. */
+  redactKeys?: readonly string[];
+}
+
+export const DEFAULT_MAX_QUEUE_ROWS = 10_000;
+export const DEFAULT_MAX_BATCH_ROWS = 1000;
+export const DEFAULT_RETRY_DEADLINE_MILLIS = 30_000;
+export const DEFAULT_INITIAL_RETRY_DELAY_MILLIS = 100;
+export const DEFAULT_MAX_RETRY_DELAY_MILLIS = 5000;
+export const DEFAULT_STATEMENT_TIMEOUT_MILLIS = 15_000;
+export const DEFAULT_CONNECTION_TIMEOUT_MILLIS = 5000;
+export const DEFAULT_EXPORTER_SHUTDOWN_TIMEOUT_MILLIS = 5000;
+export const DEFAULT_MAX_POOL_SIZE = 2;
+
+/** {@link PostgresSpanExporterConfig} validated, with defaults; frozen. */
+export type ResolvedPostgresSpanExporterConfig = Readonly<
+  Required<Omit<PostgresSpanExporterConfig, 'connectionString' | 'pool'>> &
+    Pick<PostgresSpanExporterConfig, 'connectionString' | 'pool'>
+>;
+
+/** Validates options passed in code; an invalid one throws a {@link ConfigError} quoting it. */
+export function resolvePostgresSpanExporterConfig(
+  config: PostgresSpanExporterConfig,
+): ResolvedPostgresSpanExporterConfig {
+  if (config.connectionString === undefined && config.pool === undefined) {
+    throw new ConfigError('PostgresSpanExporter needs a connectionString or a pool');
+  }
+  if (config.connectionString !== undefined) {
+    let valid = false;
+    try {
+      const url = new URL(config.connectionString);
+      valid = url.protocol === 'postgres:' || url.protocol === 'postgresql:';
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      throw new ConfigError(
+        `Invalid connectionString (expected a postgres:// or postgresql:// URL): ${JSON.stringify(redactPassword(config.connectionString))}`,
+      );
+    }
+  }
+  const positive = (name: keyof PostgresSpanExporterConfig, fallback: number): number => {
+    const value = config[name];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > 2 ** 31 - 1) {
+      throw new ConfigError(`Invalid ${name}: ${JSON.stringify(value)} (expected a positive integer)`);
+    }
+    return value;
+  };
+  const redactKeys = config.redactKeys ?? [];
+  if (!Array.isArray(redactKeys) || !redactKeys.every((k) => typeof k === 'string')) {
+    throw new ConfigError(`Invalid redactKeys: ${JSON.stringify(redactKeys)} (expected an array of names)`);
+  }
+  return Object.freeze({
+    ...(config.connectionString !== undefined && { connectionString: config.connectionString }),
+    ...(config.pool !== undefined && { pool: config.pool }),
+    maxQueueRows: positive('maxQueueRows', DEFAULT_MAX_QUEUE_ROWS),
+    maxBatchRows: positive('maxBatchRows', DEFAULT_MAX_BATCH_ROWS),
+    retryDeadlineMillis: positive('retryDeadlineMillis', DEFAULT_RETRY_DEADLINE_MILLIS),
+    initialRetryDelayMillis: positive('initialRetryDelayMillis', DEFAULT_INITIAL_RETRY_DELAY_MILLIS),
+    maxRetryDelayMillis: positive('maxRetryDelayMillis', DEFAULT_MAX_RETRY_DELAY_MILLIS),
+    statementTimeoutMillis: positive('statementTimeoutMillis', DEFAULT_STATEMENT_TIMEOUT_MILLIS),
+    connectionTimeoutMillis: positive('connectionTimeoutMillis', DEFAULT_CONNECTION_TIMEOUT_MILLIS),
+    shutdownTimeoutMillis: positive('shutdownTimeoutMillis', DEFAULT_EXPORTER_SHUTDOWN_TIMEOUT_MILLIS),
+    maxPoolSize: positive('maxPoolSize', DEFAULT_MAX_POOL_SIZE),
+    redactKeys: [...redactKeys],
+  });
+}
+
+/** A connection string with its password replaced, for messages. */
+export function redactPassword(connectionString: string): string {
+  return connectionString.replace(/(\/\/[^:/?#@]*:)[^@/?#]*@/, '$1***@');
+}

@@ -1,0 +1,308 @@
+import { STATUS_CODES } from 'node:http';
+import { SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api';
+import {
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVICE_NAME,
+  ATTR_URL_FULL,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions';
+import { classifySpan } from '../src/internal/classify-span.js';
+import { normalizeIp } from '../src/internal/ip-address.js';
+import { normalizePath } from '../src/internal/normalize-path.js';
+import type { Redactor } from '../src/internal/redactor.js';
+import {
+  ATTR_ANALYTICS_ABORTED,
+  ATTR_ANALYTICS_AUTH_EVENT_TYPE,
+  ATTR_ANALYTICS_AUTH_METADATA,
+  ATTR_ANALYTICS_AUTH_SUCCESS,
+  ATTR_ANALYTICS_CLIENT_ADDRESS,
+  ATTR_ANALYTICS_COST_MODEL,
+  ATTR_ANALYTICS_COST_UNKNOWN_REASON,
+  ATTR_ANALYTICS_COST_USD,
+  ATTR_ANALYTICS_INCOMPLETE,
+  ATTR_ANALYTICS_PRICE_CHECKED_AT,
+  ATTR_ANALYTICS_PRICE_SOURCE,
+  ATTR_ANALYTICS_SAMPLE_WEIGHT,
+  ATTR_ANALYTICS_SLOW,
+  ATTR_ENDUSER_ID,
+  ATTR_ERROR_MESSAGE,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_HTTP_REQUEST_BODY_SIZE,
+  ATTR_HTTP_REQUEST_HEADER_PREFIX,
+  ATTR_HTTP_RESPONSE_BODY_SIZE,
+  ATTR_SERVICE_PEER_NAME,
+  RECORD_API,
+  RECORD_AUTH,
+  RECORD_EXTERNAL,
+} from '../src/semconv.js';
+import type { ReadableSpanLike } from '../src/span-types.js';
+import type {
+  ApiAccessLogRow,
+  AuthenticationLogRow,
+  ExternalApiCallLogRow,
+  TableRow,
+} from './database.js';
+import {
+  TEXT_LIMITS,
+  sanitizeFinite,
+  sanitizeInteger,
+  sanitizeJson,
+  sanitizeSize,
+  sanitizeText,
+} from './sanitize.js';
+
+/** Largest value `numeric(14,8)` holds. */
+const MAX_COST_USD = 999_999.99999999;
+/** Most query parameters kept per row; the rest are counted in `metadata`. */
+const MAX_QUERY_PARAMS = 100;
+
+/**
+ * Maps a finished span to the row it becomes, or `undefined` for spans that become none.
+ * Pure: no I/O, no clock. Every value is made safe for PostgreSQL here, and text that could
+ * hold a secret (query strings, URLs, error messages) is redacted again, so spans from other
+ * pipelines cannot carry one into the database either.
+ */
+export function spanToRow(span: ReadableSpanLike, redactor: Redactor): TableRow | undefined {
+  switch (classifySpan(span)) {
+    case RECORD_API:
+      return { table: 'api_access_log', row: apiRow(span, redactor) };
+    case RECORD_AUTH:
+      return { table: 'authentication_log', row: authRow(span, redactor) };
+    case RECORD_EXTERNAL:
+      return { table: 'external_api_call_log', row: externalRow(span, redactor) };
+    default:
+      return undefined;
+  }
+}
+
+function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
+  const a = span.attributes;
+  const metadata: Record<string, unknown> = {};
+  const rawPath = str(a[ATTR_URL_PATH]) ?? '/';
+  const route = str(a[ATTR_HTTP_ROUTE]);
+  const status = sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);
+  const client = normalizeIp(a[ATTR_ANALYTICS_CLIENT_ADDRESS] ?? a[ATTR_NETWORK_PEER_ADDRESS]);
+  const peer = normalizeIp(a[ATTR_NETWORK_PEER_ADDRESS]);
+  if (client.raw !== undefined) metadata.invalid_ip_address = client.raw;
+  if (peer.raw !== undefined) metadata.invalid_peer_address = peer.raw;
+  if (a[ATTR_ANALYTICS_SLOW] === true) metadata.slow = true;
+  if (a[ATTR_ANALYTICS_ABORTED] === true) metadata.aborted = true;
+  if (route === undefined) metadata.endpoint_source = 'normalized_path';
+  const headers = capturedHeaders(a);
+  if (headers) metadata.headers = headers;
+  const query = parseQuery(str(a[ATTR_URL_QUERY]), redactor, metadata);
+  const weight = sanitizeFinite(a[ATTR_ANALYTICS_SAMPLE_WEIGHT]);
+  return {
+    ...commonColumns(span),
+    user_id: sanitizeText(str(a[ATTR_ENDUSER_ID]), TEXT_LIMITS.indexed),
+    endpoint: sanitizeText(route ?? normalizePath(rawPath), TEXT_LIMITS.indexed),
+    path: sanitizeText(rawPath, TEXT_LIMITS.path),
+    method: sanitizeText(method(a), TEXT_LIMITS.short),
+    status_code: status,
+    response_time_ms: durationMillis(span.duration),
+    ip_address: client.ip,
+    peer_address: peer.ip,
+    user_agent: sanitizeText(str(a[ATTR_USER_AGENT_ORIGINAL]), TEXT_LIMITS.userAgent),
+    request_size: sanitizeSize(a[ATTR_HTTP_REQUEST_BODY_SIZE]),
+    response_size: sanitizeSize(a[ATTR_HTTP_RESPONSE_BODY_SIZE]),
+    query_params: query === undefined ? null : sanitizeJson(query, TEXT_LIMITS.queryParams),
+    error_message: sanitizeText(errorMessage(span, status, redactor), TEXT_LIMITS.errorMessage),
+    sample_weight: weight !== null && weight > 0 ? weight : 1,
+    metadata: finishMetadata(metadata),
+  };
+}
+
+function authRow(span: ReadableSpanLike, redactor: Redactor): AuthenticationLogRow {
+  const a = span.attributes;
+  const ip = normalizeIp(a[ATTR_ANALYTICS_CLIENT_ADDRESS]);
+  let metadata: Record<string, unknown> = {};
+  const details = str(a[ATTR_ANALYTICS_AUTH_METADATA]);
+  if (details !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(details);
+      metadata = isPlainObject(parsed) ? { ...(redactor.redactObject(parsed) as object) } : { value: parsed };
+    } catch {
+      metadata = { unparsed_metadata: true };
+    }
+  }
+  if (ip.raw !== undefined) metadata.invalid_ip_address = ip.raw;
+  const message = str(a[ATTR_ERROR_MESSAGE]);
+  return {
+    ...commonColumns(span),
+    user_id: sanitizeText(str(a[ATTR_ENDUSER_ID]), TEXT_LIMITS.indexed),
+    event_type: sanitizeText(str(a[ATTR_ANALYTICS_AUTH_EVENT_TYPE]) ?? 'unknown', TEXT_LIMITS.short) ?? 'unknown',
+    ip_address: ip.ip,
+    user_agent: sanitizeText(str(a[ATTR_USER_AGENT_ORIGINAL]), TEXT_LIMITS.userAgent),
+    success: a[ATTR_ANALYTICS_AUTH_SUCCESS] !== false,
+    error_message: sanitizeText(message && redactor.redactText(message), TEXT_LIMITS.errorMessage),
+    metadata: finishMetadata(metadata),
+  };
+}
+
+function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCallLogRow {
+  const a = span.attributes;
+  const metadata: Record<string, unknown> = {};
+  const host = str(a[ATTR_SERVER_ADDRESS]);
+  if (host !== undefined) metadata.host = host;
+  if (a[ATTR_ANALYTICS_INCOMPLETE] === true) metadata.incomplete = true;
+  copyAttributes(a, metadata, {
+    [ATTR_GEN_AI_PROVIDER_NAME]: 'provider',
+    [ATTR_GEN_AI_REQUEST_MODEL]: 'request_model',
+    [ATTR_GEN_AI_RESPONSE_MODEL]: 'response_model',
+    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 'input_tokens',
+    [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 'cached_input_tokens',
+    [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 'cache_write_input_tokens',
+    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 'output_tokens',
+    [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: 'reasoning_tokens',
+    [ATTR_ANALYTICS_COST_MODEL]: 'cost_model',
+    [ATTR_ANALYTICS_COST_UNKNOWN_REASON]: 'cost_unknown_reason',
+    [ATTR_ANALYTICS_PRICE_SOURCE]: 'price_source',
+    [ATTR_ANALYTICS_PRICE_CHECKED_AT]: 'price_checked_at',
+  });
+  const cost = sanitizeFinite(a[ATTR_ANALYTICS_COST_USD]);
+  if (cost !== null && (cost < 0 || cost > MAX_COST_USD)) metadata.invalid_cost_estimate = cost;
+  const status = sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);
+  return {
+    ...commonColumns(span),
+    user_id: sanitizeText(str(a[ATTR_ENDUSER_ID]), TEXT_LIMITS.indexed),
+    service: sanitizeText(str(a[ATTR_SERVICE_PEER_NAME]) ?? host, TEXT_LIMITS.indexed),
+    endpoint: sanitizeText(callEndpoint(a, redactor), TEXT_LIMITS.path),
+    method: sanitizeText(method(a), TEXT_LIMITS.short),
+    status_code: status,
+    response_time_ms: durationMillis(span.duration),
+    cost_estimate: cost !== null && cost >= 0 && cost <= MAX_COST_USD ? cost : null,
+    request_size: sanitizeSize(a[ATTR_HTTP_REQUEST_BODY_SIZE]),
+    response_size: sanitizeSize(a[ATTR_HTTP_RESPONSE_BODY_SIZE]),
+    error_message: sanitizeText(callError(span, status, redactor), TEXT_LIMITS.errorMessage),
+    metadata: finishMetadata(metadata),
+  };
+}
+
+function commonColumns(span: ReadableSpanLike) {
+  const { traceId, spanId } = span.spanContext();
+  return {
+    time: hrTimeToIso(span.startTime),
+    trace_id: sanitizeText(traceId, TEXT_LIMITS.short),
+    span_id: sanitizeText(spanId, TEXT_LIMITS.short) ?? '',
+    service_name: sanitizeText(str(span.resource.attributes[ATTR_SERVICE_NAME]), TEXT_LIMITS.short),
+  };
+}
+
+/** ISO 8601 with microseconds (a JS `Date` would keep only milliseconds). */
+export function hrTimeToIso(time: HrTime): string {
+  const [seconds, nanos] = time;
+  const safeSeconds = Number.isFinite(seconds) ? seconds : 0;
+  const base = new Date(safeSeconds * 1000).toISOString().slice(0, 19);
+  const micros = Number.isFinite(nanos) ? Math.floor(nanos / 1000) : 0;
+  return `${base}.${String(micros).padStart(6, '0')}Z`;
+}
+
+function durationMillis(duration: HrTime): number | null {
+  const ms = duration[0] * 1000 + duration[1] / 1e6;
+  return Number.isFinite(ms) && ms >= 0 ? ms : null;
+}
+
+function method(a: Attributes): string | undefined {
+  return str(a[ATTR_HTTP_REQUEST_METHOD_ORIGINAL]) ?? str(a[ATTR_HTTP_REQUEST_METHOD]);
+}
+
+/** The error of a request: the span's own, else a child's (set by the processor), else the status text. */
+function errorMessage(span: ReadableSpanLike, status: number | null, redactor: Redactor): string | undefined {
+  const message = str(span.attributes[ATTR_ERROR_MESSAGE]) ?? ownError(span);
+  if (message !== undefined) return redactor.redactText(message);
+  if (status !== null && status >= 400) return STATUS_CODES[status] ?? `HTTP ${status}`;
+  return undefined;
+}
+
+function callError(span: ReadableSpanLike, status: number | null, redactor: Redactor): string | undefined {
+  const message = str(span.attributes[ATTR_ERROR_MESSAGE]) ?? ownError(span);
+  if (message !== undefined) return redactor.redactText(message);
+  if (status !== null && status >= 400) return STATUS_CODES[status] ?? `HTTP ${status}`;
+  const type = str(span.attributes['error.type']);
+  return type;
+}
+
+function ownError(span: ReadableSpanLike): string | undefined {
+  if (span.status.code === SpanStatusCode.ERROR && span.status.message) return span.status.message;
+  for (const event of span.events) {
+    if (event.name !== 'exception') continue;
+    const message = str(event.attributes?.['exception.message']);
+    if (message !== undefined) return message;
+  }
+  return undefined;
+}
+
+/** The called URL without query or fragment (`https://api.openai.com/v1/chat/completions`). */
+function callEndpoint(a: Attributes, redactor: Redactor): string | undefined {
+  const full = str(a[ATTR_URL_FULL]);
+  if (full === undefined) return undefined;
+  const cut = full.search(/[?#]/);
+  return redactor.redactUrl(cut === -1 ? full : full.slice(0, cut));
+}
+
+/** Query parameters as a JSON object (repeated names become arrays), redacted. */
+function parseQuery(
+  query: string | undefined,
+  redactor: Redactor,
+  metadata: Record<string, unknown>,
+): Record<string, string | string[]> | undefined {
+  if (query === undefined) return undefined;
+  const raw = query.startsWith('?') ? query.slice(1) : query;
+  if (raw.length === 0) return undefined;
+  const params = new URLSearchParams(redactor.redactQuery(raw));
+  const out: Record<string, string | string[]> = {};
+  let count = 0;
+  for (const [key, value] of params) {
+    if (++count > MAX_QUERY_PARAMS) {
+      metadata.query_params_dropped = (metadata.query_params_dropped as number | undefined ?? 0) + 1;
+      continue;
+    }
+    const existing = out[key];
+    if (existing === undefined) out[key] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else out[key] = [existing, value];
+  }
+  return out;
+}
+
+function capturedHeaders(a: Attributes): Record<string, unknown> | undefined {
+  let headers: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(a)) {
+    if (!key.startsWith(ATTR_HTTP_REQUEST_HEADER_PREFIX)) continue;
+    (headers ??= {})[key.slice(ATTR_HTTP_REQUEST_HEADER_PREFIX.length)] = value;
+  }
+  return headers;
+}
+
+function copyAttributes(a: Attributes, into: Record<string, unknown>, names: Record<string, string>): void {
+  for (const [attribute, key] of Object.entries(names)) {
+    const value = a[attribute];
+    if (value !== undefined && value !== null) into[key] = value;
+  }
+}
+
+function finishMetadata(metadata: Record<string, unknown>): string | null {
+  return Object.keys(metadata).length === 0 ? null : sanitizeJson(metadata, TEXT_LIMITS.metadata);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

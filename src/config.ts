@@ -1,0 +1,526 @@
+import type { EnvSnapshot } from './env.js';
+import { ConfigError } from './errors.js';
+import { createLogger } from './internal/diag.js';
+import type { ModelPrice } from './pricing/price-table.js';
+import type { ServiceDefinition } from './pricing/service-catalog.js';
+
+/**
+ * Which triggers flush a batch to Postgres: `time` only on the schedule, `count` when the
+ * threshold is reached (and on shutdown, and at the latest after
+ * {@link DEFAULT_COUNT_MAX_ROW_AGE_MILLIS}), `hybrid` on whichever comes first.
+ */
+export type FlushStrategy = 'time' | 'count' | 'hybrid';
+
+/** Options of otel-pg-analytics; every one can also come from an env var or the config file. */
+export interface AnalyticsConfig {
+  /** Turn everything on or off. Defaults to `true`. Env: `OTEL_ANALYTICS_ENABLED`, `OTEL_SDK_DISABLED`. */
+  enabled?: boolean;
+  /** Postgres connection string. Env: `OTEL_ANALYTICS_DATABASE_URL`, then `DATABASE_URL`. */
+  databaseUrl?: string;
+  /** `service.name` of this app (the `service_name` column). Env: `OTEL_SERVICE_NAME`. */
+  serviceName?: string;
+  /** Defaults to `hybrid`. Env: `OTEL_ANALYTICS_FLUSH_STRATEGY`. */
+  flushStrategy?: FlushStrategy;
+  /** Flush interval for `time` and `hybrid`. Defaults to 5000. Env: `OTEL_BSP_SCHEDULE_DELAY`. */
+  scheduledDelayMillis?: number;
+  /** Flush threshold for `count` and `hybrid`. Defaults to 512. Env: `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`. */
+  maxExportBatchSize?: number;
+  /** Spans waiting for a flush; more are dropped and counted. Defaults to 2048. Env: `OTEL_BSP_MAX_QUEUE_SIZE`. */
+  maxQueueSize?: number;
+  /** Defaults to 30000. Env: `OTEL_BSP_EXPORT_TIMEOUT`. */
+  exportTimeoutMillis?: number;
+  /** Share of ordinary API rows kept (errors and slow requests are always kept). Defaults to 1. */
+  sampleRate?: number;
+  /** Paths that produce no API row: exact paths, or prefixes ending in `*`. */
+  excludedPaths?: readonly string[];
+  /** Requests at least this slow are flagged and never sampled away. Defaults to 1000. */
+  slowRequestMillis?: number;
+  /** Extra parameter, header and field names to redact (besides the built-in list). */
+  redactKeys?: readonly string[];
+  /** Request headers to record in `metadata` (sensitive ones are still redacted). */
+  captureHeaders?: readonly string[];
+  /** External services, matched before the built-in catalog. */
+  services?: readonly ServiceDefinition[];
+  /** Model prices, added to (and overriding) the built-in table. */
+  modelPrices?: readonly ModelPrice[];
+  /** How long a request's finished outbound calls wait for the request to end. Defaults to 30000. */
+  requestHoldMillis?: number;
+  /** An outbound call still open after this long is recorded as incomplete. Defaults to 300000. */
+  maxOpenClientSpanMillis?: number;
+  /** Whether the register entry flushes on SIGTERM/SIGINT. Defaults to `true`. */
+  handleSignals?: boolean;
+  /** Deadline for the final flush on exit. Defaults to 5000. */
+  shutdownTimeoutMillis?: number;
+}
+
+/** {@link AnalyticsConfig} with every default applied; frozen. */
+export interface ResolvedAnalyticsConfig {
+  readonly enabled: boolean;
+  readonly databaseUrl: string | undefined;
+  readonly serviceName: string | undefined;
+  readonly flushStrategy: FlushStrategy;
+  readonly scheduledDelayMillis: number;
+  readonly maxExportBatchSize: number;
+  readonly maxQueueSize: number;
+  readonly exportTimeoutMillis: number;
+  readonly sampleRate: number;
+  readonly excludedPaths: readonly string[];
+  readonly slowRequestMillis: number;
+  readonly redactKeys: readonly string[];
+  readonly captureHeaders: readonly string[];
+  readonly services: readonly ServiceDefinition[];
+  readonly modelPrices: readonly ModelPrice[];
+  readonly requestHoldMillis: number;
+  readonly maxOpenClientSpanMillis: number;
+  readonly handleSignals: boolean;
+  readonly shutdownTimeoutMillis: number;
+}
+
+/** Where configuration comes from besides code: the env snapshot and the parsed config file. */
+export interface ConfigSources {
+  env?: EnvSnapshot;
+  file?: Record<string, unknown>;
+}
+
+export const DEFAULT_FLUSH_STRATEGY: FlushStrategy = 'hybrid';
+export const DEFAULT_SCHEDULED_DELAY_MILLIS = 5000;
+export const DEFAULT_MAX_EXPORT_BATCH_SIZE = 512;
+export const DEFAULT_MAX_QUEUE_SIZE = 2048;
+export const DEFAULT_EXPORT_TIMEOUT_MILLIS = 30_000;
+/** With the `count` strategy a row still reaches Postgres at most this long after it ended. */
+export const DEFAULT_COUNT_MAX_ROW_AGE_MILLIS = 300_000;
+export const DEFAULT_SAMPLE_RATE = 1;
+export const DEFAULT_SLOW_REQUEST_MILLIS = 1000;
+export const DEFAULT_REQUEST_HOLD_MILLIS = 30_000;
+export const DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS = 300_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5000;
+/** Largest delay `setTimeout` accepts; a longer one fires at once. */
+const MAX_TIMER_MILLIS = 2 ** 31 - 1;
+
+const logger = createLogger('config');
+
+/** Env vars of features not in this version; set, they get one warning rather than silence. */
+const NOT_YET_SUPPORTED_ENV = [
+  'OTEL_ANALYTICS_SPOOL_DIR',
+  'OTEL_ANALYTICS_TRUSTED_PROXIES',
+  'OTEL_ANALYTICS_IP_MODE',
+  'OTEL_ANALYTICS_USER_ID_MODE',
+  'OTEL_ANALYTICS_HMAC_KEY',
+  'OTEL_ANALYTICS_PROPAGATE_HOSTS',
+];
+
+type Key = keyof AnalyticsConfig;
+type Value<K extends Key> = Exclude<AnalyticsConfig[K], undefined>;
+
+interface EnvReader<T> {
+  /** The variable whose presence selects this reader. */
+  name: string;
+  /** Parses the raw value (other variables may be consulted); `undefined` means invalid. */
+  parse(raw: string, env: EnvSnapshot): T | undefined;
+}
+
+interface OptionSpec<K extends Key> {
+  /** Validates a value from code or the config file; `undefined` means invalid. */
+  check(value: unknown): Value<K> | undefined;
+  /** What a valid value looks like, for error messages. */
+  expected: string;
+  env?: readonly EnvReader<Value<K>>[];
+}
+
+type OptionSpecs = { [K in Key]-?: OptionSpec<K> };
+
+const SPECS: OptionSpecs = {
+  enabled: { check: checkBoolean, expected: 'a boolean' },
+  databaseUrl: {
+    check: checkDatabaseUrl,
+    expected: 'a postgres:// or postgresql:// URL',
+    env: [
+      { name: 'OTEL_ANALYTICS_DATABASE_URL', parse: checkDatabaseUrl },
+      { name: 'DATABASE_URL', parse: checkDatabaseUrl },
+    ],
+  },
+  serviceName: {
+    check: checkNonEmptyString,
+    expected: 'a non-empty string',
+    env: [{ name: 'OTEL_SERVICE_NAME', parse: checkNonEmptyString }],
+  },
+  flushStrategy: {
+    check: checkFlushStrategy,
+    expected: "'time', 'count' or 'hybrid'",
+    env: [
+      { name: 'OTEL_ANALYTICS_FLUSH_STRATEGY', parse: checkFlushStrategy },
+      { name: 'ANALYTICS_FLUSH_STRATEGY', parse: checkFlushStrategy },
+    ],
+  },
+  scheduledDelayMillis: {
+    check: checkTimerMillis,
+    expected: `an integer from 1 to ${MAX_TIMER_MILLIS}`,
+    env: [
+      { name: 'OTEL_BSP_SCHEDULE_DELAY', parse: (raw) => checkTimerMillis(parseNumber(raw)) },
+      {
+        name: 'ANALYTICS_FLUSH_INTERVAL_SECONDS',
+        parse: (raw) => checkTimerMillis(Math.round(parseNumber(raw) * 1000)),
+      },
+    ],
+  },
+  maxExportBatchSize: {
+    check: checkPositiveInteger,
+    expected: 'a positive integer',
+    env: [
+      { name: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', parse: (raw) => checkPositiveInteger(parseNumber(raw)) },
+      { name: 'ANALYTICS_FLUSH_COUNT_THRESHOLD', parse: (raw) => checkPositiveInteger(parseNumber(raw)) },
+    ],
+  },
+  maxQueueSize: {
+    check: checkPositiveInteger,
+    expected: 'a positive integer',
+    env: [{ name: 'OTEL_BSP_MAX_QUEUE_SIZE', parse: (raw) => checkPositiveInteger(parseNumber(raw)) }],
+  },
+  exportTimeoutMillis: {
+    check: checkTimerMillis,
+    expected: `an integer from 1 to ${MAX_TIMER_MILLIS}`,
+    env: [{ name: 'OTEL_BSP_EXPORT_TIMEOUT', parse: (raw) => checkTimerMillis(parseNumber(raw)) }],
+  },
+  sampleRate: {
+    check: checkRate,
+    expected: 'a number from 0 to 1',
+    env: [
+      { name: 'OTEL_TRACES_SAMPLER', parse: parseOtelSampler },
+      { name: 'ANALYTICS_ENABLE_SAMPLING', parse: parseSeedSampling },
+    ],
+  },
+  excludedPaths: {
+    check: checkStringList,
+    expected: 'an array of paths',
+    env: [{ name: 'OTEL_ANALYTICS_EXCLUDED_PATHS', parse: parseList }],
+  },
+  slowRequestMillis: {
+    check: checkNonNegativeNumber,
+    expected: 'a non-negative number',
+    env: [
+      { name: 'OTEL_ANALYTICS_SLOW_REQUEST_MS', parse: (raw) => checkNonNegativeNumber(parseNumber(raw)) },
+    ],
+  },
+  redactKeys: {
+    check: checkStringList,
+    expected: 'an array of names',
+    env: [{ name: 'OTEL_ANALYTICS_REDACT_KEYS', parse: parseList }],
+  },
+  captureHeaders: {
+    check: checkStringList,
+    expected: 'an array of header names',
+    env: [{ name: 'OTEL_ANALYTICS_CAPTURE_HEADERS', parse: parseList }],
+  },
+  services: { check: checkServices, expected: 'an array of { name, hosts, ... } service definitions' },
+  modelPrices: {
+    check: checkModelPrices,
+    expected: 'an array of { model, inputPerMillion, outputPerMillion, ... } price rows',
+  },
+  requestHoldMillis: {
+    check: checkTimerMillis,
+    expected: `an integer from 1 to ${MAX_TIMER_MILLIS}`,
+  },
+  maxOpenClientSpanMillis: {
+    check: checkTimerMillis,
+    expected: `an integer from 1 to ${MAX_TIMER_MILLIS}`,
+  },
+  handleSignals: {
+    check: checkBoolean,
+    expected: 'a boolean',
+    env: [{ name: 'OTEL_ANALYTICS_HANDLE_SIGNALS', parse: parseBoolean }],
+  },
+  shutdownTimeoutMillis: {
+    check: checkTimerMillis,
+    expected: `an integer from 1 to ${MAX_TIMER_MILLIS}`,
+    env: [
+      { name: 'OTEL_ANALYTICS_SHUTDOWN_TIMEOUT', parse: (raw) => checkTimerMillis(parseNumber(raw)) },
+    ],
+  },
+};
+
+const DEFAULTS: { [K in Key]-?: AnalyticsConfig[K] } = {
+  enabled: true,
+  databaseUrl: undefined,
+  serviceName: undefined,
+  flushStrategy: DEFAULT_FLUSH_STRATEGY,
+  scheduledDelayMillis: DEFAULT_SCHEDULED_DELAY_MILLIS,
+  maxExportBatchSize: DEFAULT_MAX_EXPORT_BATCH_SIZE,
+  maxQueueSize: DEFAULT_MAX_QUEUE_SIZE,
+  exportTimeoutMillis: DEFAULT_EXPORT_TIMEOUT_MILLIS,
+  sampleRate: DEFAULT_SAMPLE_RATE,
+  excludedPaths: [],
+  slowRequestMillis: DEFAULT_SLOW_REQUEST_MILLIS,
+  redactKeys: [],
+  captureHeaders: [],
+  services: [],
+  modelPrices: [],
+  requestHoldMillis: DEFAULT_REQUEST_HOLD_MILLIS,
+  maxOpenClientSpanMillis: DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS,
+  handleSignals: true,
+  shutdownTimeoutMillis: DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+};
+
+/**
+ * Merges options from code, env vars and the config file (in that order of precedence) over
+ * the `DEFAULT_*` values. An invalid option in code throws a {@link ConfigError} quoting the
+ * value; an invalid env or file value is reported with `diag.warn` and the next source is used.
+ *
+ * ```ts
+ * const config = resolveConfig({ sampleRate: 0.1 }, { env: readEnv() });
+ * ```
+ */
+export function resolveConfig(
+  options: AnalyticsConfig = {},
+  sources: ConfigSources = {},
+): ResolvedAnalyticsConfig {
+  const env = sources.env ?? {};
+  const file = sources.file ?? {};
+  for (const key of Object.keys(options)) {
+    if (!(key in SPECS)) throw new ConfigError(`Unknown option ${JSON.stringify(key)}`);
+  }
+  for (const key of Object.keys(file)) {
+    if (!(key in SPECS) && key !== '$schema') {
+      logger.warn(`Ignoring unknown option ${JSON.stringify(key)} in the config file`);
+    }
+  }
+  for (const name of NOT_YET_SUPPORTED_ENV) {
+    if (env[name] !== undefined && env[name] !== '') {
+      logger.warn(`${name} is not supported by this version of otel-pg-analytics; ignored`);
+    }
+  }
+
+  const resolved: Record<string, unknown> = {};
+  for (const key of Object.keys(SPECS) as Key[]) {
+    resolved[key] = resolveOne(key, options, env, file);
+  }
+  if (options.enabled === undefined) {
+    const fromEnv = enabledFromEnv(env);
+    if (fromEnv !== undefined) resolved.enabled = fromEnv;
+  }
+  return Object.freeze(resolved) as unknown as ResolvedAnalyticsConfig;
+}
+
+function resolveOne<K extends Key>(
+  name: K,
+  options: AnalyticsConfig,
+  env: EnvSnapshot,
+  file: Record<string, unknown>,
+): AnalyticsConfig[K] {
+  const spec = SPECS[name] as OptionSpec<K>;
+  const fromCode = options[name];
+  if (fromCode !== undefined) {
+    const value = spec.check(fromCode);
+    if (value === undefined) {
+      throw new ConfigError(`Invalid ${name}: ${quote(fromCode)} (expected ${spec.expected})`);
+    }
+    return value;
+  }
+  for (const reader of spec.env ?? []) {
+    const raw = env[reader.name];
+    if (raw === undefined || raw.trim() === '') continue;
+    const value = reader.parse(raw.trim(), env);
+    if (value !== undefined) return value;
+    logger.warn(
+      `Invalid ${reader.name}=${quote(raw)} (expected ${spec.expected}); using the default`,
+    );
+  }
+  if (file[name] !== undefined) {
+    const value = spec.check(file[name]);
+    if (value !== undefined) return value;
+    logger.warn(
+      `Invalid ${name} in the config file: ${quote(file[name])} (expected ${spec.expected}); using the default`,
+    );
+  }
+  return DEFAULTS[name];
+}
+
+/** Either `OTEL_SDK_DISABLED=true` or `OTEL_ANALYTICS_ENABLED=false` turns everything off. */
+function enabledFromEnv(env: EnvSnapshot): boolean | undefined {
+  if (readEnvBoolean(env, 'OTEL_SDK_DISABLED') === true) return false;
+  return readEnvBoolean(env, 'OTEL_ANALYTICS_ENABLED') ?? readEnvBoolean(env, 'ANALYTICS_ENABLED');
+}
+
+function readEnvBoolean(env: EnvSnapshot, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = parseBoolean(raw.trim());
+  if (value === undefined) logger.warn(`Invalid ${name}=${quote(raw)} (expected true or false); ignored`);
+  return value;
+}
+
+/**
+ * The BatchSpanProcessor options for a flush strategy: `time` never flushes on size (batch =
+ * queue), `count` flushes on size and at the latest after {@link DEFAULT_COUNT_MAX_ROW_AGE_MILLIS},
+ * `hybrid` does both. `@opentelemetry/sdk-trace` 3.x reads no `OTEL_BSP_*` itself.
+ */
+export function batchSpanProcessorOptions(config: ResolvedAnalyticsConfig): {
+  scheduledDelayMillis: number;
+  maxExportBatchSize: number;
+  maxQueueSize: number;
+  exportTimeoutMillis: number;
+} {
+  const maxQueueSize = config.maxQueueSize;
+  const batch = Math.min(config.maxExportBatchSize, maxQueueSize);
+  switch (config.flushStrategy) {
+    case 'time':
+      return {
+        scheduledDelayMillis: config.scheduledDelayMillis,
+        maxExportBatchSize: maxQueueSize,
+        maxQueueSize,
+        exportTimeoutMillis: config.exportTimeoutMillis,
+      };
+    case 'count':
+      return {
+        scheduledDelayMillis: DEFAULT_COUNT_MAX_ROW_AGE_MILLIS,
+        maxExportBatchSize: batch,
+        maxQueueSize,
+        exportTimeoutMillis: config.exportTimeoutMillis,
+      };
+    case 'hybrid':
+      return {
+        scheduledDelayMillis: config.scheduledDelayMillis,
+        maxExportBatchSize: batch,
+        maxQueueSize,
+        exportTimeoutMillis: config.exportTimeoutMillis,
+      };
+  }
+}
+
+function quote(value: unknown): string {
+  try {
+    const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  } catch {
+    return String(value);
+  }
+}
+
+function parseNumber(raw: string): number {
+  return raw.trim() === '' ? Number.NaN : Number(raw);
+}
+
+function parseBoolean(raw: string): boolean | undefined {
+  const lower = raw.toLowerCase();
+  if (lower === 'true' || lower === '1' || lower === 'yes' || lower === 'on') return true;
+  if (lower === 'false' || lower === '0' || lower === 'no' || lower === 'off') return false;
+  return undefined;
+}
+
+function parseList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** A ratio sampler's argument is the share of API rows kept; spans are still all recorded. */
+function parseOtelSampler(raw: string, env: EnvSnapshot): number | undefined {
+  switch (raw.toLowerCase()) {
+    case 'always_on':
+    case 'parentbased_always_on':
+      return 1;
+    case 'always_off':
+    case 'parentbased_always_off':
+      return 0;
+    case 'traceidratio':
+    case 'parentbased_traceidratio': {
+      const arg = env.OTEL_TRACES_SAMPLER_ARG;
+      if (arg === undefined || arg.trim() === '') return 1;
+      return checkRate(parseNumber(arg));
+    }
+    default:
+      return undefined;
+  }
+}
+
+function parseSeedSampling(raw: string, env: EnvSnapshot): number | undefined {
+  const enabled = parseBoolean(raw);
+  if (enabled === undefined) return undefined;
+  if (!enabled) return 1;
+  const rate = env.ANALYTICS_SAMPLING_RATE;
+  return rate === undefined || rate.trim() === '' ? 1 : checkRate(parseNumber(rate));
+}
+
+function checkBoolean(value: unknown): boolean | undefined {
+  return typeof value === 'boolean' ? value : undefined;
+}
+
+function checkNonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined;
+}
+
+function checkDatabaseUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === 'postgres:' || url.protocol === 'postgresql:' ? value.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkFlushStrategy(value: unknown): FlushStrategy | undefined {
+  return value === 'time' || value === 'count' || value === 'hybrid' ? value : undefined;
+}
+
+function checkPositiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
+}
+
+function checkTimerMillis(value: unknown): number | undefined {
+  const n = checkPositiveInteger(value);
+  return n !== undefined && n <= MAX_TIMER_MILLIS ? n : undefined;
+}
+
+function checkNonNegativeNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+function checkRate(value: unknown): number | undefined {
+  return typeof value === 'number' && value >= 0 && value <= 1 ? value : undefined;
+}
+
+function checkStringList(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const list = value as unknown[];
+  return list.every((v) => typeof v === 'string' && v.trim().length > 0)
+    ? (list as string[]).map((v) => v.trim())
+    : undefined;
+}
+
+function checkServices(value: unknown): ServiceDefinition[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const ok = (value as unknown[]).every((s) => {
+    if (typeof s !== 'object' || s === null) return false;
+    const d = s as Record<string, unknown>;
+    return (
+      checkNonEmptyString(d.name) !== undefined &&
+      checkStringList(d.hosts) !== undefined &&
+      (d.hosts as unknown[]).length > 0 &&
+      (d.pathPrefix === undefined || typeof d.pathPrefix === 'string') &&
+      (d.perRequestUsd === undefined || checkNonNegativeNumber(d.perRequestUsd) !== undefined) &&
+      (d.costModel === undefined || d.costModel === 'per_request' || d.costModel === 'subscription') &&
+      (d.genAiProvider === undefined || typeof d.genAiProvider === 'string')
+    );
+  });
+  return ok ? (value as ServiceDefinition[]) : undefined;
+}
+
+function checkModelPrices(value: unknown): ModelPrice[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const ok = (value as unknown[]).every((p) => {
+    if (typeof p !== 'object' || p === null) return false;
+    const row = p as Record<string, unknown>;
+    const optionalPrice = (v: unknown) => v === undefined || checkNonNegativeNumber(v) !== undefined;
+    return (
+      checkNonEmptyString(row.model) !== undefined &&
+      checkNonNegativeNumber(row.inputPerMillion) !== undefined &&
+      checkNonNegativeNumber(row.outputPerMillion) !== undefined &&
+      optionalPrice(row.cachedInputPerMillion) &&
+      optionalPrice(row.cacheWritePerMillion) &&
+      (row.effectiveFrom === undefined ||
+        (typeof row.effectiveFrom === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(row.effectiveFrom)))
+    );
+  });
+  return ok ? (value as ModelPrice[]) : undefined;
+}

@@ -1,0 +1,105 @@
+import { ClientRequest, IncomingMessage, ServerResponse, type RequestOptions } from 'node:http';
+import type { Attributes } from '@opentelemetry/api';
+import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
+import { ATTR_URL_FULL, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions';
+import { resolveConfig, type AnalyticsConfig } from '../config.js';
+import { Redactor } from '../internal/redactor.js';
+import {
+  ATTR_ANALYTICS_ABORTED,
+  ATTR_ANALYTICS_CLIENT_ADDRESS,
+  ATTR_HTTP_REQUEST_BODY_SIZE,
+  ATTR_HTTP_REQUEST_HEADER_PREFIX,
+  ATTR_HTTP_RESPONSE_BODY_SIZE,
+} from '../semconv.js';
+import { countReadBytes, countWrittenBytes, countedBytes, declaredBodySize } from './body-size.js';
+
+/** Longest captured header value; longer values are cut. */
+const MAX_HEADER_VALUE_LENGTH = 1024;
+
+/**
+ * Hooks for `@opentelemetry/instrumentation-http` that put on each span, before it ends,
+ * everything a row needs: redacted query strings and outbound URLs (set before the span
+ * starts, so secrets never become attributes), request and response body sizes in bytes
+ * (chunked bodies included), the client address, allow-listed headers (sensitive values
+ * redacted) and whether the client went away early.
+ *
+ * ```ts
+ * new HttpInstrumentation(createHttpInstrumentationConfig({ captureHeaders: ['x-request-id'] }))
+ * ```
+ */
+export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): HttpInstrumentationConfig {
+  const config = resolveConfig(options);
+  const redactor = new Redactor({ extraKeys: config.redactKeys });
+  const capture = config.captureHeaders.map((h) => h.toLowerCase());
+
+  return {
+    startIncomingSpanHook(request: IncomingMessage): Attributes {
+      const attributes: Attributes = {};
+      const url = request.url ?? '';
+      const q = url.indexOf('?');
+      if (q !== -1) {
+        const hash = url.indexOf('#', q);
+        const query = url.slice(q + 1, hash === -1 ? undefined : hash);
+        if (query.length > 0) attributes[ATTR_URL_QUERY] = redactor.redactQuery(query);
+      }
+      const peer = request.socket?.remoteAddress;
+      if (peer) attributes[ATTR_ANALYTICS_CLIENT_ADDRESS] = peer;
+      for (const name of capture) {
+        const value = request.headers[name];
+        if (value === undefined) continue;
+        const values = Array.isArray(value) ? value : [value];
+        attributes[`${ATTR_HTTP_REQUEST_HEADER_PREFIX}${name}`] = values.map((v) =>
+          redactor.redactHeader(name, v).slice(0, MAX_HEADER_VALUE_LENGTH),
+        );
+      }
+      return attributes;
+    },
+
+    startOutgoingSpanHook(options: RequestOptions): Attributes {
+      return { [ATTR_URL_FULL]: redactor.redactUrl(outgoingUrl(options)) };
+    },
+
+    requestHook(_span, request) {
+      if (request instanceof IncomingMessage) {
+        if (declaredBodySize(request.headers) === undefined) countReadBytes(request);
+      } else if (request instanceof ClientRequest) {
+        countWrittenBytes(request);
+      }
+    },
+
+    responseHook(_span, response) {
+      if (response instanceof ServerResponse) countWrittenBytes(response);
+      else if (response instanceof IncomingMessage && declaredBodySize(response.headers) === undefined) {
+        countReadBytes(response);
+      }
+    },
+
+    applyCustomAttributesOnSpan(span, request, response) {
+      if (request instanceof IncomingMessage && response instanceof ServerResponse) {
+        const requestSize = declaredBodySize(request.headers) ?? countedBytes(request);
+        if (requestSize !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, requestSize);
+        const responseSize = countedBytes(response);
+        if (responseSize !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, responseSize);
+        if (!response.writableFinished) span.setAttribute(ATTR_ANALYTICS_ABORTED, true);
+      } else if (request instanceof ClientRequest && response instanceof IncomingMessage) {
+        const requestSize = countedBytes(request);
+        if (requestSize !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, requestSize);
+        const responseSize = declaredBodySize(response.headers) ?? countedBytes(response);
+        if (responseSize !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, responseSize);
+      }
+    },
+  };
+}
+
+/** The absolute URL of an outgoing `http.request`, as instrumentation-http builds `url.full`. */
+function outgoingUrl(options: RequestOptions): string {
+  const protocol = options.protocol ?? 'http:';
+  let host =
+    (typeof options.host === 'string' && options.host) ||
+    (typeof options.hostname === 'string' && options.hostname) ||
+    'localhost';
+  const port = options.port === undefined || options.port === null ? '' : String(options.port);
+  if (!host.includes(':') && port && port !== '80' && port !== '443') host += `:${port}`;
+  const auth = options.auth ? 'user@' : '';
+  return `${protocol}//${auth}${host}${options.path ?? '/'}`;
+}

@@ -1,0 +1,40 @@
+import { diag, type DiagLogger } from '@opentelemetry/api';
+
+/** A component logger under this package's namespace; never `console`. */
+export function createLogger(component: string): DiagLogger {
+  return diag.createComponentLogger({ namespace: `otel-pg-analytics/${component}` });
+}
+
+/**
+ * Reports an error at most once per `intervalMillis` for the same key, counting what it
+ * swallowed, so that a hook failing on every request cannot flood the log.
+ */
+export class RateLimitedReporter {
+  readonly #logger: DiagLogger;
+  readonly #intervalMillis: number;
+  readonly #last = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(logger: DiagLogger, intervalMillis = 60_000) {
+    this.#logger = logger;
+    this.#intervalMillis = intervalMillis;
+  }
+
+  error(key: string, message: string, error?: unknown): void {
+    const now = Date.now();
+    const entry = this.#last.get(key);
+    if (entry && now - entry.at < this.#intervalMillis) {
+      entry.suppressed++;
+      return;
+    }
+    const suffix = entry?.suppressed ? ` (${entry.suppressed} similar errors suppressed)` : '';
+    this.#last.set(key, { at: now, suppressed: 0 });
+    this.#logger.error(`${message}${suffix}`, describeError(error));
+  }
+}
+
+/** A short description of an unknown thrown value, without payloads. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (error === undefined) return '';
+  return String(error);
+}

@@ -1,0 +1,227 @@
+/**
+ * One redaction policy for everything that could carry a secret: query strings (inbound and
+ * outbound), URLs with userinfo, header values, auth-event metadata and free text such as
+ * error messages. It runs before data becomes a span attribute.
+ */
+
+/** What a redacted value is replaced with; the key is kept so readers see what was there. */
+export const REDACTED = 'REDACTED';
+
+/**
+ * Words that make a parameter, header or field name sensitive. A name is split into words at
+ * `-`, `_`, `.`, spaces and camelCase humps, so `apiKey`, `X-Api-Key` and `api_key` match on
+ * `key` while `keyword` or `monkey` do not.
+ */
+export const DEFAULT_SENSITIVE_WORDS: readonly string[] = Object.freeze([
+  'password',
+  'passwd',
+  'pwd',
+  'pass',
+  'passphrase',
+  'passcode',
+  'secret',
+  'token',
+  'key',
+  'apikey',
+  'auth',
+  'authorization',
+  'authentication',
+  'credential',
+  'credentials',
+  'signature',
+  'sig',
+  'session',
+  'sessionid',
+  'sid',
+  'code',
+  'otp',
+  'cookie',
+  'jwt',
+  'bearer',
+  'private',
+  'privatekey',
+  'ssn',
+  'cvv',
+  'cvc',
+]);
+
+/** Whole names (after lower-casing and removing separators) that are sensitive. */
+const SENSITIVE_COMPACT_NAMES = new Set([
+  'accesstoken',
+  'refreshtoken',
+  'idtoken',
+  'authtoken',
+  'apikey',
+  'clientsecret',
+  'sessionid',
+  'sessiontoken',
+  'setcookie',
+  'xapikey',
+  'awsaccesskeyid',
+  'xamzcredential',
+  'xamzsecuritytoken',
+  'xgoogsignature',
+  'xgoogcredential',
+]);
+
+/** Value shapes that are secrets wherever they appear in free text. */
+const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
+  // PEM private keys, possibly cut off before their END line.
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+  // JSON Web Tokens.
+  /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+  // OpenAI / Anthropic style keys (sk-..., sk-ant-..., sk-proj-...).
+  /\bsk-[A-Za-z0-9_-]{16,}/g,
+  // Google API keys.
+  /\bAIza[0-9A-Za-z_-]{30,}/g,
+  // AWS access key ids.
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+  // GitHub and Slack tokens.
+  /\bgh[pousr]_[A-Za-z0-9]{30,}/g,
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+];
+
+/** `Bearer <token>`, `Basic <creds>` and friends: keep the scheme, drop the credential. */
+const AUTH_SCHEME_PATTERN = /\b(Bearer|Basic|Token|Digest)\s+[A-Za-z0-9._~+/=-]{6,}/gi;
+/** `name=value` pairs inside text (URLs, form bodies, log lines). */
+const PAIR_PATTERN = /([A-Za-z0-9_.[\]-]{1,64})=([^&\s;,"'<>]*)/g;
+/** `"name": "value"` pairs inside JSON-looking text. */
+const JSON_PAIR_PATTERN = /"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
+/** Userinfo in an absolute URL. */
+const URL_USERINFO_PATTERN = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#@]*@/;
+
+const MAX_OBJECT_DEPTH = 8;
+
+/** Options of {@link Redactor}. */
+export interface RedactorConfig {
+  /** Extra sensitive names: matched as whole names and as words of names (case-insensitive). */
+  extraKeys?: readonly string[];
+}
+
+/** Applies the redaction policy. Instances are immutable and safe to share. */
+export class Redactor {
+  readonly #words: ReadonlySet<string>;
+  readonly #compactNames: ReadonlySet<string>;
+  readonly #cache = new Map<string, boolean>();
+
+  constructor(config: RedactorConfig = {}) {
+    const extra = (config.extraKeys ?? []).map((k) => compact(k)).filter((k) => k.length > 0);
+    this.#words = new Set([...DEFAULT_SENSITIVE_WORDS, ...extra]);
+    this.#compactNames = new Set([...SENSITIVE_COMPACT_NAMES, ...extra]);
+  }
+
+  /** Whether a parameter, header or field name looks like it holds a secret. */
+  isSensitiveKey(name: string): boolean {
+    const cached = this.#cache.get(name);
+    if (cached !== undefined) return cached;
+    const result =
+      this.#compactNames.has(compact(name)) || splitWords(name).some((w) => this.#words.has(w));
+    // Names come from requests, so the cache is bounded.
+    if (this.#cache.size < 1000) this.#cache.set(name, result);
+    return result;
+  }
+
+  /**
+   * Redacts the values of sensitive parameters in a raw query string (without `?`), keeping
+   * every other byte as it was so the result still parses the same way.
+   */
+  redactQuery(query: string): string {
+    if (query.length === 0) return query;
+    let changed = false;
+    const parts = query.split('&');
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const eq = part.indexOf('=');
+      const rawKey = eq === -1 ? part : part.slice(0, eq);
+      if (this.isSensitiveKey(decodeQueryComponent(rawKey))) {
+        if (eq !== -1 && part.length > eq + 1) {
+          parts[i] = `${rawKey}=${REDACTED}`;
+          changed = true;
+        }
+      }
+    }
+    return changed ? parts.join('&') : query;
+  }
+
+  /** Redacts userinfo and sensitive query parameters of a URL; drops the fragment. */
+  redactUrl(url: string): string {
+    let result = url.replace(URL_USERINFO_PATTERN, `$1${REDACTED}@`);
+    const hash = result.indexOf('#');
+    if (hash !== -1) result = result.slice(0, hash);
+    const q = result.indexOf('?');
+    if (q === -1) return result;
+    return `${result.slice(0, q + 1)}${this.redactQuery(result.slice(q + 1))}`;
+  }
+
+  /** Redacts secrets inside free text such as an error message. */
+  redactText(text: string): string {
+    let result = text;
+    for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
+    result = result.replace(AUTH_SCHEME_PATTERN, `$1 ${REDACTED}`);
+    result = result.replace(PAIR_PATTERN, (match: string, key: string, value: string) =>
+      value.length > 0 && this.isSensitiveKey(key) ? `${key}=${REDACTED}` : match,
+    );
+    result = result.replace(
+      JSON_PAIR_PATTERN,
+      (match: string, key: string, sep: string, value: string) =>
+        value.length > 0 && this.isSensitiveKey(key) ? `"${key}"${sep}"${REDACTED}"` : match,
+    );
+    return result;
+  }
+
+  /** Redacts a header value when the header name is sensitive (`authorization`, `cookie`...). */
+  redactHeader(name: string, value: string): string {
+    return this.isSensitiveKey(name) ? REDACTED : this.redactText(value);
+  }
+
+  /**
+   * Returns a redacted deep copy of a plain value: sensitive keys lose their values, strings
+   * are scanned for secrets. Functions, symbols and cycles are dropped.
+   */
+  redactObject(value: unknown): unknown {
+    return this.#redactValue(value, 0, new WeakSet());
+  }
+
+  #redactValue(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+    if (typeof value === 'string') return this.redactText(value);
+    if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value !== 'object') return undefined;
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+    if (value instanceof Error) return this.redactText(value.message);
+    if (depth >= MAX_OBJECT_DEPTH || seen.has(value)) return '[truncated]';
+    seen.add(value);
+    if (Array.isArray(value)) return value.map((v) => this.#redactValue(v, depth + 1, seen));
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      if (this.isSensitiveKey(key)) {
+        out[key] = REDACTED;
+        continue;
+      }
+      const redacted = this.#redactValue(v, depth + 1, seen);
+      if (redacted !== undefined) out[key] = redacted;
+    }
+    return out;
+  }
+}
+
+function compact(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+function splitWords(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length > 0);
+}
+
+function decodeQueryComponent(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,88 @@
+/** How a service's calls are priced when the response carries no token usage. */
+export type CostModel = 'per_request' | 'subscription';
+
+/** An external service: which hosts (and paths) it answers on, and how its calls are priced. */
+export interface ServiceDefinition {
+  /** Stored in `external_api_call_log.service`. */
+  name: string;
+  /** Hosts, exact or with `*` wildcards, optionally with `:port` (`*.supabase.co`, `127.0.0.1:4010`). */
+  hosts: readonly string[];
+  /** Only calls whose path starts with this match. */
+  pathPrefix?: string;
+  /** USD per successful (2xx) call; failed calls cost nothing. */
+  perRequestUsd?: number;
+  /** `subscription`: calls are covered by a plan, so their marginal cost is 0. */
+  costModel?: CostModel;
+  /** OTel `gen_ai.provider.name` for LLM APIs. */
+  genAiProvider?: string;
+}
+
+/** Built-in services. User definitions are matched first, so they can override these. */
+export const DEFAULT_SERVICES: readonly ServiceDefinition[] = Object.freeze([
+  { name: 'gemini', hosts: ['generativelanguage.googleapis.com'], genAiProvider: 'gcp.gemini' },
+  {
+    name: 'vertex_ai',
+    hosts: ['aiplatform.googleapis.com', '*-aiplatform.googleapis.com'],
+    genAiProvider: 'gcp.vertex_ai',
+  },
+  { name: 'openai', hosts: ['api.openai.com'], genAiProvider: 'openai' },
+  { name: 'anthropic', hosts: ['api.anthropic.com'], genAiProvider: 'anthropic' },
+  // Web Unlocker and SERP: $1.50 per 1,000 successful requests (brightdata.com/pricing, 2026-05-25).
+  {
+    name: 'brightdata',
+    hosts: ['api.brightdata.com'],
+    pathPrefix: '/request',
+    perRequestUsd: 0.0015,
+    costModel: 'per_request',
+  },
+  { name: 'brightdata', hosts: ['api.brightdata.com', 'brd.superproxy.io'] },
+  {
+    name: 'supabase',
+    hosts: ['*.supabase.co', '*.supabase.in', 'api.supabase.com'],
+    perRequestUsd: 0,
+    costModel: 'subscription',
+  },
+]);
+
+interface CompiledService {
+  definition: ServiceDefinition;
+  patterns: { host: RegExp; port: string | undefined }[];
+}
+
+/** Maps an outbound call's host, port and path to a {@link ServiceDefinition}. */
+export class ServiceCatalog {
+  readonly #services: CompiledService[];
+
+  /** `services` are tried in order, before the built-in {@link DEFAULT_SERVICES}. */
+  constructor(services: readonly ServiceDefinition[] = []) {
+    this.#services = [...services, ...DEFAULT_SERVICES].map((definition) => ({
+      definition,
+      patterns: definition.hosts.map(compileHostPattern),
+    }));
+  }
+
+  /** The service a call belongs to, or `undefined` for an unknown host. */
+  match(host: string, port: number | undefined, path: string): ServiceDefinition | undefined {
+    const lowerHost = host.toLowerCase();
+    const portText = port === undefined ? undefined : String(port);
+    for (const { definition, patterns } of this.#services) {
+      if (definition.pathPrefix !== undefined && !path.startsWith(definition.pathPrefix)) continue;
+      for (const pattern of patterns) {
+        if (pattern.port !== undefined && pattern.port !== portText) continue;
+        if (pattern.host.test(lowerHost)) return definition;
+      }
+    }
+    return undefined;
+  }
+}
+
+function compileHostPattern(pattern: string): { host: RegExp; port: string | undefined } {
+  const lower = pattern.trim().toLowerCase();
+  const portMatch = /^(.*):(\d+)$/.exec(lower);
+  const host = portMatch ? portMatch[1]! : lower;
+  const source = host
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[a-z0-9.-]*');
+  return { host: new RegExp(`^${source}$`), port: portMatch ? portMatch[2] : undefined };
+}

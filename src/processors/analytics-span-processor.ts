@@ -1,0 +1,353 @@
+import { context, SpanStatusCode, type Attributes, type Context } from '@opentelemetry/api';
+import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
+import {
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+  ATTR_URL_PATH,
+} from '@opentelemetry/semantic-conventions';
+import { resolveConfig, type AnalyticsConfig } from '../config.js';
+import { classifySpan } from '../internal/classify-span.js';
+import { RateLimitedReporter, createLogger } from '../internal/diag.js';
+import { createPathMatcher } from '../internal/path-matcher.js';
+import { Redactor } from '../internal/redactor.js';
+import { RequestState, findRequestSpan, requestStates } from '../internal/request-state.js';
+import { estimateCost } from '../pricing/estimate-cost.js';
+import { DEFAULT_MODEL_PRICES, PriceTable } from '../pricing/price-table.js';
+import { ServiceCatalog } from '../pricing/service-catalog.js';
+import {
+  ATTR_ANALYTICS_COST_MODEL,
+  ATTR_ANALYTICS_COST_UNKNOWN_REASON,
+  ATTR_ANALYTICS_COST_USD,
+  ATTR_ANALYTICS_INCOMPLETE,
+  ATTR_ANALYTICS_PRICE_CHECKED_AT,
+  ATTR_ANALYTICS_PRICE_SOURCE,
+  ATTR_ANALYTICS_RECORD,
+  ATTR_ANALYTICS_SAMPLE_WEIGHT,
+  ATTR_ANALYTICS_SLOW,
+  ATTR_ENDUSER_ID,
+  ATTR_ERROR_MESSAGE,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_SERVICE_PEER_NAME,
+  RECORD_API,
+  RECORD_AUTH,
+  RECORD_EXTERNAL,
+} from '../semconv.js';
+import type { ReadableSpanLike, SpanLike, SpanProcessorLike } from '../span-types.js';
+import { deriveSpan } from './derive-span.js';
+import { sampleApiSpan } from './sample-api-span.js';
+
+/** Options of {@link AnalyticsSpanProcessor}. */
+export interface AnalyticsSpanProcessorConfig extends AnalyticsConfig {
+  /**
+   * Where kept spans go, normally a `BatchSpanProcessor` around `PostgresSpanExporter`.
+   * It receives only the spans that become rows, completed with user, weight and cost.
+   */
+  spanProcessor: SpanProcessorLike;
+  /**
+   * An exporter that acknowledges batches before writing them (as `PostgresSpanExporter`
+   * does): `forceFlush()` flushes it after `spanProcessor`, since a BatchSpanProcessor does not.
+   */
+  exporter?: { forceFlush?(): Promise<void> };
+}
+
+/** A request holds at most this many finished outbound calls; more are sent on at once. */
+const MAX_HELD_PER_REQUEST = 256;
+/** At most this many open outbound calls are watched for the incomplete-call deadline. */
+const MAX_TRACKED_OPEN_CALLS = 10_000;
+
+/**
+ * Classifies spans into API requests, authentication events and external calls, completes
+ * them with what is only known at the end (the request's user, sampling weight, service and
+ * cost), and passes only those on to `spanProcessor`. Everything else (framework middleware
+ * spans, database spans) stops here.
+ *
+ * - Excluded paths and sampling thin API rows only; auth events and external calls are always
+ *   kept, even when made while serving an excluded or sampled-away request.
+ * - Outbound calls that finish before their request are held until the request ends (at most
+ *   `requestHoldMillis`), so a `setUser()` called late still attributes them.
+ * - An outbound call still open after `maxOpenClientSpanMillis` (a body the app never read)
+ *   is recorded as it stands, flagged `analytics.incomplete`.
+ *
+ * No hook ever throws into the app. Needs every span recorded (`AlwaysOnSampler`): a head
+ * sampler would decide before status and duration exist.
+ *
+ * ```ts
+ * const exporter = new PostgresSpanExporter({ connectionString: process.env.DATABASE_URL });
+ * const processor = new AnalyticsSpanProcessor({
+ *   spanProcessor: new BatchSpanProcessor({ exporter }),
+ *   exporter,
+ *   sampleRate: 0.2,
+ * });
+ * ```
+ */
+export class AnalyticsSpanProcessor implements SpanProcessorLike {
+  readonly #next: SpanProcessorLike;
+  readonly #exporter: { forceFlush?(): Promise<void> } | undefined;
+  readonly #sampleRate: number;
+  readonly #slowRequestMillis: number;
+  readonly #requestHoldMillis: number;
+  readonly #maxOpenMillis: number;
+  readonly #isExcluded: (path: string) => boolean;
+  readonly #catalog: ServiceCatalog;
+  readonly #prices: PriceTable;
+  readonly #redactor: Redactor;
+  readonly #states = requestStates();
+  readonly #callStates = new WeakMap<object, RequestState>();
+  readonly #openCalls = new Map<SpanLike, number>();
+  readonly #recordedIncomplete = new WeakSet<object>();
+  readonly #holding = new Set<RequestState>();
+  readonly #reporter = new RateLimitedReporter(createLogger('processor'));
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #forwardedSinceFlush = 0;
+  #isShutdown = false;
+
+  constructor(config: AnalyticsSpanProcessorConfig) {
+    const { spanProcessor, exporter, ...options } = config;
+    if (typeof spanProcessor?.onEnd !== 'function') {
+      throw new TypeError('AnalyticsSpanProcessor needs a spanProcessor to pass kept spans to');
+    }
+    const resolved = resolveConfig(options);
+    this.#next = spanProcessor;
+    this.#exporter = exporter;
+    this.#sampleRate = resolved.sampleRate;
+    this.#slowRequestMillis = resolved.slowRequestMillis;
+    this.#requestHoldMillis = resolved.requestHoldMillis;
+    this.#maxOpenMillis = resolved.maxOpenClientSpanMillis;
+    this.#isExcluded = createPathMatcher(resolved.excludedPaths);
+    this.#catalog = new ServiceCatalog(resolved.services);
+    this.#prices = new PriceTable([...DEFAULT_MODEL_PRICES, ...resolved.modelPrices]);
+    this.#redactor = new Redactor({ extraKeys: resolved.redactKeys });
+  }
+
+  /** Whether spans were passed on since the last flush, or calls are held (for exit handling). */
+  hasPendingWork(): boolean {
+    return this.#forwardedSinceFlush > 0 || this.#holding.size > 0;
+  }
+
+  onStart(span: SpanLike, parentContext: Context): void {
+    if (this.#isShutdown) return;
+    try {
+      const record = classifySpan(span);
+      if (record === RECORD_API) {
+        const path = span.attributes[ATTR_URL_PATH];
+        this.#states.set(span, new RequestState(typeof path === 'string' && this.#isExcluded(path)));
+      } else if (record === RECORD_EXTERNAL) {
+        const requestSpan = findRequestSpan(parentContext);
+        const state = requestSpan && this.#states.get(requestSpan);
+        if (state) this.#callStates.set(span, state);
+        this.#watchOpenCall(span);
+      }
+      this.#next.onStart(span, parentContext);
+    } catch (error) {
+      this.#reporter.error('onStart', 'otel-pg-analytics: span processor onStart failed', error);
+    }
+  }
+
+  onEnd(span: ReadableSpanLike): void {
+    if (this.#isShutdown) return;
+    try {
+      switch (classifySpan(span)) {
+        case RECORD_API:
+          this.#endRequest(span);
+          break;
+        case RECORD_EXTERNAL:
+          this.#endCall(span);
+          break;
+        case RECORD_AUTH:
+          this.#forward(span, { [ATTR_ANALYTICS_RECORD]: RECORD_AUTH });
+          break;
+        default:
+          this.#noteChildError(span);
+      }
+    } catch (error) {
+      this.#reporter.error('onEnd', 'otel-pg-analytics: span processor onEnd failed', error);
+    }
+  }
+
+  async forceFlush(): Promise<void> {
+    this.#releaseAllHeld();
+    this.#forwardedSinceFlush = 0;
+    await this.#next.forceFlush();
+    await this.#exporter?.forceFlush?.();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.#isShutdown) return;
+    this.#releaseAllHeld();
+    this.#recordOpenCalls(Number.POSITIVE_INFINITY);
+    this.#isShutdown = true;
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    await this.#next.shutdown();
+  }
+
+  #endRequest(span: ReadableSpanLike): void {
+    const state = this.#states.get(span);
+    if (state) {
+      state.ended = true;
+      this.#stopHolding(state);
+    }
+    if (!state?.excluded) {
+      const decision = sampleApiSpan(span, this.#sampleRate, this.#slowRequestMillis);
+      if (decision.keep) {
+        const extra: Attributes = {
+          [ATTR_ANALYTICS_RECORD]: RECORD_API,
+          [ATTR_ANALYTICS_SAMPLE_WEIGHT]: decision.weight,
+        };
+        if (decision.slow) extra[ATTR_ANALYTICS_SLOW] = true;
+        if (state?.userId !== undefined) extra[ATTR_ENDUSER_ID] = state.userId;
+        const error = ownErrorMessage(span);
+        if (error !== undefined) extra[ATTR_ERROR_MESSAGE] = this.#redactor.redactText(error);
+        else if (state?.errorMessage !== undefined) extra[ATTR_ERROR_MESSAGE] = state.errorMessage;
+        this.#forward(span, extra);
+      }
+    }
+    if (state?.held) {
+      const held = state.held;
+      state.held = undefined;
+      for (const call of held) this.#forwardCall(call, state);
+    }
+  }
+
+  #endCall(span: ReadableSpanLike): void {
+    this.#openCalls.delete(span as SpanLike);
+    if (this.#recordedIncomplete.has(span)) return;
+    const state = this.#callStates.get(span);
+    if (state && !state.ended && (state.held?.length ?? 0) < MAX_HELD_PER_REQUEST) {
+      (state.held ??= []).push(span);
+      if (!state.holdTimer) {
+        this.#holding.add(state);
+        state.holdTimer = setTimeout(() => this.#releaseHeld(state), this.#requestHoldMillis);
+        state.holdTimer.unref();
+      }
+      return;
+    }
+    this.#forwardCall(span, state);
+  }
+
+  #forwardCall(span: ReadableSpanLike, state: RequestState | undefined, extra: Attributes = {}): void {
+    const attributes = span.attributes;
+    const host = attributes[ATTR_SERVER_ADDRESS];
+    const port = attributes[ATTR_SERVER_PORT];
+    const status = attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
+    const service =
+      typeof host === 'string'
+        ? this.#catalog.match(host, typeof port === 'number' ? port : undefined, callPath(span))
+        : undefined;
+    const cost = estimateCost(
+      attributes,
+      service,
+      typeof status === 'number' ? status : undefined,
+      this.#prices,
+      new Date(hrTimeToMilliseconds(span.startTime)),
+    );
+    const out: Attributes = { ...extra, [ATTR_ANALYTICS_RECORD]: RECORD_EXTERNAL };
+    if (service) out[ATTR_SERVICE_PEER_NAME] = service.name;
+    if (service?.genAiProvider && attributes[ATTR_GEN_AI_PROVIDER_NAME] === undefined) {
+      out[ATTR_GEN_AI_PROVIDER_NAME] = service.genAiProvider;
+    }
+    if (cost.usd !== null) out[ATTR_ANALYTICS_COST_USD] = cost.usd;
+    if (cost.model) out[ATTR_ANALYTICS_COST_MODEL] = cost.model;
+    if (cost.unknownReason) out[ATTR_ANALYTICS_COST_UNKNOWN_REASON] = cost.unknownReason;
+    if (cost.priceSource) out[ATTR_ANALYTICS_PRICE_SOURCE] = cost.priceSource;
+    if (cost.priceCheckedAt) out[ATTR_ANALYTICS_PRICE_CHECKED_AT] = cost.priceCheckedAt;
+    if (state?.userId !== undefined && attributes[ATTR_ENDUSER_ID] === undefined) {
+      out[ATTR_ENDUSER_ID] = state.userId;
+    }
+    const error = ownErrorMessage(span);
+    if (error !== undefined) out[ATTR_ERROR_MESSAGE] = this.#redactor.redactText(error);
+    this.#forward(span, out);
+  }
+
+  #forward(span: ReadableSpanLike, extra: Attributes): void {
+    this.#forwardedSinceFlush++;
+    this.#next.onEnd(deriveSpan(span, extra));
+  }
+
+  /** Framework spans stop here, but the first error they saw becomes the request's message. */
+  #noteChildError(span: ReadableSpanLike): void {
+    const message = ownErrorMessage(span);
+    if (message === undefined) return;
+    const requestSpan = findRequestSpan(context.active());
+    const state = requestSpan && this.#states.get(requestSpan);
+    if (state && state.errorMessage === undefined) {
+      state.errorMessage = this.#redactor.redactText(message);
+    }
+  }
+
+  #releaseHeld(state: RequestState): void {
+    try {
+      this.#stopHolding(state);
+      const held = state.held ?? [];
+      state.held = undefined;
+      for (const call of held) this.#forwardCall(call, state);
+    } catch (error) {
+      this.#reporter.error('release', 'otel-pg-analytics: releasing held calls failed', error);
+    }
+  }
+
+  #stopHolding(state: RequestState): void {
+    if (state.holdTimer) clearTimeout(state.holdTimer);
+    state.holdTimer = undefined;
+    this.#holding.delete(state);
+  }
+
+  #releaseAllHeld(): void {
+    for (const state of [...this.#holding]) this.#releaseHeld(state);
+  }
+
+  #watchOpenCall(span: SpanLike): void {
+    if (this.#openCalls.size >= MAX_TRACKED_OPEN_CALLS) return;
+    this.#openCalls.set(span, Date.now());
+    if (!this.#sweepTimer) {
+      const interval = Math.min(5000, Math.max(10, Math.floor(this.#maxOpenMillis / 4)));
+      this.#sweepTimer = setInterval(() => this.#recordOpenCalls(this.#maxOpenMillis), interval);
+      this.#sweepTimer.unref();
+    }
+  }
+
+  /** Records calls open for at least `minAgeMillis` as they stand, marked incomplete. */
+  #recordOpenCalls(minAgeMillis: number): void {
+    try {
+      const now = Date.now();
+      for (const [span, startedAt] of this.#openCalls) {
+        if (span.ended) {
+          this.#openCalls.delete(span);
+          continue;
+        }
+        if (now - startedAt < minAgeMillis && minAgeMillis !== Number.POSITIVE_INFINITY) continue;
+        this.#openCalls.delete(span);
+        this.#recordedIncomplete.add(span);
+        const snapshot = deriveSpan(span, {}, hrTime());
+        this.#forwardCall(snapshot, this.#callStates.get(span), { [ATTR_ANALYTICS_INCOMPLETE]: true });
+      }
+    } catch (error) {
+      this.#reporter.error('sweep', 'otel-pg-analytics: recording open calls failed', error);
+    }
+  }
+}
+
+/** The span's own error: its status message, else its first exception event's message. */
+function ownErrorMessage(span: ReadableSpanLike): string | undefined {
+  if (span.status.code === SpanStatusCode.ERROR && span.status.message) return span.status.message;
+  for (const event of span.events) {
+    if (event.name !== 'exception') continue;
+    const message = event.attributes?.['exception.message'];
+    if (typeof message === 'string' && message.length > 0) return message;
+  }
+  return undefined;
+}
+
+/** The path of an outbound call: `url.path` (undici), else parsed from `url.full` (http). */
+function callPath(span: ReadableSpanLike): string {
+  const path = span.attributes[ATTR_URL_PATH];
+  if (typeof path === 'string') return path;
+  const full = span.attributes[ATTR_URL_FULL];
+  if (typeof full !== 'string') return '/';
+  try {
+    return new URL(full).pathname;
+  } catch {
+    return '/';
+  }
+}

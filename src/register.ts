@@ -1,0 +1,67 @@
+/**
+ * `node --import otel-pg-analytics/register app.js`
+ *
+ * The composition root: reads the environment, and if enabled starts the instrumentations,
+ * the processors and the Postgres exporter. The only module of `src/` that loads the
+ * database layer. Anything that goes wrong is reported once and leaves the app running,
+ * uninstrumented.
+ */
+import { register as registerLoaderHook } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
+import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { resolveConfig } from './config.js';
+import { loadConfigFile } from './config-file.js';
+import { readEnv } from './env.js';
+import { createLogger, describeError } from './internal/diag.js';
+import { hasGlobalTracerProvider } from './internal/global-tracer-provider.js';
+import { installExitHandlers } from './lifecycle/install-exit-handlers.js';
+import { startAnalytics } from './start-analytics.js';
+
+/** Only these modules are wrapped by the ESM loader hook (fewer ESM breakages). */
+const HOOKED_MODULES = ['http', 'https', 'node:http', 'node:https', 'express'];
+
+const logger = createLogger('register');
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  // Without a diag logger our one warning would be silent; OTEL_LOG_LEVEL takes over if set.
+  if (env.OTEL_LOG_LEVEL === undefined) diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
+  const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
+  if (!config.enabled) return;
+  if (config.databaseUrl === undefined) {
+    logger.warn(
+      'OTEL_ANALYTICS_DATABASE_URL (or DATABASE_URL) is not set to a postgres:// URL: analytics are off',
+    );
+    return;
+  }
+  if (hasGlobalTracerProvider()) {
+    logger.warn(
+      'an OpenTelemetry tracer provider is already registered, so the register entry starts nothing ' +
+        '(http is not patched twice); add AnalyticsSpanProcessor and PostgresSpanExporter to your own SDK instead',
+    );
+    return;
+  }
+  registerLoaderHook('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
+    data: { include: HOOKED_MODULES },
+  });
+  const { PostgresSpanExporter } = await import('../exporter/index.js');
+  const exporter = new PostgresSpanExporter({
+    connectionString: config.databaseUrl,
+    redactKeys: config.redactKeys,
+    shutdownTimeoutMillis: config.shutdownTimeoutMillis,
+  });
+  const pipeline = startAnalytics(config, exporter);
+  installExitHandlers(pipeline, {
+    handleSignals: config.handleSignals,
+    timeoutMillis: config.shutdownTimeoutMillis,
+  });
+}
+
+// --import preloads run again in every Worker thread: only the main thread gets a pipeline.
+if (isMainThread) {
+  try {
+    await main();
+  } catch (error) {
+    logger.error(`not started, the application is not instrumented: ${describeError(error)}`);
+  }
+}

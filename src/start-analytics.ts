@@ -1,0 +1,65 @@
+import { AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { batchSpanProcessorOptions, type ResolvedAnalyticsConfig } from './config.js';
+import { setActivePipeline, type ActivePipeline } from './internal/active-pipeline.js';
+import { createLogger, describeError } from './internal/diag.js';
+import { Redactor } from './internal/redactor.js';
+import { createAnalyticsInstrumentations } from './instrumentation/create-analytics-instrumentations.js';
+import { subscribeFastifyRoutes } from './instrumentation/fastify-route-subscriber.js';
+import { AnalyticsSpanProcessor } from './processors/analytics-span-processor.js';
+import type { SpanExporterLike } from './span-types.js';
+
+/** A started pipeline: what the helpers and the exit handlers need. */
+export interface StartedPipeline extends ActivePipeline {
+  /** Whether rows may still be waiting to be written. */
+  hasPendingWork(): boolean;
+}
+
+const logger = createLogger('start');
+
+/**
+ * Starts NodeSDK with the http and undici instrumentations (and Express's when present), the
+ * analytics processor and a BatchSpanProcessor (the flush strategy) around `exporter`. Every
+ * span is recorded (AlwaysOnSampler) because sampling happens in the processor, at span end.
+ * NodeSDK's default OTLP metrics and logs exporters are switched off.
+ */
+export function startAnalytics(
+  config: ResolvedAnalyticsConfig,
+  exporter: SpanExporterLike & { forceFlush(): Promise<void> },
+): StartedPipeline {
+  const { databaseUrl: _url, enabled: _enabled, serviceName, handleSignals: _signals, ...options } = config;
+  const processor = new AnalyticsSpanProcessor({
+    ...options,
+    spanProcessor: new BatchSpanProcessor({ exporter: exporter as never, ...batchSpanProcessorOptions(config) }),
+    exporter,
+  });
+  const sdk = new NodeSDK({
+    ...(serviceName !== undefined && { serviceName }),
+    instrumentations: createAnalyticsInstrumentations(options),
+    spanProcessors: [processor as never],
+    sampler: new AlwaysOnSampler(),
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  const unsubscribeFastify = subscribeFastifyRoutes();
+
+  let stopped: Promise<void> | undefined;
+  const pipeline: StartedPipeline = {
+    redactor: new Redactor({ extraKeys: config.redactKeys }),
+    hasPendingWork: () => processor.hasPendingWork(),
+    forceFlush: () => processor.forceFlush(),
+    shutdown: () =>
+      (stopped ??= (async () => {
+        unsubscribeFastify();
+        try {
+          await sdk.shutdown();
+        } catch (error) {
+          logger.warn(`shutdown did not complete cleanly: ${describeError(error)}`);
+        }
+        await exporter.shutdown().catch(() => undefined);
+      })()),
+  };
+  setActivePipeline(pipeline);
+  return pipeline;
+}

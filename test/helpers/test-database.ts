@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { migrate } from '../../exporter/migrate.js';
+
+/** A database of one test file's own, on the test server. */
+export interface TestDatabase {
+  url: string;
+  name: string;
+  /** Runs a query on the test database. */
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
+  /** Drops the database (connections are cut). */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a fresh database named after `label` (with the schema applied unless
+ * `schema: false`), so test files never see each other's rows.
+ */
+export async function createTestDatabase(label: string, options: { schema?: boolean } = {}): Promise<TestDatabase> {
+  const admin = inject('adminDatabaseUrl');
+  const name = `pga_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  await withClient(admin, (client) => client.query(`create database ${name}`));
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  if (options.schema !== false) await migrate(databaseUrl);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  return {
+    url: databaseUrl,
+    name,
+    async query(text, values) {
+      const result = await pool.query(text, values);
+      return result.rows;
+    },
+    async drop() {
+      await pool.end();
+      await withClient(admin, (client) => client.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
