@@ -1,5 +1,5 @@
 import { context, type Span } from '@opentelemetry/api';
-import { findRequestSpan, requestStates } from '../internal/request-state.js';
+import { findRequestSpan, requestStateOf } from '../internal/request-state.js';
 import { safeExecute } from '../internal/safe-execute.js';
 import { ATTR_ENDUSER_ID } from '../semconv.js';
 
@@ -23,8 +23,7 @@ export function setUser(userId: string | number): void {
       if (id === undefined) return;
       const requestSpan = findRequestSpan(context.active());
       if (!requestSpan) return;
-      const state = requestStates().get(requestSpan);
-      if (state) state.userId = id;
+      requestStateOf(requestSpan).userId = id;
       const span = requestSpan as Partial<Span>;
       if (span.isRecording?.()) span.setAttribute?.(ATTR_ENDUSER_ID, id);
     },

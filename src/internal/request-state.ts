@@ -1,20 +1,13 @@
 import type { Context } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
-import type { ReadableSpanLike } from '../span-types.js';
 
 /**
- * What is known about one inbound request while it is served: who the user is, the first
- * error seen on a child span, and the outbound calls that finished before the request did
- * (held so that a later `setUser()` still applies to them).
+ * What the app has said about one inbound request while it is served: who the user is, and
+ * the first error a framework reported. Shared by every processor and helper in the process.
  */
 export class RequestState {
   userId: string | undefined;
   errorMessage: string | undefined;
-  ended = false;
-  held: ReadableSpanLike[] | undefined;
-  holdTimer: NodeJS.Timeout | undefined;
-
-  constructor(readonly excluded: boolean) {}
 }
 
 const REGISTRY = Symbol.for('otel-pg-analytics.request-states');
@@ -26,6 +19,17 @@ const REGISTRY = Symbol.for('otel-pg-analytics.request-states');
 export function requestStates(): WeakMap<object, RequestState> {
   const holder = globalThis as { [REGISTRY]?: WeakMap<object, RequestState> };
   return (holder[REGISTRY] ??= new WeakMap());
+}
+
+/** The state of a request, created on first use. */
+export function requestStateOf(requestSpan: object): RequestState {
+  const states = requestStates();
+  let state = states.get(requestSpan);
+  if (!state) {
+    state = new RequestState();
+    states.set(requestSpan, state);
+  }
+  return state;
 }
 
 /**

@@ -12,7 +12,7 @@ import { classifySpan } from '../internal/classify-span.js';
 import { RateLimitedReporter, createLogger } from '../internal/diag.js';
 import { createPathMatcher } from '../internal/path-matcher.js';
 import { Redactor } from '../internal/redactor.js';
-import { RequestState, findRequestSpan, requestStates } from '../internal/request-state.js';
+import { findRequestSpan, requestStateOf, requestStates, type RequestState } from '../internal/request-state.js';
 import { estimateCost } from '../pricing/estimate-cost.js';
 import { DEFAULT_MODEL_PRICES, PriceTable } from '../pricing/price-table.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
@@ -50,6 +50,22 @@ export interface AnalyticsSpanProcessorConfig extends AnalyticsConfig {
    * does): `forceFlush()` flushes it after `spanProcessor`, since a BatchSpanProcessor does not.
    */
   exporter?: { forceFlush?(): Promise<void> };
+}
+
+/**
+ * This processor's bookkeeping for one request: whether its API row is excluded, whether it
+ * has ended, and the finished outbound calls held until it does (so that a later
+ * `setUser()` still applies to them).
+ */
+class TrackedRequest {
+  ended = false;
+  held: ReadableSpanLike[] | undefined;
+  holdTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly state: RequestState,
+    readonly excluded: boolean,
+  ) {}
 }
 
 /** A request holds at most this many finished outbound calls; more are sent on at once. */
@@ -93,11 +109,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   readonly #catalog: ServiceCatalog;
   readonly #prices: PriceTable;
   readonly #redactor: Redactor;
-  readonly #states = requestStates();
-  readonly #callStates = new WeakMap<object, RequestState>();
+  readonly #requests = new WeakMap<object, TrackedRequest>();
+  readonly #callRequests = new WeakMap<object, TrackedRequest>();
   readonly #openCalls = new Map<SpanLike, number>();
   readonly #recordedIncomplete = new WeakSet<object>();
-  readonly #holding = new Set<RequestState>();
+  readonly #holding = new Set<TrackedRequest>();
   readonly #reporter = new RateLimitedReporter(createLogger('processor'));
   #sweepTimer: NodeJS.Timeout | undefined;
   #forwardedSinceFlush = 0;
@@ -132,11 +148,12 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
       const record = classifySpan(span);
       if (record === RECORD_API) {
         const path = span.attributes[ATTR_URL_PATH];
-        this.#states.set(span, new RequestState(typeof path === 'string' && this.#isExcluded(path)));
+        const excluded = typeof path === 'string' && this.#isExcluded(path);
+        this.#requests.set(span, new TrackedRequest(requestStateOf(span), excluded));
       } else if (record === RECORD_EXTERNAL) {
         const requestSpan = findRequestSpan(parentContext);
-        const state = requestSpan && this.#states.get(requestSpan);
-        if (state) this.#callStates.set(span, state);
+        const request = requestSpan && this.#requests.get(requestSpan);
+        if (request) this.#callRequests.set(span, request);
         this.#watchOpenCall(span);
       }
       this.#next.onStart(span, parentContext);
@@ -183,12 +200,13 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   }
 
   #endRequest(span: ReadableSpanLike): void {
-    const state = this.#states.get(span);
-    if (state) {
-      state.ended = true;
-      this.#stopHolding(state);
+    const request = this.#requests.get(span);
+    const state = request?.state;
+    if (request) {
+      request.ended = true;
+      this.#stopHolding(request);
     }
-    if (!state?.excluded) {
+    if (!request?.excluded) {
       const decision = sampleApiSpan(span, this.#sampleRate, this.#slowRequestMillis);
       if (decision.keep) {
         const extra: Attributes = {
@@ -203,9 +221,9 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         this.#forward(span, extra);
       }
     }
-    if (state?.held) {
-      const held = state.held;
-      state.held = undefined;
+    if (request?.held) {
+      const held = request.held;
+      request.held = undefined;
       for (const call of held) this.#forwardCall(call, state);
     }
   }
@@ -213,17 +231,17 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   #endCall(span: ReadableSpanLike): void {
     this.#openCalls.delete(span as SpanLike);
     if (this.#recordedIncomplete.has(span)) return;
-    const state = this.#callStates.get(span);
-    if (state && !state.ended && (state.held?.length ?? 0) < MAX_HELD_PER_REQUEST) {
-      (state.held ??= []).push(span);
-      if (!state.holdTimer) {
-        this.#holding.add(state);
-        state.holdTimer = setTimeout(() => this.#releaseHeld(state), this.#requestHoldMillis);
-        state.holdTimer.unref();
+    const request = this.#callRequests.get(span);
+    if (request && !request.ended && (request.held?.length ?? 0) < MAX_HELD_PER_REQUEST) {
+      (request.held ??= []).push(span);
+      if (!request.holdTimer) {
+        this.#holding.add(request);
+        request.holdTimer = setTimeout(() => this.#releaseHeld(request), this.#requestHoldMillis);
+        request.holdTimer.unref();
       }
       return;
     }
-    this.#forwardCall(span, state);
+    this.#forwardCall(span, request?.state);
   }
 
   #forwardCall(span: ReadableSpanLike, state: RequestState | undefined, extra: Attributes = {}): void {
@@ -270,31 +288,31 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     const message = ownErrorMessage(span);
     if (message === undefined) return;
     const requestSpan = findRequestSpan(context.active());
-    const state = requestSpan && this.#states.get(requestSpan);
+    const state = requestSpan && requestStates().get(requestSpan);
     if (state && state.errorMessage === undefined) {
       state.errorMessage = this.#redactor.redactText(message);
     }
   }
 
-  #releaseHeld(state: RequestState): void {
+  #releaseHeld(request: TrackedRequest): void {
     try {
-      this.#stopHolding(state);
-      const held = state.held ?? [];
-      state.held = undefined;
-      for (const call of held) this.#forwardCall(call, state);
+      this.#stopHolding(request);
+      const held = request.held ?? [];
+      request.held = undefined;
+      for (const call of held) this.#forwardCall(call, request.state);
     } catch (error) {
       this.#reporter.error('release', 'otel-pg-analytics: releasing held calls failed', error);
     }
   }
 
-  #stopHolding(state: RequestState): void {
-    if (state.holdTimer) clearTimeout(state.holdTimer);
-    state.holdTimer = undefined;
-    this.#holding.delete(state);
+  #stopHolding(request: TrackedRequest): void {
+    if (request.holdTimer) clearTimeout(request.holdTimer);
+    request.holdTimer = undefined;
+    this.#holding.delete(request);
   }
 
   #releaseAllHeld(): void {
-    for (const state of [...this.#holding]) this.#releaseHeld(state);
+    for (const request of [...this.#holding]) this.#releaseHeld(request);
   }
 
   #watchOpenCall(span: SpanLike): void {
@@ -320,7 +338,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         this.#openCalls.delete(span);
         this.#recordedIncomplete.add(span);
         const snapshot = deriveSpan(span, {}, hrTime());
-        this.#forwardCall(snapshot, this.#callStates.get(span), { [ATTR_ANALYTICS_INCOMPLETE]: true });
+        this.#forwardCall(snapshot, this.#callRequests.get(span)?.state, { [ATTR_ANALYTICS_INCOMPLETE]: true });
       }
     } catch (error) {
       this.#reporter.error('sweep', 'otel-pg-analytics: recording open calls failed', error);

@@ -1,0 +1,157 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TABLE_COLUMNS, type TableName } from '../../exporter/database.js';
+import { listMigrations, migrate, packageRoot, SCHEMA_VERSION } from '../../exporter/migrate.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const run = promisify(execFile);
+const cli = path.join(packageRoot(), 'dist/cli/otel-pg-analytics.js');
+
+/** Columns, types, constraints and indexes of the log tables: what must not drift. */
+async function catalog(db: TestDatabase): Promise<unknown> {
+  const columns = await db.query(`
+    select table_name, column_name, data_type, is_nullable, numeric_precision, numeric_scale, is_identity
+    from information_schema.columns where table_schema = 'public' order by table_name, ordinal_position`);
+  const constraints = await db.query(`
+    select conrelid::regclass::text as table_name, contype, pg_get_constraintdef(oid) as definition
+    from pg_constraint where connamespace = 'public'::regnamespace order by 1, 3`);
+  const indexes = await db.query(`
+    select tablename, indexdef from pg_indexes where schemaname = 'public' order by tablename, indexname`);
+  return { columns, constraints, indexes };
+}
+
+describe('migrate', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('migrate', { schema: false });
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('applies schema.sql to an empty database and records the version', async () => {
+    const result = await migrate(db.url);
+    expect(result).toEqual({ from: 0, to: SCHEMA_VERSION, applied: ['schema.sql'] });
+    const [row] = await db.query<{ version: number }>('select max(version) as version from analytics_schema_version');
+    expect(row!.version).toBe(SCHEMA_VERSION);
+  });
+
+  it('is harmless when run again, also concurrently', async () => {
+    const before = await catalog(db);
+    const results = await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
+    for (const result of results) expect(result).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION, applied: [] });
+    expect(await catalog(db)).toEqual(before);
+  });
+
+  it('leaves schema.sql itself idempotent when applied twice by hand', async () => {
+    const before = await catalog(db);
+    await db.query(readFileSync(path.join(packageRoot(), 'schema.sql'), 'utf8'));
+    expect(await catalog(db)).toEqual(before);
+  });
+
+  it('creates the keys that allow time partitioning and idempotent writes', async () => {
+    const constraints = await db.query<{ table_name: string; definition: string }>(`
+      select conrelid::regclass::text as table_name, pg_get_constraintdef(oid) as definition
+      from pg_constraint where contype in ('p', 'u') and conrelid::regclass::text like '%_log'`);
+    for (const table of ['api_access_log', 'authentication_log', 'external_api_call_log']) {
+      const defs = constraints.filter((c) => c.table_name === table).map((c) => c.definition);
+      expect(defs).toContain('PRIMARY KEY ("time", id)');
+      expect(defs).toContain('UNIQUE (span_id, "time")');
+    }
+  });
+
+  it('has exactly the columns the exporter writes, with matching types', async () => {
+    const pgTypes: Record<string, string> = {
+      timestamptz: 'timestamp with time zone',
+      text: 'text',
+      integer: 'integer',
+      bigint: 'bigint',
+      'double precision': 'double precision',
+      numeric: 'numeric',
+      inet: 'inet',
+      boolean: 'boolean',
+    };
+    for (const table of Object.keys(TABLE_COLUMNS) as TableName[]) {
+      const live = await db.query<{ column_name: string; data_type: string }>(
+        `select column_name, data_type from information_schema.columns where table_name = $1 and column_name <> 'id' order by ordinal_position`,
+        [table],
+      );
+      const expected = TABLE_COLUMNS[table].map((c) => ({
+        column_name: c.name,
+        data_type: c.jsonb ? 'jsonb' : pgTypes[c.type],
+      }));
+      expect(live).toEqual(expected);
+    }
+  });
+
+  it('refuses a database whose schema is newer than the package', async () => {
+    const newer = await createTestDatabase('migrate_newer');
+    try {
+      await newer.query(`insert into analytics_schema_version (version, description) values (${SCHEMA_VERSION + 1}, 'future')`);
+      await expect(migrate(newer.url)).rejects.toThrow(/newer than this package supports/);
+    } finally {
+      await newer.drop();
+    }
+  });
+
+  it('brings a version 1 database to the same schema as a fresh schema.sql', async () => {
+    const old = await createTestDatabase('migrate_v1', { schema: false });
+    const fresh = await createTestDatabase('migrate_fresh');
+    try {
+      await old.query(readFileSync(path.join(packageRoot(), 'test/fixtures/schema-v1.sql'), 'utf8'));
+      const result = await migrate(old.url);
+      expect(result.applied).toEqual(listMigrations().map((m) => path.basename(m.file)));
+      expect(await catalog(old)).toEqual(await catalog(fresh));
+    } finally {
+      await old.drop();
+      await fresh.drop();
+    }
+  });
+});
+
+describe('otel-pg-analytics CLI', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('cli', { schema: false });
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('migrate creates the schema and says which version it reached', async () => {
+    const { stdout } = await run(process.execPath, [cli, 'migrate', '--database-url', db.url]);
+    expect(stdout).toMatch(/schema version 1 \(was 0\); applied schema\.sql/);
+    const again = await run(process.execPath, [cli, 'migrate'], { env: { ...process.env, OTEL_ANALYTICS_DATABASE_URL: db.url } });
+    expect(again.stdout).toMatch(/already up to date/);
+  });
+
+  it('migrate without a database URL exits non-zero and says what to set', async () => {
+    const env = { ...process.env };
+    delete env.OTEL_ANALYTICS_DATABASE_URL;
+    delete env.DATABASE_URL;
+    const failure = await run(process.execPath, [cli, 'migrate'], { env }).catch((error: unknown) => error);
+    expect((failure as { code: number }).code).toBe(2);
+    expect((failure as { stderr: string }).stderr).toMatch(/OTEL_ANALYTICS_DATABASE_URL/);
+  });
+
+  it('migrate against an unreachable database fails with the driver message, not a stack trace', async () => {
+    const failure = await run(process.execPath, [cli, 'migrate', '--database-url', 'postgres://postgres@127.0.0.1:1/none']).catch(
+      (error: unknown) => error,
+    );
+    expect((failure as { code: number }).code).toBe(1);
+    expect((failure as { stderr: string }).stderr).toMatch(/^otel-pg-analytics: .*ECONNREFUSED/);
+  });
+
+  it('schema prints schema.sql', async () => {
+    const { stdout } = await run(process.execPath, [cli, 'schema']);
+    expect(stdout).toBe(readFileSync(path.join(packageRoot(), 'schema.sql'), 'utf8'));
+  });
+});
+
