@@ -125,6 +125,10 @@ interface OptionSpec<K extends Key> {
   /** What a valid value looks like, for error messages. */
   expected: string;
   env?: readonly EnvReader<Value<K>>[];
+  /** What happens when an env or file value is invalid; defaults to "using the default". */
+  fallback?: string;
+  /** Shows a value in messages (for example without its password). */
+  display?: (value: unknown) => string;
 }
 
 type OptionSpecs = { [K in Key]-?: OptionSpec<K> };
@@ -134,6 +138,8 @@ const SPECS: OptionSpecs = {
   databaseUrl: {
     check: checkDatabaseUrl,
     expected: 'a postgres:// or postgresql:// URL',
+    fallback: 'ignored (without a valid URL, analytics are off)',
+    display: (value) => quote(typeof value === 'string' ? value.replace(/(\/\/[^:/?#@]*:)[^@/?#]*@/, '$1***@') : value),
     env: [
       { name: 'OTEL_ANALYTICS_DATABASE_URL', parse: checkDatabaseUrl },
       { name: 'DATABASE_URL', parse: checkDatabaseUrl },
@@ -307,11 +313,13 @@ function resolveOne<K extends Key>(
   file: Record<string, unknown>,
 ): AnalyticsConfig[K] {
   const spec = SPECS[name] as OptionSpec<K>;
+  const show = spec.display ?? quote;
+  const fallback = spec.fallback ?? 'using the default';
   const fromCode = options[name];
   if (fromCode !== undefined) {
     const value = spec.check(fromCode);
     if (value === undefined) {
-      throw new ConfigError(`Invalid ${name}: ${quote(fromCode)} (expected ${spec.expected})`);
+      throw new ConfigError(`Invalid ${name}: ${show(fromCode)} (expected ${spec.expected})`);
     }
     return value;
   }
@@ -320,15 +328,13 @@ function resolveOne<K extends Key>(
     if (raw === undefined || raw.trim() === '') continue;
     const value = reader.parse(raw.trim(), env);
     if (value !== undefined) return value;
-    logger.warn(
-      `Invalid ${reader.name}=${quote(raw)} (expected ${spec.expected}); using the default`,
-    );
+    logger.warn(`Invalid ${reader.name}=${show(raw)} (expected ${spec.expected}); ${fallback}`);
   }
   if (file[name] !== undefined) {
     const value = spec.check(file[name]);
     if (value !== undefined) return value;
     logger.warn(
-      `Invalid ${name} in the config file: ${quote(file[name])} (expected ${spec.expected}); using the default`,
+      `Invalid ${name} in the config file: ${show(file[name])} (expected ${spec.expected}); ${fallback}`,
     );
   }
   return DEFAULTS[name];

@@ -29,9 +29,10 @@ async function main(): Promise<void> {
   const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
   if (!config.enabled) return;
   if (config.databaseUrl === undefined) {
-    logger.warn(
-      'OTEL_ANALYTICS_DATABASE_URL (or DATABASE_URL) is not set to a postgres:// URL: analytics are off',
-    );
+    // An invalid URL was already reported when the config was resolved.
+    if (!env.OTEL_ANALYTICS_DATABASE_URL && !env.DATABASE_URL) {
+      logger.warn('OTEL_ANALYTICS_DATABASE_URL (or DATABASE_URL) is not set: analytics are off');
+    }
     return;
   }
   if (hasGlobalTracerProvider()) {

@@ -13,16 +13,22 @@ const require = createRequire(import.meta.url);
  * The instrumentations the register entry starts: http (inbound requests, `http`/`https`
  * clients such as axios) and undici (`fetch`), configured with this package's hooks, plus
  * Express's when the app can load `express` (it supplies the route template).
+ *
+ * The http and Express instrumentations are created disabled; registering them (NodeSDK does)
+ * enables them. Enabled in its constructor, instrumentation-http 0.301 patches an
+ * already-loaded `http` before its own `_httpPatched = false` field initializer runs, which
+ * then lets the CommonJS require hook patch it a second time: every outbound `http.request`
+ * became two spans. (undici's reads `enabled` on every request, so it keeps the default.)
  */
 export function createAnalyticsInstrumentations(options: AnalyticsConfig = {}): Instrumentation[] {
   const instrumentations: Instrumentation[] = [
-    new HttpInstrumentation(createHttpInstrumentationConfig(options)),
+    new HttpInstrumentation({ ...createHttpInstrumentationConfig(options), enabled: false }),
     new UndiciInstrumentation(createUndiciInstrumentationConfig(options)),
   ];
   if (isResolvableFromApp('express')) {
     // Loaded only when needed; the instrumentation ships CommonJS, so require() keeps this sync.
     const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
-    instrumentations.push(new ExpressInstrumentation());
+    instrumentations.push(new ExpressInstrumentation({ enabled: false }));
   }
   return instrumentations;
 }

@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { packageRoot } from '../../exporter/migrate.js';
+
+export const ROOT = packageRoot();
+
+/** How a child process ended. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** An app started as a child process, the way users start theirs. */
+export interface AppProcess {
+  child: ChildProcess;
+  /** Base URL, once the app printed `listening on <url>`. */
+  url: string;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<Exit>;
+  /** Sends `signal` (default SIGTERM) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<Exit>;
+}
+
+export interface StartAppOptions {
+  /** Extra env vars; OTEL_*, ANALYTICS_* and DATABASE_URL of the test process are not inherited. */
+  env?: Record<string, string | undefined>;
+  /** Start under `--import otel-pg-analytics/register` (default true). */
+  register?: boolean;
+  /** Extra node flags placed before the script. */
+  nodeArgs?: string[];
+  /** Wait for a `listening on` line (default true). */
+  waitForListening?: boolean;
+  cwd?: string;
+}
+
+/** Starts `script` (relative to the repository root) with Node, as `node --import ... script`. */
+export async function startApp(script: string, options: StartAppOptions = {}): Promise<AppProcess> {
+  const env: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(OTEL_|ANALYTICS_|DATABASE_URL$|NODE_OPTIONS$)/.test(key)) env[key] = value;
+  }
+  Object.assign(env, { PORT: '0', OTEL_BSP_SCHEDULE_DELAY: '200' }, options.env);
+  const args = [
+    ...(options.register === false ? [] : ['--import', 'otel-pg-analytics/register']),
+    ...(options.nodeArgs ?? []),
+    path.resolve(ROOT, script),
+  ];
+  const child = spawn(process.execPath, args, { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let url = '';
+  if (options.waitForListening !== false) {
+    url = await new Promise<string>((resolve, reject) => {
+      const onData = (): void => {
+        const match = /listening on (http:\/\/\S+)/.exec(stdout);
+        if (match) {
+          child.stdout!.off('data', onData);
+          resolve(match[1]!);
+        }
+      };
+      child.stdout!.on('data', onData);
+      void exited.then((exit) =>
+        reject(new Error(`${script} exited before listening (${JSON.stringify(exit)}): ${stderr}`)),
+      );
+    });
+  }
+  return {
+    child,
+    url,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
