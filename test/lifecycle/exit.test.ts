@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startApp } from '../helpers/app-process.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase('exit');
+});
+
+afterAll(async () => {
+  await db.drop();
+});
+
+beforeEach(async () => {
+  await db.query('truncate api_access_log, authentication_log, external_api_call_log');
+});
+
+async function apiRows(): Promise<number> {
+  return (await db.query<{ n: number }>('select count(*)::int as n from api_access_log'))[0]!.n;
+}
+
+/** Long enough that only the exit path, never the timer, can have flushed. */
+const SLOW_FLUSH = { OTEL_BSP_SCHEDULE_DELAY: '600000' };
+
+describe('leaving the process', () => {
+  it('flushes pending rows when a CommonJS app ends naturally, keeping its exit code', async () => {
+    const app = await startApp('test/fixtures/serve-and-exit.cjs', {
+      waitForListening: false,
+      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url, REQUESTS: '4', EXIT_CODE: '3' },
+    });
+    expect(await app.exited).toEqual({ code: 3, signal: null });
+    // Four requests served and four outbound fetch calls (the app calls itself).
+    expect(await apiRows()).toBe(4);
+    expect(app.stderr()).toBe('');
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('flushes on %s, then ends by that signal', async (signal) => {
+    const app = await startApp('test/fixtures/serve-forever.mjs', { env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url } });
+    for (let i = 0; i < 3; i++) await (await fetch(`${app.url}/x${i}`)).text();
+    expect(await app.stop(signal)).toEqual({ code: null, signal });
+    expect(await apiRows()).toBe(3);
+  });
+
+  it('lets an app that handles SIGTERM itself decide how to exit, and still flushes', async () => {
+    const app = await startApp('test/fixtures/serve-forever.mjs', {
+      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url, OWN_SIGTERM_HANDLER: '1' },
+    });
+    await (await fetch(`${app.url}/once`)).text();
+    // The app closes its server and ends naturally: code 0, not killed by the signal.
+    expect(await app.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await apiRows()).toBe(1);
+  });
+
+  it('installs no signal handler when OTEL_ANALYTICS_HANDLE_SIGNALS=false', async () => {
+    const app = await startApp('test/fixtures/serve-forever.mjs', {
+      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_ANALYTICS_HANDLE_SIGNALS: 'false' },
+    });
+    await (await fetch(`${app.url}/once`)).text();
+    expect(await app.stop('SIGTERM')).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await apiRows()).toBe(0);
+  });
+});
