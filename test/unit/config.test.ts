@@ -1,0 +1,541 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import {
+  batchSpanProcessorOptions,
+  DEFAULT_COUNT_MAX_ROW_AGE_MILLIS,
+  DEFAULT_EXPORT_TIMEOUT_MILLIS,
+  DEFAULT_FLUSH_STRATEGY,
+  DEFAULT_MAX_EXPORT_BATCH_SIZE,
+  DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS,
+  DEFAULT_MAX_QUEUE_SIZE,
+  DEFAULT_REQUEST_HOLD_MILLIS,
+  DEFAULT_SAMPLE_RATE,
+  DEFAULT_SCHEDULED_DELAY_MILLIS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+  DEFAULT_SLOW_REQUEST_MILLIS,
+  resolveConfig,
+  type AnalyticsConfig,
+} from '../../src/config.js';
+import { AnalyticsError, ConfigError } from '../../src/errors.js';
+
+/** Warnings reported through `diag` while a test runs. */
+let warnings: string[] = [];
+
+beforeEach(() => {
+  warnings = [];
+  const collect = (...args: unknown[]) => {
+    warnings.push(args.map(String).join(' '));
+  };
+  const logger: DiagLogger = {
+    error: collect,
+    warn: collect,
+    info: () => {},
+    debug: () => {},
+    verbose: () => {},
+  };
+  diag.setLogger(logger, DiagLogLevel.WARN);
+});
+
+afterEach(() => {
+  diag.disable();
+});
+
+/** The error `fn` throws, so its fields can be checked. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('resolveConfig defaults', () => {
+  it('applies every DEFAULT_* value when nothing is given', () => {
+    expect(resolveConfig()).toEqual({
+      enabled: true,
+      databaseUrl: undefined,
+      serviceName: undefined,
+      flushStrategy: DEFAULT_FLUSH_STRATEGY,
+      scheduledDelayMillis: DEFAULT_SCHEDULED_DELAY_MILLIS,
+      maxExportBatchSize: DEFAULT_MAX_EXPORT_BATCH_SIZE,
+      maxQueueSize: DEFAULT_MAX_QUEUE_SIZE,
+      exportTimeoutMillis: DEFAULT_EXPORT_TIMEOUT_MILLIS,
+      sampleRate: DEFAULT_SAMPLE_RATE,
+      excludedPaths: [],
+      slowRequestMillis: DEFAULT_SLOW_REQUEST_MILLIS,
+      redactKeys: [],
+      captureHeaders: [],
+      services: [],
+      modelPrices: [],
+      requestHoldMillis: DEFAULT_REQUEST_HOLD_MILLIS,
+      maxOpenClientSpanMillis: DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS,
+      handleSignals: true,
+      shutdownTimeoutMillis: DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it('documents the defaults it promises', () => {
+    expect(DEFAULT_FLUSH_STRATEGY).toBe('hybrid');
+    expect(DEFAULT_SCHEDULED_DELAY_MILLIS).toBe(5000);
+    expect(DEFAULT_MAX_EXPORT_BATCH_SIZE).toBe(512);
+    expect(DEFAULT_MAX_QUEUE_SIZE).toBe(2048);
+    expect(DEFAULT_EXPORT_TIMEOUT_MILLIS).toBe(30_000);
+    expect(DEFAULT_SAMPLE_RATE).toBe(1);
+    expect(DEFAULT_SLOW_REQUEST_MILLIS).toBe(1000);
+  });
+
+  it('returns a frozen config', () => {
+    const config = resolveConfig({ sampleRate: 0.5 });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { sampleRate: number }).sampleRate = 1;
+    }).toThrow(TypeError);
+    expect(config.sampleRate).toBe(0.5);
+  });
+
+  it('does not let a change to one config’s default list leak into the next', () => {
+    const first = resolveConfig();
+    try {
+      (first.excludedPaths as string[]).push('/leaked');
+    } catch {
+      // A frozen list refuses the change, which is just as good.
+    }
+    expect(resolveConfig().excludedPaths).toEqual([]);
+  });
+});
+
+describe('resolveConfig precedence', () => {
+  it('prefers code options over env vars', () => {
+    const config = resolveConfig(
+      { sampleRate: 0.2, flushStrategy: 'time', scheduledDelayMillis: 1234 },
+      {
+        env: {
+          OTEL_TRACES_SAMPLER: 'traceidratio',
+          OTEL_TRACES_SAMPLER_ARG: '0.5',
+          OTEL_ANALYTICS_FLUSH_STRATEGY: 'count',
+          OTEL_BSP_SCHEDULE_DELAY: '9999',
+        },
+      },
+    );
+    expect(config.sampleRate).toBe(0.2);
+    expect(config.flushStrategy).toBe('time');
+    expect(config.scheduledDelayMillis).toBe(1234);
+  });
+
+  it('prefers env vars over the config file', () => {
+    const config = resolveConfig(
+      {},
+      {
+        env: { OTEL_BSP_SCHEDULE_DELAY: '1000', OTEL_SERVICE_NAME: 'from-env' },
+        file: { scheduledDelayMillis: 2000, serviceName: 'from-file' },
+      },
+    );
+    expect(config.scheduledDelayMillis).toBe(1000);
+    expect(config.serviceName).toBe('from-env');
+  });
+
+  it('prefers the config file over the defaults', () => {
+    const config = resolveConfig({}, { file: { scheduledDelayMillis: 2000, excludedPaths: ['/health'] } });
+    expect(config.scheduledDelayMillis).toBe(2000);
+    expect(config.excludedPaths).toEqual(['/health']);
+  });
+
+  it('prefers code over the config file', () => {
+    expect(resolveConfig({ maxQueueSize: 10 }, { file: { maxQueueSize: 20 } }).maxQueueSize).toBe(10);
+  });
+
+  it('treats an option set to undefined in code as not given', () => {
+    const config = resolveConfig({ sampleRate: undefined }, { env: { OTEL_TRACES_SAMPLER: 'always_off' } });
+    expect(config.sampleRate).toBe(0);
+  });
+
+  it('lets enabled from env override enabled from the config file', () => {
+    expect(resolveConfig({}, { env: { OTEL_ANALYTICS_ENABLED: 'true' }, file: { enabled: false } }).enabled).toBe(
+      true,
+    );
+    expect(resolveConfig({}, { file: { enabled: false } }).enabled).toBe(false);
+  });
+
+  it('lets enabled in code override the env', () => {
+    expect(resolveConfig({ enabled: true }, { env: { OTEL_SDK_DISABLED: 'true' } }).enabled).toBe(true);
+  });
+});
+
+describe('resolveConfig with invalid code options', () => {
+  it.each<[keyof AnalyticsConfig, unknown, string]>([
+    ['sampleRate', 2, '2'],
+    ['sampleRate', Number.NaN, 'NaN'],
+    ['flushStrategy', 'sometimes', '"sometimes"'],
+    ['scheduledDelayMillis', 0, '0'],
+    ['scheduledDelayMillis', 2 ** 31, String(2 ** 31)],
+    ['maxExportBatchSize', 1.5, '1.5'],
+    ['maxQueueSize', -1, '-1'],
+    ['enabled', 'yes', '"yes"'],
+    ['databaseUrl', 'mysql://localhost/db', '"mysql://localhost/db"'],
+    ['databaseUrl', 'not a url', '"not a url"'],
+    ['serviceName', '   ', '"   "'],
+    ['excludedPaths', '/health', '"/health"'],
+    ['excludedPaths', ['/ok', 42], '["/ok",42]'],
+    ['slowRequestMillis', Number.POSITIVE_INFINITY, 'Infinity'],
+    ['services', [{ name: 'x', hosts: [] }], '[{"name":"x","hosts":[]}]'],
+    ['modelPrices', [{ model: 'm', inputPerMillion: -1, outputPerMillion: 1 }], '"inputPerMillion":-1'],
+    ['modelPrices', [{ model: 'm', inputPerMillion: 1, outputPerMillion: 1, effectiveFrom: 'soon' }], '"soon"'],
+  ])('throws a ConfigError for %s = %s, quoting it as %s', (name, value, quoted) => {
+    const error = thrown(() => resolveConfig({ [name]: value } as AnalyticsConfig));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error).toBeInstanceOf(AnalyticsError);
+    const { message, code } = error as ConfigError;
+    expect(code).toBe('ERR_OTEL_PG_ANALYTICS_INVALID_CONFIG');
+    expect(message).toContain(name);
+    expect(message).toContain(quoted);
+  });
+
+  it('throws a ConfigError for an unknown option, naming it', () => {
+    const error = thrown(() => resolveConfig({ sampelRate: 0.5 } as unknown as AnalyticsConfig));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('"sampelRate"');
+  });
+
+  it('shortens a huge quoted value in the message', () => {
+    const error = thrown(() => resolveConfig({ flushStrategy: 'x'.repeat(10_000) } as unknown as AnalyticsConfig));
+    expect((error as Error).message.length).toBeLessThan(500);
+  });
+
+  it('accepts valid values of every kind', () => {
+    const config = resolveConfig({
+      enabled: false,
+      databaseUrl: ' postgresql://u:p@localhost:5432/db ',
+      serviceName: ' shop ',
+      flushStrategy: 'count',
+      sampleRate: 0,
+      excludedPaths: [' /health '],
+      services: [{ name: 'mock', hosts: ['127.0.0.1:4010'], perRequestUsd: 0.01 }],
+      modelPrices: [{ model: 'm', inputPerMillion: 1, outputPerMillion: 2, effectiveFrom: '2025-01-01' }],
+    });
+    expect(config.enabled).toBe(false);
+    expect(config.databaseUrl).toBe('postgresql://u:p@localhost:5432/db');
+    expect(config.serviceName).toBe('shop');
+    expect(config.flushStrategy).toBe('count');
+    expect(config.sampleRate).toBe(0);
+    expect(config.excludedPaths).toEqual(['/health']);
+    expect(config.services).toEqual([{ name: 'mock', hosts: ['127.0.0.1:4010'], perRequestUsd: 0.01 }]);
+    expect(config.modelPrices).toHaveLength(1);
+  });
+});
+
+describe('resolveConfig with invalid env and file values', () => {
+  it('warns about an invalid env value, quoting it, and falls back to the default', () => {
+    const config = resolveConfig({}, { env: { OTEL_BSP_SCHEDULE_DELAY: 'soon' } });
+    expect(config.scheduledDelayMillis).toBe(DEFAULT_SCHEDULED_DELAY_MILLIS);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('OTEL_BSP_SCHEDULE_DELAY');
+    expect(warnings[0]).toContain('"soon"');
+  });
+
+  it.each([
+    ['OTEL_BSP_SCHEDULE_DELAY', '0', 'scheduledDelayMillis'],
+    ['OTEL_BSP_MAX_QUEUE_SIZE', '-5', 'maxQueueSize'],
+    ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '1.5', 'maxExportBatchSize'],
+    ['OTEL_BSP_EXPORT_TIMEOUT', String(2 ** 31), 'exportTimeoutMillis'],
+    ['OTEL_ANALYTICS_FLUSH_STRATEGY', 'often', 'flushStrategy'],
+    ['OTEL_ANALYTICS_SLOW_REQUEST_MS', '-1', 'slowRequestMillis'],
+    ['OTEL_ANALYTICS_HANDLE_SIGNALS', 'perhaps', 'handleSignals'],
+    ['OTEL_TRACES_SAMPLER', 'jaeger_remote', 'sampleRate'],
+  ] as const)('warns about %s=%j and keeps the default', (name, raw, option) => {
+    const config = resolveConfig({}, { env: { [name]: raw } });
+    expect(config[option]).toEqual(resolveConfig()[option]);
+    expect(warnings.some((w) => w.includes(name))).toBe(true);
+  });
+
+  it('ignores empty and blank env values without a warning', () => {
+    const config = resolveConfig({}, { env: { OTEL_BSP_SCHEDULE_DELAY: '', OTEL_SERVICE_NAME: '   ' } });
+    expect(config.scheduledDelayMillis).toBe(DEFAULT_SCHEDULED_DELAY_MILLIS);
+    expect(config.serviceName).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+
+  it('trims env values', () => {
+    expect(resolveConfig({}, { env: { OTEL_BSP_SCHEDULE_DELAY: ' 1500 ' } }).scheduledDelayMillis).toBe(1500);
+  });
+
+  it('warns about an invalid OTEL_ANALYTICS_ENABLED and stays enabled', () => {
+    const config = resolveConfig({}, { env: { OTEL_ANALYTICS_ENABLED: 'maybe' } });
+    expect(config.enabled).toBe(true);
+    expect(warnings.some((w) => w.includes('OTEL_ANALYTICS_ENABLED') && w.includes('"maybe"'))).toBe(true);
+  });
+
+  it('falls back to the next env var when the first is invalid', () => {
+    const config = resolveConfig(
+      {},
+      { env: { OTEL_ANALYTICS_FLUSH_STRATEGY: 'often', ANALYTICS_FLUSH_STRATEGY: 'count' } },
+    );
+    expect(config.flushStrategy).toBe('count');
+    expect(warnings.some((w) => w.includes('OTEL_ANALYTICS_FLUSH_STRATEGY'))).toBe(true);
+  });
+
+  it('warns about an invalid config-file value and falls back to the default', () => {
+    const config = resolveConfig({}, { file: { sampleRate: 'half' } });
+    expect(config.sampleRate).toBe(DEFAULT_SAMPLE_RATE);
+    expect(warnings.some((w) => w.includes('sampleRate') && w.includes('"half"'))).toBe(true);
+  });
+
+  it('warns about an unknown config-file option but not about $schema', () => {
+    resolveConfig({}, { file: { $schema: './schema.json', sampelRate: 0.5 } });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('"sampelRate"');
+  });
+
+  it.each([
+    ['a plain password', 'mysql://admin:s3cretPassw0rd@db/app', 's3cretPassw0rd'],
+    ['a password holding an unencoded @', 'mysql://admin:s3cret@Passw0rd@db/app', 'Passw0rd'],
+  ])('does not echo %s of an invalid database URL in the warning', (_label, url, secret) => {
+    const config = resolveConfig({}, { env: { OTEL_ANALYTICS_DATABASE_URL: url } });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(warnings.some((w) => w.includes('OTEL_ANALYTICS_DATABASE_URL'))).toBe(true);
+    expect(warnings.join('\n')).not.toContain(secret);
+  });
+
+  it('does not echo the password of an invalid database URL passed in code', () => {
+    const error = thrown(() => resolveConfig({ databaseUrl: 'mysql://admin:s3cretPassw0rd@db/app' }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('databaseUrl');
+    expect((error as Error).message).not.toContain('s3cretPassw0rd');
+  });
+});
+
+describe('resolveConfig env vars', () => {
+  it('turns everything off with OTEL_SDK_DISABLED=true, even if OTEL_ANALYTICS_ENABLED=true', () => {
+    expect(resolveConfig({}, { env: { OTEL_SDK_DISABLED: 'true' } }).enabled).toBe(false);
+    expect(resolveConfig({}, { env: { OTEL_SDK_DISABLED: 'TRUE', OTEL_ANALYTICS_ENABLED: 'true' } }).enabled).toBe(
+      false,
+    );
+  });
+
+  it('stays enabled with OTEL_SDK_DISABLED=false', () => {
+    expect(resolveConfig({}, { env: { OTEL_SDK_DISABLED: 'false' } }).enabled).toBe(true);
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['off', false],
+    ['no', false],
+    ['true', true],
+    ['1', true],
+  ])('reads OTEL_ANALYTICS_ENABLED=%j as %j', (raw, expected) => {
+    expect(resolveConfig({}, { env: { OTEL_ANALYTICS_ENABLED: raw } }).enabled).toBe(expected);
+  });
+
+  it('reads the connection string from DATABASE_URL when OTEL_ANALYTICS_DATABASE_URL is not set', () => {
+    const config = resolveConfig({}, { env: { DATABASE_URL: 'postgres://u@localhost/app' } });
+    expect(config.databaseUrl).toBe('postgres://u@localhost/app');
+  });
+
+  it('prefers OTEL_ANALYTICS_DATABASE_URL over DATABASE_URL', () => {
+    const config = resolveConfig(
+      {},
+      { env: { OTEL_ANALYTICS_DATABASE_URL: 'postgres://a@h/analytics', DATABASE_URL: 'postgres://b@h/app' } },
+    );
+    expect(config.databaseUrl).toBe('postgres://a@h/analytics');
+  });
+
+  it('rejects a non-postgres DATABASE_URL with a warning', () => {
+    const config = resolveConfig({}, { env: { DATABASE_URL: 'mysql://u@localhost/app' } });
+    expect(config.databaseUrl).toBeUndefined();
+    expect(warnings.some((w) => w.includes('DATABASE_URL'))).toBe(true);
+  });
+
+  it('falls back to DATABASE_URL when OTEL_ANALYTICS_DATABASE_URL is not a postgres URL', () => {
+    const config = resolveConfig(
+      {},
+      { env: { OTEL_ANALYTICS_DATABASE_URL: 'redis://h', DATABASE_URL: 'postgresql://u@h/app' } },
+    );
+    expect(config.databaseUrl).toBe('postgresql://u@h/app');
+  });
+
+  it('reads OTEL_SERVICE_NAME', () => {
+    expect(resolveConfig({}, { env: { OTEL_SERVICE_NAME: 'shop' } }).serviceName).toBe('shop');
+  });
+
+  it('reads OTEL_ANALYTICS_EXCLUDED_PATHS as a comma list, trimming and skipping empty entries', () => {
+    const config = resolveConfig({}, { env: { OTEL_ANALYTICS_EXCLUDED_PATHS: '/health, /static/* ,,/metrics,' } });
+    expect(config.excludedPaths).toEqual(['/health', '/static/*', '/metrics']);
+  });
+
+  it('reads OTEL_ANALYTICS_REDACT_KEYS and OTEL_ANALYTICS_CAPTURE_HEADERS as comma lists', () => {
+    const config = resolveConfig(
+      {},
+      { env: { OTEL_ANALYTICS_REDACT_KEYS: 'tenant,ssn', OTEL_ANALYTICS_CAPTURE_HEADERS: 'x-request-id' } },
+    );
+    expect(config.redactKeys).toEqual(['tenant', 'ssn']);
+    expect(config.captureHeaders).toEqual(['x-request-id']);
+  });
+
+  it('reads the OTEL_BSP_* variables', () => {
+    const config = resolveConfig(
+      {},
+      {
+        env: {
+          OTEL_BSP_SCHEDULE_DELAY: '1000',
+          OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '64',
+          OTEL_BSP_MAX_QUEUE_SIZE: '4096',
+          OTEL_BSP_EXPORT_TIMEOUT: '10000',
+        },
+      },
+    );
+    expect(config.scheduledDelayMillis).toBe(1000);
+    expect(config.maxExportBatchSize).toBe(64);
+    expect(config.maxQueueSize).toBe(4096);
+    expect(config.exportTimeoutMillis).toBe(10_000);
+  });
+
+  it.each([
+    ['traceidratio', '0.25', 0.25],
+    ['parentbased_traceidratio', '0.1', 0.1],
+    ['traceidratio', undefined, 1],
+    ['always_on', undefined, 1],
+    ['parentbased_always_on', '0.3', 1],
+    ['always_off', undefined, 0],
+    ['parentbased_always_off', undefined, 0],
+    ['TraceIdRatio', '0.5', 0.5],
+  ])('reads OTEL_TRACES_SAMPLER=%s with OTEL_TRACES_SAMPLER_ARG=%j as a sample rate of %j', (sampler, arg, rate) => {
+    const config = resolveConfig({}, { env: { OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: arg } });
+    expect(config.sampleRate).toBe(rate);
+  });
+
+  it('warns about an out-of-range OTEL_TRACES_SAMPLER_ARG and keeps every row', () => {
+    const config = resolveConfig({}, { env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' } });
+    expect(config.sampleRate).toBe(1);
+    expect(warnings.length).toBeGreaterThan(0);
+  });
+
+  it.each(['OTEL_ANALYTICS_TRUSTED_PROXIES', 'OTEL_ANALYTICS_SPOOL_DIR', 'OTEL_ANALYTICS_HMAC_KEY'])(
+    'warns that %s is not supported yet',
+    (name) => {
+      resolveConfig({}, { env: { [name]: 'x' } });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(name);
+      expect(warnings[0]).toContain('not supported');
+    },
+  );
+
+  it('does not warn about a not-yet-supported variable set to the empty string', () => {
+    resolveConfig({}, { env: { OTEL_ANALYTICS_TRUSTED_PROXIES: '' } });
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('resolveConfig seed aliases', () => {
+  it('reads ANALYTICS_ENABLED', () => {
+    expect(resolveConfig({}, { env: { ANALYTICS_ENABLED: 'false' } }).enabled).toBe(false);
+  });
+
+  it('reads ANALYTICS_FLUSH_STRATEGY', () => {
+    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_STRATEGY: 'count' } }).flushStrategy).toBe('count');
+  });
+
+  it('reads ANALYTICS_FLUSH_INTERVAL_SECONDS in seconds and converts it to milliseconds', () => {
+    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_INTERVAL_SECONDS: '10' } }).scheduledDelayMillis).toBe(10_000);
+    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_INTERVAL_SECONDS: '2.5' } }).scheduledDelayMillis).toBe(2500);
+  });
+
+  it('warns about a zero ANALYTICS_FLUSH_INTERVAL_SECONDS and keeps the default', () => {
+    const config = resolveConfig({}, { env: { ANALYTICS_FLUSH_INTERVAL_SECONDS: '0' } });
+    expect(config.scheduledDelayMillis).toBe(DEFAULT_SCHEDULED_DELAY_MILLIS);
+    expect(warnings.some((w) => w.includes('ANALYTICS_FLUSH_INTERVAL_SECONDS'))).toBe(true);
+  });
+
+  it('reads ANALYTICS_FLUSH_COUNT_THRESHOLD', () => {
+    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_COUNT_THRESHOLD: '100' } }).maxExportBatchSize).toBe(100);
+  });
+
+  it('reads ANALYTICS_ENABLE_SAMPLING with ANALYTICS_SAMPLING_RATE', () => {
+    const config = resolveConfig({}, { env: { ANALYTICS_ENABLE_SAMPLING: 'true', ANALYTICS_SAMPLING_RATE: '0.25' } });
+    expect(config.sampleRate).toBe(0.25);
+  });
+
+  it('keeps every row when ANALYTICS_ENABLE_SAMPLING=false, whatever the rate', () => {
+    const config = resolveConfig({}, { env: { ANALYTICS_ENABLE_SAMPLING: 'false', ANALYTICS_SAMPLING_RATE: '0.25' } });
+    expect(config.sampleRate).toBe(1);
+  });
+
+  it('keeps every row when sampling is enabled without a rate', () => {
+    expect(resolveConfig({}, { env: { ANALYTICS_ENABLE_SAMPLING: 'true' } }).sampleRate).toBe(1);
+  });
+
+  it('warns about an invalid ANALYTICS_SAMPLING_RATE', () => {
+    const config = resolveConfig({}, { env: { ANALYTICS_ENABLE_SAMPLING: 'true', ANALYTICS_SAMPLING_RATE: 'abc' } });
+    expect(config.sampleRate).toBe(1);
+    expect(warnings.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['enabled', { OTEL_ANALYTICS_ENABLED: 'true', ANALYTICS_ENABLED: 'false' }, true],
+    ['flushStrategy', { OTEL_ANALYTICS_FLUSH_STRATEGY: 'time', ANALYTICS_FLUSH_STRATEGY: 'count' }, 'time'],
+    ['scheduledDelayMillis', { OTEL_BSP_SCHEDULE_DELAY: '1000', ANALYTICS_FLUSH_INTERVAL_SECONDS: '9' }, 1000],
+    ['maxExportBatchSize', { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '64', ANALYTICS_FLUSH_COUNT_THRESHOLD: '100' }, 64],
+    [
+      'sampleRate',
+      {
+        OTEL_TRACES_SAMPLER: 'traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
+        ANALYTICS_ENABLE_SAMPLING: 'true',
+        ANALYTICS_SAMPLING_RATE: '0.5',
+      },
+      0.1,
+    ],
+  ] as const)('prefers the OTel-style variable for %s when both are set', (option, env, expected) => {
+    expect(resolveConfig({}, { env })[option]).toBe(expected);
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('batchSpanProcessorOptions', () => {
+  const base = { scheduledDelayMillis: 2000, maxExportBatchSize: 100, maxQueueSize: 1000, exportTimeoutMillis: 7000 };
+
+  it("never flushes on size with 'time': the batch is the whole queue", () => {
+    expect(batchSpanProcessorOptions(resolveConfig({ ...base, flushStrategy: 'time' }))).toEqual({
+      scheduledDelayMillis: 2000,
+      maxExportBatchSize: 1000,
+      maxQueueSize: 1000,
+      exportTimeoutMillis: 7000,
+    });
+  });
+
+  it("flushes on size with 'count', and at the latest after the maximum row age", () => {
+    expect(batchSpanProcessorOptions(resolveConfig({ ...base, flushStrategy: 'count' }))).toEqual({
+      scheduledDelayMillis: DEFAULT_COUNT_MAX_ROW_AGE_MILLIS,
+      maxExportBatchSize: 100,
+      maxQueueSize: 1000,
+      exportTimeoutMillis: 7000,
+    });
+  });
+
+  it("flushes on size and on the schedule with 'hybrid'", () => {
+    expect(batchSpanProcessorOptions(resolveConfig({ ...base, flushStrategy: 'hybrid' }))).toEqual({
+      scheduledDelayMillis: 2000,
+      maxExportBatchSize: 100,
+      maxQueueSize: 1000,
+      exportTimeoutMillis: 7000,
+    });
+  });
+
+  it.each(['count', 'hybrid'] as const)("clamps the batch to the queue size with '%s'", (flushStrategy) => {
+    const options = batchSpanProcessorOptions(
+      resolveConfig({ ...base, maxExportBatchSize: 5000, maxQueueSize: 300, flushStrategy }),
+    );
+    expect(options.maxExportBatchSize).toBe(300);
+    expect(options.maxQueueSize).toBe(300);
+  });
+
+  it('uses the defaults for the default config', () => {
+    expect(batchSpanProcessorOptions(resolveConfig())).toEqual({
+      scheduledDelayMillis: DEFAULT_SCHEDULED_DELAY_MILLIS,
+      maxExportBatchSize: DEFAULT_MAX_EXPORT_BATCH_SIZE,
+      maxQueueSize: DEFAULT_MAX_QUEUE_SIZE,
+      exportTimeoutMillis: DEFAULT_EXPORT_TIMEOUT_MILLIS,
+    });
+  });
+});

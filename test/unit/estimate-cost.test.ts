@@ -1,0 +1,254 @@
+import { describe, expect, it } from 'vitest';
+import type { Attributes } from '@opentelemetry/api';
+import { estimateCost } from '../../src/pricing/estimate-cost.js';
+import { DEFAULT_MODEL_PRICES, PriceTable, type ModelPrice } from '../../src/pricing/price-table.js';
+import { DEFAULT_SERVICES, type ServiceDefinition } from '../../src/pricing/service-catalog.js';
+import {
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+} from '../../src/semconv.js';
+
+const prices = new PriceTable(DEFAULT_MODEL_PRICES);
+const AT = new Date('2026-06-01T12:00:00Z');
+
+function price(model: string): ModelPrice {
+  const found = DEFAULT_MODEL_PRICES.find((p) => p.model === model);
+  if (!found) throw new Error(`no built-in price for ${model}`);
+  return found;
+}
+
+function service(name: string, perRequest?: boolean): ServiceDefinition {
+  const found = DEFAULT_SERVICES.find(
+    (s) => s.name === name && (perRequest === undefined || (s.perRequestUsd !== undefined) === perRequest),
+  );
+  if (!found) throw new Error(`no built-in service ${name}`);
+  return found;
+}
+
+function usage(model: string, input: number, output: number, extra: Attributes = {}): Attributes {
+  return {
+    [ATTR_GEN_AI_RESPONSE_MODEL]: model,
+    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: input,
+    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: output,
+    ...extra,
+  };
+}
+
+describe('estimateCost per token', () => {
+  it('prices input and output tokens at the model rate', () => {
+    const p = price('gpt-4o');
+    const expected = (1000 * p.inputPerMillion + 500 * p.outputPerMillion) / 1e6;
+    const cost = estimateCost(usage('gpt-4o', 1000, 500), service('openai'), 200, prices, AT);
+    expect(cost.usd).toBeCloseTo(expected, 10);
+    expect(cost.model).toBe('per_token');
+    expect(cost.priceSource).toBe(p.source);
+    expect(cost.priceCheckedAt).toBe(p.checkedAt);
+  });
+
+  it('prices cached input tokens at the cached rate', () => {
+    const p = price('gpt-4o');
+    expect(p.cachedInputPerMillion).toBeDefined();
+    const expected = (800 * p.inputPerMillion + 200 * p.cachedInputPerMillion! + 500 * p.outputPerMillion) / 1e6;
+    const attributes = usage('gpt-4o-2024-08-06', 1000, 500, { [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 200 });
+    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(expected, 10);
+  });
+
+  it('prices cache writes at the cache-write rate', () => {
+    const p = price('claude-sonnet-4-5');
+    expect(p.cacheWritePerMillion).toBeDefined();
+    const expected =
+      (5000 * p.inputPerMillion +
+        2000 * p.cachedInputPerMillion! +
+        3000 * p.cacheWritePerMillion! +
+        1000 * p.outputPerMillion) /
+      1e6;
+    const attributes = usage('claude-sonnet-4-5-20250929', 10_000, 1000, {
+      [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 2000,
+      [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 3000,
+    });
+    expect(estimateCost(attributes, service('anthropic'), 200, prices, AT).usd).toBeCloseTo(expected, 10);
+  });
+
+  it('prices cache writes at the input rate when the model has no cache-write rate', () => {
+    const p = price('gpt-4o');
+    expect(p.cacheWritePerMillion).toBeUndefined();
+    const expected = (1000 * p.inputPerMillion) / 1e6;
+    const attributes = usage('gpt-4o', 1000, 0, { [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 400 });
+    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(expected, 10);
+  });
+
+  it('never counts more cached tokens than input tokens', () => {
+    const p = price('gpt-4o');
+    const expected = (100 * p.cachedInputPerMillion!) / 1e6;
+    const attributes = usage('gpt-4o', 100, 0, {
+      [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 5000,
+      [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 5000,
+    });
+    const cost = estimateCost(attributes, undefined, 200, prices, AT).usd;
+    expect(cost).toBeCloseTo(expected, 10);
+    expect(cost).toBeGreaterThanOrEqual(0);
+  });
+
+  it('uses the long-context tier above its input threshold', () => {
+    const p = price('gemini-2.5-pro');
+    const tier = p.tiers?.[0];
+    expect(tier).toBeDefined();
+    const input = tier!.aboveInputTokens + 50_000;
+    const expected = (input * tier!.inputPerMillion + 1000 * tier!.outputPerMillion) / 1e6;
+    const cost = estimateCost(usage('gemini-2.5-pro', input, 1000), service('gemini'), 200, prices, AT);
+    expect(cost.usd).toBeCloseTo(expected, 10);
+  });
+
+  it('uses the base rate at exactly the tier threshold', () => {
+    const p = price('gemini-2.5-pro');
+    const input = p.tiers![0]!.aboveInputTokens;
+    const expected = (input * p.inputPerMillion + 1000 * p.outputPerMillion) / 1e6;
+    expect(estimateCost(usage('gemini-2.5-pro', input, 1000), undefined, 200, prices, AT).usd).toBeCloseTo(
+      expected,
+      10,
+    );
+  });
+
+  it('prices cached input in the long-context tier at the tier cached rate', () => {
+    const p = price('gemini-2.5-pro');
+    const tier = p.tiers![0]!;
+    const input = tier.aboveInputTokens + 1;
+    const expected = ((input - 1000) * tier.inputPerMillion + 1000 * tier.cachedInputPerMillion!) / 1e6;
+    const attributes = usage('gemini-2.5-pro', input, 0, { [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 1000 });
+    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(expected, 10);
+  });
+
+  it('prices by the response model before the request model', () => {
+    const mini = price('gpt-4o-mini');
+    const attributes = {
+      ...usage('gpt-4o-mini-2024-07-18', 1_000_000, 0),
+      [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o',
+    };
+    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(mini.inputPerMillion, 10);
+  });
+
+  it('falls back to the request model when there is no response model', () => {
+    const p = price('gpt-4o');
+    const attributes = {
+      [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o',
+      [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 0,
+      [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 1_000_000,
+    };
+    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(p.outputPerMillion, 10);
+  });
+
+  it('prices gemini-2.5-flash-lite at its own rate', () => {
+    const lite = price('gemini-2.5-flash-lite');
+    expect(estimateCost(usage('gemini-2.5-flash-lite', 1_000_000, 0), undefined, 200, prices, AT).usd).toBeCloseTo(
+      lite.inputPerMillion,
+      10,
+    );
+  });
+
+  it('reports an unknown model rather than inventing a price', () => {
+    expect(estimateCost(usage('gpt-99', 1000, 100), service('openai'), 200, prices, AT)).toEqual({
+      usd: null,
+      unknownReason: 'unknown_model',
+    });
+  });
+
+  it('reports gemini-2.5-flash-lite as unknown when only gemini-2.5-flash is priced', () => {
+    const onlyFlash = new PriceTable([price('gemini-2.5-flash')]);
+    expect(estimateCost(usage('gemini-2.5-flash-lite', 1000, 100), undefined, 200, onlyFlash, AT)).toEqual({
+      usd: null,
+      unknownReason: 'unknown_model',
+    });
+  });
+
+  it('reports a call made before the model was priced as unknown', () => {
+    const p = price('gemini-2.5-flash');
+    const before = new Date(`${p.effectiveFrom!}T00:00:00Z`);
+    before.setUTCDate(before.getUTCDate() - 1);
+    expect(estimateCost(usage('gemini-2.5-flash', 1000, 100), undefined, 200, prices, before).unknownReason).toBe(
+      'unknown_model',
+    );
+  });
+
+  it('prices a call on either side of a price change at the rate then in force', () => {
+    const table = new PriceTable([
+      { model: 'm', effectiveFrom: '2025-01-01', inputPerMillion: 1, outputPerMillion: 0 },
+      { model: 'm', effectiveFrom: '2025-06-01', inputPerMillion: 2, outputPerMillion: 0 },
+    ]);
+    const attributes = usage('m', 1_000_000, 0);
+    expect(estimateCost(attributes, undefined, 200, table, new Date('2025-05-31T23:59:59Z')).usd).toBe(1);
+    expect(estimateCost(attributes, undefined, 200, table, new Date('2025-06-01T00:00:00Z')).usd).toBe(2);
+  });
+
+  it('reports usage without a model as no_model', () => {
+    const attributes = { [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 10, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 5 };
+    expect(estimateCost(attributes, service('openai'), 200, prices, AT)).toEqual({ usd: null, unknownReason: 'no_model' });
+  });
+
+  it('prices output-only usage', () => {
+    const p = price('gpt-4o');
+    const attributes = { [ATTR_GEN_AI_RESPONSE_MODEL]: 'gpt-4o', [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 2000 };
+    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo((2000 * p.outputPerMillion) / 1e6, 10);
+  });
+
+  it('rounds to the eight decimals numeric(14,8) keeps', () => {
+    const usd = estimateCost(usage('gpt-4o', 1, 1), undefined, 200, prices, AT).usd;
+    expect(usd).not.toBeNull();
+    expect(Math.round(usd! * 1e8) / 1e8).toBe(usd);
+  });
+
+  it.each([
+    ['negative', -5],
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['a string', '1000'],
+  ])('ignores %s token counts', (_label, bad) => {
+    const attributes = {
+      [ATTR_GEN_AI_RESPONSE_MODEL]: 'gpt-4o',
+      [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: bad as number,
+      [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: bad as number,
+    };
+    const cost = estimateCost(attributes, service('supabase'), 200, prices, AT);
+    // Without usable token counts the call is priced by its service (a subscription).
+    expect(cost).toEqual({ usd: 0, model: 'subscription' });
+  });
+});
+
+describe('estimateCost per request', () => {
+  const brightdata = service('brightdata', true);
+
+  it('charges the per-request price for a 2xx response', () => {
+    expect(estimateCost({}, brightdata, 200, prices, AT)).toEqual({ usd: brightdata.perRequestUsd, model: 'per_request' });
+    expect(estimateCost({}, brightdata, 204, prices, AT).usd).toBe(brightdata.perRequestUsd);
+  });
+
+  it.each([199, 301, 404, 429, 500, 503, undefined])('charges nothing for status %j', (status) => {
+    expect(estimateCost({}, brightdata, status, prices, AT)).toEqual({ usd: 0, model: 'per_request' });
+  });
+
+  it('charges nothing for a subscription service', () => {
+    expect(estimateCost({}, service('supabase'), 200, prices, AT)).toEqual({ usd: 0, model: 'subscription' });
+    expect(estimateCost({}, { name: 'plan', hosts: ['x'], costModel: 'subscription' }, 500, prices, AT)).toEqual({
+      usd: 0,
+      model: 'subscription',
+    });
+  });
+
+  it('gives null for a service without a price', () => {
+    expect(estimateCost({}, service('openai'), 200, prices, AT)).toEqual({ usd: null });
+  });
+
+  it('gives null for an unknown service', () => {
+    expect(estimateCost({}, undefined, 200, prices, AT)).toEqual({ usd: null });
+  });
+
+  it('prices token usage before the per-request price', () => {
+    const p = price('gpt-4o');
+    const cost = estimateCost(usage('gpt-4o', 1_000_000, 0), brightdata, 200, prices, AT);
+    expect(cost.model).toBe('per_token');
+    expect(cost.usd).toBeCloseTo(p.inputPerMillion, 10);
+  });
+});

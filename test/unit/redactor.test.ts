@@ -1,0 +1,331 @@
+import { describe, expect, it } from 'vitest';
+import { REDACTED, Redactor } from '../../src/internal/redactor.js';
+
+const redactor = new Redactor();
+
+describe('Redactor.isSensitiveKey', () => {
+  it.each([
+    'apiKey',
+    'X-Api-Key',
+    'api_key',
+    'api-key',
+    'APIKEY',
+    'access_token',
+    'accessToken',
+    'refresh_token',
+    'AWSAccessKeyId',
+    'X-Amz-Signature',
+    'X-Amz-Credential',
+    'password',
+    'user.password',
+    'Authorization',
+    'Cookie',
+    'Set-Cookie',
+    'client_secret',
+    'sessionId',
+    'code',
+    'otp',
+    'password[]',
+  ])('treats %j as sensitive', (name) => {
+    expect(redactor.isSensitiveKey(name)).toBe(true);
+  });
+
+  it.each(['keyword', 'monkey', 'q', 'page', 'category', 'author', 'sort', 'limit', 'search', 'passenger', ''])(
+    'treats %j as not sensitive',
+    (name) => {
+      expect(redactor.isSensitiveKey(name)).toBe(false);
+    },
+  );
+
+  it('gives the same answer the second time a name is asked (cached)', () => {
+    const r = new Redactor();
+    expect(r.isSensitiveKey('apiKey')).toBe(true);
+    expect(r.isSensitiveKey('apiKey')).toBe(true);
+    expect(r.isSensitiveKey('keyword')).toBe(false);
+    expect(r.isSensitiveKey('keyword')).toBe(false);
+  });
+
+  it('treats extra keys as sensitive whole names, in any spelling', () => {
+    const r = new Redactor({ extraKeys: ['tenant-id'] });
+    expect(r.isSensitiveKey('tenant_id')).toBe(true);
+    expect(r.isSensitiveKey('TenantId')).toBe(true);
+    expect(r.isSensitiveKey('tenant')).toBe(false);
+  });
+
+  it('treats an extra key as a word of longer names', () => {
+    const r = new Redactor({ extraKeys: ['Customer'] });
+    expect(r.isSensitiveKey('customerName')).toBe(true);
+    expect(r.isSensitiveKey('x-customer')).toBe(true);
+    expect(r.isSensitiveKey('customers')).toBe(false);
+  });
+
+  it('does not let extra keys of one instance affect another', () => {
+    const r = new Redactor({ extraKeys: ['tenant'] });
+    expect(r.isSensitiveKey('tenant')).toBe(true);
+    expect(redactor.isSensitiveKey('tenant')).toBe(false);
+  });
+
+  it('ignores extra keys that are empty after removing separators', () => {
+    const r = new Redactor({ extraKeys: ['', '--', '  '] });
+    expect(r.isSensitiveKey('')).toBe(false);
+    expect(r.isSensitiveKey('page')).toBe(false);
+  });
+});
+
+describe('Redactor.redactQuery', () => {
+  it('redacts the value of a sensitive query parameter and keeps the key', () => {
+    expect(redactor.redactQuery('api_key=abc123')).toBe(`api_key=${REDACTED}`);
+  });
+
+  it('keeps every other byte of the query as it was', () => {
+    expect(redactor.redactQuery('q=red%20shoes&api_key=abc123&page=2&sort=+price')).toBe(
+      `q=red%20shoes&api_key=${REDACTED}&page=2&sort=+price`,
+    );
+  });
+
+  it('returns a query without sensitive parameters unchanged', () => {
+    const query = 'q=shoes&page=2&category=a%2Fb&keyword=x';
+    expect(redactor.redactQuery(query)).toBe(query);
+  });
+
+  it('returns the empty string unchanged', () => {
+    expect(redactor.redactQuery('')).toBe('');
+  });
+
+  it('leaves a sensitive key without a value, or with an empty value, as it was', () => {
+    expect(redactor.redactQuery('token&page=1')).toBe('token&page=1');
+    expect(redactor.redactQuery('token=&page=1')).toBe('token=&page=1');
+  });
+
+  it('redacts every occurrence of a repeated sensitive key', () => {
+    expect(redactor.redactQuery('token=a&token=b&q=1')).toBe(`token=${REDACTED}&token=${REDACTED}&q=1`);
+  });
+
+  it('recognises a percent-encoded key and keeps its encoding', () => {
+    expect(redactor.redactQuery('api%5Fkey=abc&x=1')).toBe(`api%5Fkey=${REDACTED}&x=1`);
+  });
+
+  it("recognises a key whose words are joined by '+'", () => {
+    expect(redactor.redactQuery('access+token=abc')).toBe(`access+token=${REDACTED}`);
+  });
+
+  it('treats a key with malformed percent-encoding literally instead of throwing', () => {
+    expect(redactor.redactQuery('%E0%A4%A=1&password=x')).toBe(`%E0%A4%A=1&password=${REDACTED}`);
+  });
+
+  it("redacts the whole value even when it contains '='", () => {
+    expect(redactor.redactQuery('token=a=b=c')).toBe(`token=${REDACTED}`);
+  });
+
+  it('keeps empty parts between separators', () => {
+    expect(redactor.redactQuery('a=1&&secret=x&')).toBe(`a=1&&secret=${REDACTED}&`);
+  });
+
+  it('parses to the same keys as before redaction', () => {
+    const query = 'q=1&X-Amz-Signature=abc%3D&tag=a&tag=b';
+    const before = [...new URLSearchParams(query).keys()];
+    const after = [...new URLSearchParams(redactor.redactQuery(query)).keys()];
+    expect(after).toEqual(before);
+  });
+});
+
+describe('Redactor.redactUrl', () => {
+  it('redacts userinfo, sensitive query values and drops the fragment', () => {
+    expect(redactor.redactUrl('https://user:pa55@example.com/path?token=abc&q=1#access_token=xyz')).toBe(
+      `https://${REDACTED}@example.com/path?token=${REDACTED}&q=1`,
+    );
+  });
+
+  it('returns a URL without secrets unchanged', () => {
+    const url = 'https://api.example.com/v1/items?page=2&q=shoes';
+    expect(redactor.redactUrl(url)).toBe(url);
+  });
+
+  it('drops a fragment that comes before anything that looks like a query', () => {
+    expect(redactor.redactUrl('https://example.com/p#a?token=1')).toBe('https://example.com/p');
+  });
+
+  it('redacts the query of a relative URL', () => {
+    expect(redactor.redactUrl('/callback?code=abc&state=xyz')).toBe(`/callback?code=${REDACTED}&state=xyz`);
+  });
+
+  it('does not mistake an @ in the path for userinfo', () => {
+    const url = 'https://example.com/users/@bob';
+    expect(redactor.redactUrl(url)).toBe(url);
+  });
+
+  it('redacts the whole userinfo when the password holds an unencoded @', () => {
+    const result = redactor.redactUrl('https://user:p@ss@example.com/x');
+    expect(result).not.toContain('ss@');
+    expect(new URL(result).hostname).toBe('example.com');
+  });
+});
+
+describe('Redactor.redactText', () => {
+  it.each([
+    ['a Bearer token', 'request failed: Bearer abcdef123456.xyz', `request failed: Bearer ${REDACTED}`],
+    ['a Basic credential', 'Authorization: Basic dXNlcjpwYXNz', `Authorization: Basic ${REDACTED}`],
+    [
+      'a JWT',
+      'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U expired',
+      `token ${REDACTED} expired`,
+    ],
+    ['an OpenAI key', 'bad key sk-proj-abcdefghijklmnop1234 used', `bad key ${REDACTED} used`],
+    ['an Anthropic key', 'key: sk-ant-api03-abcdefghijklmnopqrst', `key: ${REDACTED}`],
+    ['a Google API key', 'key AIzaSyA1234567890abcdefghijklmnopqrstu!', `key ${REDACTED}!`],
+    ['an AWS access key id', 'id AKIAIOSFODNN7EXAMPLE denied', `id ${REDACTED} denied`],
+    ['a GitHub token', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789 rejected', `${REDACTED} rejected`],
+    ['a Slack token', 'xoxb-1234567890-abcdefghij', REDACTED],
+    ['a name=value pair', 'login failed password=hunter2 user=bob', `login failed password=${REDACTED} user=bob`],
+    ['pairs in a URL', 'GET /cb?code=abc123&state=xyz', `GET /cb?code=${REDACTED}&state=xyz`],
+    [
+      'JSON pairs',
+      '{"password": "hunter2", "user": "bob"}',
+      `{"password": "${REDACTED}", "user": "bob"}`,
+    ],
+    ['a JSON value with escaped quotes', '{"api_key":"a\\"b\\"c","n":"1"}', `{"api_key":"${REDACTED}","n":"1"}`],
+  ])('redacts %s', (_label, input, expected) => {
+    expect(redactor.redactText(input)).toBe(expected);
+  });
+
+  it('redacts a PEM private key and keeps the surrounding text', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabcdef\n-----END RSA PRIVATE KEY-----';
+    expect(redactor.redactText(`before ${pem} after`)).toBe(`before ${REDACTED} after`);
+  });
+
+  it('redacts a PEM private key that was cut off before its END line', () => {
+    const result = redactor.redactText('key: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B');
+    expect(result).toBe(`key: ${REDACTED}`);
+  });
+
+  it.each([
+    'GET /api/items/42 returned 404 Not Found',
+    'connect ECONNREFUSED 127.0.0.1:5432',
+    'page=2&sort=asc&q=shoes',
+    '{"user": "bob", "count": "3"}',
+    'The keyword search found 3 results for monkey',
+    '',
+  ])('leaves ordinary text untouched: %j', (text) => {
+    expect(redactor.redactText(text)).toBe(text);
+  });
+
+  it('leaves sensitive names with empty values untouched', () => {
+    expect(redactor.redactText('password= and {"token": ""}')).toBe('password= and {"token": ""}');
+  });
+
+  it('applies extra keys to name=value pairs', () => {
+    const r = new Redactor({ extraKeys: ['tenant'] });
+    expect(r.redactText('tenant=acme page=1')).toBe(`tenant=${REDACTED} page=1`);
+  });
+});
+
+describe('Redactor.redactHeader', () => {
+  it.each(['Authorization', 'cookie', 'X-Api-Key', 'Proxy-Authorization', 'set-cookie'])(
+    'replaces the whole value of the sensitive header %s',
+    (name) => {
+      expect(redactor.redactHeader(name, 'anything at all')).toBe(REDACTED);
+    },
+  );
+
+  it('keeps the value of an ordinary header', () => {
+    expect(redactor.redactHeader('User-Agent', 'Mozilla/5.0 (X11)')).toBe('Mozilla/5.0 (X11)');
+  });
+
+  it('redacts secrets inside the value of an ordinary header', () => {
+    expect(redactor.redactHeader('Referer', 'https://x.test/?token=abc&q=1')).toBe(
+      `https://x.test/?token=${REDACTED}&q=1`,
+    );
+  });
+});
+
+describe('Redactor.redactObject', () => {
+  it('redacts sensitive keys at any depth and keeps the rest', () => {
+    const input = { user: { name: 'bob', password: 'hunter2', profile: { apiKey: 'k', age: 3 } }, ok: true };
+    expect(redactor.redactObject(input)).toEqual({
+      user: { name: 'bob', password: REDACTED, profile: { apiKey: REDACTED, age: 3 } },
+      ok: true,
+    });
+  });
+
+  it('redacts a sensitive key whose value is an object, as a whole', () => {
+    expect(redactor.redactObject({ credentials: { user: 'a', pass: 'b' } })).toEqual({ credentials: REDACTED });
+  });
+
+  it('redacts inside arrays and scans strings for secrets', () => {
+    expect(redactor.redactObject([{ token: 'a' }, 'Bearer abcdefghij', 42, null])).toEqual([
+      { token: REDACTED },
+      `Bearer ${REDACTED}`,
+      42,
+      null,
+    ]);
+  });
+
+  it('does not modify its input', () => {
+    const input = { password: 'x', nested: { token: 'y' } };
+    redactor.redactObject(input);
+    expect(input).toEqual({ password: 'x', nested: { token: 'y' } });
+  });
+
+  it('stops at a cycle instead of recursing forever', () => {
+    const a: Record<string, unknown> = { name: 'a' };
+    a.self = a;
+    const result = redactor.redactObject(a) as Record<string, unknown>;
+    expect(result.name).toBe('a');
+    expect(result.self).toBe('[truncated]');
+    expect(() => JSON.stringify(result)).not.toThrow();
+  });
+
+  it('keeps an object referenced twice without a cycle', () => {
+    const shared = { role: 'admin' };
+    expect(redactor.redactObject({ before: shared, after: shared })).toEqual({
+      before: { role: 'admin' },
+      after: { role: 'admin' },
+    });
+  });
+
+  it('truncates objects nested deeper than eight levels', () => {
+    let deep: Record<string, unknown> = { leaf: 'x' };
+    for (let i = 0; i < 12; i++) deep = { c: deep };
+    let node = redactor.redactObject(deep) as Record<string, unknown>;
+    for (let i = 0; i < 7; i++) {
+      expect(typeof node.c).toBe('object');
+      node = node.c as Record<string, unknown>;
+    }
+    expect(node.c).toBe('[truncated]');
+  });
+
+  it('turns Dates into ISO strings and invalid Dates into null', () => {
+    expect(redactor.redactObject({ at: new Date('2025-01-02T03:04:05.678Z'), bad: new Date(Number.NaN) })).toEqual({
+      at: '2025-01-02T03:04:05.678Z',
+      bad: null,
+    });
+  });
+
+  it('turns Errors into their redacted message', () => {
+    expect(redactor.redactObject({ error: new Error('failed with password=hunter2') })).toEqual({
+      error: `failed with password=${REDACTED}`,
+    });
+  });
+
+  it('turns bigints into strings', () => {
+    expect(redactor.redactObject({ n: 12345678901234567890n })).toEqual({ n: '12345678901234567890' });
+  });
+
+  it('drops functions, symbols and undefined values', () => {
+    const result = redactor.redactObject({ f: () => 1, s: Symbol('x'), u: undefined, k: 'v' });
+    expect(result).toStrictEqual({ k: 'v' });
+  });
+
+  it.each([
+    [null, null],
+    [7, 7],
+    [false, false],
+    ['password=x', `password=${REDACTED}`],
+  ])('returns the primitive %j as %j', (input, expected) => {
+    expect(redactor.redactObject(input)).toBe(expected);
+  });
+
+  it('returns undefined for a top-level function', () => {
+    expect(redactor.redactObject(() => 1)).toBeUndefined();
+  });
+});
