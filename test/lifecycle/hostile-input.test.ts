@@ -38,7 +38,7 @@ describe('hostile request data mixed into good traffic', () => {
       ['a 10,000-character query string', request(`/long?${'a'.repeat(5000)}=${'b'.repeat(5000)}`)],
       ['a thousand query parameters', request(`/many?${Array.from({ length: 1000 }, (_, i) => `p${i}=${i}`).join('&')}`)],
       ['a 12 KB user agent', request('/ua', [`User-Agent: ${'U'.repeat(12_000)}`])],
-      ['a user agent in Latin-1 with control characters', request('/latin', ['User-Agent: caf\xe9 \x1b[31mred\x1b[0m'])],
+      ['a user agent in Latin-1', request('/latin', ['User-Agent: caf\xe9 \xfcber'])],
       ['spoofed X-Forwarded-For', request('/spoof', ['X-Forwarded-For: 6.6.6.6, 10.0.0.1'])],
       ['malformed Forwarded and X-Forwarded-For', request('/forwarded', ['Forwarded: for="[zz::1"; proto=', 'X-Forwarded-For: not-an-ip, , 999.1.1.1'])],
       ['64 KB of headers (refused by Node itself)', request('/huge', [`X-Big: ${'h'.repeat(64 * 1024)}`])],
@@ -72,7 +72,7 @@ describe('hostile request data mixed into good traffic', () => {
       'a 10,000-character query string',
       'a thousand query parameters',
       'a 12 KB user agent',
-      'a user agent in Latin-1 with control characters',
+      'a user agent in Latin-1',
       'spoofed X-Forwarded-For',
       'malformed Forwarded and X-Forwarded-For',
     ]) {
