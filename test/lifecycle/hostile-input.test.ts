@@ -78,7 +78,8 @@ describe('hostile request data mixed into good traffic', () => {
     ]) {
       expect({ label, status: status(label) }).toEqual({ label, status: 200 });
     }
-    expect(status('64 KB of headers (refused by Node itself)')).toBe(431);
+    // Node answers 431 and closes; the reset can reach the client before the answer does.
+    expect([0, 431]).toContain(status('64 KB of headers (refused by Node itself)'));
     expect(status('a NUL byte in a header value (refused by Node itself)')).toBe(400);
     expect(status('raw non-UTF-8 bytes in the path (refused by Node itself)')).toBe(400);
   });
