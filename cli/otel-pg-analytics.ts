@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../exporter/migrate.js';
-import { redactPassword } from '../exporter/postgres-span-exporter-config.js';
+import { maskUrlPassword } from '../src/internal/redactor.js';
 import { resolveConfig } from '../src/config.js';
 import { readEnv } from '../src/env.js';
 import { VERSION } from '../src/version.js';
@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
       const result = await migrate(url);
       const what = result.applied.length === 0 ? 'already up to date' : `applied ${result.applied.join(', ')}`;
       process.stdout.write(
-        `${redactPassword(url)}: schema version ${result.to} (was ${result.from}); ${what}\n`,
+        `${maskUrlPassword(url)}: schema version ${result.to} (was ${result.from}); ${what}\n`,
       );
       return 0;
     }

@@ -130,7 +130,7 @@ function buildTrafficPlan(total) {
   for (const user of users) {
     steps.push(async (base) => {
       const res = await post(base, '/auth/login', { email: user.email, password: user.password });
-      user.token = (await res.json()).token;
+      user.token = /** @type {{ token: string }} */ (await res.json()).token;
     });
   }
   let i = 0;

@@ -100,11 +100,13 @@ app.get('/api/fail', () => {
   throw new Error('inventory service exploded');
 });
 
-/** @type {express.ErrorRequestHandler} */
-const onError = (_error, _req, res, _next) => {
-  res.status(500).json({ error: 'internal error' });
-};
-app.use(onError);
+// Express passes the thrown error here; the row keeps its message, the client gets a generic one.
+app.use(
+  /** @param {unknown} _error @param {express.Request} _req @param {express.Response} res @param {express.NextFunction} _next */
+  (_error, _req, res, _next) => {
+    res.status(500).json({ error: 'internal error' });
+  },
+);
 
 const port = Number(process.env.PORT ?? 3000);
 const server = app.listen(port, '127.0.0.1', () => {

@@ -27,7 +27,7 @@ async function readJson(req) {
   return text ? JSON.parse(text) : {};
 }
 
-/** @type {http.RequestListener} */
+/** @param {http.IncomingMessage} req @param {http.ServerResponse} res @returns {Promise<void>} */
 async function handle(req, res) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const userId = backend.userFromAuthorization(req.headers.authorization);

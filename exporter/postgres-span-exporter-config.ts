@@ -1,4 +1,5 @@
 import { ConfigError } from '../src/errors.js';
+import { maskUrlPassword } from '../src/internal/redactor.js';
 
 /** A `pg.Pool`, or anything with the part of its shape Kysely uses. */
 export interface PostgresPoolLike {
@@ -71,7 +72,7 @@ export function resolvePostgresSpanExporterConfig(
     }
     if (!valid) {
       throw new ConfigError(
-        `Invalid connectionString (expected a postgres:// or postgresql:// URL): ${JSON.stringify(redactPassword(config.connectionString))}`,
+        `Invalid connectionString (expected a postgres:// or postgresql:// URL): ${JSON.stringify(maskUrlPassword(config.connectionString))}`,
       );
     }
   }
@@ -103,7 +104,3 @@ export function resolvePostgresSpanExporterConfig(
   });
 }
 
-/** A connection string with its password replaced, for messages. */
-export function redactPassword(connectionString: string): string {
-  return connectionString.replace(/(\/\/[^:/?#@]*:)[^@/?#]*@/, '$1***@');
-}

@@ -2,13 +2,12 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { Kysely, PostgresDialect } from 'kysely';
 import { createLogger, describeError } from '../src/internal/diag.js';
-import { Redactor } from '../src/internal/redactor.js';
+import { maskUrlPassword, Redactor } from '../src/internal/redactor.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
 import { classifyDatabaseError, type DatabaseErrorClass } from './classify-database-error.js';
 import { createPool } from './create-pool.js';
 import type { TableName, TableRow } from './database.js';
 import {
-  redactPassword,
   resolvePostgresSpanExporterConfig,
   type PostgresSpanExporterConfig,
   type ResolvedPostgresSpanExporterConfig,
@@ -236,7 +235,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
   #noteOutage(failure: DatabaseErrorClass): void {
     if (this.#outageSince !== undefined) return;
     this.#outageSince = Date.now();
-    const target = this.#config.connectionString ? ` at ${redactPassword(this.#config.connectionString)}` : '';
+    const target = this.#config.connectionString ? ` at ${maskUrlPassword(this.#config.connectionString)}` : '';
     this.#logger.warn(
       `cannot write to Postgres${target} (${failure.message}); rows are kept (up to ${this.#config.maxQueueRows}) and retried`,
     );

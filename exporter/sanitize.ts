@@ -33,7 +33,10 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   // A UTF-16 code unit is at most 3 UTF-8 bytes, so short strings need no measuring.
   if (text.length * 3 <= maxBytes) return text;
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
-  const budget = maxBytes - Buffer.byteLength(TRUNCATION_MARK, 'utf8');
+  const markBytes = Buffer.byteLength(TRUNCATION_MARK, 'utf8');
+  // A budget too small for the mark gets a plain cut.
+  const mark = maxBytes >= markBytes ? TRUNCATION_MARK : '';
+  const budget = maxBytes - (mark ? markBytes : 0);
   let bytes = 0;
   let end = 0;
   for (const char of text) {
@@ -42,7 +45,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
     bytes += size;
     end += char.length;
   }
-  return text.slice(0, end) + TRUNCATION_MARK;
+  return text.slice(0, end) + mark;
 }
 
 /**

@@ -102,7 +102,7 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
   if (a[ATTR_ANALYTICS_SLOW] === true) metadata.slow = true;
   if (a[ATTR_ANALYTICS_ABORTED] === true) metadata.aborted = true;
   if (route === undefined) metadata.endpoint_source = 'normalized_path';
-  const headers = capturedHeaders(a);
+  const headers = capturedHeaders(a, redactor);
   if (headers) metadata.headers = headers;
   const query = parseQuery(str(a[ATTR_URL_QUERY]), redactor, metadata);
   const weight = sanitizeFinite(a[ATTR_ANALYTICS_SAMPLE_WEIGHT]);
@@ -133,8 +133,8 @@ function authRow(span: ReadableSpanLike, redactor: Redactor): AuthenticationLogR
   const details = str(a[ATTR_ANALYTICS_AUTH_METADATA]);
   if (details !== undefined) {
     try {
-      const parsed: unknown = JSON.parse(details);
-      metadata = isPlainObject(parsed) ? { ...(redactor.redactObject(parsed) as object) } : { value: parsed };
+      const redacted = redactor.redactObject(JSON.parse(details));
+      metadata = isPlainObject(redacted) ? { ...redacted } : { value: redacted };
     } catch {
       metadata = { unparsed_metadata: true };
     }
@@ -279,11 +279,14 @@ function parseQuery(
   return out;
 }
 
-function capturedHeaders(a: Attributes): Record<string, unknown> | undefined {
+/** Allow-listed request headers, redacted again (a span from another pipeline may carry any). */
+function capturedHeaders(a: Attributes, redactor: Redactor): Record<string, unknown> | undefined {
   let headers: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(a)) {
     if (!key.startsWith(ATTR_HTTP_REQUEST_HEADER_PREFIX)) continue;
-    (headers ??= {})[key.slice(ATTR_HTTP_REQUEST_HEADER_PREFIX.length)] = value;
+    const name = key.slice(ATTR_HTTP_REQUEST_HEADER_PREFIX.length);
+    const values = (Array.isArray(value) ? value : [value]).map((v) => redactor.redactHeader(name, String(v)));
+    (headers ??= {})[name] = values;
   }
   return headers;
 }

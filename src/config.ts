@@ -1,6 +1,7 @@
 import type { EnvSnapshot } from './env.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './internal/diag.js';
+import { maskUrlPassword } from './internal/redactor.js';
 import type { ModelPrice } from './pricing/price-table.js';
 import type { ServiceDefinition } from './pricing/service-catalog.js';
 
@@ -139,7 +140,7 @@ const SPECS: OptionSpecs = {
     check: checkDatabaseUrl,
     expected: 'a postgres:// or postgresql:// URL',
     fallback: 'ignored (without a valid URL, analytics are off)',
-    display: (value) => quote(typeof value === 'string' ? value.replace(/(\/\/[^:/?#@]*:)[^@/?#]*@/, '$1***@') : value),
+    display: (value) => quote(typeof value === 'string' ? maskUrlPassword(value) : value),
     env: [
       { name: 'OTEL_ANALYTICS_DATABASE_URL', parse: checkDatabaseUrl },
       { name: 'DATABASE_URL', parse: checkDatabaseUrl },
@@ -297,7 +298,9 @@ export function resolveConfig(
 
   const resolved: Record<string, unknown> = {};
   for (const key of Object.keys(SPECS) as Key[]) {
-    resolved[key] = resolveOne(key, options, env, file);
+    const value = resolveOne(key, options, env, file);
+    // Lists are copied and frozen, so no resolved config shares an array with another.
+    resolved[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
   }
   if (options.enabled === undefined) {
     const fromEnv = enabledFromEnv(env);
@@ -394,7 +397,9 @@ export function batchSpanProcessorOptions(config: ResolvedAnalyticsConfig): {
 
 function quote(value: unknown): string {
   try {
-    const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    // JSON would show NaN and Infinity as null, which is not what the user wrote.
+    if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+    const text = JSON.stringify(value) ?? String(value);
     return text.length > 200 ? `${text.slice(0, 200)}…` : text;
   } catch {
     return String(value);

@@ -81,14 +81,20 @@ const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
   /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
 ];
 
-/** `Bearer <token>`, `Basic <creds>` and friends: keep the scheme, drop the credential. */
-const AUTH_SCHEME_PATTERN = /\b(Bearer|Basic|Token|Digest)\s+[A-Za-z0-9._~+/=-]{6,}/gi;
+/**
+ * `Bearer <token>`, `Basic <creds>` and friends: keep the scheme, drop the credential. After
+ * `Bearer` anything goes; after the others a credential must have a digit, a symbol or mixed
+ * case, or be long, so prose such as "Token expired" or "Basic authentication failed" stays.
+ */
+const AUTH_SCHEME_PATTERN = /\b(Bearer|Basic|Token|Digest)\s+([A-Za-z0-9._~+/=-]{6,})/gi;
 /** `name=value` pairs inside text (URLs, form bodies, log lines). */
 const PAIR_PATTERN = /([A-Za-z0-9_.[\]-]{1,64})=([^&\s;,"'<>]*)/g;
 /** `"name": "value"` pairs inside JSON-looking text. */
 const JSON_PAIR_PATTERN = /"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
-/** Userinfo in an absolute URL. */
-const URL_USERINFO_PATTERN = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#@]*@/;
+/** Userinfo in an absolute URL, up to its last `@` (as URL parsers read it). */
+const URL_USERINFO_PATTERN = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#]*@/;
+/** The password of a URL's userinfo, up to the last `@` before the host. */
+const URL_PASSWORD_PATTERN = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^:/?#@]*:)[^/?#]*@/;
 
 const MAX_OBJECT_DEPTH = 8;
 
@@ -157,7 +163,9 @@ export class Redactor {
   redactText(text: string): string {
     let result = text;
     for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
-    result = result.replace(AUTH_SCHEME_PATTERN, `$1 ${REDACTED}`);
+    result = result.replace(AUTH_SCHEME_PATTERN, (match: string, scheme: string, credential: string) =>
+      scheme.toLowerCase() === 'bearer' || looksLikeCredential(credential) ? `${scheme} ${REDACTED}` : match,
+    );
     result = result.replace(PAIR_PATTERN, (match: string, key: string, value: string) =>
       value.length > 0 && this.isSensitiveKey(key) ? `${key}=${REDACTED}` : match,
     );
@@ -190,19 +198,37 @@ export class Redactor {
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
     if (value instanceof Error) return this.redactText(value.message);
     if (depth >= MAX_OBJECT_DEPTH || seen.has(value)) return '[truncated]';
+    // `seen` holds the ancestors only: an object referenced twice is not a cycle.
     seen.add(value);
-    if (Array.isArray(value)) return value.map((v) => this.#redactValue(v, depth + 1, seen));
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) {
-      if (this.isSensitiveKey(key)) {
-        out[key] = REDACTED;
-        continue;
+    try {
+      if (Array.isArray(value)) return value.map((v) => this.#redactValue(v, depth + 1, seen));
+      const out: Record<string, unknown> = {};
+      for (const [key, v] of Object.entries(value)) {
+        if (this.isSensitiveKey(key)) {
+          out[key] = REDACTED;
+          continue;
+        }
+        const redacted = this.#redactValue(v, depth + 1, seen);
+        if (redacted !== undefined) out[key] = redacted;
       }
-      const redacted = this.#redactValue(v, depth + 1, seen);
-      if (redacted !== undefined) out[key] = redacted;
+      return out;
+    } finally {
+      seen.delete(value);
     }
-    return out;
   }
+}
+
+/**
+ * A connection string or URL with its password masked (`postgres://app:***@db/app`), for
+ * messages. The password runs to the last `@` before the host; a `password=` parameter
+ * (which libpq-style URLs allow) is masked too.
+ */
+export function maskUrlPassword(url: string): string {
+  return url.replace(URL_PASSWORD_PATTERN, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+function looksLikeCredential(text: string): boolean {
+  return /[0-9._~+/=-]/.test(text) || (/[a-z]/.test(text) && /[A-Z]/.test(text)) || text.length >= 20;
 }
 
 function compact(name: string): string {

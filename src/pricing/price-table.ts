@@ -48,11 +48,14 @@ const VERSION_SUFFIX = /(?:-\d{3}|-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-latest)$/;
 export class PriceTable {
   readonly #rows = new Map<string, ModelPrice[]>();
 
-  /** Later rows override earlier rows with the same model and date. */
+  /**
+   * Later rows override earlier ones: a dated row replaces the row of the same model and date,
+   * an undated row (a price for all time) replaces every earlier row of its model.
+   */
   constructor(rows: readonly ModelPrice[]) {
     for (const row of rows) {
       const key = row.model.toLowerCase();
-      const list = this.#rows.get(key) ?? [];
+      const list = row.effectiveFrom === undefined ? [] : (this.#rows.get(key) ?? []);
       const same = list.findIndex((r) => (r.effectiveFrom ?? '') === (row.effectiveFrom ?? ''));
       if (same === -1) list.push(row);
       else list[same] = row;

@@ -92,10 +92,17 @@ describe('PriceTable.find', () => {
     expect(custom.find('m', new Date('2026-01-01T00:00:00Z'))?.inputPerMillion).toBe(3);
   });
 
-  it('applies a row without an effective date always, until a dated row takes over', () => {
-    const custom = new PriceTable([row('m', 5, '2025-01-01'), row('m', 1)]);
+  it('applies a row without an effective date always, until a later dated row takes over', () => {
+    const custom = new PriceTable([row('m', 1), row('m', 5, '2025-01-01')]);
     expect(custom.find('m', new Date('2000-01-01T00:00:00Z'))?.inputPerMillion).toBe(1);
     expect(custom.find('m', new Date('2025-01-01T00:00:00Z'))?.inputPerMillion).toBe(5);
+  });
+
+  it('lets a later row without an effective date replace every earlier row of its model', () => {
+    // How a user's price (modelPrices) overrides the built-in rows of a model for all dates.
+    const custom = new PriceTable([row('m', 5, '2020-01-01'), row('m', 6, '2025-01-01'), row('m', 1)]);
+    expect(custom.find('m', new Date('2021-01-01T00:00:00Z'))?.inputPerMillion).toBe(1);
+    expect(custom.find('m', new Date('2026-01-01T00:00:00Z'))?.inputPerMillion).toBe(1);
   });
 
   it('lets a later row override an earlier one with the same model and date', () => {

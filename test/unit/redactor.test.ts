@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, Redactor } from '../../src/internal/redactor.js';
+import { maskUrlPassword, REDACTED, Redactor } from '../../src/internal/redactor.js';
 
 const redactor = new Redactor();
 
@@ -216,6 +216,36 @@ describe('Redactor.redactText', () => {
   it('applies extra keys to name=value pairs', () => {
     const r = new Redactor({ extraKeys: ['tenant'] });
     expect(r.redactText('tenant=acme page=1')).toBe(`tenant=${REDACTED} page=1`);
+  });
+});
+
+describe('Redactor.redactText on prose', () => {
+  const redactor = new Redactor();
+
+  it.each(['Token expired', 'Basic authentication failed', 'Digest mismatch in upload'])(
+    'leaves %j alone: the word after the scheme is not a credential',
+    (text) => {
+      expect(redactor.redactText(text)).toBe(text);
+    },
+  );
+
+  it.each([
+    ['Token 9f8e7d6c5b4a', 'Token REDACTED'],
+    ['Basic dXNlcjpwYXNz', 'Basic REDACTED'],
+    ['Bearer sessiontoken', 'Bearer REDACTED'],
+  ])('redacts the credential in %j', (text, expected) => {
+    expect(redactor.redactText(text)).toBe(expected);
+  });
+});
+
+describe('maskUrlPassword', () => {
+  it.each([
+    ['postgres://app:pw@db:5432/app', 'postgres://app:***@db:5432/app'],
+    ['postgres://app:p@ss@db/app', 'postgres://app:***@db/app'],
+    ['postgres://app@db/app', 'postgres://app@db/app'],
+    ['postgres://db/app?sslmode=require&password=x&user=a', 'postgres://db/app?sslmode=require&password=***&user=a'],
+  ])('masks %s as %s', (url, expected) => {
+    expect(maskUrlPassword(url)).toBe(expected);
   });
 });
 
