@@ -29,6 +29,8 @@ export interface StartAppOptions {
   register?: boolean;
   /** Extra node flags placed before the script. */
   nodeArgs?: string[];
+  /** Arguments for the script. */
+  args?: string[];
   /** Wait for a `listening on` line (default true). */
   waitForListening?: boolean;
   cwd?: string;
@@ -45,6 +47,7 @@ export async function startApp(script: string, options: StartAppOptions = {}): P
     ...(options.register === false ? [] : ['--import', 'otel-pg-analytics/register']),
     ...(options.nodeArgs ?? []),
     path.resolve(ROOT, script),
+    ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
