@@ -44,11 +44,14 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate': {
       const url = values['database-url'] ?? resolveConfig({}, { env: readEnv() }).databaseUrl;
       if (url === undefined) {
-        process.stderr.write('otel-pg-analytics migrate: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n');
+        process.stderr.write(
+          'otel-pg-analytics migrate: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n',
+        );
         return 2;
       }
       const result = await migrate(url);
-      const what = result.applied.length === 0 ? 'already up to date' : `applied ${result.applied.join(', ')}`;
+      const what =
+        result.applied.length === 0 ? 'already up to date' : `applied ${result.applied.join(', ')}`;
       process.stdout.write(
         `${maskUrlPassword(url)}: schema version ${result.to} (was ${result.from}); ${what}\n`,
       );

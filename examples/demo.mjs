@@ -107,7 +107,8 @@ if (stopEmbedded && values.keep) {
   await new Promise((resolve) => process.once('SIGINT', resolve));
 }
 if (stopEmbedded) {
-  if (!values.keep) out.write('(The embedded database stops now; run `npm run demo -- --keep` to keep it.)\n');
+  if (!values.keep)
+    out.write('(The embedded database stops now; run `npm run demo -- --keep` to keep it.)\n');
   await stopEmbedded();
 }
 
@@ -124,9 +125,13 @@ function buildTrafficPlan(total) {
   /** @type {((base: string) => Promise<void>)[]} */
   const steps = [];
   for (const user of users) {
-    steps.push(async (base) => void (await post(base, '/auth/signup', { email: user.email, password: user.password })));
+    steps.push(
+      async (base) => void (await post(base, '/auth/signup', { email: user.email, password: user.password })),
+    );
   }
-  steps.push(async (base) => void (await post(base, '/auth/signup', { email: 'weak@example.com', password: 'short' })));
+  steps.push(
+    async (base) => void (await post(base, '/auth/signup', { email: 'weak@example.com', password: 'short' })),
+  );
   for (const user of users) {
     steps.push(async (base) => {
       const res = await post(base, '/auth/login', { email: user.email, password: user.password });
@@ -145,31 +150,50 @@ function buildTrafficPlan(total) {
     const pick = i % 20;
     i++;
     if (pick < 6) steps.push((base) => get(base, `/api/items/${(i * 37) % 1200}`, auth));
-    else if (pick < 8) steps.push((base) => get(base, `/api/search?q=shoes&page=${i % 5}&api_key=sk-live-demo-secret-${i}`, auth));
-    else if (pick === 8) steps.push(async (base) => void (await post(base, '/api/items', { name: `thing ${i}` }, auth)));
-    else if (pick === 9 || pick === 10) steps.push((base) => get(base, `/api/ai/summary?text=${encodeURIComponent('long text '.repeat(i % 7))}`, auth));
+    else if (pick < 8)
+      steps.push((base) =>
+        get(base, `/api/search?q=shoes&page=${i % 5}&api_key=sk-live-demo-secret-${i}`, auth),
+      );
+    else if (pick === 8)
+      steps.push(async (base) => void (await post(base, '/api/items', { name: `thing ${i}` }, auth)));
+    else if (pick === 9 || pick === 10)
+      steps.push((base) =>
+        get(base, `/api/ai/summary?text=${encodeURIComponent('long text '.repeat(i % 7))}`, auth),
+      );
     else if (pick === 11) steps.push((base) => get(base, '/api/ai/chat?message=hello', auth));
     else if (pick === 12 || pick === 13) {
       // Every fourth scrape hits a page the unlocker cannot open: a 502, not billed.
       const target = i % 80 < 20 ? 'https://blocked.example' : `https://shop.example/p/${i}`;
       steps.push((base) => get(base, `/api/scrape?url=${encodeURIComponent(target)}`, auth));
-    }
-    else if (pick === 14) steps.push((base) => get(base, '/api/profile', auth));
+    } else if (pick === 14) steps.push((base) => get(base, '/api/profile', auth));
     else if (pick === 15) steps.push((base) => get(base, '/api/fail', auth));
     else if (pick === 16 || pick === 17) {
       // Someone guessing passwords.
-      steps.push(async (base) => void (await post(base, '/auth/login', { email: 'ada@example.com', password: `guess-${i}` })));
-    } else if (pick === 18) steps.push(async (base) => void (await post(base, '/auth/password-reset', { email: 'grace@example.com' })));
+      steps.push(
+        async (base) =>
+          void (await post(base, '/auth/login', { email: 'ada@example.com', password: `guess-${i}` })),
+      );
+    } else if (pick === 18)
+      steps.push(
+        async (base) => void (await post(base, '/auth/password-reset', { email: 'grace@example.com' })),
+      );
     else steps.push((base) => get(base, '/health'));
   }
-  steps.push(async (base) => void (await post(base, '/auth/logout', {}, { authorization: `Bearer ${users[0]?.token ?? ''}` })));
-  steps.push(async (base) => void (await post(base, '/auth/logout', {}, { authorization: 'Bearer not-a-session' })));
+  steps.push(
+    async (base) =>
+      void (await post(base, '/auth/logout', {}, { authorization: `Bearer ${users[0]?.token ?? ''}` })),
+  );
+  steps.push(
+    async (base) => void (await post(base, '/auth/logout', {}, { authorization: 'Bearer not-a-session' })),
+  );
   return steps;
 }
 
 /** @param {string} base @param {string} route @param {Record<string, string>} [headers] */
 async function get(base, route, headers = {}) {
-  const res = await fetch(base + route, { headers: { 'user-agent': 'otel-pg-analytics-demo/1.0', ...headers } });
+  const res = await fetch(base + route, {
+    headers: { 'user-agent': 'otel-pg-analytics-demo/1.0', ...headers },
+  });
   await res.arrayBuffer();
 }
 
@@ -198,38 +222,60 @@ async function printSummary(url) {
   try {
     /** @param {string} sql */
     const rows = async (sql) => (await client.query(sql)).rows;
-    const counts = (await rows(`
+    const counts = (
+      await rows(`
       select (select count(*) from api_access_log)::int as api,
              (select count(*) from authentication_log)::int as auth,
-             (select count(*) from external_api_call_log)::int as external`))[0];
-    out.write(`Rows: api_access_log ${counts.api}, authentication_log ${counts.auth}, external_api_call_log ${counts.external}\n\n`);
-    table('Busiest endpoints', await rows(`
+             (select count(*) from external_api_call_log)::int as external`)
+    )[0];
+    out.write(
+      `Rows: api_access_log ${counts.api}, authentication_log ${counts.auth}, external_api_call_log ${counts.external}\n\n`,
+    );
+    table(
+      'Busiest endpoints',
+      await rows(`
       select method || ' ' || endpoint as endpoint, sum(sample_weight)::int as requests,
              round(avg(response_time_ms)::numeric, 1) as avg_ms,
              count(*) filter (where status_code >= 500)::int as errors_5xx
-      from api_access_log group by 1 order by 2 desc, 1 limit 6`));
-    table('Slowest endpoints (p95)', await rows(`
+      from api_access_log group by 1 order by 2 desc, 1 limit 6`),
+    );
+    table(
+      'Slowest endpoints (p95)',
+      await rows(`
       select method || ' ' || endpoint as endpoint,
              round((percentile_cont(0.95) within group (order by response_time_ms))::numeric, 1) as p95_ms,
              count(*)::int as requests
-      from api_access_log group by 1 order by 2 desc limit 5`));
-    table('Failed logins by IP', await rows(`
+      from api_access_log group by 1 order by 2 desc limit 5`),
+    );
+    table(
+      'Failed logins by IP',
+      await rows(`
       select host(ip_address) as ip, count(*)::int as failures, count(distinct user_id)::int as accounts,
              max(time)::timestamp(0) as last_seen
-      from authentication_log where not success and event_type = 'login_failed' group by 1 order by 2 desc`));
-    table('Auth events', await rows(`
+      from authentication_log where not success and event_type = 'login_failed' group by 1 order by 2 desc`),
+    );
+    table(
+      'Auth events',
+      await rows(`
       select event_type, count(*) filter (where success)::int as succeeded,
              count(*) filter (where not success)::int as failed
-      from authentication_log group by 1 order by 1`));
-    table('External calls by service', await rows(`
+      from authentication_log group by 1 order by 1`),
+    );
+    table(
+      'External calls by service',
+      await rows(`
       select service, count(*)::int as calls, round(avg(response_time_ms)::numeric, 1) as avg_ms,
              count(*) filter (where status_code >= 400 or error_message is not null)::int as errors,
              coalesce(sum(cost_estimate), 0)::numeric(12, 6) as cost_usd
-      from external_api_call_log group by 1 order by 2 desc`));
-    table('Cost by user', await rows(`
+      from external_api_call_log group by 1 order by 2 desc`),
+    );
+    table(
+      'Cost by user',
+      await rows(`
       select coalesce(user_id, '(no user)') as user_id, count(*)::int as calls,
              coalesce(sum(cost_estimate), 0)::numeric(12, 6) as cost_usd
-      from external_api_call_log where cost_estimate is not null group by 1 order by 3 desc limit 5`));
+      from external_api_call_log where cost_estimate is not null group by 1 order by 3 desc limit 5`),
+    );
   } finally {
     await client.end();
   }
@@ -245,7 +291,8 @@ function table(title, data) {
   const columns = Object.keys(data[0] ?? {});
   const text = (/** @type {unknown} */ v) => (v instanceof Date ? v.toISOString() : String(v ?? ''));
   const widths = columns.map((c) => Math.max(c.length, ...data.map((row) => text(row[c]).length)));
-  const line = (/** @type {string[]} */ cells) => `  ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}\n`;
+  const line = (/** @type {string[]} */ cells) =>
+    `  ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}\n`;
   out.write(line(columns));
   out.write(line(widths.map((w) => '-'.repeat(w))));
   for (const row of data) out.write(line(columns.map((c) => text(row[c]))));

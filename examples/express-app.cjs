@@ -55,7 +55,12 @@ app.post('/auth/login', (req, res) => {
   const { email, password } = req.body ?? {};
   const result = backend.login(email, password);
   if (!result.ok) {
-    recordAuthEvent({ type: 'login_failed', userId: email, error: result.reason, metadata: { method: 'password' } });
+    recordAuthEvent({
+      type: 'login_failed',
+      userId: email,
+      error: result.reason,
+      metadata: { method: 'password' },
+    });
     res.status(401).json({ error: result.reason });
     return;
   }
@@ -111,5 +116,7 @@ app.use(
 const port = Number(process.env.PORT ?? 3000);
 const server = app.listen(port, '127.0.0.1', () => {
   const address = server.address();
-  process.stdout.write(`listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}\n`);
+  process.stdout.write(
+    `listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}\n`,
+  );
 });

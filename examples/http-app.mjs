@@ -38,7 +38,9 @@ async function handle(req, res) {
   if (route === 'GET /health') return send(res, 200, { ok: true });
   if (item && req.method === 'GET') {
     const id = Number(item[1]);
-    return Number.isInteger(id) && id <= 1000 ? send(res, 200, { id, name: `item ${id}` }) : send(res, 404, { error: 'no such item' });
+    return Number.isInteger(id) && id <= 1000
+      ? send(res, 200, { id, name: `item ${id}` })
+      : send(res, 404, { error: 'no such item' });
   }
   if (route === 'POST /api/items') return send(res, 201, { created: await readJson(req) });
   if (route === 'GET /api/search') return send(res, 200, { q: url.searchParams.get('q'), results: [] });
@@ -56,7 +58,12 @@ async function handle(req, res) {
     const { email, password } = await readJson(req);
     const result = backend.login(email, password);
     if (!result.ok) {
-      recordAuthEvent({ type: 'login_failed', userId: email, error: result.reason, metadata: { method: 'password' } });
+      recordAuthEvent({
+        type: 'login_failed',
+        userId: email,
+        error: result.reason,
+        metadata: { method: 'password' },
+      });
       return send(res, 401, { error: result.reason });
     }
     recordAuthEvent({ type: 'login', userId: result.user.id, metadata: { method: 'password' } });
@@ -72,9 +79,12 @@ async function handle(req, res) {
     recordAuthEvent({ type: 'password_reset', userId: email, success: backend.knownEmail(email) });
     return send(res, 202, { sent: true });
   }
-  if (route === 'GET /api/ai/summary') return send(res, 200, { summary: await backend.summarize(url.searchParams.get('text') ?? '') });
-  if (route === 'GET /api/ai/chat') return send(res, 200, { reply: await backend.chat(url.searchParams.get('message') ?? 'hi') });
-  if (route === 'GET /api/scrape') return send(res, 200, await backend.scrape(url.searchParams.get('url') ?? 'https://example.com'));
+  if (route === 'GET /api/ai/summary')
+    return send(res, 200, { summary: await backend.summarize(url.searchParams.get('text') ?? '') });
+  if (route === 'GET /api/ai/chat')
+    return send(res, 200, { reply: await backend.chat(url.searchParams.get('message') ?? 'hi') });
+  if (route === 'GET /api/scrape')
+    return send(res, 200, await backend.scrape(url.searchParams.get('url') ?? 'https://example.com'));
   if (route === 'GET /api/profile') {
     if (!userId) return send(res, 401, { error: 'log in first' });
     return send(res, 200, await backend.profile(userId));
@@ -94,5 +104,7 @@ const server = http.createServer((req, res) => {
 const port = Number(process.env.PORT ?? 3000);
 server.listen(port, '127.0.0.1', () => {
   const address = server.address();
-  process.stdout.write(`listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}\n`);
+  process.stdout.write(
+    `listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}\n`,
+  );
 });

@@ -27,7 +27,11 @@ export async function startStubApis(options = {}) {
         const prompt = body.length;
         return reply(200, {
           candidates: [{ content: { role: 'model', parts: [{ text: 'A short summary.' }] } }],
-          usageMetadata: { promptTokenCount: 20 + prompt, candidatesTokenCount: 12, totalTokenCount: 32 + prompt },
+          usageMetadata: {
+            promptTokenCount: 20 + prompt,
+            candidatesTokenCount: 12,
+            totalTokenCount: 32 + prompt,
+          },
           modelVersion: 'gemini-2.5-flash',
         });
       }
@@ -50,7 +54,9 @@ export async function startStubApis(options = {}) {
       return reply(404, { error: 'no such stub' });
     });
   });
-  await new Promise((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve(undefined)));
+  await new Promise((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve(undefined)),
+  );
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
@@ -79,7 +85,13 @@ export function stubServices(port) {
   return [
     { name: 'gemini', hosts: [host], pathPrefix: '/v1beta/', genAiProvider: 'gcp.gemini' },
     { name: 'openai', hosts: [host], pathPrefix: '/v1/chat/', genAiProvider: 'openai' },
-    { name: 'brightdata', hosts: [host], pathPrefix: '/request', perRequestUsd: 0.0015, costModel: 'per_request' },
+    {
+      name: 'brightdata',
+      hosts: [host],
+      pathPrefix: '/request',
+      perRequestUsd: 0.0015,
+      costModel: 'per_request',
+    },
     { name: 'supabase', hosts: [host], pathPrefix: '/rest/v1/', perRequestUsd: 0, costModel: 'subscription' },
   ];
 }

@@ -39,7 +39,8 @@ const RETRYABLE_ERRNOS = new Set([
 
 /** Classifies an error from `pg` by SQLSTATE, errno, or (for the few without either) message. */
 export function classifyDatabaseError(error: unknown, table?: string): DatabaseErrorClass {
-  const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : '';
+  const code =
+    typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : '';
   const text = error instanceof Error ? error.message : String(error);
   const relation = table ?? 'the log tables';
 
@@ -65,11 +66,20 @@ export function classifyDatabaseError(error: unknown, table?: string): DatabaseE
     };
   }
   if (code.startsWith('28') || code === '3D000') {
-    return { kind: 'fatal', reason: 'connection_rejected', message: `the database refused the connection: ${text}` };
+    return {
+      kind: 'fatal',
+      reason: 'connection_rejected',
+      message: `the database refused the connection: ${text}`,
+    };
   }
   // 08P01 is a protocol violation (a client bug such as too many parameters), not a network fault.
   if (code === '08P01') return { kind: 'fatal', reason: 'protocol_violation', message: text };
-  if (RETRYABLE_CODES.has(code) || code.startsWith('08') || code.startsWith('53') || RETRYABLE_ERRNOS.has(code)) {
+  if (
+    RETRYABLE_CODES.has(code) ||
+    code.startsWith('08') ||
+    code.startsWith('53') ||
+    RETRYABLE_ERRNOS.has(code)
+  ) {
     return { kind: 'retry', reason: 'database_unavailable', message: text };
   }
   if (code.startsWith('22') || (code.startsWith('23') && code !== '23505') || code === '54000') {

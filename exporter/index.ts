@@ -14,12 +14,7 @@ export {
 } from './postgres-span-exporter-config.js';
 export { spanToRow } from './span-to-row.js';
 export { writeBatch } from './write-batch.js';
-export {
-  migrate,
-  readSchemaSql,
-  SCHEMA_VERSION,
-  type MigrationResult,
-} from './migrate.js';
+export { migrate, readSchemaSql, SCHEMA_VERSION, type MigrationResult } from './migrate.js';
 export type {
   AnalyticsDatabase,
   ApiAccessLogRow,

@@ -84,8 +84,13 @@ export async function migrate(connectionString: string): Promise<MigrationResult
   }
 }
 
+/** The part of a `pg` client {@link currentVersion} uses (structural, so no `pg` types leak). */
+export interface QueryableLike {
+  query<R extends object>(text: string): Promise<{ rows: R[] }>;
+}
+
 /** The recorded schema version, 0 when the schema was never applied. */
-export async function currentVersion(client: pg.ClientBase): Promise<number> {
+export async function currentVersion(client: QueryableLike): Promise<number> {
   const exists = await client.query<{ present: boolean }>(
     "select to_regclass('analytics_schema_version') is not null as present",
   );

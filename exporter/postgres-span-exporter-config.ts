@@ -103,4 +103,3 @@ export function resolvePostgresSpanExporterConfig(
     redactKeys: [...redactKeys],
   });
 }
-

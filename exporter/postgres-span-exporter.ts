@@ -109,12 +109,19 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#stopDeadline = Date.now() + this.#config.shutdownTimeoutMillis;
     const timedOut = await withTimeout(this.forceFlush(), this.#config.shutdownTimeoutMillis);
     if (timedOut || this.#queue.length > 0) {
-      this.#drop(this.#queue.splice(0).length, 'shutdown_timeout', 'rows still queued at shutdown were dropped');
+      this.#drop(
+        this.#queue.splice(0).length,
+        'shutdown_timeout',
+        'rows still queued at shutdown were dropped',
+      );
     }
     if (this.#db && this.#config.pool === undefined) {
       const db = this.#db;
       this.#db = undefined;
-      await withTimeout(db.destroy().catch(() => undefined), this.#config.shutdownTimeoutMillis);
+      await withTimeout(
+        db.destroy().catch(() => undefined),
+        this.#config.shutdownTimeoutMillis,
+      );
     }
   }
 
@@ -128,7 +135,11 @@ export class PostgresSpanExporter implements SpanExporterLike {
     }
     if (!row) return;
     if (this.#queue.length >= this.#config.maxQueueRows) {
-      this.#drop(1, 'queue_full', `the queue is full (${this.#config.maxQueueRows} rows): Postgres is not keeping up`);
+      this.#drop(
+        1,
+        'queue_full',
+        `the queue is full (${this.#config.maxQueueRows} rows): Postgres is not keeping up`,
+      );
       return;
     }
     this.#queue.push(row);
@@ -192,7 +203,11 @@ export class PostgresSpanExporter implements SpanExporterLike {
           delay = Math.min(delay * 2, this.#config.maxRetryDelayMillis);
           continue;
         }
-        this.#drop(rows.length, failure.reason, `Postgres stayed unavailable past the retry deadline (${failure.message})`);
+        this.#drop(
+          rows.length,
+          failure.reason,
+          `Postgres stayed unavailable past the retry deadline (${failure.message})`,
+        );
         return;
       }
       if (failure.kind === 'data') {
@@ -216,7 +231,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
       this.#db = new Kysely<unknown>({
         dialect: new PostgresDialect({
           pool: supplied
-            ? async () => (typeof supplied === 'function' ? supplied() : supplied) as never
+            ? () => Promise.resolve((typeof supplied === 'function' ? supplied() : supplied) as never)
             : createPool(
                 {
                   connectionString: this.#config.connectionString!,
@@ -235,7 +250,9 @@ export class PostgresSpanExporter implements SpanExporterLike {
   #noteOutage(failure: DatabaseErrorClass): void {
     if (this.#outageSince !== undefined) return;
     this.#outageSince = Date.now();
-    const target = this.#config.connectionString ? ` at ${maskUrlPassword(this.#config.connectionString)}` : '';
+    const target = this.#config.connectionString
+      ? ` at ${maskUrlPassword(this.#config.connectionString)}`
+      : '';
     this.#logger.warn(
       `cannot write to Postgres${target} (${failure.message}); rows are kept (up to ${this.#config.maxQueueRows}) and retried`,
     );
@@ -280,7 +297,13 @@ async function withTimeout(promise: Promise<unknown>, millis: number): Promise<b
     timer.unref();
   });
   try {
-    return await Promise.race([promise.then(() => false, () => false), timeout]);
+    return await Promise.race([
+      promise.then(
+        () => false,
+        () => false,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

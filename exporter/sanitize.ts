@@ -22,10 +22,24 @@ const TRUNCATION_MARK = '…';
 /** A string cleaned for a `text` column and cut to `maxBytes` UTF-8 bytes, or null. */
 export function sanitizeText(value: unknown, maxBytes: number): string | null {
   if (value === undefined || value === null) return null;
-  let text = typeof value === 'string' ? value : String(value);
+  let text = typeof value === 'string' ? value : stringify(value);
   if (text.includes('\u0000')) text = text.replace(NUL, '');
   text = text.toWellFormed();
   return truncateUtf8(text, maxBytes);
+}
+
+function stringify(value: unknown): string {
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'symbol':
+      return value.toString();
+    case 'object':
+      return JSON.stringify(value) ?? '';
+    default:
+      return '';
+  }
 }
 
 /** Cuts `text` to at most `maxBytes` UTF-8 bytes, on a character boundary, marking the cut. */

@@ -50,12 +50,7 @@ import {
   RECORD_EXTERNAL,
 } from '../src/semconv.js';
 import type { ReadableSpanLike } from '../src/span-types.js';
-import type {
-  ApiAccessLogRow,
-  AuthenticationLogRow,
-  ExternalApiCallLogRow,
-  TableRow,
-} from './database.js';
+import type { ApiAccessLogRow, AuthenticationLogRow, ExternalApiCallLogRow, TableRow } from './database.js';
 import {
   TEXT_LIMITS,
   sanitizeFinite,
@@ -144,7 +139,8 @@ function authRow(span: ReadableSpanLike, redactor: Redactor): AuthenticationLogR
   return {
     ...commonColumns(span),
     user_id: sanitizeText(str(a[ATTR_ENDUSER_ID]), TEXT_LIMITS.indexed),
-    event_type: sanitizeText(str(a[ATTR_ANALYTICS_AUTH_EVENT_TYPE]) ?? 'unknown', TEXT_LIMITS.short) ?? 'unknown',
+    event_type:
+      sanitizeText(str(a[ATTR_ANALYTICS_AUTH_EVENT_TYPE]) ?? 'unknown', TEXT_LIMITS.short) ?? 'unknown',
     ip_address: ip.ip,
     user_agent: sanitizeText(str(a[ATTR_USER_AGENT_ORIGINAL]), TEXT_LIMITS.userAgent),
     success: a[ATTR_ANALYTICS_AUTH_SUCCESS] !== false,
@@ -268,7 +264,7 @@ function parseQuery(
   let count = 0;
   for (const [key, value] of params) {
     if (++count > MAX_QUERY_PARAMS) {
-      metadata.query_params_dropped = (metadata.query_params_dropped as number | undefined ?? 0) + 1;
+      metadata.query_params_dropped = ((metadata.query_params_dropped as number | undefined) ?? 0) + 1;
       continue;
     }
     const existing = out[key];
@@ -285,7 +281,9 @@ function capturedHeaders(a: Attributes, redactor: Redactor): Record<string, unkn
   for (const [key, value] of Object.entries(a)) {
     if (!key.startsWith(ATTR_HTTP_REQUEST_HEADER_PREFIX)) continue;
     const name = key.slice(ATTR_HTTP_REQUEST_HEADER_PREFIX.length);
-    const values = (Array.isArray(value) ? value : [value]).map((v) => redactor.redactHeader(name, String(v)));
+    const values = (Array.isArray(value) ? value : [value]).map((v) =>
+      redactor.redactHeader(name, String(v)),
+    );
     (headers ??= {})[name] = values;
   }
   return headers;

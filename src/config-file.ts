@@ -10,7 +10,9 @@ const logger = createLogger('config');
  * is the options object. A missing or broken file gets one warning and is ignored (it is
  * outside input, like an env var), so the app still starts.
  */
-export async function loadConfigFile(filePath: string | undefined): Promise<Record<string, unknown> | undefined> {
+export async function loadConfigFile(
+  filePath: string | undefined,
+): Promise<Record<string, unknown> | undefined> {
   if (filePath === undefined || filePath.trim() === '') return undefined;
   const absolute = path.resolve(filePath.trim());
   try {

@@ -239,9 +239,7 @@ const SPECS: OptionSpecs = {
   shutdownTimeoutMillis: {
     check: checkTimerMillis,
     expected: `an integer from 1 to ${MAX_TIMER_MILLIS}`,
-    env: [
-      { name: 'OTEL_ANALYTICS_SHUTDOWN_TIMEOUT', parse: (raw) => checkTimerMillis(parseNumber(raw)) },
-    ],
+    env: [{ name: 'OTEL_ANALYTICS_SHUTDOWN_TIMEOUT', parse: (raw) => checkTimerMillis(parseNumber(raw)) }],
   },
 };
 
@@ -300,7 +298,7 @@ export function resolveConfig(
   for (const key of Object.keys(SPECS) as Key[]) {
     const value = resolveOne(key, options, env, file);
     // Lists are copied and frozen, so no resolved config shares an array with another.
-    resolved[key] = Array.isArray(value) ? Object.freeze([...value]) : value;
+    resolved[key] = Array.isArray(value) ? Object.freeze([...(value as readonly unknown[])]) : value;
   }
   if (options.enabled === undefined) {
     const fromEnv = enabledFromEnv(env);

@@ -30,13 +30,13 @@ export function startAnalytics(
   const { databaseUrl: _url, enabled: _enabled, serviceName, handleSignals: _signals, ...options } = config;
   const processor = new AnalyticsSpanProcessor({
     ...options,
-    spanProcessor: new BatchSpanProcessor({ exporter: exporter as never, ...batchSpanProcessorOptions(config) }),
+    spanProcessor: new BatchSpanProcessor({ exporter, ...batchSpanProcessorOptions(config) }),
     exporter,
   });
   const sdk = new NodeSDK({
     ...(serviceName !== undefined && { serviceName }),
     instrumentations: createAnalyticsInstrumentations(options),
-    spanProcessors: [processor as never],
+    spanProcessors: [processor],
     sampler: new AlwaysOnSampler(),
     metricReaders: [],
     logRecordProcessors: [],

@@ -87,7 +87,10 @@ export function createBackend(options) {
     async chat(/** @type {string} */ message) {
       const response = await fetch(`${stubUrl}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-stub-example-key-000000000000' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer sk-stub-example-key-000000000000',
+        },
         body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: message }] }),
       });
       const data = /** @type {any} */ (await response.json());

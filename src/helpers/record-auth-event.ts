@@ -1,8 +1,5 @@
 import { context, SpanKind, trace, type Attributes } from '@opentelemetry/api';
-import {
-  ATTR_NETWORK_PEER_ADDRESS,
-  ATTR_USER_AGENT_ORIGINAL,
-} from '@opentelemetry/semantic-conventions';
+import { ATTR_NETWORK_PEER_ADDRESS, ATTR_USER_AGENT_ORIGINAL } from '@opentelemetry/semantic-conventions';
 import { activeRedactor } from '../internal/active-pipeline.js';
 import { createLogger } from '../internal/diag.js';
 import { findRequestSpan } from '../internal/request-state.js';
@@ -22,13 +19,7 @@ import { VERSION } from '../version.js';
 import { normalizeUserId, setUser } from './set-user.js';
 
 /** The event types of the original app; any other short string is accepted too. */
-export type AuthEventType =
-  | 'signup'
-  | 'login'
-  | 'login_failed'
-  | 'logout'
-  | 'password_reset'
-  | (string & {});
+export type AuthEventType = 'signup' | 'login' | 'login_failed' | 'logout' | 'password_reset' | (string & {});
 
 /** An authentication event, as the app's auth code reports it. */
 export interface AuthEvent {
@@ -84,7 +75,11 @@ export function recordAuthEvent(event: AuthEvent): void {
       };
       const userId = normalizeUserId(event.userId);
       if (userId !== undefined) attributes[ATTR_ENDUSER_ID] = userId;
-      const ip = stringOr(event.ip, requestAttributes[ATTR_ANALYTICS_CLIENT_ADDRESS], requestAttributes[ATTR_NETWORK_PEER_ADDRESS]);
+      const ip = stringOr(
+        event.ip,
+        requestAttributes[ATTR_ANALYTICS_CLIENT_ADDRESS],
+        requestAttributes[ATTR_NETWORK_PEER_ADDRESS],
+      );
       if (ip !== undefined) attributes[ATTR_ANALYTICS_CLIENT_ADDRESS] = ip;
       const userAgent = stringOr(event.userAgent, requestAttributes[ATTR_USER_AGENT_ORIGINAL]);
       if (userAgent !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent;

@@ -6,10 +6,14 @@ import { getActivePipeline } from '../internal/active-pipeline.js';
  * Resolves when done; never rejects. A no-op when nothing was started.
  */
 export async function shutdown(): Promise<void> {
-  await getActivePipeline()?.shutdown().catch(() => undefined);
+  await getActivePipeline()
+    ?.shutdown()
+    .catch(() => undefined);
 }
 
 /** Writes every pending row now (serverless handlers, tests). Never rejects. */
 export async function forceFlush(): Promise<void> {
-  await getActivePipeline()?.forceFlush().catch(() => undefined);
+  await getActivePipeline()
+    ?.forceFlush()
+    .catch(() => undefined);
 }

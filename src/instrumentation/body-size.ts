@@ -16,7 +16,10 @@ export function countWrittenBytes(message: OutgoingMessage): void {
   if (counted[kCount]) return;
   const counter = { bytes: 0 };
   counted[kCount] = counter;
+  // The originals are called with the message as `this`, exactly as Node would call them.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const write = message.write;
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const end = message.end;
   message.write = function (this: OutgoingMessage, chunk: unknown, ...rest: unknown[]) {
     counter.bytes += byteLength(chunk, rest[0]);
@@ -38,6 +41,7 @@ export function countReadBytes(message: IncomingMessage): void {
   if (counted[kCount]) return;
   const counter = { bytes: 0 };
   counted[kCount] = counter;
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const push = message.push;
   message.push = function (this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
     if (chunk !== null && chunk !== undefined) counter.bytes += byteLength(chunk, encoding);

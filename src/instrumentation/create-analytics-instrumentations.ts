@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { ExpressInstrumentation as ExpressInstrumentationClass } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import type { AnalyticsConfig } from '../config.js';
@@ -27,7 +28,9 @@ export function createAnalyticsInstrumentations(options: AnalyticsConfig = {}): 
   ];
   if (isResolvableFromApp('express')) {
     // Loaded only when needed; the instrumentation ships CommonJS, so require() keeps this sync.
-    const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
+    const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express') as {
+      ExpressInstrumentation: typeof ExpressInstrumentationClass;
+    };
     instrumentations.push(new ExpressInstrumentation({ enabled: false }));
   }
   return instrumentations;

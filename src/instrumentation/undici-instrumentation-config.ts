@@ -31,7 +31,8 @@ export function createUndiciInstrumentationConfig(
       try {
         const url = new URL(request.path, request.origin);
         attributes[ATTR_URL_FULL] = redactor.redactUrl(url.toString());
-        attributes[ATTR_URL_QUERY] = url.search.length > 1 ? `?${redactor.redactQuery(url.search.slice(1))}` : '';
+        attributes[ATTR_URL_QUERY] =
+          url.search.length > 1 ? `?${redactor.redactQuery(url.search.slice(1))}` : '';
       } catch {
         // The instrumentation gives up on such a request too: no span, nothing to redact.
       }

@@ -35,6 +35,25 @@ export class RateLimitedReporter {
 /** A short description of an unknown thrown value, without payloads. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
-  if (error === undefined) return '';
-  return String(error);
+  switch (typeof error) {
+    case 'undefined':
+      return '';
+    case 'string':
+      return error;
+    case 'object':
+      try {
+        return JSON.stringify(error);
+      } catch {
+        return Object.prototype.toString.call(error);
+      }
+    case 'function':
+      return `[function ${error.name}]`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'symbol':
+      return error.toString();
+    default:
+      return '';
+  }
 }

@@ -19,12 +19,7 @@ export function normalizePath(path: string): string {
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
     if (segment.length === 0) continue;
-    if (
-      NUMERIC.test(segment) ||
-      UUID.test(segment) ||
-      LONG_HEX.test(segment) ||
-      OPAQUE_TOKEN.test(segment)
-    ) {
+    if (NUMERIC.test(segment) || UUID.test(segment) || LONG_HEX.test(segment) || OPAQUE_TOKEN.test(segment)) {
       segments[i] = ID_PLACEHOLDER;
       changed = true;
     }

@@ -120,8 +120,7 @@ export class Redactor {
   isSensitiveKey(name: string): boolean {
     const cached = this.#cache.get(name);
     if (cached !== undefined) return cached;
-    const result =
-      this.#compactNames.has(compact(name)) || splitWords(name).some((w) => this.#words.has(w));
+    const result = this.#compactNames.has(compact(name)) || splitWords(name).some((w) => this.#words.has(w));
     // Names come from requests, so the cache is bounded.
     if (this.#cache.size < 1000) this.#cache.set(name, result);
     return result;
@@ -169,10 +168,8 @@ export class Redactor {
     result = result.replace(PAIR_PATTERN, (match: string, key: string, value: string) =>
       value.length > 0 && this.isSensitiveKey(key) ? `${key}=${REDACTED}` : match,
     );
-    result = result.replace(
-      JSON_PAIR_PATTERN,
-      (match: string, key: string, sep: string, value: string) =>
-        value.length > 0 && this.isSensitiveKey(key) ? `"${key}"${sep}"${REDACTED}"` : match,
+    result = result.replace(JSON_PAIR_PATTERN, (match: string, key: string, sep: string, value: string) =>
+      value.length > 0 && this.isSensitiveKey(key) ? `"${key}"${sep}"${REDACTED}"` : match,
     );
     return result;
   }

@@ -47,7 +47,8 @@ export function estimateCost(
 ): CostEstimate {
   const usage = readUsage(attributes);
   if (usage) {
-    const model = stringAttribute(attributes, ATTR_GEN_AI_RESPONSE_MODEL) ??
+    const model =
+      stringAttribute(attributes, ATTR_GEN_AI_RESPONSE_MODEL) ??
       stringAttribute(attributes, ATTR_GEN_AI_REQUEST_MODEL);
     if (model === undefined) return { usd: null, unknownReason: 'no_model' };
     const price = prices.find(model, at);

@@ -12,7 +12,12 @@ import { classifySpan } from '../internal/classify-span.js';
 import { RateLimitedReporter, createLogger } from '../internal/diag.js';
 import { createPathMatcher } from '../internal/path-matcher.js';
 import { Redactor } from '../internal/redactor.js';
-import { findRequestSpan, requestStateOf, requestStates, type RequestState } from '../internal/request-state.js';
+import {
+  findRequestSpan,
+  requestStateOf,
+  requestStates,
+  type RequestState,
+} from '../internal/request-state.js';
 import { estimateCost } from '../pricing/estimate-cost.js';
 import { DEFAULT_MODEL_PRICES, PriceTable } from '../pricing/price-table.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
@@ -338,7 +343,9 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         this.#openCalls.delete(span);
         this.#recordedIncomplete.add(span);
         const snapshot = deriveSpan(span, {}, hrTime());
-        this.#forwardCall(snapshot, this.#callRequests.get(span)?.state, { [ATTR_ANALYTICS_INCOMPLETE]: true });
+        this.#forwardCall(snapshot, this.#callRequests.get(span)?.state, {
+          [ATTR_ANALYTICS_INCOMPLETE]: true,
+        });
       }
     } catch (error) {
       this.#reporter.error('sweep', 'otel-pg-analytics: recording open calls failed', error);

@@ -8,11 +8,7 @@ import type { ReadableSpanLike } from '../span-types.js';
  * derived span that only the downstream processor sees. With `endTime`, the copy is a
  * snapshot of a span still open (recorded as incomplete).
  */
-export function deriveSpan(
-  span: ReadableSpanLike,
-  extra: Attributes,
-  endTime?: HrTime,
-): ReadableSpanLike {
+export function deriveSpan(span: ReadableSpanLike, extra: Attributes, endTime?: HrTime): ReadableSpanLike {
   const spanContext = span.spanContext();
   return {
     name: span.name,

@@ -25,8 +25,7 @@ export function sampleApiSpan(
   const slow = hrTimeToMilliseconds(span.duration) >= slowRequestMillis;
   if (rate >= 1) return { keep: true, weight: 1, slow };
   const status = span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
-  const failed =
-    typeof status !== 'number' || status >= 500 || span.status.code === SpanStatusCode.ERROR;
+  const failed = typeof status !== 'number' || status >= 500 || span.status.code === SpanStatusCode.ERROR;
   if (failed || slow) return { keep: true, weight: 1, slow };
   const keep = traceIdRatio(span.spanContext().traceId) < rate;
   return { keep, weight: keep ? 1 / rate : 0, slow };

@@ -49,23 +49,29 @@ export async function startApp(script: string, options: StartAppOptions = {}): P
     path.resolve(ROOT, script),
     ...(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd ?? ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   let url = '';
   if (options.waitForListening !== false) {
     url = await new Promise<string>((resolve, reject) => {
       const onData = (): void => {
         const match = /listening on (http:\/\/\S+)/.exec(stdout);
         if (match) {
-          child.stdout!.off('data', onData);
+          child.stdout.off('data', onData);
           resolve(match[1]!);
         }
       };
-      child.stdout!.on('data', onData);
+      child.stdout.on('data', onData);
       void exited.then((exit) =>
         reject(new Error(`${script} exited before listening (${JSON.stringify(exit)}): ${stderr}`)),
       );

@@ -8,7 +8,10 @@ export interface TestDatabase {
   url: string;
   name: string;
   /** Runs a query on the test database. */
-  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<R[]>;
   /** Drops the database (connections are cut). */
   drop(): Promise<void>;
 }
@@ -17,7 +20,10 @@ export interface TestDatabase {
  * Creates a fresh database named after `label` (with the schema applied unless
  * `schema: false`), so test files never see each other's rows.
  */
-export async function createTestDatabase(label: string, options: { schema?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  label: string,
+  options: { schema?: boolean } = {},
+): Promise<TestDatabase> {
   const admin = inject('adminDatabaseUrl');
   const name = `pga_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
   await withClient(admin, (client) => client.query(`create database ${name}`));

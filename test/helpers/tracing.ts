@@ -19,7 +19,10 @@ import {
   TracerProvider,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
-import { AnalyticsSpanProcessor, type AnalyticsSpanProcessorConfig } from '../../src/processors/analytics-span-processor.js';
+import {
+  AnalyticsSpanProcessor,
+  type AnalyticsSpanProcessorConfig,
+} from '../../src/processors/analytics-span-processor.js';
 
 export const HTTP_SCOPE = '@opentelemetry/instrumentation-http';
 export const UNDICI_SCOPE = '@opentelemetry/instrumentation-undici';
@@ -45,11 +48,14 @@ export function createProcessorHarness(
   providerOptions: { generateTraceId?: () => string } = {},
 ): ProcessorHarness {
   const exporter = new InMemorySpanExporter();
-  const processor = new AnalyticsSpanProcessor({ ...options, spanProcessor: new SimpleSpanProcessor({ exporter }) });
+  const processor = new AnalyticsSpanProcessor({
+    ...options,
+    spanProcessor: new SimpleSpanProcessor({ exporter }),
+  });
   let spanCounter = 0;
   const provider = new TracerProvider({
     sampler: new AlwaysOnSampler(),
-    spanProcessors: [processor as never],
+    spanProcessors: [processor],
     ...(providerOptions.generateTraceId && {
       idGenerator: {
         generateTraceId: providerOptions.generateTraceId,
@@ -61,7 +67,13 @@ export function createProcessorHarness(
   trace.setGlobalTracerProvider(provider);
   const warnings: string[] = [];
   const collect = (...args: unknown[]): void => void warnings.push(args.map(String).join(' '));
-  const logger: DiagLogger = { error: collect, warn: collect, info: () => {}, debug: () => {}, verbose: () => {} };
+  const logger: DiagLogger = {
+    error: collect,
+    warn: collect,
+    info: () => {},
+    debug: () => {},
+    verbose: () => {},
+  };
   diag.setLogger(logger, DiagLogLevel.WARN);
 
   return {

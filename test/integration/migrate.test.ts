@@ -37,14 +37,17 @@ describe('migrate', () => {
   it('applies schema.sql to an empty database and records the version', async () => {
     const result = await migrate(db.url);
     expect(result).toEqual({ from: 0, to: SCHEMA_VERSION, applied: ['schema.sql'] });
-    const [row] = await db.query<{ version: number }>('select max(version) as version from analytics_schema_version');
+    const [row] = await db.query<{ version: number }>(
+      'select max(version) as version from analytics_schema_version',
+    );
     expect(row!.version).toBe(SCHEMA_VERSION);
   });
 
   it('is harmless when run again, also concurrently', async () => {
     const before = await catalog(db);
     const results = await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
-    for (const result of results) expect(result).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION, applied: [] });
+    for (const result of results)
+      expect(result).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION, applied: [] });
     expect(await catalog(db)).toEqual(before);
   });
 
@@ -92,7 +95,9 @@ describe('migrate', () => {
   it('refuses a database whose schema is newer than the package', async () => {
     const newer = await createTestDatabase('migrate_newer');
     try {
-      await newer.query(`insert into analytics_schema_version (version, description) values (${SCHEMA_VERSION + 1}, 'future')`);
+      await newer.query(
+        `insert into analytics_schema_version (version, description) values (${SCHEMA_VERSION + 1}, 'future')`,
+      );
       await expect(migrate(newer.url)).rejects.toThrow(/newer than this package supports/);
     } finally {
       await newer.drop();
@@ -128,7 +133,9 @@ describe('otel-pg-analytics CLI', () => {
   it('migrate creates the schema and says which version it reached', async () => {
     const { stdout } = await run(process.execPath, [cli, 'migrate', '--database-url', db.url]);
     expect(stdout).toMatch(/schema version 1 \(was 0\); applied schema\.sql/);
-    const again = await run(process.execPath, [cli, 'migrate'], { env: { ...process.env, OTEL_ANALYTICS_DATABASE_URL: db.url } });
+    const again = await run(process.execPath, [cli, 'migrate'], {
+      env: { ...process.env, OTEL_ANALYTICS_DATABASE_URL: db.url },
+    });
     expect(again.stdout).toMatch(/already up to date/);
   });
 
@@ -142,9 +149,12 @@ describe('otel-pg-analytics CLI', () => {
   });
 
   it('migrate against an unreachable database fails with the driver message, not a stack trace', async () => {
-    const failure = await run(process.execPath, [cli, 'migrate', '--database-url', 'postgres://postgres@127.0.0.1:1/none']).catch(
-      (error: unknown) => error,
-    );
+    const failure = await run(process.execPath, [
+      cli,
+      'migrate',
+      '--database-url',
+      'postgres://postgres@127.0.0.1:1/none',
+    ]).catch((error: unknown) => error);
     expect((failure as { code: number }).code).toBe(1);
     expect((failure as { stderr: string }).stderr).toMatch(/^otel-pg-analytics: .*ECONNREFUSED/);
   });
@@ -154,4 +164,3 @@ describe('otel-pg-analytics CLI', () => {
     expect(stdout).toBe(readFileSync(path.join(packageRoot(), 'schema.sql'), 'utf8'));
   });
 });
-

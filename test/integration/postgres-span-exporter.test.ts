@@ -23,7 +23,9 @@ const collectingLogger: DiagLogger = {
   verbose: () => {},
 };
 
-function newExporter(options: ConstructorParameters<typeof PostgresSpanExporter>[0] = {}): PostgresSpanExporter {
+function newExporter(
+  options: ConstructorParameters<typeof PostgresSpanExporter>[0] = {},
+): PostgresSpanExporter {
   const exporter = new PostgresSpanExporter({ connectionString: db.url, ...options });
   exporters.push(exporter);
   return exporter;
@@ -70,7 +72,11 @@ afterEach(async () => {
 describe('PostgresSpanExporter', () => {
   it('writes one row per span into the table its kind belongs to', async () => {
     const exporter = newExporter();
-    const api = apiSpan({ 'url.query': 'q=shoes&api_key=abc', 'http.route': '/api/items/:id', 'enduser.id': 'u1' });
+    const api = apiSpan({
+      'url.query': 'q=shoes&api_key=abc',
+      'http.route': '/api/items/:id',
+      'enduser.id': 'u1',
+    });
     const auth = authSpan({ 'analytics.auth.event_type': 'login_failed', 'analytics.auth.success': false });
     const external = externalSpan();
 
@@ -96,16 +102,27 @@ describe('PostgresSpanExporter', () => {
     });
     expect(apiRow!.response_time_ms).toBeCloseTo(12.5, 5);
     const [authRow] = await db.query('select * from authentication_log');
-    expect(authRow).toMatchObject({ event_type: 'login_failed', success: false, user_id: 'user-1', ip_address: '203.0.113.9' });
+    expect(authRow).toMatchObject({
+      event_type: 'login_failed',
+      success: false,
+      user_id: 'user-1',
+      ip_address: '203.0.113.9',
+    });
     const [callRow] = await db.query('select * from external_api_call_log');
-    expect(callRow).toMatchObject({ service: 'brightdata', endpoint: 'https://api.brightdata.com/request', cost_estimate: '0.00150000' });
+    expect(callRow).toMatchObject({
+      service: 'brightdata',
+      endpoint: 'https://api.brightdata.com/request',
+      cost_estimate: '0.00150000',
+    });
   });
 
   it('stores the start time with microseconds', async () => {
     const exporter = newExporter();
     await exportSpans(exporter, [apiSpan({}, { startTime: [1_780_000_000, 123_456_789] })]);
     await exporter.forceFlush();
-    const [row] = await db.query<{ t: string }>(`select to_char(time at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') as t from api_access_log`);
+    const [row] = await db.query<{ t: string }>(
+      `select to_char(time at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') as t from api_access_log`,
+    );
     expect(row!.t).toBe('2026-05-28 20:26:40.123456');
   });
 
@@ -157,12 +174,17 @@ describe('PostgresSpanExporter', () => {
     await exportSpans(exporter, [apiSpan(), hostile, apiSpan()]);
     await exporter.forceFlush();
     expect(await count('api_access_log')).toBe(3);
-    const [row] = await db.query(`select * from api_access_log where span_id = $1`, [hostile.spanContext().spanId]);
+    const [row] = await db.query(`select * from api_access_log where span_id = $1`, [
+      hostile.spanContext().spanId,
+    ]);
     expect(row!.path).toMatch(/^\/ab\/x+…$/);
     expect(Buffer.byteLength(row!.path as string)).toBeLessThanOrEqual(2048);
     expect(row!.user_agent).toBe('evil\ufffdagent');
     expect(row!.ip_address).toBeNull();
-    expect(row!.metadata).toMatchObject({ invalid_ip_address: 'not an ip', invalid_peer_address: '999.1.1.1' });
+    expect(row!.metadata).toMatchObject({
+      invalid_ip_address: 'not an ip',
+      invalid_peer_address: '999.1.1.1',
+    });
   });
 
   it('drops rows with a clear reason when the schema is missing, without throwing', async () => {
@@ -208,7 +230,10 @@ describe('PostgresSpanExporter', () => {
       initialRetryDelayMillis: 20,
     });
     exporters.push(exporter);
-    await exportSpans(exporter, Array.from({ length: 25 }, () => apiSpan()));
+    await exportSpans(
+      exporter,
+      Array.from({ length: 25 }, () => apiSpan()),
+    );
     expect(exporter.getStats().droppedRows.queue_full).toBe(15);
     await exporter.forceFlush();
     expect(exporter.getStats().droppedRows).toEqual({ queue_full: 15, database_unavailable: 10 });
@@ -218,7 +243,9 @@ describe('PostgresSpanExporter', () => {
     const exporter = newExporter();
     await exportSpans(exporter, [apiSpan()]);
     await exporter.forceFlush();
-    await db.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'otel-pg-analytics' and datname = current_database()`);
+    await db.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'otel-pg-analytics' and datname = current_database()`,
+    );
     await exportSpans(exporter, [apiSpan(), apiSpan()]);
     await exporter.forceFlush();
     expect(await count('api_access_log')).toBe(3);
@@ -272,7 +299,9 @@ describe('PostgresSpanExporter', () => {
     expect(() => new PostgresSpanExporter({ connectionString: 'mysql://u:secret@h/db' })).toThrow(
       /connectionString.*mysql:\/\/u:\*\*\*@h\/db/,
     );
-    expect(() => new PostgresSpanExporter({ connectionString: db.url, maxBatchRows: 0 })).toThrow(/maxBatchRows: 0/);
+    expect(() => new PostgresSpanExporter({ connectionString: db.url, maxBatchRows: 0 })).toThrow(
+      /maxBatchRows: 0/,
+    );
     expect(() => new PostgresSpanExporter({})).toThrow(/connectionString or a pool/);
   });
 });

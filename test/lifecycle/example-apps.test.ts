@@ -25,10 +25,19 @@ interface Sent {
 /** Drives the same scripted traffic against an app; returns what it answered. */
 async function driveTraffic(base: string): Promise<{ sent: Sent[]; token: string; userId: string }> {
   const sent: Sent[] = [];
-  const call = async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Sent> => {
+  const call = async (
+    method: string,
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Sent> => {
     const response = await fetch(base + route, {
       method,
-      headers: { 'user-agent': USER_AGENT, ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        'user-agent': USER_AGENT,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
     const result = { route: `${method} ${route}`, status: response.status, body: await response.text() };
@@ -66,7 +75,9 @@ function chunkedPost(base: string, route: string, chunks: string[]): Promise<Sen
       (response) => {
         let body = '';
         response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ route: `POST ${route} (chunked)`, status: response.statusCode ?? 0, body }));
+        response.on('end', () =>
+          resolve({ route: `POST ${route} (chunked)`, status: response.statusCode ?? 0, body }),
+        );
       },
     );
     request.on('error', reject);
@@ -113,7 +124,12 @@ describe.each([
   });
 
   const apiRow = async (method: string, pathPrefix: string) =>
-    (await db.query(`select * from api_access_log where method = $1 and path like $2 order by time`, [method, `${pathPrefix}%`]))[0]!;
+    (
+      await db.query(`select * from api_access_log where method = $1 and path like $2 order by time`, [
+        method,
+        `${pathPrefix}%`,
+      ])
+    )[0]!;
 
   it('flushes on SIGTERM and then ends by that signal, as the app would without us', () => {
     expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
@@ -158,7 +174,10 @@ describe.each([
       `select request_size, status_code from api_access_log where method = 'POST' and path = '/api/items' order by time`,
     );
     expect(rows).toEqual([
-      { request_size: String(Buffer.byteLength(JSON.stringify({ name: 'lamp', price: 12 }))), status_code: 201 },
+      {
+        request_size: String(Buffer.byteLength(JSON.stringify({ name: 'lamp', price: 12 }))),
+        status_code: 201,
+      },
       { request_size: String(Buffer.byteLength('{"name":"chunked","parts":3}')), status_code: 201 },
     ]);
   });
@@ -168,7 +187,10 @@ describe.each([
   });
 
   it('records failures with a status and a message', async () => {
-    expect(await apiRow('GET', '/api/items/5000')).toMatchObject({ status_code: 404, error_message: 'Not Found' });
+    expect(await apiRow('GET', '/api/items/5000')).toMatchObject({
+      status_code: 404,
+      error_message: 'Not Found',
+    });
     expect(await apiRow('GET', '/api/fail')).toMatchObject({
       status_code: 500,
       error_message: express ? 'inventory service exploded' : 'Internal Server Error',
@@ -184,10 +206,28 @@ describe.each([
     const common = { ip: '127.0.0.1', user_agent: USER_AGENT, service_name: serviceName };
     expect(events).toEqual([
       { event_type: 'signup', user_id: traffic.userId, success: true, error_message: null, ...common },
-      { event_type: 'signup', user_id: 'weak@example.com', success: false, error_message: 'weak password', ...common },
-      { event_type: 'login_failed', user_id: 'ada@example.com', success: false, error_message: 'invalid credentials', ...common },
+      {
+        event_type: 'signup',
+        user_id: 'weak@example.com',
+        success: false,
+        error_message: 'weak password',
+        ...common,
+      },
+      {
+        event_type: 'login_failed',
+        user_id: 'ada@example.com',
+        success: false,
+        error_message: 'invalid credentials',
+        ...common,
+      },
       { event_type: 'login', user_id: traffic.userId, success: true, error_message: null, ...common },
-      { event_type: 'password_reset', user_id: 'ada@example.com', success: true, error_message: null, ...common },
+      {
+        event_type: 'password_reset',
+        user_id: 'ada@example.com',
+        success: true,
+        error_message: null,
+        ...common,
+      },
       { event_type: 'logout', user_id: traffic.userId, success: true, error_message: null, ...common },
     ]);
   });
@@ -209,9 +249,31 @@ describe.each([
     );
     const endpoint = (p: string) => `${stub.url}${p}`;
     expect(calls).toEqual([
-      expect.objectContaining({ service: 'gemini', endpoint: endpoint('/v1beta/models/gemini-2.5-flash:generateContent'), method: 'POST', status_code: 200, user_id: traffic.userId, cost_estimate: null }),
-      expect.objectContaining({ service: 'brightdata', endpoint: endpoint('/request'), method: 'POST', status_code: 200, user_id: traffic.userId, cost_estimate: '0.00150000' }),
-      expect.objectContaining({ service: 'supabase', endpoint: endpoint('/rest/v1/profiles'), method: 'GET', status_code: 200, user_id: traffic.userId, cost_estimate: '0.00000000', request_size: '0' }),
+      expect.objectContaining({
+        service: 'gemini',
+        endpoint: endpoint('/v1beta/models/gemini-2.5-flash:generateContent'),
+        method: 'POST',
+        status_code: 200,
+        user_id: traffic.userId,
+        cost_estimate: null,
+      }),
+      expect.objectContaining({
+        service: 'brightdata',
+        endpoint: endpoint('/request'),
+        method: 'POST',
+        status_code: 200,
+        user_id: traffic.userId,
+        cost_estimate: '0.00150000',
+      }),
+      expect.objectContaining({
+        service: 'supabase',
+        endpoint: endpoint('/rest/v1/profiles'),
+        method: 'GET',
+        status_code: 200,
+        user_id: traffic.userId,
+        cost_estimate: '0.00000000',
+        request_size: '0',
+      }),
     ]);
     for (const call of calls) {
       expect(call.response_time_ms ?? 1).toBeGreaterThan(0);

@@ -36,7 +36,9 @@ describe('leaving the process', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('flushes on %s, then ends by that signal', async (signal) => {
-    const app = await startApp('test/fixtures/serve-forever.mjs', { env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url } });
+    const app = await startApp('test/fixtures/serve-forever.mjs', {
+      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url },
+    });
     for (let i = 0; i < 3; i++) await (await fetch(`${app.url}/x${i}`)).text();
     expect(await app.stop(signal)).toEqual({ code: null, signal });
     expect(await apiRows()).toBe(3);

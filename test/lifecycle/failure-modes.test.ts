@@ -27,7 +27,10 @@ async function expectServes(app: AppProcess, requests = 5): Promise<void> {
 }
 
 function warningLines(app: AppProcess): string[] {
-  return app.stderr().split('\n').filter((line) => line.trim().length > 0);
+  return app
+    .stderr()
+    .split('\n')
+    .filter((line) => line.trim().length > 0);
 }
 
 async function closedPort(): Promise<number> {
@@ -44,7 +47,9 @@ describe('the app keeps serving, with one clear warning, when', () => {
     await expectServes(app);
     expect(await app.stop()).toEqual({ code: null, signal: 'SIGTERM' });
     expect(warningLines(app)).toHaveLength(1);
-    expect(app.stderr()).toMatch(/OTEL_ANALYTICS_DATABASE_URL \(or DATABASE_URL\) is not set: analytics are off/);
+    expect(app.stderr()).toMatch(
+      /OTEL_ANALYTICS_DATABASE_URL \(or DATABASE_URL\) is not set: analytics are off/,
+    );
   });
 
   it('the database URL is not a postgres URL (and its password is not printed)', async () => {
@@ -94,7 +99,10 @@ describe('the app keeps serving, with one clear warning, when', () => {
   it('another OpenTelemetry SDK is already registered: nothing is patched twice', async () => {
     const app = await startApp('test/fixtures/serve-forever.mjs', {
       nodeArgs: [],
-      env: { OTEL_ANALYTICS_DATABASE_URL: db.url, NODE_OPTIONS: '--import ./test/fixtures/preload-other-sdk.mjs' },
+      env: {
+        OTEL_ANALYTICS_DATABASE_URL: db.url,
+        NODE_OPTIONS: '--import ./test/fixtures/preload-other-sdk.mjs',
+      },
     });
     await expectServes(app);
     expect(await app.stop()).toEqual({ code: null, signal: 'SIGTERM' });
@@ -146,6 +154,8 @@ describe('the register entry', () => {
     await target.stop();
     const rows = await db.query('select path, status_code, sample_weight from api_access_log');
     expect(rows).toEqual([{ path: '/err', status_code: 500, sample_weight: 1 }]);
-    expect(await db.query('select endpoint from external_api_call_log')).toEqual([{ endpoint: `${target.url}/upstream` }]);
+    expect(await db.query('select endpoint from external_api_call_log')).toEqual([
+      { endpoint: `${target.url}/upstream` },
+    ]);
   });
 });

@@ -7,7 +7,9 @@ describe('a Fastify app under the register entry', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('fastify');
-    const app = await startApp('test/fixtures/fastify-app.mjs', { env: { OTEL_ANALYTICS_DATABASE_URL: db.url } });
+    const app = await startApp('test/fixtures/fastify-app.mjs', {
+      env: { OTEL_ANALYTICS_DATABASE_URL: db.url },
+    });
     for (const route of ['/users/42', '/users/7', '/orders/9/items/3', '/boom', '/not-a-route/12']) {
       await (await fetch(app.url + route)).text();
     }
@@ -29,7 +31,7 @@ describe('a Fastify app under the register entry', () => {
     ]);
   });
 
-  it("records the message of an error thrown in a handler", async () => {
+  it('records the message of an error thrown in a handler', async () => {
     const [row] = await db.query(`select error_message from api_access_log where path = '/boom'`);
     expect(row).toEqual({ error_message: 'payment provider timed out' });
   });

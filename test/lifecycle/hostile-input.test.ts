@@ -19,7 +19,10 @@ function request(target: string, headers: string[] = []): Buffer {
   return Buffer.concat([
     Buffer.from(`GET `, 'latin1'),
     Buffer.from(target, 'latin1'),
-    Buffer.from(` HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`, 'latin1'),
+    Buffer.from(
+      ` HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`,
+      'latin1',
+    ),
   ]);
 }
 
@@ -33,16 +36,32 @@ describe('hostile request data mixed into good traffic', () => {
     app = await startApp('test/fixtures/serve-forever.mjs', { env: { OTEL_ANALYTICS_DATABASE_URL: db.url } });
     const hostile: [string, Buffer][] = [
       ['NUL escapes in path and query', request('/nul%00path?x=%00&y=a%00b')],
-      ['raw non-UTF-8 bytes in the path (refused by Node itself)', Buffer.concat([Buffer.from('GET /bytes/'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')])],
+      [
+        'raw non-UTF-8 bytes in the path (refused by Node itself)',
+        Buffer.concat([
+          Buffer.from('GET /bytes/'),
+          Buffer.from([0xff, 0xfe, 0xc3]),
+          Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        ]),
+      ],
       ['bad percent-encoding', request('/bad%zz%e0%80?q=%e0%80&%=%')],
       ['a 10,000-character query string', request(`/long?${'a'.repeat(5000)}=${'b'.repeat(5000)}`)],
-      ['a thousand query parameters', request(`/many?${Array.from({ length: 1000 }, (_, i) => `p${i}=${i}`).join('&')}`)],
+      [
+        'a thousand query parameters',
+        request(`/many?${Array.from({ length: 1000 }, (_, i) => `p${i}=${i}`).join('&')}`),
+      ],
       ['a 12 KB user agent', request('/ua', [`User-Agent: ${'U'.repeat(12_000)}`])],
       ['a user agent in Latin-1', request('/latin', ['User-Agent: caf\xe9 \xfcber'])],
       ['spoofed X-Forwarded-For', request('/spoof', ['X-Forwarded-For: 6.6.6.6, 10.0.0.1'])],
-      ['malformed Forwarded and X-Forwarded-For', request('/forwarded', ['Forwarded: for="[zz::1"; proto=', 'X-Forwarded-For: not-an-ip, , 999.1.1.1'])],
+      [
+        'malformed Forwarded and X-Forwarded-For',
+        request('/forwarded', ['Forwarded: for="[zz::1"; proto=', 'X-Forwarded-For: not-an-ip, , 999.1.1.1']),
+      ],
       ['64 KB of headers (refused by Node itself)', request('/huge', [`X-Big: ${'h'.repeat(64 * 1024)}`])],
-      ['a NUL byte in a header value (refused by Node itself)', request('/nulheader', ['User-Agent: a\x00b'])],
+      [
+        'a NUL byte in a header value (refused by Node itself)',
+        request('/nulheader', ['User-Agent: a\x00b']),
+      ],
     ];
     for (let i = 0; i < hostile.length; i++) {
       answered.push({ label: `good ${i}`, status: await rawRequest(app.url, request(`/good/${i}`)) });
@@ -93,9 +112,12 @@ describe('hostile request data mixed into good traffic', () => {
   });
 
   it('stores hostile text safely: no NUL bytes, well-formed, within the byte limits', async () => {
-    const rows = await db.query<{ path: string; user_agent: string | null; q: string | null; endpoint: string }>(
-      `select path, endpoint, user_agent, query_params::text as q from api_access_log`,
-    );
+    const rows = await db.query<{
+      path: string;
+      user_agent: string | null;
+      q: string | null;
+      endpoint: string;
+    }>(`select path, endpoint, user_agent, query_params::text as q from api_access_log`);
     for (const row of rows) {
       for (const value of [row.path, row.endpoint, row.user_agent, row.q]) {
         if (value === null) continue;

@@ -12,7 +12,11 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
  * from its own CLI under the register entry, exactly as its users start it.
  */
 const DATA = {
-  posts: Array.from({ length: 60 }, (_, i) => ({ id: i + 1, title: `post number ${i + 1}`, author: `author ${i % 7}` })),
+  posts: Array.from({ length: 60 }, (_, i) => ({
+    id: i + 1,
+    title: `post number ${i + 1}`,
+    author: `author ${i % 7}`,
+  })),
   comments: [{ id: 1, body: 'first!', postId: 1 }],
   profile: { name: 'typicode' },
 };
@@ -36,7 +40,10 @@ function send(base: string, method: string, route: string, body?: unknown): Prom
         method,
         headers: {
           'accept-encoding': 'gzip',
-          ...(payload !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          ...(payload !== undefined && {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+          }),
         },
       },
       (response) => {
@@ -170,6 +177,8 @@ describe('json-server, an app nobody here wrote, under the register entry', () =
       '/comments',
       '/profile',
     ]);
-    expect(rows[3]!.request_size).toBe(String(Buffer.byteLength(JSON.stringify({ title: 'written by the test', author: 'vitest' }))));
+    expect(rows[3]!.request_size).toBe(
+      String(Buffer.byteLength(JSON.stringify({ title: 'written by the test', author: 'vitest' }))),
+    );
   });
 });

@@ -18,7 +18,10 @@ describe('AnalyticsSpanProcessor', () => {
     harness = createProcessorHarness();
     const { span, ctx } = harness.startRequest();
     context.with(ctx, () => {
-      harness!.provider.getTracer('@opentelemetry/instrumentation-express').startSpan('middleware', { kind: SpanKind.INTERNAL }).end();
+      harness!.provider
+        .getTracer('@opentelemetry/instrumentation-express')
+        .startSpan('middleware', { kind: SpanKind.INTERNAL })
+        .end();
       harness!.startCall(ctx).end();
     });
     span.setAttribute('http.response.status_code', 200);
@@ -85,7 +88,12 @@ describe('AnalyticsSpanProcessor', () => {
     // The in-memory exporter forgets its spans on shutdown, so record what reaches the downstream.
     const received: ReadableSpanLike[] = [];
     const processor = new AnalyticsSpanProcessor({
-      spanProcessor: { onStart: () => {}, onEnd: (s) => void received.push(s), forceFlush: async () => {}, shutdown: async () => {} },
+      spanProcessor: {
+        onStart: () => {},
+        onEnd: (s) => void received.push(s),
+        forceFlush: async () => {},
+        shutdown: async () => {},
+      },
     });
     harness = createProcessorHarness();
     const { span: request, ctx } = harness.startRequest();
@@ -121,14 +129,19 @@ describe('AnalyticsSpanProcessor', () => {
     });
 
     it('always keeps server errors, slow requests, auth events and calls, weighted 1', () => {
-      harness = createProcessorHarness({ sampleRate: 0, slowRequestMillis: 0 }, { generateTraceId: () => 'f'.repeat(32) });
+      harness = createProcessorHarness(
+        { sampleRate: 0, slowRequestMillis: 0 },
+        { generateTraceId: () => 'f'.repeat(32) },
+      );
       const failed = harness.startRequest();
       failed.span.setAttribute('http.response.status_code', 503);
       harness.startCall(failed.ctx).end();
       context.with(failed.ctx, () => {
         harness!.provider
           .getTracer('otel-pg-analytics')
-          .startSpan('auth login', { attributes: { 'analytics.record': 'auth', 'analytics.auth.event_type': 'login' } })
+          .startSpan('auth login', {
+            attributes: { 'analytics.record': 'auth', 'analytics.auth.event_type': 'login' },
+          })
           .end();
       });
       failed.span.end();
@@ -166,24 +179,34 @@ describe('AnalyticsSpanProcessor', () => {
     span.end();
 
     const [brightdata, gemini] = recordsOf(harness.passed(), 'external');
-    expect(brightdata!.attributes).toMatchObject({ 'service.peer.name': 'brightdata', 'analytics.cost.usd': 0.0015 });
+    expect(brightdata!.attributes).toMatchObject({
+      'service.peer.name': 'brightdata',
+      'analytics.cost.usd': 0.0015,
+    });
     // 600k uncached input at $0.30/M + 400k cached at $0.03/M + 100k output at $2.50/M.
     expect(gemini!.attributes['analytics.cost.usd']).toBeCloseTo(0.18 + 0.012 + 0.25, 8);
-    expect(gemini!.attributes).toMatchObject({ 'service.peer.name': 'gemini', 'gen_ai.provider.name': 'gcp.gemini' });
+    expect(gemini!.attributes).toMatchObject({
+      'service.peer.name': 'gemini',
+      'gen_ai.provider.name': 'gcp.gemini',
+    });
   });
 
   it("takes a request's error message from the first exception of its child spans, redacted", () => {
     harness = createProcessorHarness();
     const { span, ctx } = harness.startRequest();
     context.with(ctx, () => {
-      const handler = harness!.provider.getTracer('@opentelemetry/instrumentation-express').startSpan('request handler');
+      const handler = harness!.provider
+        .getTracer('@opentelemetry/instrumentation-express')
+        .startSpan('request handler');
       handler.recordException(new Error('lookup failed for token=abc123'));
       handler.end();
     });
     span.setAttribute('http.response.status_code', 500);
     span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
-    expect(recordsOf(harness.passed(), 'api')[0]!.attributes['error.message']).toBe('lookup failed for token=REDACTED');
+    expect(recordsOf(harness.passed(), 'api')[0]!.attributes['error.message']).toBe(
+      'lookup failed for token=REDACTED',
+    );
   });
 
   it('never throws into the app when the downstream processor throws', () => {
@@ -223,7 +246,12 @@ describe('AnalyticsSpanProcessor', () => {
   });
 
   it('rejects invalid options with an error naming the value', () => {
-    const spanProcessor = { onStart: () => {}, onEnd: () => {}, forceFlush: async () => {}, shutdown: async () => {} };
+    const spanProcessor = {
+      onStart: () => {},
+      onEnd: () => {},
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    };
     expect(() => new AnalyticsSpanProcessor({ spanProcessor, sampleRate: 2 })).toThrow(/sampleRate: 2/);
     expect(() => new AnalyticsSpanProcessor({ spanProcessor: undefined as never })).toThrow(/spanProcessor/);
   });

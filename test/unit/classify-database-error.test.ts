@@ -60,7 +60,10 @@ describe('classifyDatabaseError', () => {
   });
 
   it('says how to fix a missing table, naming it', () => {
-    const result = classifyDatabaseError(pgError('42P01', 'relation "api_access_log" does not exist'), 'api_access_log');
+    const result = classifyDatabaseError(
+      pgError('42P01', 'relation "api_access_log" does not exist'),
+      'api_access_log',
+    );
     expect(result.kind).toBe('fatal');
     expect(result.reason).toBe('schema_missing');
     expect(result.message).toContain('otel-pg-analytics migrate');
@@ -72,7 +75,10 @@ describe('classifyDatabaseError', () => {
   });
 
   it('says how to fix a schema mismatch', () => {
-    const result = classifyDatabaseError(pgError('42703', 'column "peer_address" does not exist'), 'api_access_log');
+    const result = classifyDatabaseError(
+      pgError('42703', 'column "peer_address" does not exist'),
+      'api_access_log',
+    );
     expect(result.reason).toBe('schema_mismatch');
     expect(result.message).toContain('otel-pg-analytics migrate');
     expect(result.message).toContain('peer_address');

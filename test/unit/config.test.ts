@@ -158,9 +158,9 @@ describe('resolveConfig precedence', () => {
   });
 
   it('lets enabled from env override enabled from the config file', () => {
-    expect(resolveConfig({}, { env: { OTEL_ANALYTICS_ENABLED: 'true' }, file: { enabled: false } }).enabled).toBe(
-      true,
-    );
+    expect(
+      resolveConfig({}, { env: { OTEL_ANALYTICS_ENABLED: 'true' }, file: { enabled: false } }).enabled,
+    ).toBe(true);
     expect(resolveConfig({}, { file: { enabled: false } }).enabled).toBe(false);
   });
 
@@ -187,9 +187,13 @@ describe('resolveConfig with invalid code options', () => {
     ['slowRequestMillis', Number.POSITIVE_INFINITY, 'Infinity'],
     ['services', [{ name: 'x', hosts: [] }], '[{"name":"x","hosts":[]}]'],
     ['modelPrices', [{ model: 'm', inputPerMillion: -1, outputPerMillion: 1 }], '"inputPerMillion":-1'],
-    ['modelPrices', [{ model: 'm', inputPerMillion: 1, outputPerMillion: 1, effectiveFrom: 'soon' }], '"soon"'],
+    [
+      'modelPrices',
+      [{ model: 'm', inputPerMillion: 1, outputPerMillion: 1, effectiveFrom: 'soon' }],
+      '"soon"',
+    ],
   ])('throws a ConfigError for %s = %s, quoting it as %s', (name, value, quoted) => {
-    const error = thrown(() => resolveConfig({ [name]: value } as AnalyticsConfig));
+    const error = thrown(() => resolveConfig({ [name]: value }));
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toBeInstanceOf(AnalyticsError);
     const { message, code } = error as ConfigError;
@@ -205,7 +209,9 @@ describe('resolveConfig with invalid code options', () => {
   });
 
   it('shortens a huge quoted value in the message', () => {
-    const error = thrown(() => resolveConfig({ flushStrategy: 'x'.repeat(10_000) } as unknown as AnalyticsConfig));
+    const error = thrown(() =>
+      resolveConfig({ flushStrategy: 'x'.repeat(10_000) } as unknown as AnalyticsConfig),
+    );
     expect((error as Error).message.length).toBeLessThan(500);
   });
 
@@ -314,9 +320,9 @@ describe('resolveConfig with invalid env and file values', () => {
 describe('resolveConfig env vars', () => {
   it('turns everything off with OTEL_SDK_DISABLED=true, even if OTEL_ANALYTICS_ENABLED=true', () => {
     expect(resolveConfig({}, { env: { OTEL_SDK_DISABLED: 'true' } }).enabled).toBe(false);
-    expect(resolveConfig({}, { env: { OTEL_SDK_DISABLED: 'TRUE', OTEL_ANALYTICS_ENABLED: 'true' } }).enabled).toBe(
-      false,
-    );
+    expect(
+      resolveConfig({}, { env: { OTEL_SDK_DISABLED: 'TRUE', OTEL_ANALYTICS_ENABLED: 'true' } }).enabled,
+    ).toBe(false);
   });
 
   it('stays enabled with OTEL_SDK_DISABLED=false', () => {
@@ -342,7 +348,9 @@ describe('resolveConfig env vars', () => {
   it('prefers OTEL_ANALYTICS_DATABASE_URL over DATABASE_URL', () => {
     const config = resolveConfig(
       {},
-      { env: { OTEL_ANALYTICS_DATABASE_URL: 'postgres://a@h/analytics', DATABASE_URL: 'postgres://b@h/app' } },
+      {
+        env: { OTEL_ANALYTICS_DATABASE_URL: 'postgres://a@h/analytics', DATABASE_URL: 'postgres://b@h/app' },
+      },
     );
     expect(config.databaseUrl).toBe('postgres://a@h/analytics');
   });
@@ -366,7 +374,10 @@ describe('resolveConfig env vars', () => {
   });
 
   it('reads OTEL_ANALYTICS_EXCLUDED_PATHS as a comma list, trimming and skipping empty entries', () => {
-    const config = resolveConfig({}, { env: { OTEL_ANALYTICS_EXCLUDED_PATHS: '/health, /static/* ,,/metrics,' } });
+    const config = resolveConfig(
+      {},
+      { env: { OTEL_ANALYTICS_EXCLUDED_PATHS: '/health, /static/* ,,/metrics,' } },
+    );
     expect(config.excludedPaths).toEqual(['/health', '/static/*', '/metrics']);
   });
 
@@ -406,13 +417,22 @@ describe('resolveConfig env vars', () => {
     ['always_off', undefined, 0],
     ['parentbased_always_off', undefined, 0],
     ['TraceIdRatio', '0.5', 0.5],
-  ])('reads OTEL_TRACES_SAMPLER=%s with OTEL_TRACES_SAMPLER_ARG=%j as a sample rate of %j', (sampler, arg, rate) => {
-    const config = resolveConfig({}, { env: { OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: arg } });
-    expect(config.sampleRate).toBe(rate);
-  });
+  ])(
+    'reads OTEL_TRACES_SAMPLER=%s with OTEL_TRACES_SAMPLER_ARG=%j as a sample rate of %j',
+    (sampler, arg, rate) => {
+      const config = resolveConfig(
+        {},
+        { env: { OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: arg } },
+      );
+      expect(config.sampleRate).toBe(rate);
+    },
+  );
 
   it('warns about an out-of-range OTEL_TRACES_SAMPLER_ARG and keeps every row', () => {
-    const config = resolveConfig({}, { env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' } });
+    const config = resolveConfig(
+      {},
+      { env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '2' } },
+    );
     expect(config.sampleRate).toBe(1);
     expect(warnings.length).toBeGreaterThan(0);
   });
@@ -443,8 +463,12 @@ describe('resolveConfig seed aliases', () => {
   });
 
   it('reads ANALYTICS_FLUSH_INTERVAL_SECONDS in seconds and converts it to milliseconds', () => {
-    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_INTERVAL_SECONDS: '10' } }).scheduledDelayMillis).toBe(10_000);
-    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_INTERVAL_SECONDS: '2.5' } }).scheduledDelayMillis).toBe(2500);
+    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_INTERVAL_SECONDS: '10' } }).scheduledDelayMillis).toBe(
+      10_000,
+    );
+    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_INTERVAL_SECONDS: '2.5' } }).scheduledDelayMillis).toBe(
+      2500,
+    );
   });
 
   it('warns about a zero ANALYTICS_FLUSH_INTERVAL_SECONDS and keeps the default', () => {
@@ -454,16 +478,24 @@ describe('resolveConfig seed aliases', () => {
   });
 
   it('reads ANALYTICS_FLUSH_COUNT_THRESHOLD', () => {
-    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_COUNT_THRESHOLD: '100' } }).maxExportBatchSize).toBe(100);
+    expect(resolveConfig({}, { env: { ANALYTICS_FLUSH_COUNT_THRESHOLD: '100' } }).maxExportBatchSize).toBe(
+      100,
+    );
   });
 
   it('reads ANALYTICS_ENABLE_SAMPLING with ANALYTICS_SAMPLING_RATE', () => {
-    const config = resolveConfig({}, { env: { ANALYTICS_ENABLE_SAMPLING: 'true', ANALYTICS_SAMPLING_RATE: '0.25' } });
+    const config = resolveConfig(
+      {},
+      { env: { ANALYTICS_ENABLE_SAMPLING: 'true', ANALYTICS_SAMPLING_RATE: '0.25' } },
+    );
     expect(config.sampleRate).toBe(0.25);
   });
 
   it('keeps every row when ANALYTICS_ENABLE_SAMPLING=false, whatever the rate', () => {
-    const config = resolveConfig({}, { env: { ANALYTICS_ENABLE_SAMPLING: 'false', ANALYTICS_SAMPLING_RATE: '0.25' } });
+    const config = resolveConfig(
+      {},
+      { env: { ANALYTICS_ENABLE_SAMPLING: 'false', ANALYTICS_SAMPLING_RATE: '0.25' } },
+    );
     expect(config.sampleRate).toBe(1);
   });
 
@@ -472,7 +504,10 @@ describe('resolveConfig seed aliases', () => {
   });
 
   it('warns about an invalid ANALYTICS_SAMPLING_RATE', () => {
-    const config = resolveConfig({}, { env: { ANALYTICS_ENABLE_SAMPLING: 'true', ANALYTICS_SAMPLING_RATE: 'abc' } });
+    const config = resolveConfig(
+      {},
+      { env: { ANALYTICS_ENABLE_SAMPLING: 'true', ANALYTICS_SAMPLING_RATE: 'abc' } },
+    );
     expect(config.sampleRate).toBe(1);
     expect(warnings.length).toBeGreaterThan(0);
   });
@@ -480,8 +515,16 @@ describe('resolveConfig seed aliases', () => {
   it.each([
     ['enabled', { OTEL_ANALYTICS_ENABLED: 'true', ANALYTICS_ENABLED: 'false' }, true],
     ['flushStrategy', { OTEL_ANALYTICS_FLUSH_STRATEGY: 'time', ANALYTICS_FLUSH_STRATEGY: 'count' }, 'time'],
-    ['scheduledDelayMillis', { OTEL_BSP_SCHEDULE_DELAY: '1000', ANALYTICS_FLUSH_INTERVAL_SECONDS: '9' }, 1000],
-    ['maxExportBatchSize', { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '64', ANALYTICS_FLUSH_COUNT_THRESHOLD: '100' }, 64],
+    [
+      'scheduledDelayMillis',
+      { OTEL_BSP_SCHEDULE_DELAY: '1000', ANALYTICS_FLUSH_INTERVAL_SECONDS: '9' },
+      1000,
+    ],
+    [
+      'maxExportBatchSize',
+      { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '64', ANALYTICS_FLUSH_COUNT_THRESHOLD: '100' },
+      64,
+    ],
     [
       'sampleRate',
       {
@@ -499,7 +542,12 @@ describe('resolveConfig seed aliases', () => {
 });
 
 describe('batchSpanProcessorOptions', () => {
-  const base = { scheduledDelayMillis: 2000, maxExportBatchSize: 100, maxQueueSize: 1000, exportTimeoutMillis: 7000 };
+  const base = {
+    scheduledDelayMillis: 2000,
+    maxExportBatchSize: 100,
+    maxQueueSize: 1000,
+    exportTimeoutMillis: 7000,
+  };
 
   it("never flushes on size with 'time': the batch is the whole queue", () => {
     expect(batchSpanProcessorOptions(resolveConfig({ ...base, flushStrategy: 'time' }))).toEqual({

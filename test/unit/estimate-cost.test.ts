@@ -52,8 +52,11 @@ describe('estimateCost per token', () => {
   it('prices cached input tokens at the cached rate', () => {
     const p = price('gpt-4o');
     expect(p.cachedInputPerMillion).toBeDefined();
-    const expected = (800 * p.inputPerMillion + 200 * p.cachedInputPerMillion! + 500 * p.outputPerMillion) / 1e6;
-    const attributes = usage('gpt-4o-2024-08-06', 1000, 500, { [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 200 });
+    const expected =
+      (800 * p.inputPerMillion + 200 * p.cachedInputPerMillion! + 500 * p.outputPerMillion) / 1e6;
+    const attributes = usage('gpt-4o-2024-08-06', 1000, 500, {
+      [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 200,
+    });
     expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(expected, 10);
   });
 
@@ -118,7 +121,9 @@ describe('estimateCost per token', () => {
     const tier = p.tiers![0]!;
     const input = tier.aboveInputTokens + 1;
     const expected = ((input - 1000) * tier.inputPerMillion + 1000 * tier.cachedInputPerMillion!) / 1e6;
-    const attributes = usage('gemini-2.5-pro', input, 0, { [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 1000 });
+    const attributes = usage('gemini-2.5-pro', input, 0, {
+      [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 1000,
+    });
     expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(expected, 10);
   });
 
@@ -143,10 +148,9 @@ describe('estimateCost per token', () => {
 
   it('prices gemini-2.5-flash-lite at its own rate', () => {
     const lite = price('gemini-2.5-flash-lite');
-    expect(estimateCost(usage('gemini-2.5-flash-lite', 1_000_000, 0), undefined, 200, prices, AT).usd).toBeCloseTo(
-      lite.inputPerMillion,
-      10,
-    );
+    expect(
+      estimateCost(usage('gemini-2.5-flash-lite', 1_000_000, 0), undefined, 200, prices, AT).usd,
+    ).toBeCloseTo(lite.inputPerMillion, 10);
   });
 
   it('reports an unknown model rather than inventing a price', () => {
@@ -168,9 +172,9 @@ describe('estimateCost per token', () => {
     const p = price('gemini-2.5-flash');
     const before = new Date(`${p.effectiveFrom!}T00:00:00Z`);
     before.setUTCDate(before.getUTCDate() - 1);
-    expect(estimateCost(usage('gemini-2.5-flash', 1000, 100), undefined, 200, prices, before).unknownReason).toBe(
-      'unknown_model',
-    );
+    expect(
+      estimateCost(usage('gemini-2.5-flash', 1000, 100), undefined, 200, prices, before).unknownReason,
+    ).toBe('unknown_model');
   });
 
   it('prices a call on either side of a price change at the rate then in force', () => {
@@ -185,13 +189,19 @@ describe('estimateCost per token', () => {
 
   it('reports usage without a model as no_model', () => {
     const attributes = { [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 10, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 5 };
-    expect(estimateCost(attributes, service('openai'), 200, prices, AT)).toEqual({ usd: null, unknownReason: 'no_model' });
+    expect(estimateCost(attributes, service('openai'), 200, prices, AT)).toEqual({
+      usd: null,
+      unknownReason: 'no_model',
+    });
   });
 
   it('prices output-only usage', () => {
     const p = price('gpt-4o');
     const attributes = { [ATTR_GEN_AI_RESPONSE_MODEL]: 'gpt-4o', [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 2000 };
-    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo((2000 * p.outputPerMillion) / 1e6, 10);
+    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(
+      (2000 * p.outputPerMillion) / 1e6,
+      10,
+    );
   });
 
   it('rounds to the eight decimals numeric(14,8) keeps', () => {
@@ -221,7 +231,10 @@ describe('estimateCost per request', () => {
   const brightdata = service('brightdata', true);
 
   it('charges the per-request price for a 2xx response', () => {
-    expect(estimateCost({}, brightdata, 200, prices, AT)).toEqual({ usd: brightdata.perRequestUsd, model: 'per_request' });
+    expect(estimateCost({}, brightdata, 200, prices, AT)).toEqual({
+      usd: brightdata.perRequestUsd,
+      model: 'per_request',
+    });
     expect(estimateCost({}, brightdata, 204, prices, AT).usd).toBe(brightdata.perRequestUsd);
   });
 
@@ -231,7 +244,9 @@ describe('estimateCost per request', () => {
 
   it('charges nothing for a subscription service', () => {
     expect(estimateCost({}, service('supabase'), 200, prices, AT)).toEqual({ usd: 0, model: 'subscription' });
-    expect(estimateCost({}, { name: 'plan', hosts: ['x'], costModel: 'subscription' }, 500, prices, AT)).toEqual({
+    expect(
+      estimateCost({}, { name: 'plan', hosts: ['x'], costModel: 'subscription' }, 500, prices, AT),
+    ).toEqual({
       usd: 0,
       model: 'subscription',
     });

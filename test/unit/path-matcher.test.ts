@@ -4,9 +4,12 @@ import { createPathMatcher } from '../../src/internal/path-matcher.js';
 describe('createPathMatcher', () => {
   const matches = createPathMatcher(['/health', '/static/*', '/metrics']);
 
-  it.each(['/health', '/metrics', '/static/app.js', '/static/', '/static/css/site.css'])('matches %j', (path) => {
-    expect(matches(path)).toBe(true);
-  });
+  it.each(['/health', '/metrics', '/static/app.js', '/static/', '/static/css/site.css'])(
+    'matches %j',
+    (path) => {
+      expect(matches(path)).toBe(true);
+    },
+  );
 
   it.each(['/healthz', '/health/', '/health/live', '/Health', '/static', '/api/static/x', '/', ''])(
     'does not match %j',

@@ -11,7 +11,12 @@ const table = new PriceTable(DEFAULT_MODEL_PRICES);
 const NOW = new Date('2026-06-01T12:00:00Z');
 
 function row(model: string, inputPerMillion: number, effectiveFrom?: string): ModelPrice {
-  return { model, inputPerMillion, outputPerMillion: inputPerMillion * 2, ...(effectiveFrom !== undefined ? { effectiveFrom } : {}) };
+  return {
+    model,
+    inputPerMillion,
+    outputPerMillion: inputPerMillion * 2,
+    ...(effectiveFrom !== undefined ? { effectiveFrom } : {}),
+  };
 }
 
 describe('DEFAULT_MODEL_PRICES', () => {
@@ -32,9 +37,12 @@ describe('DEFAULT_MODEL_PRICES', () => {
 });
 
 describe('PriceTable.find', () => {
-  it.each(DEFAULT_MODEL_PRICES.map((p) => p.model))('finds the built-in model %s by its exact id', (model) => {
-    expect(table.find(model, NOW)?.model).toBe(model);
-  });
+  it.each(DEFAULT_MODEL_PRICES.map((p) => p.model))(
+    'finds the built-in model %s by its exact id',
+    (model) => {
+      expect(table.find(model, NOW)?.model).toBe(model);
+    },
+  );
 
   it.each([
     ['gpt-4o-2024-08-06', 'gpt-4o'],
@@ -85,7 +93,11 @@ describe('PriceTable.find', () => {
   });
 
   it('prices a call on either side of a price change at the rate then in force', () => {
-    const custom = new PriceTable([row('m', 2, '2025-06-01'), row('m', 1, '2025-01-01'), row('m', 3, '2026-01-01')]);
+    const custom = new PriceTable([
+      row('m', 2, '2025-06-01'),
+      row('m', 1, '2025-01-01'),
+      row('m', 3, '2026-01-01'),
+    ]);
     expect(custom.find('m', new Date('2025-05-31T23:59:59Z'))?.inputPerMillion).toBe(1);
     expect(custom.find('m', new Date('2025-06-01T00:00:00Z'))?.inputPerMillion).toBe(2);
     expect(custom.find('m', new Date('2025-12-31T23:59:59Z'))?.inputPerMillion).toBe(2);

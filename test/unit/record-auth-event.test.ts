@@ -15,7 +15,9 @@ describe('recordAuthEvent', () => {
   it('records the event with the IP and user agent of the request being served', () => {
     harness = createProcessorHarness();
     const { span, ctx } = harness.startRequest({ 'analytics.client.address': '203.0.113.5' });
-    context.with(ctx, () => recordAuthEvent({ type: 'login_failed', userId: 'ada@example.com', error: 'bad password' }));
+    context.with(ctx, () =>
+      recordAuthEvent({ type: 'login_failed', userId: 'ada@example.com', error: 'bad password' }),
+    );
     span.end();
 
     const [event] = recordsOf(harness.passed(), 'auth');
@@ -97,7 +99,9 @@ describe('recordAuthEvent', () => {
     };
     expect(() => recordAuthEvent({ type: 'login', metadata: cyclic })).not.toThrow();
     expect(() => recordAuthEvent({ type: 'login', metadata: throwing })).not.toThrow();
-    expect(JSON.parse(String(recordsOf(harness.passed(), 'auth')[0]!.attributes['analytics.auth.metadata']))).toEqual({
+    expect(
+      JSON.parse(String(recordsOf(harness.passed(), 'auth')[0]!.attributes['analytics.auth.metadata'])),
+    ).toEqual({
       a: 1,
       self: '[truncated]',
     });

@@ -30,12 +30,21 @@ describe('Redactor.isSensitiveKey', () => {
     expect(redactor.isSensitiveKey(name)).toBe(true);
   });
 
-  it.each(['keyword', 'monkey', 'q', 'page', 'category', 'author', 'sort', 'limit', 'search', 'passenger', ''])(
-    'treats %j as not sensitive',
-    (name) => {
-      expect(redactor.isSensitiveKey(name)).toBe(false);
-    },
-  );
+  it.each([
+    'keyword',
+    'monkey',
+    'q',
+    'page',
+    'category',
+    'author',
+    'sort',
+    'limit',
+    'search',
+    'passenger',
+    '',
+  ])('treats %j as not sensitive', (name) => {
+    expect(redactor.isSensitiveKey(name)).toBe(false);
+  });
 
   it('gives the same answer the second time a name is asked (cached)', () => {
     const r = new Redactor();
@@ -176,14 +185,18 @@ describe('Redactor.redactText', () => {
     ['an AWS access key id', 'id AKIAIOSFODNN7EXAMPLE denied', `id ${REDACTED} denied`],
     ['a GitHub token', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789 rejected', `${REDACTED} rejected`],
     ['a Slack token', 'xoxb-1234567890-abcdefghij', REDACTED],
-    ['a name=value pair', 'login failed password=hunter2 user=bob', `login failed password=${REDACTED} user=bob`],
-    ['pairs in a URL', 'GET /cb?code=abc123&state=xyz', `GET /cb?code=${REDACTED}&state=xyz`],
     [
-      'JSON pairs',
-      '{"password": "hunter2", "user": "bob"}',
-      `{"password": "${REDACTED}", "user": "bob"}`,
+      'a name=value pair',
+      'login failed password=hunter2 user=bob',
+      `login failed password=${REDACTED} user=bob`,
     ],
-    ['a JSON value with escaped quotes', '{"api_key":"a\\"b\\"c","n":"1"}', `{"api_key":"${REDACTED}","n":"1"}`],
+    ['pairs in a URL', 'GET /cb?code=abc123&state=xyz', `GET /cb?code=${REDACTED}&state=xyz`],
+    ['JSON pairs', '{"password": "hunter2", "user": "bob"}', `{"password": "${REDACTED}", "user": "bob"}`],
+    [
+      'a JSON value with escaped quotes',
+      '{"api_key":"a\\"b\\"c","n":"1"}',
+      `{"api_key":"${REDACTED}","n":"1"}`,
+    ],
   ])('redacts %s', (_label, input, expected) => {
     expect(redactor.redactText(input)).toBe(expected);
   });
@@ -243,7 +256,10 @@ describe('maskUrlPassword', () => {
     ['postgres://app:pw@db:5432/app', 'postgres://app:***@db:5432/app'],
     ['postgres://app:p@ss@db/app', 'postgres://app:***@db/app'],
     ['postgres://app@db/app', 'postgres://app@db/app'],
-    ['postgres://db/app?sslmode=require&password=x&user=a', 'postgres://db/app?sslmode=require&password=***&user=a'],
+    [
+      'postgres://db/app?sslmode=require&password=x&user=a',
+      'postgres://db/app?sslmode=require&password=***&user=a',
+    ],
   ])('masks %s as %s', (url, expected) => {
     expect(maskUrlPassword(url)).toBe(expected);
   });
@@ -278,7 +294,9 @@ describe('Redactor.redactObject', () => {
   });
 
   it('redacts a sensitive key whose value is an object, as a whole', () => {
-    expect(redactor.redactObject({ credentials: { user: 'a', pass: 'b' } })).toEqual({ credentials: REDACTED });
+    expect(redactor.redactObject({ credentials: { user: 'a', pass: 'b' } })).toEqual({
+      credentials: REDACTED,
+    });
   });
 
   it('redacts inside arrays and scans strings for secrets', () => {
@@ -325,7 +343,9 @@ describe('Redactor.redactObject', () => {
   });
 
   it('turns Dates into ISO strings and invalid Dates into null', () => {
-    expect(redactor.redactObject({ at: new Date('2025-01-02T03:04:05.678Z'), bad: new Date(Number.NaN) })).toEqual({
+    expect(
+      redactor.redactObject({ at: new Date('2025-01-02T03:04:05.678Z'), bad: new Date(Number.NaN) }),
+    ).toEqual({
       at: '2025-01-02T03:04:05.678Z',
       bad: null,
     });

@@ -51,7 +51,10 @@ describe('sampleApiSpan', () => {
     ['a 500 response', { status: 500 }],
     ['a 503 response', { status: 503 }],
     ['a response without a status', { status: undefined }],
-    ['a response with a non-numeric status', { attributes: { [ATTR_HTTP_RESPONSE_STATUS_CODE]: '200' }, status: undefined }],
+    [
+      'a response with a non-numeric status',
+      { attributes: { [ATTR_HTTP_RESPONSE_STATUS_CODE]: '200' }, status: undefined },
+    ],
     ['a span with ERROR status', { spanStatus: { code: SpanStatusCode.ERROR, message: 'boom' } }],
   ])('always keeps %s with weight 1', (_label, input) => {
     const decision = sampleApiSpan(fakeSpan({ ...input, traceId: HIGH_TRACE }), 0.01, SLOW_MS);
@@ -69,7 +72,11 @@ describe('sampleApiSpan', () => {
   });
 
   it('flags slow requests at rate 1 as well', () => {
-    expect(sampleApiSpan(fakeSpan({ duration: [5, 0] }), 1, SLOW_MS)).toEqual({ keep: true, weight: 1, slow: true });
+    expect(sampleApiSpan(fakeSpan({ duration: [5, 0] }), 1, SLOW_MS)).toEqual({
+      keep: true,
+      weight: 1,
+      slow: true,
+    });
   });
 
   it.each([

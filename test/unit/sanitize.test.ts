@@ -123,7 +123,14 @@ describe('sanitizeJson', () => {
   });
 
   it('turns NaN and Infinity into null', () => {
-    expect(JSON.parse(sanitizeJson({ a: Number.NaN, b: Number.POSITIVE_INFINITY, c: [Number.NEGATIVE_INFINITY], d: 1.5 }, 1000)!)).toEqual({
+    expect(
+      JSON.parse(
+        sanitizeJson(
+          { a: Number.NaN, b: Number.POSITIVE_INFINITY, c: [Number.NEGATIVE_INFINITY], d: 1.5 },
+          1000,
+        )!,
+      ),
+    ).toEqual({
       a: null,
       b: null,
       c: [null],
@@ -132,7 +139,9 @@ describe('sanitizeJson', () => {
   });
 
   it('turns bigints into strings and drops functions and undefined values', () => {
-    expect(JSON.parse(sanitizeJson({ n: 10n, f: () => 1, u: undefined, arr: [undefined, () => 1] }, 1000)!)).toEqual({
+    expect(
+      JSON.parse(sanitizeJson({ n: 10n, f: () => 1, u: undefined, arr: [undefined, () => 1] }, 1000)!),
+    ).toEqual({
       n: '10',
       arr: [null, null],
     });

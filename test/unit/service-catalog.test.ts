@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SERVICES, ServiceCatalog, type ServiceDefinition } from '../../src/pricing/service-catalog.js';
+import {
+  DEFAULT_SERVICES,
+  ServiceCatalog,
+  type ServiceDefinition,
+} from '../../src/pricing/service-catalog.js';
 
 const catalog = new ServiceCatalog();
 

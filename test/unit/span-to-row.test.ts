@@ -126,7 +126,10 @@ function authSpan(attributes: Attributes = {}): ReadableSpanLike {
   });
 }
 
-function externalSpan(attributes: Attributes = {}, rest: Omit<SpanInput, 'attributes'> = {}): ReadableSpanLike {
+function externalSpan(
+  attributes: Attributes = {},
+  rest: Omit<SpanInput, 'attributes'> = {},
+): ReadableSpanLike {
   return makeSpan({
     name: 'POST',
     kind: SpanKind.CLIENT,
@@ -144,13 +147,15 @@ function externalSpan(attributes: Attributes = {}, rest: Omit<SpanInput, 'attrib
 
 function apiRow(span: ReadableSpanLike): ApiAccessLogRow {
   const result = spanToRow(span, redactor);
-  if (result?.table !== 'api_access_log') throw new Error(`expected an api_access_log row, got ${result?.table}`);
+  if (result?.table !== 'api_access_log')
+    throw new Error(`expected an api_access_log row, got ${result?.table}`);
   return result.row;
 }
 
 function authRow(span: ReadableSpanLike): AuthenticationLogRow {
   const result = spanToRow(span, redactor);
-  if (result?.table !== 'authentication_log') throw new Error(`expected an authentication_log row, got ${result?.table}`);
+  if (result?.table !== 'authentication_log')
+    throw new Error(`expected an authentication_log row, got ${result?.table}`);
   return result.row;
 }
 
@@ -168,7 +173,11 @@ function json(text: string | null): unknown {
 }
 
 function exception(message: string): TimedEventLike {
-  return { name: 'exception', time: START, attributes: { 'exception.type': 'Error', 'exception.message': message } };
+  return {
+    name: 'exception',
+    time: START,
+    attributes: { 'exception.type': 'Error', 'exception.message': message },
+  };
 }
 
 describe('spanToRow for API spans', () => {
@@ -211,7 +220,9 @@ describe('spanToRow for API spans', () => {
   });
 
   it('uses the normalized path as the endpoint when there is no route template, and says so', () => {
-    const row = apiRow(apiSpan({ [ATTR_URL_PATH]: '/api/items/42/reviews/3f2b8c1e-9d4a-4e7b-8c21-0a1b2c3d4e5f' }));
+    const row = apiRow(
+      apiSpan({ [ATTR_URL_PATH]: '/api/items/42/reviews/3f2b8c1e-9d4a-4e7b-8c21-0a1b2c3d4e5f' }),
+    );
     expect(row.endpoint).toBe('/api/items/:id/reviews/:id');
     expect(row.path).toBe('/api/items/42/reviews/3f2b8c1e-9d4a-4e7b-8c21-0a1b2c3d4e5f');
     expect(json(row.metadata)).toEqual({ endpoint_source: 'normalized_path' });
@@ -259,7 +270,9 @@ describe('spanToRow for API spans', () => {
   });
 
   it('prefers the client address over the peer for ip_address', () => {
-    const row = apiRow(apiSpan({ [ATTR_ANALYTICS_CLIENT_ADDRESS]: '203.0.113.9', [ATTR_NETWORK_PEER_ADDRESS]: '10.0.0.1' }));
+    const row = apiRow(
+      apiSpan({ [ATTR_ANALYTICS_CLIENT_ADDRESS]: '203.0.113.9', [ATTR_NETWORK_PEER_ADDRESS]: '10.0.0.1' }),
+    );
     expect(row.ip_address).toBe('203.0.113.9');
     expect(row.peer_address).toBe('10.0.0.1');
   });
@@ -282,8 +295,12 @@ describe('spanToRow for API spans', () => {
   });
 
   it('writes the start time as ISO 8601 with microseconds', () => {
-    expect(apiRow(apiSpan({}, { startTime: [1_700_000_000, 999_999_999] })).time).toBe('2023-11-14T22:13:20.999999Z');
-    expect(apiRow(apiSpan({}, { startTime: [1_700_000_000, 1_000] })).time).toBe('2023-11-14T22:13:20.000001Z');
+    expect(apiRow(apiSpan({}, { startTime: [1_700_000_000, 999_999_999] })).time).toBe(
+      '2023-11-14T22:13:20.999999Z',
+    );
+    expect(apiRow(apiSpan({}, { startTime: [1_700_000_000, 1_000] })).time).toBe(
+      '2023-11-14T22:13:20.000001Z',
+    );
   });
 
   it('computes the response time in milliseconds from the duration', () => {
@@ -306,7 +323,10 @@ describe('spanToRow for API spans', () => {
         { [ATTR_HTTP_RESPONSE_STATUS_CODE]: 500 },
         {
           status: { code: SpanStatusCode.ERROR },
-          events: [{ name: 'other', time: START }, exception('db failed: password=hunter2 Bearer abcdefghijk')],
+          events: [
+            { name: 'other', time: START },
+            exception('db failed: password=hunter2 Bearer abcdefghijk'),
+          ],
         },
       ),
     );
@@ -315,7 +335,10 @@ describe('spanToRow for API spans', () => {
 
   it('takes the error message from the span status, redacted', () => {
     const row = apiRow(
-      apiSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: 500 }, { status: { code: SpanStatusCode.ERROR, message: 'token=abc' } }),
+      apiSpan(
+        { [ATTR_HTTP_RESPONSE_STATUS_CODE]: 500 },
+        { status: { code: SpanStatusCode.ERROR, message: 'token=abc' } },
+      ),
     );
     expect(row.error_message).toBe(`token=${REDACTED}`);
   });
@@ -344,7 +367,9 @@ describe('spanToRow for API spans', () => {
   });
 
   it('prefers the original method when the method is _OTHER', () => {
-    const row = apiRow(apiSpan({ [ATTR_HTTP_REQUEST_METHOD]: '_OTHER', [ATTR_HTTP_REQUEST_METHOD_ORIGINAL]: 'PURGE' }));
+    const row = apiRow(
+      apiSpan({ [ATTR_HTTP_REQUEST_METHOD]: '_OTHER', [ATTR_HTTP_REQUEST_METHOD_ORIGINAL]: 'PURGE' }),
+    );
     expect(row.method).toBe('PURGE');
   });
 
@@ -388,7 +413,11 @@ describe('spanToRow for auth spans', () => {
       authSpan({
         [ATTR_ANALYTICS_AUTH_EVENT_TYPE]: 'login_failed',
         [ATTR_ANALYTICS_AUTH_SUCCESS]: false,
-        [ATTR_ANALYTICS_AUTH_METADATA]: JSON.stringify({ method: 'password', password: 'hunter2', attempt: 3 }),
+        [ATTR_ANALYTICS_AUTH_METADATA]: JSON.stringify({
+          method: 'password',
+          password: 'hunter2',
+          attempt: 3,
+        }),
         [ATTR_ANALYTICS_CLIENT_ADDRESS]: '::ffff:203.0.113.5',
         [ATTR_ENDUSER_ID]: 'user-1',
         [ATTR_USER_AGENT_ORIGINAL]: 'Mozilla/5.0',
@@ -438,7 +467,9 @@ describe('spanToRow for auth spans', () => {
   });
 
   it('stores an invalid client address as null and keeps it in metadata', () => {
-    const row = authRow(authSpan({ [ATTR_ANALYTICS_CLIENT_ADDRESS]: 'garbage', [ATTR_ANALYTICS_AUTH_METADATA]: '{"a":1}' }));
+    const row = authRow(
+      authSpan({ [ATTR_ANALYTICS_CLIENT_ADDRESS]: 'garbage', [ATTR_ANALYTICS_AUTH_METADATA]: '{"a":1}' }),
+    );
     expect(row.ip_address).toBeNull();
     expect(json(row.metadata)).toEqual({ a: 1, invalid_ip_address: 'garbage' });
   });
@@ -449,7 +480,9 @@ describe('spanToRow for auth spans', () => {
 
   it('redacts metadata that is a JSON array', () => {
     const row = authRow(
-      authSpan({ [ATTR_ANALYTICS_AUTH_METADATA]: JSON.stringify([{ password: 'hunter2' }, 'Bearer abcdefghijkl']) }),
+      authSpan({
+        [ATTR_ANALYTICS_AUTH_METADATA]: JSON.stringify([{ password: 'hunter2' }, 'Bearer abcdefghijkl']),
+      }),
     );
     expect(row.metadata).not.toContain('hunter2');
     expect(row.metadata).not.toContain('abcdefghijkl');
@@ -458,10 +491,16 @@ describe('spanToRow for auth spans', () => {
   it('redacts nested sensitive metadata', () => {
     const row = authRow(
       authSpan({
-        [ATTR_ANALYTICS_AUTH_METADATA]: JSON.stringify({ provider: { name: 'github', access_token: 'gho_x' }, note: 'sk-abcdefghijklmnopqrstu' }),
+        [ATTR_ANALYTICS_AUTH_METADATA]: JSON.stringify({
+          provider: { name: 'github', access_token: 'gho_x' },
+          note: 'sk-abcdefghijklmnopqrstu',
+        }),
       }),
     );
-    expect(json(row.metadata)).toEqual({ provider: { name: 'github', access_token: REDACTED }, note: REDACTED });
+    expect(json(row.metadata)).toEqual({
+      provider: { name: 'github', access_token: REDACTED },
+      note: REDACTED,
+    });
   });
 });
 
@@ -523,7 +562,9 @@ describe('spanToRow for external calls', () => {
   });
 
   it('strips the query and fragment from the endpoint', () => {
-    const row = externalRow(externalSpan({ [ATTR_URL_FULL]: 'https://api.example.com/v1/search?q=secret-ish&key=k#top' }));
+    const row = externalRow(
+      externalSpan({ [ATTR_URL_FULL]: 'https://api.example.com/v1/search?q=secret-ish&key=k#top' }),
+    );
     expect(row.endpoint).toBe('https://api.example.com/v1/search');
   });
 
@@ -573,29 +614,46 @@ describe('spanToRow for external calls', () => {
   });
 
   it('uses the status text as the error of a failed call', () => {
-    expect(externalRow(externalSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: 429 })).error_message).toBe('Too Many Requests');
+    expect(externalRow(externalSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: 429 })).error_message).toBe(
+      'Too Many Requests',
+    );
   });
 
   it('redacts the exception message of a failed call', () => {
-    const row = externalRow(externalSpan({}, { events: [exception('fetch https://x.test/?token=abc failed')] }));
+    const row = externalRow(
+      externalSpan({}, { events: [exception('fetch https://x.test/?token=abc failed')] }),
+    );
     expect(row.error_message).toBe(`fetch https://x.test/?token=${REDACTED} failed`);
   });
 
   it('becomes an external row when the processor tagged it, whatever its scope', () => {
-    const span = makeSpan({ kind: SpanKind.CLIENT, scope: 'custom-fetch', attributes: { [ATTR_ANALYTICS_RECORD]: RECORD_EXTERNAL } });
+    const span = makeSpan({
+      kind: SpanKind.CLIENT,
+      scope: 'custom-fetch',
+      attributes: { [ATTR_ANALYTICS_RECORD]: RECORD_EXTERNAL },
+    });
     expect(spanToRow(span, redactor)?.table).toBe('external_api_call_log');
   });
 });
 
 describe('spanToRow for spans that become no row', () => {
   it.each<[string, SpanInput]>([
-    ['an express middleware span', { kind: SpanKind.INTERNAL, scope: '@opentelemetry/instrumentation-express' }],
-    ['an express request handler span', { kind: SpanKind.SERVER, scope: '@opentelemetry/instrumentation-express' }],
+    [
+      'an express middleware span',
+      { kind: SpanKind.INTERNAL, scope: '@opentelemetry/instrumentation-express' },
+    ],
+    [
+      'an express request handler span',
+      { kind: SpanKind.SERVER, scope: '@opentelemetry/instrumentation-express' },
+    ],
     ['an INTERNAL span of the HTTP instrumentation', { kind: SpanKind.INTERNAL, scope: HTTP_SCOPE }],
     ['a SERVER span of the undici instrumentation', { kind: SpanKind.SERVER, scope: UNDICI_SCOPE }],
     ['a database client span', { kind: SpanKind.CLIENT, scope: '@opentelemetry/instrumentation-pg' }],
     ['a span of our tracer without an auth event type', { kind: SpanKind.INTERNAL, scope: TRACER_NAME }],
-    ['a span with an unknown record tag', { kind: SpanKind.INTERNAL, scope: 'x', attributes: { [ATTR_ANALYTICS_RECORD]: 'other' } }],
+    [
+      'a span with an unknown record tag',
+      { kind: SpanKind.INTERNAL, scope: 'x', attributes: { [ATTR_ANALYTICS_RECORD]: 'other' } },
+    ],
     ['a PRODUCER span of the HTTP instrumentation', { kind: SpanKind.PRODUCER, scope: HTTP_SCOPE }],
   ])('returns undefined for %s', (_label, input) => {
     expect(spanToRow(makeSpan(input), redactor)).toBeUndefined();
@@ -644,7 +702,11 @@ describe('spanToRow with hostile values', () => {
           [ATTR_ANALYTICS_SAMPLE_WEIGHT]: Number.POSITIVE_INFINITY,
           [`${ATTR_HTTP_REQUEST_HEADER_PREFIX}x-${BAD}`]: [BAD, 'y'.repeat(20_000)],
         },
-        { duration: [Number.NaN, Number.NaN], startTime: [Number.NaN, Number.NaN], traceId: `${TRACE_ID}\u0000` },
+        {
+          duration: [Number.NaN, Number.NaN],
+          startTime: [Number.NaN, Number.NaN],
+          traceId: `${TRACE_ID}\u0000`,
+        },
       ),
     );
     expectSafeText(row as unknown as Record<string, unknown>);
@@ -683,7 +745,10 @@ describe('spanToRow with hostile values', () => {
     const row = authRow(
       authSpan({
         [ATTR_ANALYTICS_AUTH_EVENT_TYPE]: `${BAD}${'e'.repeat(1000)}`,
-        [ATTR_ANALYTICS_AUTH_METADATA]: JSON.stringify({ [`k${BAD}`]: BAD, nested: { big: 'm'.repeat(40_000) } }),
+        [ATTR_ANALYTICS_AUTH_METADATA]: JSON.stringify({
+          [`k${BAD}`]: BAD,
+          nested: { big: 'm'.repeat(40_000) },
+        }),
         [ATTR_ANALYTICS_CLIENT_ADDRESS]: BAD,
         [ATTR_USER_AGENT_ORIGINAL]: 'a'.repeat(5000),
         [ATTR_ERROR_MESSAGE]: `${BAD}${'x'.repeat(10_000)}`,
@@ -703,7 +768,9 @@ describe('spanToRow with hostile values', () => {
   });
 
   it('removes NUL escapes hidden inside auth metadata JSON', () => {
-    const row = authRow(authSpan({ [ATTR_ANALYTICS_AUTH_METADATA]: '{"a\\u0000b":"c\\u0000d","e":"\\ud800"}' }));
+    const row = authRow(
+      authSpan({ [ATTR_ANALYTICS_AUTH_METADATA]: '{"a\\u0000b":"c\\u0000d","e":"\\ud800"}' }),
+    );
     expectSafeText(row as unknown as Record<string, unknown>);
     expect(json(row.metadata)).toEqual({ ab: 'cd', e: '\uFFFD' });
   });
