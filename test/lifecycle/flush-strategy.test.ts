@@ -72,8 +72,8 @@ describe('flush strategies, while the app keeps running', () => {
     });
     await hit(app.url, 1);
     await app.stop();
-    expect(await db.query('select host(ip_address) as ip, host(peer_address) as peer from api_access_log')).toEqual([
-      { ip: '127.0.0.1', peer: '127.0.0.1' },
-    ]);
+    expect(
+      await db.query('select host(ip_address) as ip, host(peer_address) as peer from api_access_log'),
+    ).toEqual([{ ip: '127.0.0.1', peer: '127.0.0.1' }]);
   });
 });
