@@ -266,9 +266,10 @@ async function printSummary(url) {
       await rows(`
       select service, count(*)::int as calls, round(avg(response_time_ms)::numeric, 1) as avg_ms,
              count(*) filter (where status_code >= 400 or error_message is not null)::int as errors,
-             coalesce(sum(cost_estimate), 0)::numeric(12, 6) as cost_usd
+             coalesce(sum(cost_estimate)::numeric(12, 6)::text, 'unknown') as cost_usd
       from external_api_call_log group by 1 order by 2 desc`),
     );
+    out.write('  (unknown: no price applies yet; token usage is not yet read from LLM responses)\n\n');
     table(
       'Cost by user',
       await rows(`
