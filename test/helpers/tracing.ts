@@ -1,13 +1,10 @@
 import {
   context,
-  diag,
-  DiagLogLevel,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
   trace,
   type Context,
-  type DiagLogger,
   type Span,
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -23,6 +20,7 @@ import {
   AnalyticsSpanProcessor,
   type AnalyticsSpanProcessorConfig,
 } from '../../src/processors/analytics-span-processor.js';
+import { captureDiagWarnings } from './diag-warnings.js';
 
 export const HTTP_SCOPE = '@opentelemetry/instrumentation-http';
 export const UNDICI_SCOPE = '@opentelemetry/instrumentation-undici';
@@ -65,16 +63,7 @@ export function createProcessorHarness(
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
-  const warnings: string[] = [];
-  const collect = (...args: unknown[]): void => void warnings.push(args.map(String).join(' '));
-  const logger: DiagLogger = {
-    error: collect,
-    warn: collect,
-    info: () => {},
-    debug: () => {},
-    verbose: () => {},
-  };
-  diag.setLogger(logger, DiagLogLevel.WARN);
+  const { warnings, stop: stopCapture } = captureDiagWarnings();
 
   return {
     provider,
@@ -121,7 +110,7 @@ export function createProcessorHarness(
       await provider.shutdown();
       trace.disable();
       context.disable();
-      diag.disable();
+      stopCapture();
     },
   };
 }

@@ -1,27 +1,19 @@
-import net from 'node:net';
-import { context, diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { ExportResultLike, ReadableSpanLike } from '../../src/span-types.js';
+import { captureDiagWarnings } from '../helpers/diag-warnings.js';
+import { unusedPort } from '../helpers/ports.js';
 import { apiSpan, authSpan, externalSpan } from '../helpers/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 let db: TestDatabase;
 let exporters: PostgresSpanExporter[] = [];
 let warnings: string[] = [];
-
-// Component loggers pass their namespace first, the message after it.
-const collect = (...args: unknown[]): void => void warnings.push(args.map(String).join(' '));
-const collectingLogger: DiagLogger = {
-  error: collect,
-  warn: collect,
-  info: () => {},
-  debug: () => {},
-  verbose: () => {},
-};
+let stopCapture: () => void = () => {};
 
 function newExporter(
   options: ConstructorParameters<typeof PostgresSpanExporter>[0] = {},
@@ -40,15 +32,6 @@ async function count(table: string): Promise<number> {
   return rows[0]!.n;
 }
 
-/** A TCP port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 beforeAll(async () => {
   db = await createTestDatabase('exporter');
 });
@@ -58,15 +41,14 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  warnings = [];
-  diag.setLogger(collectingLogger, DiagLogLevel.WARN);
+  ({ warnings, stop: stopCapture } = captureDiagWarnings());
   await db.query('truncate api_access_log, authentication_log, external_api_call_log');
 });
 
 afterEach(async () => {
   await Promise.all(exporters.map((e) => e.shutdown()));
   exporters = [];
-  diag.disable();
+  stopCapture();
 });
 
 describe('PostgresSpanExporter', () => {
@@ -204,7 +186,7 @@ describe('PostgresSpanExporter', () => {
   });
 
   it('retries while the database is unreachable, then counts the rows it gives up on', async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     const exporter = new PostgresSpanExporter({
       connectionString: `postgres://postgres@127.0.0.1:${port}/none`,
       retryDeadlineMillis: 400,
@@ -221,7 +203,7 @@ describe('PostgresSpanExporter', () => {
   });
 
   it('drops new rows and counts them when its queue is full', async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     const exporter = new PostgresSpanExporter({
       connectionString: `postgres://postgres@127.0.0.1:${port}/none`,
       maxQueueRows: 10,

@@ -1,6 +1,6 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type AppProcess } from '../helpers/app-process.js';
+import { unusedPort } from '../helpers/ports.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 let db: TestDatabase;
@@ -33,14 +33,6 @@ function warningLines(app: AppProcess): string[] {
     .filter((line) => line.trim().length > 0);
 }
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('the app keeps serving, with one clear warning, when', () => {
   it('no database URL is set', async () => {
     const app = await startApp('test/fixtures/serve-forever.mjs');
@@ -64,7 +56,7 @@ describe('the app keeps serving, with one clear warning, when', () => {
   });
 
   it('the database is down, and still exits promptly on SIGTERM', async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     const app = await startApp('test/fixtures/serve-forever.mjs', {
       env: {
         OTEL_ANALYTICS_DATABASE_URL: `postgres://postgres:pw@127.0.0.1:${port}/none`,

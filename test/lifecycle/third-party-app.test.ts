@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type AppProcess } from '../helpers/app-process.js';
+import { unusedPort } from '../helpers/ports.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /**
@@ -80,14 +80,6 @@ async function traffic(base: string): Promise<Answer[]> {
   ];
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function waitUntilServing(url: string, app: AppProcess): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     if (app.child.exitCode !== null) throw new Error(`json-server exited: ${app.stderr()}`);
@@ -114,7 +106,7 @@ describe('json-server, an app nobody here wrote, under the register entry', () =
     for (const register of [false, true]) {
       const file = path.join(dir, `db-${register}.json`);
       writeFileSync(file, JSON.stringify(DATA));
-      const port = await freePort();
+      const port = await unusedPort();
       const started = await startApp('node_modules/json-server/lib/cli/bin.js', {
         register,
         waitForListening: false,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import {
   batchSpanProcessorOptions,
   DEFAULT_COUNT_MAX_ROW_AGE_MILLIS,
@@ -20,24 +20,14 @@ import { AnalyticsError, ConfigError } from '../../src/errors.js';
 
 /** Warnings reported through `diag` while a test runs. */
 let warnings: string[] = [];
+let stopCapture: () => void = () => {};
 
 beforeEach(() => {
-  warnings = [];
-  const collect = (...args: unknown[]) => {
-    warnings.push(args.map(String).join(' '));
-  };
-  const logger: DiagLogger = {
-    error: collect,
-    warn: collect,
-    info: () => {},
-    debug: () => {},
-    verbose: () => {},
-  };
-  diag.setLogger(logger, DiagLogLevel.WARN);
+  ({ warnings, stop: stopCapture } = captureDiagWarnings());
 });
 
 afterEach(() => {
-  diag.disable();
+  stopCapture();
 });
 
 /** The error `fn` throws, so its fields can be checked. */
