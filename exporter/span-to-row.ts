@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
-import { SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api';
+import type { Attributes, HrTime } from '@opentelemetry/api';
 import {
+  ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -16,6 +17,7 @@ import {
 import { classifySpan } from '../src/internal/classify-span.js';
 import { normalizeIp } from '../src/internal/ip-address.js';
 import { normalizePath } from '../src/internal/normalize-path.js';
+import { spanErrorMessage } from '../src/internal/span-error.js';
 import type { Redactor } from '../src/internal/redactor.js';
 import {
   ATTR_ANALYTICS_ABORTED,
@@ -183,7 +185,7 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
     cost_estimate: cost !== null && cost >= 0 && cost <= MAX_COST_USD ? cost : null,
     request_size: sanitizeSize(a[ATTR_HTTP_REQUEST_BODY_SIZE]),
     response_size: sanitizeSize(a[ATTR_HTTP_RESPONSE_BODY_SIZE]),
-    error_message: sanitizeText(callError(span, status, redactor), TEXT_LIMITS.errorMessage),
+    error_message: sanitizeText(errorMessage(span, status, redactor), TEXT_LIMITS.errorMessage),
     metadata: finishMetadata(metadata),
   };
 }
@@ -216,30 +218,16 @@ function method(a: Attributes): string | undefined {
   return str(a[ATTR_HTTP_REQUEST_METHOD_ORIGINAL]) ?? str(a[ATTR_HTTP_REQUEST_METHOD]);
 }
 
-/** The error of a request: the span's own, else a child's (set by the processor), else the status text. */
+/**
+ * The error of a request or call: the message set by the processor (a child's, or the span's
+ * own, redacted), else the span's own, else the status text of a failed status, else the
+ * error type (`ECONNREFUSED`). Redacted again: spans may come from other pipelines.
+ */
 function errorMessage(span: ReadableSpanLike, status: number | null, redactor: Redactor): string | undefined {
-  const message = str(span.attributes[ATTR_ERROR_MESSAGE]) ?? ownError(span);
+  const message = str(span.attributes[ATTR_ERROR_MESSAGE]) ?? spanErrorMessage(span);
   if (message !== undefined) return redactor.redactText(message);
   if (status !== null && status >= 400) return STATUS_CODES[status] ?? `HTTP ${status}`;
-  return undefined;
-}
-
-function callError(span: ReadableSpanLike, status: number | null, redactor: Redactor): string | undefined {
-  const message = str(span.attributes[ATTR_ERROR_MESSAGE]) ?? ownError(span);
-  if (message !== undefined) return redactor.redactText(message);
-  if (status !== null && status >= 400) return STATUS_CODES[status] ?? `HTTP ${status}`;
-  const type = str(span.attributes['error.type']);
-  return type;
-}
-
-function ownError(span: ReadableSpanLike): string | undefined {
-  if (span.status.code === SpanStatusCode.ERROR && span.status.message) return span.status.message;
-  for (const event of span.events) {
-    if (event.name !== 'exception') continue;
-    const message = str(event.attributes?.['exception.message']);
-    if (message !== undefined) return message;
-  }
-  return undefined;
+  return str(span.attributes[ATTR_ERROR_TYPE]);
 }
 
 /** The called URL without query or fragment (`https://api.openai.com/v1/chat/completions`). */

@@ -1,4 +1,4 @@
-import { context, SpanStatusCode, type Attributes, type Context } from '@opentelemetry/api';
+import { context, type Attributes, type Context } from '@opentelemetry/api';
 import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
 import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -11,6 +11,7 @@ import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { classifySpan } from '../internal/classify-span.js';
 import { RateLimitedReporter, createLogger } from '../internal/diag.js';
 import { createPathMatcher } from '../internal/path-matcher.js';
+import { spanErrorMessage } from '../internal/span-error.js';
 import { Redactor } from '../internal/redactor.js';
 import {
   findRequestSpan,
@@ -220,7 +221,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         };
         if (decision.slow) extra[ATTR_ANALYTICS_SLOW] = true;
         if (state?.userId !== undefined) extra[ATTR_ENDUSER_ID] = state.userId;
-        const error = ownErrorMessage(span);
+        const error = spanErrorMessage(span);
         if (error !== undefined) extra[ATTR_ERROR_MESSAGE] = this.#redactor.redactText(error);
         else if (state?.errorMessage !== undefined) extra[ATTR_ERROR_MESSAGE] = state.errorMessage;
         this.#forward(span, extra);
@@ -278,7 +279,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     if (state?.userId !== undefined && attributes[ATTR_ENDUSER_ID] === undefined) {
       out[ATTR_ENDUSER_ID] = state.userId;
     }
-    const error = ownErrorMessage(span);
+    const error = spanErrorMessage(span);
     if (error !== undefined) out[ATTR_ERROR_MESSAGE] = this.#redactor.redactText(error);
     this.#forward(span, out);
   }
@@ -290,7 +291,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
 
   /** Framework spans stop here, but the first error they saw becomes the request's message. */
   #noteChildError(span: ReadableSpanLike): void {
-    const message = ownErrorMessage(span);
+    const message = spanErrorMessage(span);
     if (message === undefined) return;
     const requestSpan = findRequestSpan(context.active());
     const state = requestSpan && requestStates().get(requestSpan);
@@ -351,17 +352,6 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
       this.#reporter.error('sweep', 'otel-pg-analytics: recording open calls failed', error);
     }
   }
-}
-
-/** The span's own error: its status message, else its first exception event's message. */
-function ownErrorMessage(span: ReadableSpanLike): string | undefined {
-  if (span.status.code === SpanStatusCode.ERROR && span.status.message) return span.status.message;
-  for (const event of span.events) {
-    if (event.name !== 'exception') continue;
-    const message = event.attributes?.['exception.message'];
-    if (typeof message === 'string' && message.length > 0) return message;
-  }
-  return undefined;
 }
 
 /** The path of an outbound call: `url.path` (undici), else parsed from `url.full` (http). */
