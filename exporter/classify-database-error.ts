@@ -51,7 +51,8 @@ export function classifyDatabaseError(error: unknown, table?: string): DatabaseE
       message: `table ${relation} does not exist: run \`otel-pg-analytics migrate\``,
     };
   }
-  if (code === '42703' || code === '42804') {
+  // 23502 (not null): the mapper never sends null for a NOT NULL column, so the table differs.
+  if (code === '42703' || code === '42804' || code === '23502') {
     return {
       kind: 'fatal',
       reason: 'schema_mismatch',

@@ -1,4 +1,6 @@
 import { ConfigError } from '../src/errors.js';
+import { MAX_TIMER_MILLIS } from '../src/internal/max-timer-millis.js';
+import { isPostgresUrl } from '../src/internal/postgres-url.js';
 import { maskUrlPassword } from '../src/internal/redactor.js';
 
 /** A `pg.Pool`, or anything with the part of its shape Kysely uses. */
@@ -63,14 +65,7 @@ export function resolvePostgresSpanExporterConfig(
     throw new ConfigError('PostgresSpanExporter needs a connectionString or a pool');
   }
   if (config.connectionString !== undefined) {
-    let valid = false;
-    try {
-      const url = new URL(config.connectionString);
-      valid = url.protocol === 'postgres:' || url.protocol === 'postgresql:';
-    } catch {
-      valid = false;
-    }
-    if (!valid) {
+    if (!isPostgresUrl(config.connectionString)) {
       throw new ConfigError(
         `Invalid connectionString (expected a postgres:// or postgresql:// URL): ${JSON.stringify(maskUrlPassword(config.connectionString))}`,
       );
@@ -79,7 +74,7 @@ export function resolvePostgresSpanExporterConfig(
   const positive = (name: keyof PostgresSpanExporterConfig, fallback: number): number => {
     const value = config[name];
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > 2 ** 31 - 1) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > MAX_TIMER_MILLIS) {
       throw new ConfigError(`Invalid ${name}: ${JSON.stringify(value)} (expected a positive integer)`);
     }
     return value;

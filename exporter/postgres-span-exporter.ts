@@ -2,6 +2,7 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { Kysely, PostgresDialect } from 'kysely';
 import { createLogger, describeError } from '../src/internal/diag.js';
+import { raceTimeout } from '../src/internal/race-timeout.js';
 import { maskUrlPassword, Redactor } from '../src/internal/redactor.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
 import { classifyDatabaseError, type DatabaseErrorClass } from './classify-database-error.js';
@@ -54,12 +55,18 @@ export class PostgresSpanExporter implements SpanExporterLike {
   readonly #logger = createLogger('exporter');
   readonly #queue: TableRow[] = [];
   readonly #stats: ExporterStats = { queuedRows: 0, exportedRows: 0, retries: 0, droppedRows: {} };
-  readonly #warned = new Set<string>();
+  /** When each drop reason was last reported, and how many rows it dropped since. */
+  readonly #reported = new Map<string, { at: number; since: number }>();
+  /** Rows taken into the queue, and rows written or given up on since: flushes wait on these. */
+  #queuedTotal = 0;
+  #settledTotal = 0;
+  readonly #flushWaiters: { target: number; resolve: () => void }[] = [];
   #db: Kysely<unknown> | undefined;
   #draining: Promise<void> | undefined;
   #outageSince: number | undefined;
   #stopDeadline: number | undefined;
   #isShutdown = false;
+  #closed = false;
   #shutdownPromise: Promise<void> | undefined;
 
   constructor(config: PostgresSpanExporterConfig) {
@@ -81,9 +88,14 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#drain();
   }
 
-  /** Resolves when every row queued so far has been written or given up on. */
-  async forceFlush(): Promise<void> {
-    while (this.#draining) await this.#draining;
+  /**
+   * Resolves when every row queued before the call has been written or given up on (rows
+   * queued later do not hold it up). Bounded by the retry deadline while Postgres is down.
+   */
+  forceFlush(): Promise<void> {
+    const target = this.#queuedTotal;
+    if (this.#settledTotal >= target) return Promise.resolve();
+    return new Promise((resolve) => this.#flushWaiters.push({ target, resolve }));
   }
 
   /**
@@ -107,21 +119,15 @@ export class PostgresSpanExporter implements SpanExporterLike {
   async #shutdown(): Promise<void> {
     this.#isShutdown = true;
     this.#stopDeadline = Date.now() + this.#config.shutdownTimeoutMillis;
-    const timedOut = await withTimeout(this.forceFlush(), this.#config.shutdownTimeoutMillis);
-    if (timedOut || this.#queue.length > 0) {
-      this.#drop(
-        this.#queue.splice(0).length,
-        'shutdown_timeout',
-        'rows still queued at shutdown were dropped',
-      );
-    }
+    await raceTimeout(this.forceFlush(), this.#config.shutdownTimeoutMillis);
+    this.#closed = true;
+    const left = this.#queue.splice(0).length;
+    this.#drop(left, 'shutdown_timeout', 'rows still queued at the shutdown deadline were dropped');
+    this.#settle(left);
     if (this.#db && this.#config.pool === undefined) {
       const db = this.#db;
       this.#db = undefined;
-      await withTimeout(
-        db.destroy().catch(() => undefined),
-        this.#config.shutdownTimeoutMillis,
-      );
+      await raceTimeout(db.destroy(), this.#config.shutdownTimeoutMillis);
     }
   }
 
@@ -143,6 +149,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
       return;
     }
     this.#queue.push(row);
+    this.#queuedTotal++;
   }
 
   #drain(): void {
@@ -151,17 +158,13 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#draining = context.with(suppressTracing(context.active()), () => this.#drainQueue());
     void this.#draining.finally(() => {
       this.#draining = undefined;
-      if (this.#queue.length > 0 && !this.#isShutdownComplete()) this.#drain();
+      if (this.#queue.length > 0 && !this.#closed) this.#drain();
     });
-  }
-
-  #isShutdownComplete(): boolean {
-    return this.#isShutdown && this.#stopDeadline !== undefined && Date.now() > this.#stopDeadline;
   }
 
   async #drainQueue(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
+      while (this.#queue.length > 0 && !this.#closed) {
         const batch = this.#queue.splice(0, this.#config.maxBatchRows);
         const byTable = new Map<TableName, object[]>();
         for (const { table, row } of batch) {
@@ -169,7 +172,10 @@ export class PostgresSpanExporter implements SpanExporterLike {
           if (rows) rows.push(row);
           else byTable.set(table, [row]);
         }
-        for (const [table, rows] of byTable) await this.#write(table, rows);
+        for (const [table, rows] of byTable) {
+          await this.#write(table, rows, { dataFailures: bisectionBudget(rows.length) });
+          this.#settle(rows.length);
+        }
       }
     } catch (error) {
       // #write handles database errors; this is a bug guard so the writer never rejects.
@@ -177,11 +183,23 @@ export class PostgresSpanExporter implements SpanExporterLike {
     }
   }
 
-  /** Writes rows with retries; on a data error, halves the batch until the bad row is alone. */
-  async #write(table: TableName, rows: object[]): Promise<void> {
-    const deadline = Date.now() + this.#config.retryDeadlineMillis;
+  /**
+   * Writes rows, retrying while Postgres is unavailable (until the outage is older than the
+   * retry deadline: batches behind the first do not each wait the whole deadline again). On a
+   * data error, halves the batch until the rejected row is alone, within a budget of failed
+   * statements, so a batch in which every row fails costs a few statements, not 2n.
+   */
+  async #write(table: TableName, rows: object[], budget: { dataFailures: number }): Promise<void> {
     let delay = this.#config.initialRetryDelayMillis;
     for (;;) {
+      if (this.#closed) {
+        this.#drop(
+          rows.length,
+          'shutdown_timeout',
+          'rows still being written at the shutdown deadline were dropped',
+        );
+        return;
+      }
       let failure: DatabaseErrorClass;
       try {
         await writeBatch(this.#database(), table, rows);
@@ -194,7 +212,10 @@ export class PostgresSpanExporter implements SpanExporterLike {
       if (failure.kind === 'retry') {
         this.#noteOutage(failure);
         const wait = jitter(delay);
-        const stopBy = Math.min(deadline, this.#stopDeadline ?? Number.POSITIVE_INFINITY);
+        const stopBy = Math.min(
+          (this.#outageSince ?? Date.now()) + this.#config.retryDeadlineMillis,
+          this.#stopDeadline ?? Number.POSITIVE_INFINITY,
+        );
         if (Date.now() + wait < stopBy) {
           this.#stats.retries++;
           // While shutting down, the wait keeps the process alive (bounded by the shutdown
@@ -211,13 +232,14 @@ export class PostgresSpanExporter implements SpanExporterLike {
         return;
       }
       if (failure.kind === 'data') {
-        if (rows.length === 1) {
-          this.#drop(1, failure.reason, `Postgres rejected a row of ${table} (${failure.message})`);
+        budget.dataFailures--;
+        if (rows.length === 1 || budget.dataFailures <= 0) {
+          this.#drop(rows.length, failure.reason, `Postgres rejected rows of ${table} (${failure.message})`);
           return;
         }
         const middle = Math.ceil(rows.length / 2);
-        await this.#write(table, rows.slice(0, middle));
-        await this.#write(table, rows.slice(middle));
+        await this.#write(table, rows.slice(0, middle), budget);
+        await this.#write(table, rows.slice(middle), budget);
         return;
       }
       this.#drop(rows.length, failure.reason, failure.message);
@@ -247,6 +269,17 @@ export class PostgresSpanExporter implements SpanExporterLike {
     return this.#db;
   }
 
+  /** Rows written or given up on: wakes the flushes waiting for them. */
+  #settle(count: number): void {
+    this.#settledTotal += count;
+    for (let i = this.#flushWaiters.length - 1; i >= 0; i--) {
+      const waiter = this.#flushWaiters[i]!;
+      if (waiter.target > this.#settledTotal) continue;
+      this.#flushWaiters.splice(i, 1);
+      waiter.resolve();
+    }
+  }
+
   #noteOutage(failure: DatabaseErrorClass): void {
     if (this.#outageSince !== undefined) return;
     this.#outageSince = Date.now();
@@ -259,23 +292,37 @@ export class PostgresSpanExporter implements SpanExporterLike {
   }
 
   #recovered(): void {
-    if (this.#outageSince === undefined && this.#warned.size === 0) return;
-    if (this.#outageSince !== undefined) {
-      const seconds = ((Date.now() - this.#outageSince) / 1000).toFixed(1);
-      this.#logger.info(`Postgres is reachable again after ${seconds}s`);
-    }
+    if (this.#outageSince === undefined) return;
+    const seconds = ((Date.now() - this.#outageSince) / 1000).toFixed(1);
+    this.#logger.info(`Postgres is reachable again after ${seconds}s`);
     this.#outageSince = undefined;
-    this.#warned.clear();
   }
 
-  /** Counts dropped rows; warns once per reason until writes succeed again. */
+  /**
+   * Counts dropped rows by reason; reports a reason once, then at most once a minute with the
+   * rows dropped since, so a persistent problem cannot flood the log.
+   */
   #drop(count: number, reason: string, message: string): void {
     if (count === 0) return;
     this.#stats.droppedRows[reason] = (this.#stats.droppedRows[reason] ?? 0) + count;
-    if (this.#warned.has(reason)) return;
-    this.#warned.add(reason);
-    this.#logger.warn(`${message}; ${count} row(s) dropped (further drops counted in getStats())`);
+    const now = Date.now();
+    const last = this.#reported.get(reason);
+    if (last && now - last.at < REPORT_INTERVAL_MILLIS) {
+      last.since += count;
+      return;
+    }
+    const total = count + (last?.since ?? 0);
+    this.#reported.set(reason, { at: now, since: 0 });
+    this.#logger.warn(`${message}; ${total} row(s) dropped (all drops are counted in getStats())`);
   }
+}
+
+/** A dropped-rows reason is reported at most this often. */
+const REPORT_INTERVAL_MILLIS = 60_000;
+
+/** Failed statements allowed while isolating rejected rows: enough for a few bad rows. */
+function bisectionBudget(rows: number): number {
+  return 4 * Math.ceil(Math.log2(rows + 1)) + 4;
 }
 
 function jitter(delay: number): number {
@@ -287,24 +334,4 @@ function sleep(millis: number, keepAlive: boolean): Promise<void> {
     const timer = setTimeout(resolve, millis);
     if (!keepAlive) timer.unref();
   });
-}
-
-/** Resolves `true` when `millis` pass before `promise` settles. */
-async function withTimeout(promise: Promise<unknown>, millis: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(true), millis);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => false,
-        () => false,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -85,12 +85,13 @@ function cleanJsonValue(value: unknown, depth: number): unknown {
   if (typeof value !== 'object' || value === undefined) return undefined;
   if (depth >= MAX_JSON_DEPTH) return '[truncated]';
   if (Array.isArray(value)) return value.map((v) => cleanJsonValue(v, depth + 1) ?? null);
-  const out: Record<string, unknown> = {};
+  const entries: [string, unknown][] = [];
   for (const [key, v] of Object.entries(value)) {
     const cleaned = cleanJsonValue(v, depth + 1);
-    if (cleaned !== undefined) out[cleanString(key)] = cleaned;
+    if (cleaned !== undefined) entries.push([cleanString(key), cleaned]);
   }
-  return out;
+  // fromEntries defines keys such as `__proto__` as plain data, where assignment would not.
+  return Object.fromEntries(entries);
 }
 
 function cleanString(text: string): string {

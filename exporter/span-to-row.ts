@@ -106,8 +106,8 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
   return {
     ...commonColumns(span),
     user_id: sanitizeText(str(a[ATTR_ENDUSER_ID]), TEXT_LIMITS.indexed),
-    endpoint: sanitizeText(route ?? normalizePath(rawPath), TEXT_LIMITS.indexed),
-    path: sanitizeText(rawPath, TEXT_LIMITS.path),
+    endpoint: sanitizeText(route ?? normalizePath(redactor.redactPath(rawPath)), TEXT_LIMITS.indexed),
+    path: sanitizeText(redactor.redactPath(rawPath), TEXT_LIMITS.path),
     method: sanitizeText(method(a), TEXT_LIMITS.short),
     status_code: status,
     response_time_ms: durationMillis(span.duration),
@@ -235,7 +235,7 @@ function callEndpoint(a: Attributes, redactor: Redactor): string | undefined {
   const full = str(a[ATTR_URL_FULL]);
   if (full === undefined) return undefined;
   const cut = full.search(/[?#]/);
-  return redactor.redactUrl(cut === -1 ? full : full.slice(0, cut));
+  return redactor.redactPath(redactor.redactUrl(cut === -1 ? full : full.slice(0, cut)));
 }
 
 /** Query parameters as a JSON object (repeated names become arrays), redacted. */
@@ -248,19 +248,21 @@ function parseQuery(
   const raw = query.startsWith('?') ? query.slice(1) : query;
   if (raw.length === 0) return undefined;
   const params = new URLSearchParams(redactor.redactQuery(raw));
-  const out: Record<string, string | string[]> = {};
+  // A Map, then fromEntries: parameters named `__proto__`, `constructor` or `toString` stay
+  // plain data (an object would find inherited members, and assignment to __proto__ re-parents).
+  const values = new Map<string, string | string[]>();
   let count = 0;
   for (const [key, value] of params) {
     if (++count > MAX_QUERY_PARAMS) {
       metadata.query_params_dropped = ((metadata.query_params_dropped as number | undefined) ?? 0) + 1;
       continue;
     }
-    const existing = out[key];
-    if (existing === undefined) out[key] = value;
+    const existing = values.get(key);
+    if (existing === undefined) values.set(key, value);
     else if (Array.isArray(existing)) existing.push(value);
-    else out[key] = [existing, value];
+    else values.set(key, [existing, value]);
   }
-  return out;
+  return Object.fromEntries(values);
 }
 
 /** Allow-listed request headers, redacted again (a span from another pipeline may carry any). */
@@ -284,8 +286,13 @@ function copyAttributes(a: Attributes, into: Record<string, unknown>, names: Rec
   }
 }
 
+/** Metadata as JSON; when too large, captured headers go first so the flags survive. */
 function finishMetadata(metadata: Record<string, unknown>): string | null {
-  return Object.keys(metadata).length === 0 ? null : sanitizeJson(metadata, TEXT_LIMITS.metadata);
+  if (Object.keys(metadata).length === 0) return null;
+  const json = sanitizeJson(metadata, TEXT_LIMITS.metadata);
+  if (metadata.headers === undefined || !json?.startsWith('{"truncated":true')) return json;
+  const { headers: _dropped, ...rest } = metadata;
+  return sanitizeJson({ ...rest, headers_dropped: true }, TEXT_LIMITS.metadata);
 }
 
 function str(value: unknown): string | undefined {

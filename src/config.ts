@@ -1,6 +1,8 @@
 import type { EnvSnapshot } from './env.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './internal/diag.js';
+import { MAX_TIMER_MILLIS } from './internal/max-timer-millis.js';
+import { isPostgresUrl } from './internal/postgres-url.js';
 import { maskUrlPassword } from './internal/redactor.js';
 import type { ModelPrice } from './pricing/price-table.js';
 import type { ServiceDefinition } from './pricing/service-catalog.js';
@@ -30,7 +32,7 @@ export interface AnalyticsConfig {
   maxQueueSize?: number;
   /** Defaults to 30000. Env: `OTEL_BSP_EXPORT_TIMEOUT`. */
   exportTimeoutMillis?: number;
-  /** Share of ordinary API rows kept (errors and slow requests are always kept). Defaults to 1. */
+  /** Share of ordinary API rows kept (5xx and slow requests are always kept). Defaults to 1. */
   sampleRate?: number;
   /** Paths that produce no API row: exact paths, or prefixes ending in `*`. */
   excludedPaths?: readonly string[];
@@ -95,8 +97,6 @@ export const DEFAULT_SLOW_REQUEST_MILLIS = 1000;
 export const DEFAULT_REQUEST_HOLD_MILLIS = 30_000;
 export const DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS = 300_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5000;
-/** Largest delay `setTimeout` accepts; a longer one fires at once. */
-const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 
 const logger = createLogger('config');
 
@@ -459,13 +459,7 @@ function checkNonEmptyString(value: unknown): string | undefined {
 }
 
 function checkDatabaseUrl(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const url = new URL(value.trim());
-    return url.protocol === 'postgres:' || url.protocol === 'postgresql:' ? value.trim() : undefined;
-  } catch {
-    return undefined;
-  }
+  return isPostgresUrl(value) ? value.trim() : undefined;
 }
 
 function checkFlushStrategy(value: unknown): FlushStrategy | undefined {
@@ -528,7 +522,22 @@ function checkModelPrices(value: unknown): ModelPrice[] | undefined {
       optionalPrice(row.cachedInputPerMillion) &&
       optionalPrice(row.cacheWritePerMillion) &&
       (row.effectiveFrom === undefined ||
-        (typeof row.effectiveFrom === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(row.effectiveFrom)))
+        (typeof row.effectiveFrom === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(row.effectiveFrom))) &&
+      (row.source === undefined || typeof row.source === 'string') &&
+      (row.checkedAt === undefined || typeof row.checkedAt === 'string') &&
+      (row.tiers === undefined ||
+        (Array.isArray(row.tiers) &&
+          (row.tiers as unknown[]).every((tier) => {
+            if (typeof tier !== 'object' || tier === null) return false;
+            const t = tier as Record<string, unknown>;
+            return (
+              checkNonNegativeNumber(t.aboveInputTokens) !== undefined &&
+              checkNonNegativeNumber(t.inputPerMillion) !== undefined &&
+              checkNonNegativeNumber(t.outputPerMillion) !== undefined &&
+              optionalPrice(t.cachedInputPerMillion) &&
+              optionalPrice(t.cacheWritePerMillion)
+            );
+          })))
     );
   });
   return ok ? (value as ModelPrice[]) : undefined;

@@ -13,7 +13,7 @@ import { resolveConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';
 import { readEnv } from './env.js';
 import { createLogger, describeError } from './internal/diag.js';
-import { hasGlobalTracerProvider } from './internal/global-tracer-provider.js';
+import { hasGlobalDiagLogger, hasGlobalTracerProvider } from './internal/global-tracer-provider.js';
 import { installExitHandlers } from './lifecycle/install-exit-handlers.js';
 import { startAnalytics } from './start-analytics.js';
 
@@ -22,10 +22,25 @@ const HOOKED_MODULES = ['http', 'https', 'node:http', 'node:https', 'express'];
 
 const logger = createLogger('register');
 
+const LOG_LEVELS: Record<string, DiagLogLevel> = {
+  NONE: DiagLogLevel.NONE,
+  ERROR: DiagLogLevel.ERROR,
+  WARN: DiagLogLevel.WARN,
+  INFO: DiagLogLevel.INFO,
+  DEBUG: DiagLogLevel.DEBUG,
+  VERBOSE: DiagLogLevel.VERBOSE,
+  ALL: DiagLogLevel.ALL,
+};
+
 async function main(): Promise<void> {
   const env = readEnv();
-  // Without a diag logger our one warning would be silent; OTEL_LOG_LEVEL takes over if set.
-  if (env.OTEL_LOG_LEVEL === undefined) diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
+  // Without a diag logger our one warning would be silent. OTEL_LOG_LEVEL sets its level (NodeSDK
+  // would install a logger only later, after our warnings); an app's own logger is left alone.
+  const ownLogger = !hasGlobalDiagLogger();
+  if (ownLogger) {
+    const level = LOG_LEVELS[env.OTEL_LOG_LEVEL?.trim().toUpperCase() ?? ''] ?? DiagLogLevel.WARN;
+    diag.setLogger(new DiagConsoleLogger(), level);
+  }
   const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
   if (!config.enabled) return;
   if (config.databaseUrl === undefined) {
@@ -49,8 +64,12 @@ async function main(): Promise<void> {
   const exporter = new PostgresSpanExporter({
     connectionString: config.databaseUrl,
     redactKeys: config.redactKeys,
-    shutdownTimeoutMillis: config.shutdownTimeoutMillis,
+    // Inside the outer deadline, so the exporter can still report what it had to drop.
+    shutdownTimeoutMillis: Math.max(100, config.shutdownTimeoutMillis - 500),
   });
+  // NodeSDK installs its own logger when OTEL_LOG_LEVEL is set; ours would only make it warn
+  // that it replaces one.
+  if (ownLogger && env.OTEL_LOG_LEVEL !== undefined) diag.disable();
   const pipeline = startAnalytics(config, exporter);
   installExitHandlers(pipeline, {
     handleSignals: config.handleSignals,

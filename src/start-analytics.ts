@@ -3,17 +3,13 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { batchSpanProcessorOptions, type ResolvedAnalyticsConfig } from './config.js';
 import { setActivePipeline, type ActivePipeline } from './internal/active-pipeline.js';
 import { createLogger, describeError } from './internal/diag.js';
-import { Redactor } from './internal/redactor.js';
 import { createAnalyticsInstrumentations } from './instrumentation/create-analytics-instrumentations.js';
 import { subscribeFastifyRoutes } from './instrumentation/fastify-route-subscriber.js';
 import { AnalyticsSpanProcessor } from './processors/analytics-span-processor.js';
 import type { SpanExporterLike } from './span-types.js';
 
 /** A started pipeline: what the helpers and the exit handlers need. */
-export interface StartedPipeline extends ActivePipeline {
-  /** Whether rows may still be waiting to be written. */
-  hasPendingWork(): boolean;
-}
+export type StartedPipeline = ActivePipeline;
 
 const logger = createLogger('start');
 
@@ -46,8 +42,6 @@ export function startAnalytics(
 
   let stopped: Promise<void> | undefined;
   const pipeline: StartedPipeline = {
-    redactor: new Redactor({ extraKeys: config.redactKeys }),
-    hasPendingWork: () => processor.hasPendingWork(),
     forceFlush: () => processor.forceFlush(),
     shutdown: () =>
       (stopped ??= (async () => {

@@ -55,14 +55,34 @@ export function countedBytes(message: unknown): number | undefined {
 }
 
 /**
- * The declared body size of a message: its `Content-Length` when valid, `0` when it has no
- * body at all (neither length nor chunked encoding), else `undefined` (count it instead).
+ * The body size a request declares: its `Content-Length` when valid, `0` when it has neither
+ * a length nor chunked encoding (such a request has no body), else `undefined` (count it).
  */
-export function declaredBodySize(headers: Record<string, string | string[] | undefined>): number | undefined {
+export function declaredRequestBodySize(
+  headers: Record<string, string | string[] | undefined>,
+): number | undefined {
+  const length = contentLength(headers);
+  if (length !== undefined) return length;
+  return headers['transfer-encoding'] === undefined ? 0 : undefined;
+}
+
+/**
+ * The body size a response to `method` declares: `0` for HEAD and for 204 and 304 (which carry
+ * none, whatever `Content-Length` says), its `Content-Length` when valid, else `undefined`:
+ * a chunked or close-delimited body has to be counted.
+ */
+export function declaredResponseBodySize(
+  method: string | undefined,
+  status: number | undefined,
+  headers: Record<string, string | string[] | undefined>,
+): number | undefined {
+  if (method === 'HEAD' || status === 204 || status === 304) return 0;
+  return contentLength(headers);
+}
+
+function contentLength(headers: Record<string, string | string[] | undefined>): number | undefined {
   const length = headers['content-length'];
-  if (typeof length === 'string' && /^\d+$/.test(length)) return Number(length);
-  if (headers['transfer-encoding'] === undefined) return 0;
-  return undefined;
+  return typeof length === 'string' && /^\d+$/.test(length) ? Number(length) : undefined;
 }
 
 function byteLength(chunk: unknown, encoding: unknown): number {

@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { context } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
 import { activeRedactor } from '../internal/active-pipeline.js';
-import { findRequestSpan, requestStateOf } from '../internal/request-state.js';
+import { noteRequestError } from '../internal/request-state.js';
 import { safeExecute } from '../internal/safe-execute.js';
 
 const HANDLER_START = 'tracing:fastify.request.handler:start';
@@ -30,12 +30,7 @@ function onHandlerError(message: unknown): void {
     'fastify error',
     () => {
       const error = (message as HandlerMessage).error;
-      if (!(error instanceof Error)) return;
-      const requestSpan = findRequestSpan(context.active());
-      const state = requestSpan && requestStateOf(requestSpan);
-      if (state && state.errorMessage === undefined) {
-        state.errorMessage = activeRedactor().redactText(error.message);
-      }
+      if (error instanceof Error) noteRequestError(context.active(), error.message, activeRedactor());
     },
     undefined,
   );

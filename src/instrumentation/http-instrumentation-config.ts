@@ -6,12 +6,17 @@ import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { Redactor } from '../internal/redactor.js';
 import {
   ATTR_ANALYTICS_ABORTED,
-  ATTR_ANALYTICS_CLIENT_ADDRESS,
   ATTR_HTTP_REQUEST_BODY_SIZE,
   ATTR_HTTP_REQUEST_HEADER_PREFIX,
   ATTR_HTTP_RESPONSE_BODY_SIZE,
 } from '../semconv.js';
-import { countReadBytes, countWrittenBytes, countedBytes, declaredBodySize } from './body-size.js';
+import {
+  countReadBytes,
+  countWrittenBytes,
+  countedBytes,
+  declaredRequestBodySize,
+  declaredResponseBodySize,
+} from './body-size.js';
 
 /** Longest captured header value; longer values are cut. */
 const MAX_HEADER_VALUE_LENGTH = 1024;
@@ -20,8 +25,8 @@ const MAX_HEADER_VALUE_LENGTH = 1024;
  * Hooks for `@opentelemetry/instrumentation-http` that put on each span, before it ends,
  * everything a row needs: redacted query strings and outbound URLs (set before the span
  * starts, so secrets never become attributes), request and response body sizes in bytes
- * (chunked bodies included), the client address, allow-listed headers (sensitive values
- * redacted) and whether the client went away early.
+ * (chunked bodies included), allow-listed headers (sensitive values redacted) and whether the
+ * client went away early. (The client address is the socket peer, `network.peer.address`.)
  *
  * ```ts
  * new HttpInstrumentation(createHttpInstrumentationConfig({ captureHeaders: ['x-request-id'] }))
@@ -42,8 +47,6 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
         const query = url.slice(q + 1, hash === -1 ? undefined : hash);
         if (query.length > 0) attributes[ATTR_URL_QUERY] = redactor.redactQuery(query);
       }
-      const peer = request.socket?.remoteAddress;
-      if (peer) attributes[ATTR_ANALYTICS_CLIENT_ADDRESS] = peer;
       for (const name of capture) {
         const value = request.headers[name];
         if (value === undefined) continue;
@@ -61,7 +64,7 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
 
     requestHook(_span, request) {
       if (request instanceof IncomingMessage) {
-        if (declaredBodySize(request.headers) === undefined) countReadBytes(request);
+        if (declaredRequestBodySize(request.headers) === undefined) countReadBytes(request);
       } else if (request instanceof ClientRequest) {
         countWrittenBytes(request);
       }
@@ -69,14 +72,18 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
 
     responseHook(_span, response) {
       if (response instanceof ServerResponse) countWrittenBytes(response);
-      else if (response instanceof IncomingMessage && declaredBodySize(response.headers) === undefined) {
+      else if (
+        response instanceof IncomingMessage &&
+        declaredResponseBodySize(clientRequestOf(response)?.method, response.statusCode, response.headers) ===
+          undefined
+      ) {
         countReadBytes(response);
       }
     },
 
     applyCustomAttributesOnSpan(span, request, response) {
       if (request instanceof IncomingMessage && response instanceof ServerResponse) {
-        const requestSize = declaredBodySize(request.headers) ?? countedBytes(request);
+        const requestSize = countedBytes(request) ?? declaredRequestBodySize(request.headers);
         if (requestSize !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, requestSize);
         const responseSize = countedBytes(response);
         if (responseSize !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, responseSize);
@@ -84,11 +91,18 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
       } else if (request instanceof ClientRequest && response instanceof IncomingMessage) {
         const requestSize = countedBytes(request);
         if (requestSize !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, requestSize);
-        const responseSize = declaredBodySize(response.headers) ?? countedBytes(response);
+        const responseSize =
+          declaredResponseBodySize(request.method, response.statusCode, response.headers) ??
+          countedBytes(response);
         if (responseSize !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, responseSize);
       }
     },
   };
+}
+
+/** The request a client-side response answers (Node sets `req` on it, untyped). */
+function clientRequestOf(response: IncomingMessage): ClientRequest | undefined {
+  return (response as IncomingMessage & { req?: ClientRequest }).req;
 }
 
 /** The absolute URL of an outgoing `http.request`, as instrumentation-http builds `url.full`. */

@@ -2,15 +2,15 @@ import { Redactor } from './redactor.js';
 
 /** The pipeline the register entry started, as the helpers need it. */
 export interface ActivePipeline {
-  readonly redactor: Redactor;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
 const KEY = Symbol.for('otel-pg-analytics.pipeline');
+const REDACTOR_KEY = Symbol.for('otel-pg-analytics.redactor');
 const DEFAULT_REDACTOR = new Redactor();
 
-type Holder = { [KEY]?: ActivePipeline | undefined };
+type Holder = { [KEY]?: ActivePipeline | undefined; [REDACTOR_KEY]?: Redactor | undefined };
 
 /** Kept on `globalThis` so the app's import of the package finds what the register started. */
 export function setActivePipeline(pipeline: ActivePipeline | undefined): void {
@@ -21,7 +21,15 @@ export function getActivePipeline(): ActivePipeline | undefined {
   return (globalThis as Holder)[KEY];
 }
 
-/** The redaction policy in force: the started pipeline's, else the defaults. */
+/**
+ * Makes `redactor` the policy the helpers use (`recordAuthEvent`, framework errors). An
+ * `AnalyticsSpanProcessor` sets its own, so composed setups redact with their `redactKeys` too.
+ */
+export function setActiveRedactor(redactor: Redactor): void {
+  (globalThis as Holder)[REDACTOR_KEY] = redactor;
+}
+
+/** The redaction policy in force: the processor's, else the defaults. */
 export function activeRedactor(): Redactor {
-  return getActivePipeline()?.redactor ?? DEFAULT_REDACTOR;
+  return (globalThis as Holder)[REDACTOR_KEY] ?? DEFAULT_REDACTOR;
 }

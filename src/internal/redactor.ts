@@ -68,8 +68,9 @@ const SENSITIVE_COMPACT_NAMES = new Set([
 const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
   // PEM private keys, possibly cut off before their END line.
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
-  // JSON Web Tokens.
-  /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+  // JSON Web Tokens. A lookbehind, not \b: with \b, a run like "eyJ-eyJ-..." restarted the
+  // match at every "eyJ" and each restart scanned to the end (quadratic: 9 s for 100 KB).
+  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
   // OpenAI / Anthropic style keys (sk-..., sk-ant-..., sk-proj-...).
   /\bsk-[A-Za-z0-9_-]{16,}/g,
   // Google API keys.
@@ -97,6 +98,13 @@ const URL_USERINFO_PATTERN = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#]*@/;
 const URL_PASSWORD_PATTERN = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^:/?#@]*:)[^/?#]*@/;
 
 const MAX_OBJECT_DEPTH = 8;
+/**
+ * Free text longer than this is cut before it is scanned. It bounds the work the patterns do
+ * on hostile input, and nothing longer is stored anyway (error messages keep 4 KB).
+ */
+export const MAX_REDACTED_TEXT_LENGTH = 8192;
+/** Names whose sensitivity is remembered; the cache starts over when full. */
+const MAX_CACHED_NAMES = 1000;
 
 /** Options of {@link Redactor}. */
 export interface RedactorConfig {
@@ -122,7 +130,8 @@ export class Redactor {
     if (cached !== undefined) return cached;
     const result = this.#compactNames.has(compact(name)) || splitWords(name).some((w) => this.#words.has(w));
     // Names come from requests, so the cache is bounded.
-    if (this.#cache.size < 1000) this.#cache.set(name, result);
+    if (this.#cache.size >= MAX_CACHED_NAMES) this.#cache.clear();
+    this.#cache.set(name, result);
     return result;
   }
 
@@ -158,9 +167,13 @@ export class Redactor {
     return `${result.slice(0, q + 1)}${this.redactQuery(result.slice(q + 1))}`;
   }
 
-  /** Redacts secrets inside free text such as an error message. */
+  /**
+   * Redacts secrets inside free text such as an error message. Text beyond
+   * {@link MAX_REDACTED_TEXT_LENGTH} characters is cut first (marked `…`).
+   */
   redactText(text: string): string {
-    let result = text;
+    let result =
+      text.length > MAX_REDACTED_TEXT_LENGTH ? `${text.slice(0, MAX_REDACTED_TEXT_LENGTH)}…` : text;
     for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
     result = result.replace(AUTH_SCHEME_PATTERN, (match: string, scheme: string, credential: string) =>
       scheme.toLowerCase() === 'bearer' || looksLikeCredential(credential) ? `${scheme} ${REDACTED}` : match,
@@ -171,6 +184,16 @@ export class Redactor {
     result = result.replace(JSON_PAIR_PATTERN, (match: string, key: string, sep: string, value: string) =>
       value.length > 0 && this.isSensitiveKey(key) ? `"${key}"${sep}"${REDACTED}"` : match,
     );
+    return result;
+  }
+
+  /**
+   * Redacts values that are secrets by their shape alone (tokens, keys, JWTs) inside a URL
+   * path, where reset links and webhooks carry them (`/reset/eyJ...`, `/bot123:AAE.../`).
+   */
+  redactPath(path: string): string {
+    let result = path;
+    for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
     return result;
   }
 
@@ -199,16 +222,17 @@ export class Redactor {
     seen.add(value);
     try {
       if (Array.isArray(value)) return value.map((v) => this.#redactValue(v, depth + 1, seen));
-      const out: Record<string, unknown> = {};
+      const entries: [string, unknown][] = [];
       for (const [key, v] of Object.entries(value)) {
         if (this.isSensitiveKey(key)) {
-          out[key] = REDACTED;
+          entries.push([key, REDACTED]);
           continue;
         }
         const redacted = this.#redactValue(v, depth + 1, seen);
-        if (redacted !== undefined) out[key] = redacted;
+        if (redacted !== undefined) entries.push([key, redacted]);
       }
-      return out;
+      // fromEntries defines keys such as `__proto__` as plain data, where assignment would not.
+      return Object.fromEntries(entries);
     } finally {
       seen.delete(value);
     }

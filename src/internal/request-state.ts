@@ -1,5 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
+import type { Redactor } from './redactor.js';
 
 /**
  * What the app has said about one inbound request while it is served: who the user is, and
@@ -30,6 +31,17 @@ export function requestStateOf(requestSpan: object): RequestState {
     states.set(requestSpan, state);
   }
   return state;
+}
+
+/**
+ * Records `message` as the error of the request being served in `ctx`, redacted, unless an
+ * earlier error was recorded (the first error is the cause; later ones are consequences).
+ */
+export function noteRequestError(ctx: Context, message: string, redactor: Redactor): void {
+  const requestSpan = findRequestSpan(ctx);
+  if (!requestSpan) return;
+  const state = requestStateOf(requestSpan);
+  state.errorMessage ??= redactor.redactText(message);
 }
 
 /**

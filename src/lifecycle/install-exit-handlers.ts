@@ -1,4 +1,5 @@
-import { createLogger, describeError } from '../internal/diag.js';
+import { createLogger } from '../internal/diag.js';
+import { raceTimeout } from '../internal/race-timeout.js';
 import type { StartedPipeline } from '../start-analytics.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -6,26 +7,34 @@ const logger = createLogger('exit');
 
 /**
  * Flushes pending rows when the process is about to exit:
- * - naturally (`beforeExit`), when rows are pending;
- * - on SIGTERM/SIGINT (unless `handleSignals` is false): flush within `timeoutMillis`, then,
- *   if ours was the only listener, re-raise the signal so the process ends exactly as it
- *   would have without us (a listener cancels Node's default exit). If the app listens too,
- *   the app decides when to exit.
+ * - naturally (`beforeExit`): the final flush, once;
+ * - on SIGTERM/SIGINT (unless `handleSignals` is false). A signal listener cancels Node's
+ *   default exit, so what happens depends on whether the app listens too, decided when the
+ *   signal arrives (an app's `once` listener is gone by the time a flush ends):
+ *   - the app does not listen: flush within `timeoutMillis`, then re-raise the signal so the
+ *     process ends exactly as it would have without us;
+ *   - the app listens: it decides when to exit; rows written so far are flushed now, and the
+ *     final flush runs when it exits naturally. (An app that calls `process.exit()` skips
+ *     that: it should `await shutdown()` first.)
  * Only the register entry installs these; the composable pieces install none.
  */
 export function installExitHandlers(
   pipeline: StartedPipeline,
   options: { handleSignals: boolean; timeoutMillis: number },
 ): void {
-  process.on('beforeExit', () => {
-    if (pipeline.hasPendingWork()) void shutdownWithin(pipeline, options.timeoutMillis);
-  });
+  process.on('beforeExit', () => void shutdownWithin(pipeline, options.timeoutMillis));
   if (!options.handleSignals) return;
+  const handlers = new Map<NodeJS.Signals, () => void>();
   for (const signal of SIGNALS) {
     const onSignal = (): void => {
-      for (const s of SIGNALS) process.removeListener(s, handlers.get(s)!);
+      const appListens = process.listenerCount(signal) > 1;
+      for (const [s, handler] of handlers) process.removeListener(s, handler);
+      if (appListens) {
+        void pipeline.forceFlush().catch(() => undefined);
+        return;
+      }
       void shutdownWithin(pipeline, options.timeoutMillis).finally(() => {
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+        process.kill(process.pid, signal);
       });
     };
     handlers.set(signal, onSignal);
@@ -33,23 +42,8 @@ export function installExitHandlers(
   }
 }
 
-const handlers = new Map<string, () => void>();
-
 async function shutdownWithin(pipeline: StartedPipeline, timeoutMillis: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      pipeline.shutdown(),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          logger.warn(`the final flush did not finish within ${timeoutMillis}ms; exiting anyway`);
-          resolve();
-        }, timeoutMillis);
-      }),
-    ]);
-  } catch (error) {
-    logger.warn(`the final flush failed: ${describeError(error)}`);
-  } finally {
-    clearTimeout(timer);
-  }
+  // The timer keeps the process alive: a final flush must be allowed to finish, within its deadline.
+  const timedOut = await raceTimeout(pipeline.shutdown(), timeoutMillis, { keepAlive: true });
+  if (timedOut) logger.warn(`the final flush did not finish within ${timeoutMillis}ms; exiting anyway`);
 }

@@ -66,7 +66,8 @@ export class PriceTable {
 
   /** The price row for `model` in force at `at`, or `undefined` when the model is unknown. */
   find(model: string, at: Date): ModelPrice | undefined {
-    const day = at.toISOString().slice(0, 10);
+    // A span with a broken start time is priced today rather than losing its row.
+    const day = (Number.isFinite(at.getTime()) ? at : new Date()).toISOString().slice(0, 10);
     for (const candidate of candidateIds(model)) {
       const list = this.#rows.get(candidate);
       if (!list) continue;

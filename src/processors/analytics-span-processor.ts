@@ -1,4 +1,4 @@
-import { context, type Attributes, type Context } from '@opentelemetry/api';
+import { context, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
 import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
 import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -12,11 +12,12 @@ import { classifySpan } from '../internal/classify-span.js';
 import { RateLimitedReporter, createLogger } from '../internal/diag.js';
 import { createPathMatcher } from '../internal/path-matcher.js';
 import { spanErrorMessage } from '../internal/span-error.js';
+import { setActiveRedactor } from '../internal/active-pipeline.js';
 import { Redactor } from '../internal/redactor.js';
 import {
   findRequestSpan,
+  noteRequestError,
   requestStateOf,
-  requestStates,
   type RequestState,
 } from '../internal/request-state.js';
 import { estimateCost } from '../pricing/estimate-cost.js';
@@ -122,8 +123,8 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   readonly #holding = new Set<TrackedRequest>();
   readonly #reporter = new RateLimitedReporter(createLogger('processor'));
   #sweepTimer: NodeJS.Timeout | undefined;
-  #forwardedSinceFlush = 0;
   #isShutdown = false;
+  #shutdownPromise: Promise<void> | undefined;
 
   constructor(config: AnalyticsSpanProcessorConfig) {
     const { spanProcessor, exporter, ...options } = config;
@@ -141,17 +142,15 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     this.#catalog = new ServiceCatalog(resolved.services);
     this.#prices = new PriceTable([...DEFAULT_MODEL_PRICES, ...resolved.modelPrices]);
     this.#redactor = new Redactor({ extraKeys: resolved.redactKeys });
-  }
-
-  /** Whether spans were passed on since the last flush, or calls are held (for exit handling). */
-  hasPendingWork(): boolean {
-    return this.#forwardedSinceFlush > 0 || this.#holding.size > 0;
+    // The helpers (recordAuthEvent, framework errors) redact with the same policy.
+    setActiveRedactor(this.#redactor);
   }
 
   onStart(span: SpanLike, parentContext: Context): void {
     if (this.#isShutdown) return;
     try {
       const record = classifySpan(span);
+      if (record === undefined) return;
       if (record === RECORD_API) {
         const path = span.attributes[ATTR_URL_PATH];
         const excluded = typeof path === 'string' && this.#isExcluded(path);
@@ -162,6 +161,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         if (request) this.#callRequests.set(span, request);
         this.#watchOpenCall(span);
       }
+      // Only spans that become rows: the downstream never sees a start without its end.
       this.#next.onStart(span, parentContext);
     } catch (error) {
       this.#reporter.error('onStart', 'otel-pg-analytics: span processor onStart failed', error);
@@ -181,8 +181,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         case RECORD_AUTH:
           this.#forward(span, { [ATTR_ANALYTICS_RECORD]: RECORD_AUTH });
           break;
-        default:
-          this.#noteChildError(span);
+        default: {
+          // Framework spans stop here, but the first error they saw names the request's failure.
+          const message = spanErrorMessage(span);
+          if (message !== undefined) noteRequestError(context.active(), message, this.#redactor);
+        }
       }
     } catch (error) {
       this.#reporter.error('onEnd', 'otel-pg-analytics: span processor onEnd failed', error);
@@ -191,18 +194,20 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
 
   async forceFlush(): Promise<void> {
     this.#releaseAllHeld();
-    this.#forwardedSinceFlush = 0;
     await this.#next.forceFlush();
     await this.#exporter?.forceFlush?.();
   }
 
-  async shutdown(): Promise<void> {
-    if (this.#isShutdown) return;
-    this.#releaseAllHeld();
-    this.#recordOpenCalls(Number.POSITIVE_INFINITY);
-    this.#isShutdown = true;
-    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
-    await this.#next.shutdown();
+  /** Records held and still-open calls, then shuts the downstream down; runs once. */
+  shutdown(): Promise<void> {
+    this.#shutdownPromise ??= (async () => {
+      this.#releaseAllHeld();
+      this.#recordOpenCalls(0);
+      this.#isShutdown = true;
+      if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+      await this.#next.shutdown();
+    })();
+    return this.#shutdownPromise;
   }
 
   #endRequest(span: ReadableSpanLike): void {
@@ -221,9 +226,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         };
         if (decision.slow) extra[ATTR_ANALYTICS_SLOW] = true;
         if (state?.userId !== undefined) extra[ATTR_ENDUSER_ID] = state.userId;
-        const error = spanErrorMessage(span);
-        if (error !== undefined) extra[ATTR_ERROR_MESSAGE] = this.#redactor.redactText(error);
-        else if (state?.errorMessage !== undefined) extra[ATTR_ERROR_MESSAGE] = state.errorMessage;
+        // A child's error (already redacted) names the failure when the span has none of its own;
+        // the span's own error is redacted where it becomes a row.
+        if (state?.errorMessage !== undefined && spanErrorMessage(span) === undefined) {
+          extra[ATTR_ERROR_MESSAGE] = state.errorMessage;
+        }
         this.#forward(span, extra);
       }
     }
@@ -250,7 +257,13 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     this.#forwardCall(span, request?.state);
   }
 
-  #forwardCall(span: ReadableSpanLike, state: RequestState | undefined, extra: Attributes = {}): void {
+  /** Passes a call on with its service, cost and user; `endTime` snapshots a call still open. */
+  #forwardCall(
+    span: ReadableSpanLike,
+    state: RequestState | undefined,
+    extra: Attributes = {},
+    endTime?: HrTime,
+  ): void {
     const attributes = span.attributes;
     const host = attributes[ATTR_SERVER_ADDRESS];
     const port = attributes[ATTR_SERVER_PORT];
@@ -279,25 +292,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     if (state?.userId !== undefined && attributes[ATTR_ENDUSER_ID] === undefined) {
       out[ATTR_ENDUSER_ID] = state.userId;
     }
-    const error = spanErrorMessage(span);
-    if (error !== undefined) out[ATTR_ERROR_MESSAGE] = this.#redactor.redactText(error);
-    this.#forward(span, out);
+    this.#forward(span, out, endTime);
   }
 
-  #forward(span: ReadableSpanLike, extra: Attributes): void {
-    this.#forwardedSinceFlush++;
-    this.#next.onEnd(deriveSpan(span, extra));
-  }
-
-  /** Framework spans stop here, but the first error they saw becomes the request's message. */
-  #noteChildError(span: ReadableSpanLike): void {
-    const message = spanErrorMessage(span);
-    if (message === undefined) return;
-    const requestSpan = findRequestSpan(context.active());
-    const state = requestSpan && requestStates().get(requestSpan);
-    if (state && state.errorMessage === undefined) {
-      state.errorMessage = this.#redactor.redactText(message);
-    }
+  #forward(span: ReadableSpanLike, extra: Attributes, endTime?: HrTime): void {
+    this.#next.onEnd(deriveSpan(span, extra, endTime));
   }
 
   #releaseHeld(request: TrackedRequest): void {
@@ -322,7 +321,13 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   }
 
   #watchOpenCall(span: SpanLike): void {
-    if (this.#openCalls.size >= MAX_TRACKED_OPEN_CALLS) return;
+    if (this.#openCalls.size >= MAX_TRACKED_OPEN_CALLS) {
+      this.#reporter.error(
+        'open calls',
+        `otel-pg-analytics: more than ${MAX_TRACKED_OPEN_CALLS} outbound calls are open; calls beyond that are not watched for the incomplete-call deadline`,
+      );
+      return;
+    }
     this.#openCalls.set(span, Date.now());
     if (!this.#sweepTimer) {
       const interval = Math.min(5000, Math.max(10, Math.floor(this.#maxOpenMillis / 4)));
@@ -340,13 +345,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
           this.#openCalls.delete(span);
           continue;
         }
-        if (now - startedAt < minAgeMillis && minAgeMillis !== Number.POSITIVE_INFINITY) continue;
+        if (now - startedAt < minAgeMillis) continue;
         this.#openCalls.delete(span);
         this.#recordedIncomplete.add(span);
-        const snapshot = deriveSpan(span, {}, hrTime());
-        this.#forwardCall(snapshot, this.#callRequests.get(span)?.state, {
-          [ATTR_ANALYTICS_INCOMPLETE]: true,
-        });
+        const incomplete = { [ATTR_ANALYTICS_INCOMPLETE]: true };
+        this.#forwardCall(span, this.#callRequests.get(span)?.state, incomplete, hrTime());
       }
     } catch (error) {
       this.#reporter.error('sweep', 'otel-pg-analytics: recording open calls failed', error);

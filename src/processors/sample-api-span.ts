@@ -14,7 +14,8 @@ export interface SamplingDecision {
 /**
  * Thins ordinary API rows at span end, when status and duration are known: server errors,
  * responses without a status and slow requests are always kept; the rest are kept when the
- * trace id hashes below `rate`, so all rows of one trace share the decision. A head sampler
+ * trace id hashes below `rate`, so all rows of one trace share the decision (the span id
+ * instead when the trace id came from the client). A head sampler
  * cannot do this: it decides before status and duration exist.
  */
 export function sampleApiSpan(
@@ -27,7 +28,11 @@ export function sampleApiSpan(
   const status = span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
   const failed = typeof status !== 'number' || status >= 500 || span.status.code === SpanStatusCode.ERROR;
   if (failed || slow) return { keep: true, weight: 1, slow };
-  const keep = traceIdRatio(span.spanContext().traceId) < rate;
+  // A trace id from an inbound `traceparent` is the client's choice: a client could pick ids
+  // that are always dropped (hiding its traffic) or always kept. Then the local span id decides.
+  const { traceId, spanId } = span.spanContext();
+  const key = span.parentSpanContext?.isRemote ? spanId.padStart(32, '0') : traceId;
+  const keep = traceIdRatio(key) < rate;
   return { keep, weight: keep ? 1 / rate : 0, slow };
 }
 

@@ -287,3 +287,63 @@ describe('PostgresSpanExporter', () => {
     expect(() => new PostgresSpanExporter({})).toThrow(/connectionString or a pool/);
   });
 });
+
+describe('PostgresSpanExporter flushing and rejection limits', () => {
+  it('forceFlush waits for the rows queued before it, not for rows exported after it', async () => {
+    const exporter = newExporter();
+    const lock = new pg.Client({ connectionString: db.url });
+    await lock.connect();
+    try {
+      await lock.query('begin');
+      await lock.query('lock table authentication_log in access exclusive mode');
+      await exportSpans(exporter, [apiSpan(), apiSpan()]);
+      const flushed = exporter.forceFlush();
+      // Queued after the flush began, and stuck behind the lock.
+      await exportSpans(exporter, [authSpan()]);
+      // Resolves while the lock still holds the later row back (it would time out otherwise).
+      await flushed;
+      expect(await count('api_access_log')).toBe(2);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+    }
+    await exporter.forceFlush();
+    expect(await count('authentication_log')).toBe(1);
+  });
+
+  it('gives up on a batch in which every row is rejected after a bounded number of statements', async () => {
+    await db.query(`alter table api_access_log add constraint reject_all check (path = '/never')`);
+    try {
+      let statements = 0;
+      const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+      const connect = pool.connect.bind(pool);
+      const counted = new WeakSet<object>();
+      (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
+        const client = await connect();
+        // The pool hands out the same client again: count its queries once.
+        if (counted.has(client)) return client;
+        counted.add(client);
+        const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+        (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+          statements++;
+          return query(...args);
+        };
+        return client;
+      };
+      const exporter = newExporter({ connectionString: undefined, pool });
+      await exportSpans(
+        exporter,
+        Array.from({ length: 1000 }, () => apiSpan()),
+      );
+      await exporter.forceFlush();
+      await pool.end();
+      expect(exporter.getStats().droppedRows).toEqual({ rejected_row: 1000 });
+      // Halving a 1,000-row batch until every row stood alone would take about 2,000 statements.
+      expect(statements).toBeGreaterThan(1);
+      expect(statements).toBeLessThan(60);
+      expect(warnings.filter((w) => w.includes('rejected rows of api_access_log'))).toHaveLength(1);
+    } finally {
+      await db.query('alter table api_access_log drop constraint reject_all');
+    }
+  });
+});

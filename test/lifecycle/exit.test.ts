@@ -54,6 +54,23 @@ describe('leaving the process', () => {
     expect(await apiRows()).toBe(1);
   });
 
+  it('lets an app drain gracefully with its own once-listener, recording what it serves meanwhile', async () => {
+    const app = await startApp('test/fixtures/serve-forever.mjs', {
+      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url, DRAIN_ON_SIGTERM_MS: '1500' },
+    });
+    await (await fetch(`${app.url}/before`)).text();
+    app.child.kill('SIGTERM');
+    await new Promise<void>((resolve) => {
+      const check = (): void => (app.stdout().includes('draining') ? resolve() : void setTimeout(check, 20));
+      check();
+    });
+    // Still serving during the drain: we must not have re-raised the signal.
+    expect(await (await fetch(`${app.url}/during`)).text()).toBe('ok /during');
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    const paths = await db.query('select path from api_access_log order by time');
+    expect(paths).toEqual([{ path: '/before' }, { path: '/during' }]);
+  });
+
   it('installs no signal handler when OTEL_ANALYTICS_HANDLE_SIGNALS=false', async () => {
     const app = await startApp('test/fixtures/serve-forever.mjs', {
       env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_ANALYTICS_HANDLE_SIGNALS: 'false' },

@@ -11,6 +11,7 @@ describe('classifyDatabaseError', () => {
   it.each<[string, DatabaseErrorKind]>([
     ['42P01', 'fatal'],
     ['42703', 'fatal'],
+    ['23502', 'fatal'],
     ['42804', 'fatal'],
     ['42501', 'fatal'],
     ['28P01', 'fatal'],
@@ -40,7 +41,6 @@ describe('classifyDatabaseError', () => {
     ['22P02', 'data'],
     ['22001', 'data'],
     ['22003', 'data'],
-    ['23502', 'data'],
     ['23514', 'data'],
     ['54000', 'data'],
     ['42601', 'fatal'],

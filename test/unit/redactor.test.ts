@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { maskUrlPassword, REDACTED, Redactor } from '../../src/internal/redactor.js';
+import {
+  MAX_REDACTED_TEXT_LENGTH,
+  maskUrlPassword,
+  REDACTED,
+  Redactor,
+} from '../../src/internal/redactor.js';
 
 const redactor = new Redactor();
 
@@ -229,6 +234,44 @@ describe('Redactor.redactText', () => {
   it('applies extra keys to name=value pairs', () => {
     const r = new Redactor({ extraKeys: ['tenant'] });
     expect(r.redactText('tenant=acme page=1')).toBe(`tenant=${REDACTED} page=1`);
+  });
+});
+
+describe('Redactor on hostile input', () => {
+  const redactor = new Redactor();
+
+  it('leaves a long run of JWT-like prefixes alone and still finds a real JWT after it', () => {
+    // The JWT pattern once restarted at every "eyJ" of such a run (quadratic).
+    const run = 'eyJ-'.repeat(1000);
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_nature-1';
+    expect(redactor.redactText(`${run} ${jwt}`)).toBe(`${run} ${REDACTED}`);
+  });
+
+  it(`cuts text longer than ${MAX_REDACTED_TEXT_LENGTH} characters before scanning it`, () => {
+    const result = redactor.redactText(`${'a'.repeat(MAX_REDACTED_TEXT_LENGTH)}token=secret`);
+    expect(result).toBe(`${'a'.repeat(MAX_REDACTED_TEXT_LENGTH)}…`);
+  });
+
+  it('keeps keys named like Object.prototype members as plain data', () => {
+    const input = JSON.parse(
+      '{"__proto__": {"polluted": true}, "constructor": "c", "toString": "t"}',
+    ) as object;
+    const result = redactor.redactObject(input) as Record<string, unknown>;
+    expect(Object.keys(result)).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('Redactor.redactPath', () => {
+  const redactor = new Redactor();
+
+  it.each([
+    ['/reset/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc/confirm', `/reset/${REDACTED}/confirm`],
+    ['/keys/sk-proj-abcdefghijklmnop1234', `/keys/${REDACTED}`],
+    ['/api/items/42', '/api/items/42'],
+  ])('redacts %s to %s', (path, expected) => {
+    expect(redactor.redactPath(path)).toBe(expected);
   });
 });
 

@@ -154,3 +154,24 @@ describe('traceIdRatio', () => {
     expect(traceIdRatio('')).toBe(0);
   });
 });
+
+describe('sampleApiSpan when the trace id came from the client', () => {
+  function withRemoteParent(traceId: string, spanId: string): ReadableSpanLike {
+    const span = fakeSpan({ traceId });
+    return {
+      ...span,
+      spanContext: () => ({ traceId, spanId, traceFlags: 1 }),
+      parentSpanContext: { traceId, spanId: 'aaaaaaaaaaaaaaaa', traceFlags: 1, isRemote: true },
+    };
+  }
+
+  it('decides by the local span id, so a chosen trace id cannot force a row in or out', () => {
+    // The trace id alone would keep this request (low) and drop the other (high).
+    expect(sampleApiSpan(withRemoteParent(LOW_TRACE, 'ffffffffffffffff'), 0.5, SLOW_MS).keep).toBe(false);
+    expect(sampleApiSpan(withRemoteParent(HIGH_TRACE, '0000000000000001'), 0.5, SLOW_MS)).toEqual({
+      keep: true,
+      weight: 2,
+      slow: false,
+    });
+  });
+});

@@ -685,6 +685,38 @@ const BAD = 'a\u0000b\uD800c\uDFFFd';
 const LONG = `/${'x'.repeat(10_000)}\u0000\uD800`;
 
 describe('spanToRow with hostile values', () => {
+  it('keeps query parameters named like Object.prototype members as plain data', () => {
+    const row = apiRow(
+      apiSpan({ [ATTR_URL_QUERY]: 'constructor=foo&toString=1&__proto__=z&length=3&length=4' }),
+    );
+    expect(JSON.parse(row.query_params!)).toStrictEqual(
+      JSON.parse('{"constructor":"foo","toString":"1","__proto__":"z","length":["3","4"]}'),
+    );
+  });
+
+  it('redacts tokens carried in the path, in the path and the endpoint', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+    const row = apiRow(apiSpan({ [ATTR_URL_PATH]: `/reset/${jwt}` }));
+    expect(row.path).toBe(`/reset/${REDACTED}`);
+    expect(row.endpoint).toBe(`/reset/${REDACTED}`);
+  });
+
+  it('drops captured headers before the flags when metadata is too large', () => {
+    const row = apiRow(
+      apiSpan({
+        [ATTR_ANALYTICS_SLOW]: true,
+        [`${ATTR_HTTP_REQUEST_HEADER_PREFIX}x-big-1`]: ['h'.repeat(8000)],
+        [`${ATTR_HTTP_REQUEST_HEADER_PREFIX}x-big-2`]: ['h'.repeat(8000)],
+        [`${ATTR_HTTP_REQUEST_HEADER_PREFIX}x-big-3`]: ['h'.repeat(8000)],
+      }),
+    );
+    expect(JSON.parse(row.metadata!)).toEqual({
+      slow: true,
+      endpoint_source: 'normalized_path',
+      headers_dropped: true,
+    });
+  });
+
   it('makes every column of an API row safe', () => {
     const row = apiRow(
       apiSpan(
