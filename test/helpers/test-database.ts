@@ -32,6 +32,8 @@ export async function createTestDatabase(
   const databaseUrl = url.toString();
   if (options.schema !== false) await migrate(databaseUrl);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // `drop database ... with (force)` cuts connections still closing; that is expected here.
+  pool.on('error', () => {});
   return {
     url: databaseUrl,
     name,
