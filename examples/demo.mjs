@@ -269,7 +269,9 @@ async function printSummary(url) {
              coalesce(sum(cost_estimate)::numeric(12, 6)::text, 'unknown') as cost_usd
       from external_api_call_log group by 1 order by 2 desc`),
     );
-    out.write('  (unknown: no price applies yet; token usage is not yet read from LLM responses)\n\n');
+    out.write(
+      '  (LLM costs come from the token usage in each response, priced by the model that answered)\n\n',
+    );
     table(
       'Cost by user',
       await rows(`

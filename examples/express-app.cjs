@@ -88,6 +88,10 @@ app.get('/api/ai/chat', async (req, res) => {
   res.json({ reply: await backend.chat(String(req.query.message ?? 'hi')) });
 });
 
+app.get('/api/ai/claude', async (req, res) => {
+  res.json({ reply: await backend.claude(String(req.query.message ?? 'hi')) });
+});
+
 app.get('/api/scrape', async (req, res) => {
   res.json(await backend.scrape(String(req.query.url ?? 'https://example.com')));
 });

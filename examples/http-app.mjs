@@ -83,6 +83,8 @@ async function handle(req, res) {
     return send(res, 200, { summary: await backend.summarize(url.searchParams.get('text') ?? '') });
   if (route === 'GET /api/ai/chat')
     return send(res, 200, { reply: await backend.chat(url.searchParams.get('message') ?? 'hi') });
+  if (route === 'GET /api/ai/claude')
+    return send(res, 200, { reply: await backend.claude(url.searchParams.get('message') ?? 'hi') });
   if (route === 'GET /api/scrape')
     return send(res, 200, await backend.scrape(url.searchParams.get('url') ?? 'https://example.com'));
   if (route === 'GET /api/profile') {

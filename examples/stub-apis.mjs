@@ -1,11 +1,33 @@
 // @ts-check
 /**
  * Local stand-ins for the external APIs the example apps call (nothing leaves the machine):
- * a Gemini-style `generateContent`, an OpenAI-style chat completion, BrightData's `/request`
- * and a Supabase-style REST read. Run it alone with `node examples/stub-apis.mjs [port]`.
+ * Gemini (`generateContent`, `streamGenerateContent` as a JSON array or with `alt=sse`,
+ * `countTokens`), OpenAI (chat completions, streamed with usage, and the Responses API),
+ * Anthropic (messages, streamed or not), BrightData's `/request` and a Supabase-style REST
+ * read. Bodies follow the providers' documented shapes; they are gzip-compressed when the
+ * client accepts it, as the real APIs do. Run it alone with `node examples/stub-apis.mjs [port]`.
  */
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
+import zlib from 'node:zlib';
+import {
+  anthropicResponse,
+  anthropicStream,
+  asJsonArray,
+  asSse,
+  geminiResponse,
+  geminiStreamChunks,
+  openAiChatResponse,
+  openAiChatStreamEvents,
+  openAiResponsesResponse,
+} from './support/llm-responses.mjs';
+
+/** Token counts the stubs answer with, so tests can compute the expected cost. */
+export const STUB_USAGE = Object.freeze({
+  gemini: { prompt: 120, cached: 20, candidates: 30, thoughts: 50 },
+  openai: { prompt: 250, cached: 100, completion: 40, reasoning: 0 },
+  anthropic: { input: 200, cacheRead: 1000, cacheWrite5m: 300, cacheWrite1h: 100, output: 60 },
+});
 
 /**
  * @param {{ port?: number, host?: string }} [options]
@@ -18,40 +40,79 @@ export async function startStubApis(options = {}) {
     req.setEncoding('utf8');
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
-      const reply = (/** @type {number} */ status, /** @type {unknown} */ value) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(value));
+      // A stream cut off goes out uncompressed, so what arrived can be read; a big body too, so
+      // it really is big on the wire.
+      const gzip =
+        /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) &&
+        !url.searchParams.has('truncate') &&
+        !url.searchParams.has('big');
+      const request = safeJson(body) ?? {};
+      /** @param {number} status @param {string} text @param {string} [type] */
+      const send = (status, text, type = 'application/json') => {
+        const headers = { 'content-type': type, ...(gzip && { 'content-encoding': 'gzip' }) };
+        res.writeHead(status, headers);
+        res.end(gzip ? zlib.gzipSync(text) : text);
       };
-      if (url.pathname.startsWith('/v1beta/models/') && url.pathname.endsWith(':generateContent')) {
-        if (!url.searchParams.get('key')) return reply(403, { error: { message: 'API key missing' } });
-        const prompt = body.length;
-        return reply(200, {
-          candidates: [{ content: { role: 'model', parts: [{ text: 'A short summary.' }] } }],
-          usageMetadata: {
-            promptTokenCount: 20 + prompt,
-            candidatesTokenCount: 12,
-            totalTokenCount: 32 + prompt,
-          },
-          modelVersion: 'gemini-2.5-flash',
+      /** @param {string} text */
+      const sendStream = (text) => {
+        // Streams go out in pieces that split events, as they would on the wire.
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          ...(gzip && { 'content-encoding': 'gzip' }),
         });
+        const bytes = gzip ? zlib.gzipSync(text) : Buffer.from(text);
+        const cut = Math.floor(bytes.length / 3);
+        res.write(bytes.subarray(0, cut));
+        res.write(bytes.subarray(cut, 2 * cut));
+        // Cut off mid-stream: what was written is delivered, then the connection closes.
+        if (url.searchParams.has('truncate')) return void res.socket?.end();
+        res.end(bytes.subarray(2 * cut));
+      };
+
+      const gemini = /^\/v1beta\/models\/([^:]+):(\w+)$/.exec(url.pathname);
+      if (gemini) {
+        const [, model = '', method] = gemini;
+        if (!url.searchParams.get('key') && !req.headers['x-goog-api-key']) {
+          return send(403, JSON.stringify({ error: { message: 'API key missing' } }));
+        }
+        if (method === 'countTokens') return send(200, JSON.stringify({ totalTokens: 42 }));
+        if (method === 'generateContent' && url.searchParams.has('big')) {
+          // Larger than any socket buffer: it stays in flight until the client reads it.
+          return send(200, geminiResponse(model, STUB_USAGE.gemini, 'x'.repeat(8 * 1024 * 1024)));
+        }
+        if (method === 'generateContent') return send(200, geminiResponse(model, STUB_USAGE.gemini));
+        if (method === 'streamGenerateContent') {
+          const chunks = geminiStreamChunks(model, STUB_USAGE.gemini);
+          return url.searchParams.get('alt') === 'sse'
+            ? sendStream(asSse(chunks))
+            : sendStream(asJsonArray(chunks));
+        }
       }
       if (url.pathname === '/v1/chat/completions') {
-        return reply(200, {
-          id: 'chatcmpl-stub',
-          model: 'gpt-4o-mini-2024-07-18',
-          choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' } }],
-          usage: { prompt_tokens: 25, completion_tokens: 5, total_tokens: 30 },
-        });
+        const model = `${String(request.model ?? 'gpt-4o-mini')}-2024-07-18`;
+        if (request.stream)
+          return sendStream(`${asSse(openAiChatStreamEvents(model, STUB_USAGE.openai))}data: [DONE]\n\n`);
+        return send(
+          200,
+          openAiChatResponse(model, STUB_USAGE.openai, String(request.service_tier ?? 'default')),
+        );
+      }
+      if (url.pathname === '/v1/responses') {
+        return send(200, openAiResponsesResponse(String(request.model ?? 'gpt-4.1'), STUB_USAGE.openai));
+      }
+      if (url.pathname === '/v1/messages') {
+        const model = `${String(request.model ?? 'claude-sonnet-4-5')}-20250929`;
+        if (request.stream) return sendStream(anthropicStream(model, STUB_USAGE.anthropic));
+        return send(200, anthropicResponse(model, STUB_USAGE.anthropic));
       }
       if (url.pathname === '/request' && req.method === 'POST') {
         // Like BrightData's Web Unlocker: a failed unlock is a 502 (and is not billed).
-        const target = safeJson(body)?.url ?? '';
-        if (String(target).includes('blocked')) return reply(502, { error: 'unlock failed' });
-        res.writeHead(200, { 'content-type': 'text/html' });
-        return res.end(`<html><body>page for ${String(target).slice(0, 100)}</body></html>`);
+        const target = String(request.url ?? '');
+        if (target.includes('blocked')) return send(502, JSON.stringify({ error: 'unlock failed' }));
+        return send(200, `<html><body>page for ${target.slice(0, 100)}</body></html>`, 'text/html');
       }
-      if (url.pathname.startsWith('/rest/v1/')) return reply(200, [{ id: 1, name: 'row' }]);
-      return reply(404, { error: 'no such stub' });
+      if (url.pathname.startsWith('/rest/v1/')) return send(200, JSON.stringify([{ id: 1, name: 'row' }]));
+      return send(404, JSON.stringify({ error: 'no such stub' }));
     });
   });
   await new Promise((resolve) =>
@@ -66,7 +127,7 @@ export async function startStubApis(options = {}) {
   };
 }
 
-/** @param {string} text */
+/** @param {string} text @returns {Record<string, unknown> | undefined} */
 function safeJson(text) {
   try {
     return JSON.parse(text);
@@ -77,7 +138,7 @@ function safeJson(text) {
 
 /**
  * The service catalog entries that name the stub's paths as the real services would be
- * named, so the example rows say `gemini`, `openai`, `brightdata`, `supabase`.
+ * named, so the example rows say `gemini`, `openai`, `anthropic`, `brightdata`, `supabase`.
  * @param {number} port
  */
 export function stubServices(port) {
@@ -85,6 +146,8 @@ export function stubServices(port) {
   return [
     { name: 'gemini', hosts: [host], pathPrefix: '/v1beta/', genAiProvider: 'gcp.gemini' },
     { name: 'openai', hosts: [host], pathPrefix: '/v1/chat/', genAiProvider: 'openai' },
+    { name: 'openai', hosts: [host], pathPrefix: '/v1/responses', genAiProvider: 'openai' },
+    { name: 'anthropic', hosts: [host], pathPrefix: '/v1/messages', genAiProvider: 'anthropic' },
     {
       name: 'brightdata',
       hosts: [host],

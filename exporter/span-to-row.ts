@@ -30,11 +30,19 @@ import {
   ATTR_ANALYTICS_COST_USD,
   ATTR_ANALYTICS_INCOMPLETE,
   ATTR_ANALYTICS_PRICE_CHECKED_AT,
+  ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM,
   ATTR_ANALYTICS_PRICE_SOURCE,
+  ATTR_ANALYTICS_PRICE_TABLE_VERSION,
   ATTR_ANALYTICS_SAMPLE_WEIGHT,
   ATTR_ANALYTICS_SLOW,
+  ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS,
+  ATTR_ANALYTICS_USAGE_FREE,
+  ATTR_ANALYTICS_USAGE_INCOMPLETE,
+  ATTR_ANALYTICS_USAGE_SERVICE_TIER,
+  ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
   ATTR_ENDUSER_ID,
   ATTR_ERROR_MESSAGE,
+  ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_RESPONSE_MODEL,
@@ -159,18 +167,28 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
   if (a[ATTR_ANALYTICS_INCOMPLETE] === true) metadata.incomplete = true;
   copyAttributes(a, metadata, {
     [ATTR_GEN_AI_PROVIDER_NAME]: 'provider',
+    [ATTR_GEN_AI_OPERATION_NAME]: 'operation',
     [ATTR_GEN_AI_REQUEST_MODEL]: 'request_model',
     [ATTR_GEN_AI_RESPONSE_MODEL]: 'response_model',
     [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 'input_tokens',
     [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 'cached_input_tokens',
     [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 'cache_write_input_tokens',
+    [ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS]: 'cache_write_1h_input_tokens',
     [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 'output_tokens',
     [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: 'reasoning_tokens',
+    [ATTR_ANALYTICS_USAGE_SERVICE_TIER]: 'service_tier',
+    [ATTR_ANALYTICS_USAGE_FREE]: 'free',
+    [ATTR_ANALYTICS_USAGE_INCOMPLETE]: 'usage_incomplete',
+    [ATTR_ANALYTICS_USAGE_UNKNOWN_REASON]: 'usage_unknown_reason',
     [ATTR_ANALYTICS_COST_MODEL]: 'cost_model',
     [ATTR_ANALYTICS_COST_UNKNOWN_REASON]: 'cost_unknown_reason',
     [ATTR_ANALYTICS_PRICE_SOURCE]: 'price_source',
     [ATTR_ANALYTICS_PRICE_CHECKED_AT]: 'price_checked_at',
+    [ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM]: 'price_effective_from',
+    [ATTR_ANALYTICS_PRICE_TABLE_VERSION]: 'price_table_version',
   });
+  // Every price here is computed locally from the table; no provider we read reports a cost.
+  if (a[ATTR_ANALYTICS_COST_USD] !== undefined) metadata.cost_source = 'local';
   const cost = sanitizeFinite(a[ATTR_ANALYTICS_COST_USD]);
   if (cost !== null && (cost < 0 || cost > MAX_COST_USD)) metadata.invalid_cost_estimate = cost;
   const status = sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);

@@ -17,8 +17,9 @@ export const ATTR_HTTP_RESPONSE_BODY_SIZE = 'http.response.body.size';
 export const ATTR_SERVICE_PEER_NAME = 'service.peer.name';
 /** OTel (development): a human-readable error message. */
 export const ATTR_ERROR_MESSAGE = 'error.message';
-/** OTel GenAI (development) attributes read for token usage and cost. */
+/** OTel GenAI (development) attributes: set from the responses read, and read for cost. */
 export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';
+export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
 export const ATTR_GEN_AI_REQUEST_MODEL = 'gen_ai.request.model';
 export const ATTR_GEN_AI_RESPONSE_MODEL = 'gen_ai.response.model';
 export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = 'gen_ai.usage.input_tokens';
@@ -26,6 +27,17 @@ export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = 'gen_ai.usage.output_tokens';
 export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = 'gen_ai.usage.cache_read.input_tokens';
 export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS = 'gen_ai.usage.cache_creation.input_tokens';
 export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = 'gen_ai.usage.reasoning.output_tokens';
+
+/** Of the cache writes, those kept an hour (priced higher by Anthropic). */
+export const ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS = 'analytics.usage.cache_creation_1h.input_tokens';
+/** The service tier the provider says it used (`flex`, `priority`, `batch`...). */
+export const ATTR_ANALYTICS_USAGE_SERVICE_TIER = 'analytics.usage.service_tier';
+/** The provider does not bill this request (counting tokens). */
+export const ATTR_ANALYTICS_USAGE_FREE = 'analytics.usage.free';
+/** The response broke off: its usage is what arrived. */
+export const ATTR_ANALYTICS_USAGE_INCOMPLETE = 'analytics.usage.incomplete';
+/** Why no usage could be read from the response (`no_usage_in_response`, `body_too_large`...). */
+export const ATTR_ANALYTICS_USAGE_UNKNOWN_REASON = 'analytics.usage.unknown_reason';
 
 /** Which table a span becomes a row of: `api`, `auth` or `external`. */
 export const ATTR_ANALYTICS_RECORD = 'analytics.record';
@@ -45,9 +57,11 @@ export const ATTR_ANALYTICS_COST_USD = 'analytics.cost.usd';
 export const ATTR_ANALYTICS_COST_MODEL = 'analytics.cost.model';
 /** Why no cost could be given (for example `unknown_model`). */
 export const ATTR_ANALYTICS_COST_UNKNOWN_REASON = 'analytics.cost.unknown_reason';
-/** Where the price came from (source URL) and when it was checked. */
+/** Where the price came from (source URL), when it was checked, the date it applies from, and the table version. */
 export const ATTR_ANALYTICS_PRICE_SOURCE = 'analytics.price.source';
 export const ATTR_ANALYTICS_PRICE_CHECKED_AT = 'analytics.price.checked_at';
+export const ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM = 'analytics.price.effective_from';
+export const ATTR_ANALYTICS_PRICE_TABLE_VERSION = 'analytics.price.table_version';
 /** Authentication event: type (`login`, `login_failed`, ...), outcome, and redacted details as JSON. */
 export const ATTR_ANALYTICS_AUTH_EVENT_TYPE = 'analytics.auth.event_type';
 export const ATTR_ANALYTICS_AUTH_SUCCESS = 'analytics.auth.success';

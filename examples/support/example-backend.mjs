@@ -97,6 +97,38 @@ export function createBackend(options) {
       return String(data.choices?.[0]?.message?.content ?? '');
     },
 
+    /** Anthropic-style message through `node:http`, as SDKs on other HTTP clients call it. */
+    claude(/** @type {string} */ message) {
+      const payload = JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 256,
+        messages: [{ role: 'user', content: message }],
+      });
+      return new Promise((resolve, reject) => {
+        const request = http.request(
+          `${stubUrl}/v1/messages`,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(payload),
+              'x-api-key': 'sk-ant-stub-example-key-000000000000',
+              'anthropic-version': '2023-06-01',
+            },
+          },
+          (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => (body += chunk));
+            response.on('end', () => resolve(String(JSON.parse(body).content?.[0]?.text ?? '')));
+            response.on('error', reject);
+          },
+        );
+        request.on('error', reject);
+        request.end(payload);
+      });
+    },
+
     /** BrightData Web Unlocker-style scrape through fetch. */
     async scrape(/** @type {string} */ target) {
       const response = await fetch(`${stubUrl}/request`, {

@@ -35,8 +35,9 @@ export function countWrittenBytes(message: OutgoingMessage): void {
  * Counts the body bytes of an incoming message (a request body, or a client's response)
  * without reading it: the parser hands each chunk to `push`, whether or not anyone listens.
  * Adding a `'data'` listener instead would switch the stream to flowing mode under the app.
+ * `tap` sees each chunk too (to read an LLM response's usage as it passes).
  */
-export function countReadBytes(message: IncomingMessage): void {
+export function countReadBytes(message: IncomingMessage, tap?: (chunk: Uint8Array) => void): void {
   const counted = message as IncomingMessage & Counted;
   if (counted[kCount]) return;
   const counter = { bytes: 0 };
@@ -44,7 +45,10 @@ export function countReadBytes(message: IncomingMessage): void {
   // eslint-disable-next-line @typescript-eslint/unbound-method
   const push = message.push;
   message.push = function (this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
-    if (chunk !== null && chunk !== undefined) counter.bytes += byteLength(chunk, encoding);
+    if (chunk !== null && chunk !== undefined) {
+      counter.bytes += byteLength(chunk, encoding);
+      if (tap && chunk instanceof Uint8Array) tap(chunk);
+    }
     return push.call(this, chunk, encoding);
   };
 }

@@ -1,11 +1,15 @@
 import { ClientRequest, IncomingMessage, ServerResponse, type RequestOptions } from 'node:http';
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
 import { ATTR_URL_FULL, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { Redactor } from '../internal/redactor.js';
+import { ServiceCatalog } from '../pricing/service-catalog.js';
+import { llmProviderOf } from '../usage/llm-provider-of.js';
+import { captureOf, finishCapture, startCapture } from '../usage/usage-capture.js';
 import {
   ATTR_ANALYTICS_ABORTED,
+  ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_HTTP_REQUEST_BODY_SIZE,
   ATTR_HTTP_REQUEST_HEADER_PREFIX,
   ATTR_HTTP_RESPONSE_BODY_SIZE,
@@ -35,6 +39,7 @@ const MAX_HEADER_VALUE_LENGTH = 1024;
 export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): HttpInstrumentationConfig {
   const config = resolveConfig(options);
   const redactor = new Redactor({ extraKeys: config.redactKeys });
+  const catalog = new ServiceCatalog(config.services);
   const capture = config.captureHeaders.map((h) => h.toLowerCase());
 
   return {
@@ -62,22 +67,32 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
       return { [ATTR_URL_FULL]: redactor.redactUrl(outgoingUrl(options)) };
     },
 
-    requestHook(_span, request) {
+    requestHook(span, request) {
       if (request instanceof IncomingMessage) {
         if (declaredRequestBodySize(request.headers) === undefined) countReadBytes(request);
       } else if (request instanceof ClientRequest) {
         countWrittenBytes(request);
+        readUsageOf(request, span, catalog);
       }
     },
 
     responseHook(_span, response) {
-      if (response instanceof ServerResponse) countWrittenBytes(response);
-      else if (
-        response instanceof IncomingMessage &&
-        declaredResponseBodySize(clientRequestOf(response)?.method, response.statusCode, response.headers) ===
-          undefined
-      ) {
-        countReadBytes(response);
+      if (response instanceof ServerResponse) {
+        countWrittenBytes(response);
+      } else if (response instanceof IncomingMessage) {
+        const usage = captureOf(clientRequestOf(response));
+        if (usage) {
+          usage.body.setEncoding(headerValue(response.headers['content-encoding']));
+          countReadBytes(response, (chunk) => usage.body.push(chunk));
+        } else if (
+          declaredResponseBodySize(
+            clientRequestOf(response)?.method,
+            response.statusCode,
+            response.headers,
+          ) === undefined
+        ) {
+          countReadBytes(response);
+        }
       }
     },
 
@@ -95,9 +110,31 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
           declaredResponseBodySize(request.method, response.statusCode, response.headers) ??
           countedBytes(response);
         if (responseSize !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, responseSize);
+        finishCapture(request);
       }
     },
   };
+}
+
+/**
+ * Starts reading the response of an outbound call to an LLM API (by the service catalog) for
+ * token usage: axios and other `http`-based clients get it on every Node version.
+ */
+function readUsageOf(request: ClientRequest, span: Span, catalog: ServiceCatalog): void {
+  const hostHeader = headerValue(request.getHeader('host') as string | string[] | undefined) ?? request.host;
+  const colon = hostHeader.lastIndexOf(':');
+  const hasPort = colon !== -1 && /^\d+$/.test(hostHeader.slice(colon + 1));
+  const host = hasPort ? hostHeader.slice(0, colon) : hostHeader;
+  const port = hasPort ? Number(hostHeader.slice(colon + 1)) : undefined;
+  const path = request.path.split('?')[0] ?? '/';
+  const provider = llmProviderOf(catalog, host.replace(/^\[|\]$/g, ''), port, path);
+  if (provider === undefined) return;
+  span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, provider);
+  startCapture(request, span, provider, path);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The request a client-side response answers (Node sets `req` on it, untyped). */

@@ -3,7 +3,20 @@ import type { UndiciInstrumentationConfig } from '@opentelemetry/instrumentation
 import { ATTR_URL_FULL, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { Redactor } from '../internal/redactor.js';
-import { ATTR_HTTP_REQUEST_BODY_SIZE, ATTR_HTTP_RESPONSE_BODY_SIZE } from '../semconv.js';
+import { ServiceCatalog } from '../pricing/service-catalog.js';
+import {
+  ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_HTTP_REQUEST_BODY_SIZE,
+  ATTR_HTTP_RESPONSE_BODY_SIZE,
+} from '../semconv.js';
+import { llmProviderOf } from '../usage/llm-provider-of.js';
+import {
+  captureOf,
+  startCapture,
+  subscribeUndiciBodies,
+  UNDICI_PUBLISHES_BODY,
+} from '../usage/usage-capture.js';
 
 /** The parts of undici's request object the hooks read. */
 interface UndiciRequest {
@@ -18,12 +31,20 @@ interface UndiciRequest {
  * package): the instrumentation does not redact `url.full` (Gemini takes its key as `?key=`),
  * so the redacted URL and query replace it before the span starts; request size comes from
  * undici's own content length, response size from `Content-Length` when the server sends one.
+ * Responses of LLM APIs (by the service catalog) are read for token usage as they pass, from
+ * undici's diagnostics channels, and their usage put on the span before it ends.
+ *
+ * Node 22's bundled undici does not publish response body chunks, so there `fetch` calls get no
+ * usage (`analytics.usage.unknown_reason` says so); `http`/`https` clients get it everywhere.
  */
 export function createUndiciInstrumentationConfig(
   options: AnalyticsConfig = {},
 ): UndiciInstrumentationConfig {
   const config = resolveConfig(options);
   const redactor = new Redactor({ extraKeys: config.redactKeys });
+  const catalog = new ServiceCatalog(config.services);
+  // Before the instrumentation subscribes (its constructor takes this config): see there.
+  subscribeUndiciBodies();
 
   return {
     startSpanHook(request: UndiciRequest): Attributes {
@@ -44,13 +65,32 @@ export function createUndiciInstrumentationConfig(
       return attributes;
     },
 
-    responseHook(span, { response }) {
-      const headers = response.headers as unknown as (Buffer | string)[];
-      for (let i = 0; i + 1 < headers.length; i += 2) {
-        if (headers[i]!.toString().toLowerCase() !== 'content-length') continue;
-        const value = headers[i + 1]!.toString();
-        if (/^\d+$/.test(value)) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, Number(value));
+    requestHook(span, request: UndiciRequest) {
+      let url: URL;
+      try {
+        url = new URL(request.path, request.origin);
+      } catch {
         return;
+      }
+      const port = url.port === '' ? undefined : Number(url.port);
+      const provider = llmProviderOf(catalog, url.hostname, port, url.pathname);
+      if (provider === undefined) return;
+      span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, provider);
+      if (UNDICI_PUBLISHES_BODY) startCapture(request, span, provider, url.pathname);
+      else span.setAttribute(ATTR_ANALYTICS_USAGE_UNKNOWN_REASON, 'fetch_body_not_observable_before_node_24');
+    },
+
+    responseHook(span, { request, response }) {
+      const headers = response.headers as unknown as (Buffer | string)[];
+      const capture = captureOf(request);
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        const name = headers[i]!.toString().toLowerCase();
+        if (name === 'content-length') {
+          const value = headers[i + 1]!.toString();
+          if (/^\d+$/.test(value)) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, Number(value));
+        } else if (name === 'content-encoding' && capture) {
+          capture.body.setEncoding(headers[i + 1]!.toString());
+        }
       }
     },
   };

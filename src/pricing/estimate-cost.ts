@@ -1,5 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import {
+  ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS,
+  ATTR_ANALYTICS_USAGE_FREE,
+  ATTR_ANALYTICS_USAGE_SERVICE_TIER,
+  ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
@@ -7,36 +11,39 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
 } from '../semconv.js';
-import type { ModelPrice, PriceTable } from './price-table.js';
+import { PRICE_TABLE_VERSION, PriceTable, type ModelPrice, type TokenPrices } from './price-table.js';
 import type { ServiceDefinition } from './service-catalog.js';
 
 /** The cost of one external call, or why none could be given. */
 export interface CostEstimate {
   /** USD, or `null` when unknown (never an invented number). */
   usd: number | null;
-  /** `per_token`, `per_request` or `subscription`. */
+  /** `per_token`, `per_request`, `subscription` or `free`. */
   model?: string;
   /** Why `usd` is null, when it is for a reason worth recording. */
   unknownReason?: string;
   priceSource?: string;
   priceCheckedAt?: string;
+  priceEffectiveFrom?: string;
+  priceTableVersion?: string;
 }
 
-/** Gen AI token usage as OTel counts it: input includes cache reads and writes, output
- * includes reasoning tokens. */
-interface TokenUsage {
+/** Gen AI token usage as OTel counts it: input includes cache reads and writes, output reasoning. */
+export interface TokenCounts {
   input: number;
   cacheRead: number;
   cacheWrite: number;
+  cacheWrite1h: number;
   output: number;
 }
 
 const PER_MILLION = 1_000_000;
 
 /**
- * Estimates the cost of an external call from the span's OTel GenAI usage attributes (priced
- * by the model that answered, at the rate in force at `at`), else from the service's
- * per-request price. Calls that are neither get `null`.
+ * Estimates the cost of an external call: from token usage on the span (OTel GenAI attributes,
+ * read from the response), priced by the model that answered at the rate in force at `at` and
+ * for the service tier it reported; else from the service's per-request price. A call whose
+ * price is not known gets `null` and the reason, never a guess.
  */
 export function estimateCost(
   attributes: Attributes,
@@ -45,47 +52,67 @@ export function estimateCost(
   prices: PriceTable,
   at: Date,
 ): CostEstimate {
-  const usage = readUsage(attributes);
+  if (attributes[ATTR_ANALYTICS_USAGE_FREE] === true) return { usd: 0, model: 'free' };
+  const usage = readTokenCounts(attributes);
   if (usage) {
     const model =
       stringAttribute(attributes, ATTR_GEN_AI_RESPONSE_MODEL) ??
       stringAttribute(attributes, ATTR_GEN_AI_REQUEST_MODEL);
     if (model === undefined) return { usd: null, unknownReason: 'no_model' };
-    const price = prices.find(model, at);
-    if (!price) return { usd: null, unknownReason: 'unknown_model' };
+    const row = prices.find(model, at);
+    if (!row) return { usd: null, unknownReason: 'unknown_model' };
+    const tierPrices = PriceTable.pricesFor(
+      row,
+      stringAttribute(attributes, ATTR_ANALYTICS_USAGE_SERVICE_TIER),
+    );
+    if (!tierPrices) return { usd: null, unknownReason: 'unpriced_service_tier' };
     return {
-      usd: priceTokens(usage, price),
+      usd: priceTokens(usage, tierPrices, tierPrices === row ? row.tiers : undefined),
       model: 'per_token',
-      ...(price.source !== undefined && { priceSource: price.source }),
-      ...(price.checkedAt !== undefined && { priceCheckedAt: price.checkedAt }),
+      priceTableVersion: PRICE_TABLE_VERSION,
+      ...describeRow(row),
     };
   }
+  const usageReason = stringAttribute(attributes, ATTR_ANALYTICS_USAGE_UNKNOWN_REASON);
+  if (usageReason !== undefined) return { usd: null, unknownReason: usageReason };
   if (service?.perRequestUsd !== undefined) {
     const succeeded = statusCode !== undefined && statusCode >= 200 && statusCode < 300;
-    return {
-      usd: succeeded ? service.perRequestUsd : 0,
-      model: service.costModel ?? 'per_request',
-    };
+    return { usd: succeeded ? service.perRequestUsd : 0, model: service.costModel ?? 'per_request' };
   }
   if (service?.costModel === 'subscription') return { usd: 0, model: 'subscription' };
   return { usd: null };
 }
 
-function priceTokens(usage: TokenUsage, price: ModelPrice): number {
-  let rates: Omit<ModelPrice, 'model' | 'tiers'> = price;
-  for (const tier of price.tiers ?? []) if (usage.input > tier.aboveInputTokens) rates = tier;
+/**
+ * USD for token counts at `prices`; a long-context tier replaces the prices of every token of
+ * the call once its input (cache reads and writes included) passes the tier's threshold.
+ * Rounded to the 8 decimals `numeric(14,8)` keeps, so span, row and reprice agree.
+ */
+export function priceTokens(usage: TokenCounts, prices: TokenPrices, tiers?: ModelPrice['tiers']): number {
+  let rates = prices;
+  for (const tier of tiers ?? []) if (usage.input > tier.aboveInputTokens) rates = tier;
   const cacheRead = Math.min(usage.cacheRead, usage.input);
   const cacheWrite = Math.min(usage.cacheWrite, usage.input - cacheRead);
+  const cacheWrite1h = Math.min(usage.cacheWrite1h, cacheWrite);
+  const writePrice = rates.cacheWritePerMillion ?? rates.inputPerMillion;
   const cost =
     (usage.input - cacheRead - cacheWrite) * rates.inputPerMillion +
     cacheRead * (rates.cachedInputPerMillion ?? rates.inputPerMillion) +
-    cacheWrite * (rates.cacheWritePerMillion ?? rates.inputPerMillion) +
+    (cacheWrite - cacheWrite1h) * writePrice +
+    cacheWrite1h * (rates.cacheWrite1hPerMillion ?? writePrice) +
     usage.output * rates.outputPerMillion;
-  // numeric(14,8) keeps 8 decimals; round once here so span and row agree.
   return Math.round((cost / PER_MILLION) * 1e8) / 1e8;
 }
 
-function readUsage(attributes: Attributes): TokenUsage | undefined {
+function describeRow(row: ModelPrice): Partial<CostEstimate> {
+  return {
+    ...(row.source !== undefined && { priceSource: row.source }),
+    ...(row.checkedAt !== undefined && { priceCheckedAt: row.checkedAt }),
+    ...(row.effectiveFrom !== undefined && { priceEffectiveFrom: row.effectiveFrom }),
+  };
+}
+
+function readTokenCounts(attributes: Attributes): TokenCounts | undefined {
   const input = numberAttribute(attributes, ATTR_GEN_AI_USAGE_INPUT_TOKENS);
   const output = numberAttribute(attributes, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
   if (input === undefined && output === undefined) return undefined;
@@ -94,6 +121,7 @@ function readUsage(attributes: Attributes): TokenUsage | undefined {
     output: output ?? 0,
     cacheRead: numberAttribute(attributes, ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS) ?? 0,
     cacheWrite: numberAttribute(attributes, ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS) ?? 0,
+    cacheWrite1h: numberAttribute(attributes, ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS) ?? 0,
   };
 }
 

@@ -1,32 +1,39 @@
 import defaultPrices from './model-prices.json' with { type: 'json' };
 
-/** A price tier that applies when a call's input exceeds a token count (long-context pricing). */
-export interface ModelPriceTier {
-  aboveInputTokens: number;
+/** Prices in USD per million tokens; cache prices default to the input price. */
+export interface TokenPrices {
   inputPerMillion: number;
+  /** Input tokens served from a cache. */
   cachedInputPerMillion?: number;
+  /** Input tokens written to a cache (Anthropic: kept 5 minutes). */
   cacheWritePerMillion?: number;
+  /** Input tokens written to a cache kept an hour (Anthropic); defaults to `cacheWritePerMillion`. */
+  cacheWrite1hPerMillion?: number;
+  /** Output, reasoning/thinking tokens included. */
   outputPerMillion: number;
 }
 
+/** Prices that apply to the whole call when its input exceeds a token count (long context). */
+export interface ModelPriceTier extends TokenPrices {
+  aboveInputTokens: number;
+}
+
 /** The price of one model from a date on, in USD per million tokens. */
-export interface ModelPrice {
+export interface ModelPrice extends TokenPrices {
   /** Model id as providers return it, without version suffix (`gemini-2.5-flash`). */
   model: string;
+  /** OTel `gen_ai.provider.name`; selects the service-tier multipliers. */
   provider?: string;
-  /** ISO date the price applies from; omitted means "always". */
+  /** ISO date the price applies from; omitted means "from the start". */
   effectiveFrom?: string;
-  inputPerMillion: number;
-  /** Price of input tokens served from a cache; defaults to the input price. */
-  cachedInputPerMillion?: number;
-  /** Price of input tokens written to a cache; defaults to the input price. */
-  cacheWritePerMillion?: number;
-  /** Output price; reasoning/thinking tokens are billed as output. */
-  outputPerMillion: number;
+  /** Long-context tiers, by prompt size. */
   tiers?: ModelPriceTier[];
+  /** Prices for a service tier the response reports (`priority`...), replacing the standard ones. */
+  serviceTiers?: Record<string, TokenPrices>;
   /** Where the price was read, and when. */
   source?: string;
   checkedAt?: string;
+  note?: string;
 }
 
 /** The built-in price rows shipped with the package. */
@@ -35,9 +42,19 @@ export const DEFAULT_MODEL_PRICES: readonly ModelPrice[] = Object.freeze(
 );
 /** Version of the built-in price table. */
 export const PRICE_TABLE_VERSION: string = defaultPrices.version;
+/**
+ * Multipliers of the standard prices for service tiers the responses report, by provider
+ * (OpenAI flex and batch, Gemini batch and flex, Anthropic batch: half price).
+ */
+export const DEFAULT_SERVICE_TIER_MULTIPLIERS: Readonly<Record<string, Readonly<Record<string, number>>>> =
+  Object.freeze(defaultPrices.serviceTierMultipliers);
+/** Tier names that mean "the standard price". */
+const STANDARD_TIERS = new Set(['default', 'standard', 'auto', 'on_demand', 'ondemand', 'pay_as_you_go']);
 
-const PROVIDER_PREFIX = /^(?:models\/|publishers\/[^/]+\/models\/|google\/|openai\/|anthropic\/)/;
-const VERSION_SUFFIX = /(?:-\d{3}|-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-latest)$/;
+const PROVIDER_PREFIX =
+  /^(?:models\/|publishers\/[^/]+\/models\/|google\/|openai\/|anthropic\/|(?:us\.|eu\.|apac\.|global\.)?anthropic\.)/;
+const VERSION_SUFFIX =
+  /(?:-\d{3}|-\d{4}-\d{2}-\d{2}|-\d{8}|@\d{8}|-latest|-preview-\d{2}-\d{2,4}|-v\d+(?::\d+)?)$/;
 
 /**
  * Looks up model prices: by exact id, then by the id without provider prefix and dated or
@@ -64,6 +81,34 @@ export class PriceTable {
     }
   }
 
+  /**
+   * The prices for a call to a model under the service tier its response reported: the row's
+   * own tier prices, else the standard ones times the provider's tier multiplier; `undefined`
+   * when the tier has no known price (never a guess).
+   */
+  static pricesFor(row: ModelPrice, serviceTier: string | undefined): TokenPrices | undefined {
+    const tier = serviceTier?.toLowerCase();
+    if (tier === undefined || STANDARD_TIERS.has(tier)) return row;
+    const own = row.serviceTiers?.[tier];
+    if (own) return own;
+    const multiplier = DEFAULT_SERVICE_TIER_MULTIPLIERS[row.provider ?? '']?.[tier];
+    if (multiplier === undefined) return undefined;
+    const scale = (value: number | undefined) => (value === undefined ? undefined : value * multiplier);
+    return {
+      inputPerMillion: row.inputPerMillion * multiplier,
+      outputPerMillion: row.outputPerMillion * multiplier,
+      ...(row.cachedInputPerMillion !== undefined && {
+        cachedInputPerMillion: scale(row.cachedInputPerMillion)!,
+      }),
+      ...(row.cacheWritePerMillion !== undefined && {
+        cacheWritePerMillion: scale(row.cacheWritePerMillion)!,
+      }),
+      ...(row.cacheWrite1hPerMillion !== undefined && {
+        cacheWrite1hPerMillion: scale(row.cacheWrite1hPerMillion)!,
+      }),
+    };
+  }
+
   /** The price row for `model` in force at `at`, or `undefined` when the model is unknown. */
   find(model: string, at: Date): ModelPrice | undefined {
     // A span with a broken start time is priced today rather than losing its row.
@@ -81,7 +126,15 @@ export class PriceTable {
 
 function candidateIds(model: string): string[] {
   const exact = model.trim().toLowerCase();
-  const unprefixed = exact.replace(PROVIDER_PREFIX, '');
-  const base = unprefixed.replace(VERSION_SUFFIX, '');
-  return [...new Set([exact, unprefixed, base])];
+  const candidates = [exact];
+  let current = exact.replace(PROVIDER_PREFIX, '');
+  candidates.push(current);
+  // Bedrock ids carry two suffixes (`-20250929-v1:0`): strip up to a few, most specific first.
+  for (let i = 0; i < 3; i++) {
+    const next = current.replace(VERSION_SUFFIX, '');
+    if (next === current || next.length === 0) break;
+    candidates.push(next);
+    current = next;
+  }
+  return [...new Set(candidates)];
 }

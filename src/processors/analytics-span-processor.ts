@@ -29,10 +29,13 @@ import {
   ATTR_ANALYTICS_COST_USD,
   ATTR_ANALYTICS_INCOMPLETE,
   ATTR_ANALYTICS_PRICE_CHECKED_AT,
+  ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM,
   ATTR_ANALYTICS_PRICE_SOURCE,
+  ATTR_ANALYTICS_PRICE_TABLE_VERSION,
   ATTR_ANALYTICS_RECORD,
   ATTR_ANALYTICS_SAMPLE_WEIGHT,
   ATTR_ANALYTICS_SLOW,
+  ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
   ATTR_ENDUSER_ID,
   ATTR_ERROR_MESSAGE,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -289,6 +292,8 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     if (cost.unknownReason) out[ATTR_ANALYTICS_COST_UNKNOWN_REASON] = cost.unknownReason;
     if (cost.priceSource) out[ATTR_ANALYTICS_PRICE_SOURCE] = cost.priceSource;
     if (cost.priceCheckedAt) out[ATTR_ANALYTICS_PRICE_CHECKED_AT] = cost.priceCheckedAt;
+    if (cost.priceEffectiveFrom) out[ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM] = cost.priceEffectiveFrom;
+    if (cost.priceTableVersion) out[ATTR_ANALYTICS_PRICE_TABLE_VERSION] = cost.priceTableVersion;
     if (state?.userId !== undefined && attributes[ATTR_ENDUSER_ID] === undefined) {
       out[ATTR_ENDUSER_ID] = state.userId;
     }
@@ -348,7 +353,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         if (now - startedAt < minAgeMillis) continue;
         this.#openCalls.delete(span);
         this.#recordedIncomplete.add(span);
-        const incomplete = { [ATTR_ANALYTICS_INCOMPLETE]: true };
+        const incomplete: Attributes = { [ATTR_ANALYTICS_INCOMPLETE]: true };
+        // An LLM response still being read has no usage yet: say so rather than leave it blank.
+        if (span.attributes[ATTR_GEN_AI_PROVIDER_NAME] !== undefined) {
+          incomplete[ATTR_ANALYTICS_USAGE_UNKNOWN_REASON] = 'response_not_finished';
+        }
         this.#forwardCall(span, this.#callRequests.get(span)?.state, incomplete, hrTime());
       }
     } catch (error) {

@@ -3,9 +3,14 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStubApis, stubServices } from '../../examples/stub-apis.mjs';
+import { STUB_USAGE, startStubApis, stubServices } from '../../examples/stub-apis.mjs';
+import { DEFAULT_MODEL_PRICES, type ModelPrice } from '../../src/pricing/price-table.js';
 import { startApp, type AppProcess, type Exit } from '../helpers/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+function price(model: string): ModelPrice {
+  return DEFAULT_MODEL_PRICES.find((row) => row.model === model)!;
+}
 
 /** Secrets the traffic below sends; none may reach the database. */
 const SECRETS = {
@@ -56,6 +61,7 @@ async function driveTraffic(base: string): Promise<{ sent: Sent[]; token: string
   await call('GET', '/api/items/5000', undefined, auth);
   await call('GET', '/api/search?q=red+shoes&q=blue', undefined, auth);
   await call('GET', '/api/ai/summary?text=hello', undefined, auth);
+  await call('GET', '/api/ai/claude?message=hello', undefined, auth);
   await call('GET', '/api/scrape?url=https%3A%2F%2Fshop.example%2Fp%2F1', undefined, auth);
   await call('GET', '/api/profile', undefined, auth);
   await call('GET', '/api/fail', undefined, auth);
@@ -242,45 +248,68 @@ describe.each([
     ]);
   });
 
-  it('records outbound calls through fetch and through node:http, with service, user and cost', async () => {
+  it('records outbound calls through fetch and through node:http, with service, user, tokens and cost', async () => {
     const calls = await db.query(
-      `select service, endpoint, method, status_code, user_id, cost_estimate, request_size, response_size, error_message
+      `select service, endpoint, method, status_code, user_id, cost_estimate, request_size, response_size,
+              error_message, response_time_ms, metadata
        from external_api_call_log order by time`,
     );
     const endpoint = (p: string) => `${stub.url}${p}`;
-    expect(calls).toEqual([
-      expect.objectContaining({
-        service: 'gemini',
-        endpoint: endpoint('/v1beta/models/gemini-2.5-flash:generateContent'),
-        method: 'POST',
-        status_code: 200,
-        user_id: traffic.userId,
-        cost_estimate: null,
-      }),
-      expect.objectContaining({
-        service: 'brightdata',
-        endpoint: endpoint('/request'),
-        method: 'POST',
-        status_code: 200,
-        user_id: traffic.userId,
-        cost_estimate: '0.00150000',
-      }),
-      expect.objectContaining({
-        service: 'supabase',
-        endpoint: endpoint('/rest/v1/profiles'),
-        method: 'GET',
-        status_code: 200,
-        user_id: traffic.userId,
-        cost_estimate: '0.00000000',
-        request_size: '0',
-      }),
+    // Expected costs, by hand from the price table and the tokens the stubs answer with.
+    const gemini = price('gemini-2.5-flash');
+    const g = STUB_USAGE.gemini;
+    const geminiCost =
+      ((g.prompt - g.cached) * gemini.inputPerMillion +
+        g.cached * gemini.cachedInputPerMillion! +
+        (g.candidates + g.thoughts) * gemini.outputPerMillion) /
+      1e6;
+    const claude = price('claude-sonnet-4-5');
+    const a = STUB_USAGE.anthropic;
+    const claudeCost =
+      (a.input * claude.inputPerMillion +
+        a.cacheRead * claude.cachedInputPerMillion! +
+        a.cacheWrite5m * claude.cacheWritePerMillion! +
+        a.cacheWrite1h * claude.cacheWrite1hPerMillion! +
+        a.output * claude.outputPerMillion) /
+      1e6;
+    expect(calls.map((c) => [c.service, c.endpoint, c.method, c.status_code, c.user_id])).toEqual([
+      ['gemini', endpoint('/v1beta/models/gemini-2.5-flash:generateContent'), 'POST', 200, traffic.userId],
+      ['anthropic', endpoint('/v1/messages'), 'POST', 200, traffic.userId],
+      ['brightdata', endpoint('/request'), 'POST', 200, traffic.userId],
+      ['supabase', endpoint('/rest/v1/profiles'), 'GET', 200, traffic.userId],
     ]);
+    const [geminiRow, claudeRow, brightdataRow, supabaseRow] = calls;
+    // Gemini through fetch (gzip-compressed, as Google serves it); Anthropic through node:http.
+    expect(Number(geminiRow!.cost_estimate)).toBeCloseTo(geminiCost, 8);
+    expect(geminiRow!.metadata).toMatchObject({
+      provider: 'gcp.gemini',
+      request_model: 'gemini-2.5-flash',
+      response_model: 'gemini-2.5-flash',
+      input_tokens: g.prompt,
+      cached_input_tokens: g.cached,
+      output_tokens: g.candidates + g.thoughts,
+      reasoning_tokens: g.thoughts,
+      cost_model: 'per_token',
+      price_source: gemini.source,
+    });
+    expect(Number(claudeRow!.cost_estimate)).toBeCloseTo(claudeCost, 8);
+    expect(claudeRow!.metadata).toMatchObject({
+      provider: 'anthropic',
+      response_model: 'claude-sonnet-4-5-20250929',
+      input_tokens: a.input + a.cacheRead + a.cacheWrite5m + a.cacheWrite1h,
+      cache_write_1h_input_tokens: a.cacheWrite1h,
+      output_tokens: a.output,
+    });
+    expect(brightdataRow!.cost_estimate).toBe('0.00150000');
+    expect(supabaseRow).toMatchObject({ cost_estimate: '0.00000000', request_size: '0' });
+    expect(Number(supabaseRow!.response_size)).toBe(
+      Buffer.byteLength(JSON.stringify([{ id: 1, name: 'row' }])),
+    );
     for (const call of calls) {
-      expect(call.response_time_ms ?? 1).toBeGreaterThan(0);
+      expect(call.response_time_ms).toBeGreaterThan(0);
       expect(call.error_message).toBeNull();
     }
-    expect(Number(calls[0]!.request_size)).toBeGreaterThan(0);
-    expect(Number(calls[2]!.response_size)).toBe(Buffer.byteLength(JSON.stringify([{ id: 1, name: 'row' }])));
+    expect(Number(geminiRow!.request_size)).toBeGreaterThan(0);
   });
 
   it('stores no secret sent in a query string, an outbound URL, a body or auth metadata', async () => {

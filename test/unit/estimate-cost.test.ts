@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Attributes } from '@opentelemetry/api';
 import { estimateCost } from '../../src/pricing/estimate-cost.js';
-import { DEFAULT_MODEL_PRICES, PriceTable, type ModelPrice } from '../../src/pricing/price-table.js';
+import {
+  DEFAULT_MODEL_PRICES,
+  PRICE_TABLE_VERSION,
+  PriceTable,
+  type ModelPrice,
+} from '../../src/pricing/price-table.js';
 import { DEFAULT_SERVICES, type ServiceDefinition } from '../../src/pricing/service-catalog.js';
 import {
   ATTR_GEN_AI_REQUEST_MODEL,
@@ -168,12 +173,13 @@ describe('estimateCost per token', () => {
     });
   });
 
-  it('reports a call made before the model was priced as unknown', () => {
-    const p = price('gemini-2.5-flash');
-    const before = new Date(`${p.effectiveFrom!}T00:00:00Z`);
-    before.setUTCDate(before.getUTCDate() - 1);
+  it('reports a call made before the first dated price of a model as unknown', () => {
+    const table = new PriceTable([
+      { model: 'm', effectiveFrom: '2025-01-01', inputPerMillion: 1, outputPerMillion: 1 },
+    ]);
     expect(
-      estimateCost(usage('gemini-2.5-flash', 1000, 100), undefined, 200, prices, before).unknownReason,
+      estimateCost(usage('m', 1000, 100), undefined, 200, table, new Date('2024-12-31T23:59:59Z'))
+        .unknownReason,
     ).toBe('unknown_model');
   });
 
@@ -265,5 +271,137 @@ describe('estimateCost per request', () => {
     const cost = estimateCost(usage('gpt-4o', 1_000_000, 0), brightdata, 200, prices, AT);
     expect(cost.model).toBe('per_token');
     expect(cost.usd).toBeCloseTo(p.inputPerMillion, 10);
+  });
+});
+
+describe('estimateCost with what responses report', () => {
+  const table = new PriceTable(DEFAULT_MODEL_PRICES);
+  const AT = new Date('2026-11-26T12:00:00Z');
+  const row = (model: string, at = AT) => table.find(model, at)!;
+
+  it('prices free requests (token counting) at 0', () => {
+    expect(estimateCost({ 'analytics.usage.free': true }, undefined, 200, table, AT)).toEqual({
+      usd: 0,
+      model: 'free',
+    });
+  });
+
+  it('gives the reason usage could not be read instead of a number', () => {
+    const result = estimateCost(
+      { 'analytics.usage.unknown_reason': 'body_too_large' },
+      undefined,
+      200,
+      table,
+      AT,
+    );
+    expect(result).toEqual({ usd: null, unknownReason: 'body_too_large' });
+  });
+
+  it('prices Gemini thinking tokens as output and cached content at the cache rate', () => {
+    // 1,240 input (200 cached), 800 output of which 500 thinking, gemini-2.5-flash.
+    const p = row('gemini-2.5-flash');
+    const expected =
+      (1040 * p.inputPerMillion + 200 * p.cachedInputPerMillion! + 800 * p.outputPerMillion) / 1e6;
+    const result = estimateCost(
+      {
+        'gen_ai.response.model': 'gemini-2.5-flash',
+        'gen_ai.usage.input_tokens': 1240,
+        'gen_ai.usage.cache_read.input_tokens': 200,
+        'gen_ai.usage.output_tokens': 800,
+        'gen_ai.usage.reasoning.output_tokens': 500,
+      },
+      undefined,
+      200,
+      table,
+      AT,
+    );
+    expect(result.usd).toBeCloseTo(expected, 10);
+    expect(result).toMatchObject({ model: 'per_token', priceTableVersion: PRICE_TABLE_VERSION });
+  });
+
+  it('prices a Gemini 2.5 Pro prompt above 200k tokens at the long-context rates, for every token', () => {
+    const p = row('gemini-2.5-pro');
+    const tier = p.tiers![0]!;
+    const attributes = {
+      'gen_ai.response.model': 'gemini-2.5-pro',
+      'gen_ai.usage.input_tokens': 250_000,
+      'gen_ai.usage.output_tokens': 1000,
+    };
+    const expected = (250_000 * tier.inputPerMillion + 1000 * tier.outputPerMillion) / 1e6;
+    expect(estimateCost(attributes, undefined, 200, table, AT).usd).toBeCloseTo(expected, 10);
+    expect(tier.inputPerMillion).toBeGreaterThan(p.inputPerMillion);
+  });
+
+  it("prices Anthropic's 5-minute and 1-hour cache writes at their own rates", () => {
+    const p = row('claude-sonnet-4-5');
+    // 200 fresh input, 1,000 cache reads, 300 five-minute and 100 one-hour writes, 60 output.
+    const expected =
+      (200 * p.inputPerMillion +
+        1000 * p.cachedInputPerMillion! +
+        300 * p.cacheWritePerMillion! +
+        100 * p.cacheWrite1hPerMillion! +
+        60 * p.outputPerMillion) /
+      1e6;
+    const attributes = {
+      'gen_ai.response.model': 'claude-sonnet-4-5-20250929',
+      'gen_ai.usage.input_tokens': 1600,
+      'gen_ai.usage.cache_read.input_tokens': 1000,
+      'gen_ai.usage.cache_creation.input_tokens': 400,
+      'analytics.usage.cache_creation_1h.input_tokens': 100,
+      'gen_ai.usage.output_tokens': 60,
+    };
+    expect(estimateCost(attributes, undefined, 200, table, AT).usd).toBeCloseTo(expected, 10);
+  });
+
+  it('applies a reported service tier: a row of its own, a provider multiplier, or no price at all', () => {
+    const usage = {
+      'gen_ai.response.model': 'gpt-4o-2024-08-06',
+      'gen_ai.usage.input_tokens': 1_000_000,
+      'gen_ai.usage.output_tokens': 0,
+    };
+    const gpt4o = row('gpt-4o');
+    expect(
+      estimateCost({ ...usage, 'analytics.usage.service_tier': 'default' }, undefined, 200, table, AT).usd,
+    ).toBe(gpt4o.inputPerMillion);
+    expect(
+      estimateCost({ ...usage, 'analytics.usage.service_tier': 'priority' }, undefined, 200, table, AT).usd,
+    ).toBe(gpt4o.serviceTiers!.priority!.inputPerMillion);
+    expect(
+      estimateCost({ ...usage, 'analytics.usage.service_tier': 'flex' }, undefined, 200, table, AT).usd,
+    ).toBe(gpt4o.inputPerMillion * 0.5);
+    expect(
+      estimateCost({ ...usage, 'analytics.usage.service_tier': 'scale' }, undefined, 200, table, AT),
+    ).toEqual({
+      usd: null,
+      unknownReason: 'unpriced_service_tier',
+    });
+  });
+
+  it('prices a promotional model at the promotion before its end date, and at the full price after', () => {
+    const attributes = {
+      'gen_ai.response.model': 'gemini-3.8-flash',
+      'gen_ai.usage.input_tokens': 1_000_000,
+      'gen_ai.usage.output_tokens': 0,
+    };
+    const during = estimateCost(attributes, undefined, 200, table, new Date('2026-12-31T23:59:59Z'));
+    const after = estimateCost(attributes, undefined, 200, table, new Date('2027-01-01T00:00:00Z'));
+    expect(during.usd).toBe(0.75);
+    expect(after).toMatchObject({ usd: 1.5, priceEffectiveFrom: '2027-01-01' });
+  });
+
+  it('prices the Haiku 5.5 long-context tier on input, cache reads and cache writes together', () => {
+    const p = row('claude-haiku-5-5');
+    const tier = p.tiers![0]!;
+    // 60k fresh + 50k cache reads: 110k prompt tokens, over the 100k threshold.
+    const attributes = {
+      'gen_ai.response.model': 'claude-haiku-5-5',
+      'gen_ai.usage.input_tokens': 110_000,
+      'gen_ai.usage.cache_read.input_tokens': 50_000,
+      'gen_ai.usage.output_tokens': 1000,
+    };
+    const expected =
+      (60_000 * tier.inputPerMillion + 50_000 * tier.cachedInputPerMillion! + 1000 * tier.outputPerMillion) /
+      1e6;
+    expect(estimateCost(attributes, undefined, 200, table, AT).usd).toBeCloseTo(expected, 10);
   });
 });

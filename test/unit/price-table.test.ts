@@ -73,7 +73,7 @@ describe('PriceTable.find', () => {
     expect(custom.find('gemini-2.5-flash', NOW)?.inputPerMillion).toBe(0.3);
   });
 
-  it.each(['gpt-5', 'gpt-4', 'claude-sonnet-4', 'llama-3-70b', '', 'models/', 'gpt-4o-mini-tts'])(
+  it.each(['gpt-9', 'gpt-4', 'claude-imaginary-9', 'llama-3-70b', '', 'models/', 'gpt-4o-mini-tts'])(
     'returns undefined for the unknown model %j',
     (model) => {
       expect(table.find(model, NOW)).toBeUndefined();
@@ -135,5 +135,25 @@ describe('PriceTable.find', () => {
     const custom = new PriceTable(rows);
     rows.push(row('n', 2));
     expect(custom.find('n', NOW)).toBeUndefined();
+  });
+});
+
+describe('PriceTable model ids from clouds and previews', () => {
+  const table = new PriceTable(DEFAULT_MODEL_PRICES);
+  const at = new Date('2026-11-26T00:00:00Z');
+
+  it.each([
+    ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'claude-sonnet-4-5'],
+    ['anthropic.claude-haiku-4-5-20251001-v1:0', 'claude-haiku-4-5'],
+    ['claude-sonnet-4-5@20250929', 'claude-sonnet-4-5'],
+    ['publishers/google/models/gemini-2.5-pro', 'gemini-2.5-pro'],
+    ['gemini-2.5-flash-preview-09-2025', 'gemini-2.5-flash'],
+    ['gpt-5-mini-2025-08-07', 'gpt-5-mini'],
+  ])('prices %s as %s', (id, model) => {
+    expect(table.find(id, at)?.model).toBe(model);
+  });
+
+  it('prices a call with a broken start time today rather than failing', () => {
+    expect(table.find('gpt-4o', new Date(Number.NaN))?.model).toBe('gpt-4o');
   });
 });

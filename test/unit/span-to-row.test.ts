@@ -556,6 +556,7 @@ describe('spanToRow for external calls', () => {
       output_tokens: 500,
       reasoning_tokens: 100,
       cost_model: 'per_token',
+      cost_source: 'local',
       price_source: 'https://platform.openai.com/docs/pricing',
       price_checked_at: '2026-08-20',
     });

@@ -1,0 +1,51 @@
+import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS,
+  ATTR_ANALYTICS_USAGE_FREE,
+  ATTR_ANALYTICS_USAGE_INCOMPLETE,
+  ATTR_ANALYTICS_USAGE_SERVICE_TIER,
+  ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+} from '../semconv.js';
+import type { UsageResult } from './token-usage.js';
+
+/**
+ * The span attributes of a usage reading: the OTel GenAI ones (so every exporter sees the same
+ * facts), plus ours for what GenAI has no name for yet (hour-long cache writes, service tier).
+ */
+export function usageAttributes(provider: string, result: UsageResult): Attributes {
+  const attributes: Attributes = { [ATTR_GEN_AI_PROVIDER_NAME]: provider };
+  if ('reason' in result) {
+    attributes[ATTR_ANALYTICS_USAGE_UNKNOWN_REASON] = result.reason;
+    return attributes;
+  }
+  const usage = result.usage;
+  attributes[ATTR_GEN_AI_OPERATION_NAME] = usage.operation;
+  if (usage.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = usage.requestModel;
+  if (usage.responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = usage.responseModel;
+  if (usage.free) {
+    attributes[ATTR_ANALYTICS_USAGE_FREE] = true;
+    return attributes;
+  }
+  attributes[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.inputTokens;
+  attributes[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.outputTokens;
+  if (usage.cacheReadTokens > 0)
+    attributes[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cacheReadTokens;
+  if (usage.cacheWriteTokens > 0)
+    attributes[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheWriteTokens;
+  if (usage.cacheWrite1hTokens > 0)
+    attributes[ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS] = usage.cacheWrite1hTokens;
+  if (usage.reasoningTokens > 0)
+    attributes[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningTokens;
+  if (usage.serviceTier !== undefined) attributes[ATTR_ANALYTICS_USAGE_SERVICE_TIER] = usage.serviceTier;
+  if (usage.incomplete) attributes[ATTR_ANALYTICS_USAGE_INCOMPLETE] = true;
+  return attributes;
+}
