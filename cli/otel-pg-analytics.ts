@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../exporter/migrate.js';
+import { reprice } from '../exporter/reprice.js';
+import { loadConfigFile } from '../src/config-file.js';
 import { maskUrlPassword } from '../src/internal/redactor.js';
 import { resolveConfig } from '../src/config.js';
 import { readEnv } from '../src/env.js';
@@ -10,10 +12,15 @@ const USAGE = `Usage: otel-pg-analytics <command> [options]
 
 Commands:
   migrate          Create or upgrade the tables (needs the owner role), to schema version ${SCHEMA_VERSION}
+  reprice          Recompute the cost of past LLM calls from their stored tokens and the current
+                   price table (and the modelPrices of OTEL_ANALYTICS_CONFIG); a dry run unless --apply
   schema           Print schema.sql
 
 Options:
   --database-url <url>   Postgres connection string (default: OTEL_ANALYTICS_DATABASE_URL, then DATABASE_URL)
+  --since <date>         reprice: first call to reprice (ISO date or time)
+  --until <date>         reprice: calls before this only (default: now)
+  --apply                reprice: write the new costs
   -h, --help             Show this help
   -v, --version          Show the version
 `;
@@ -24,6 +31,9 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       'database-url': { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      apply: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -41,6 +51,40 @@ async function main(argv: string[]): Promise<number> {
     case 'schema':
       process.stdout.write(readSchemaSql());
       return 0;
+    case 'reprice': {
+      const env = readEnv();
+      const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
+      const url = values['database-url'] ?? config.databaseUrl;
+      const since = parseDate(values.since);
+      const until = parseDate(values.until);
+      if (url === undefined || since === undefined || (values.until !== undefined && until === undefined)) {
+        process.stderr.write(
+          'otel-pg-analytics reprice: needs --since <date> (and a database: OTEL_ANALYTICS_DATABASE_URL or --database-url)\n',
+        );
+        return 2;
+      }
+      const summary = await reprice(url, {
+        since,
+        ...(until !== undefined && { until }),
+        apply: values.apply === true,
+        modelPrices: config.modelPrices,
+      });
+      const usd = (n: number) => `$${n.toFixed(6)}`;
+      process.stdout.write(
+        [
+          `calls with token usage: ${summary.rows}`,
+          `total cost before: ${usd(summary.totalBefore)} (${summary.unknownBefore} without a price)`,
+          `total cost after:  ${usd(summary.totalAfter)} (${summary.unknownAfter} without a price)`,
+          `calls whose cost changes: ${summary.changed}`,
+          ...Object.entries(summary.unknownModels).map(
+            ([model, n]) => `  no price for ${model}: ${n} call(s)`,
+          ),
+          summary.applied ? 'applied.' : 'dry run: nothing changed (pass --apply to write the new costs).',
+          '',
+        ].join('\n'),
+      );
+      return 0;
+    }
     case 'migrate': {
       const url = values['database-url'] ?? resolveConfig({}, { env: readEnv() }).databaseUrl;
       if (url === undefined) {
@@ -61,6 +105,13 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`otel-pg-analytics: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
       return 2;
   }
+}
+
+/** A date from the command line, or `undefined` when absent or not a date. */
+function parseDate(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,4 +1,5 @@
 export { recordAuthEvent, type AuthEvent, type AuthEventType } from './helpers/record-auth-event.js';
+export { runAsUser } from './helpers/run-as-user.js';
 export { setUser } from './helpers/set-user.js';
 export { forceFlush, shutdown } from './helpers/shutdown.js';
 export {

@@ -10,6 +10,7 @@ import {
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { classifySpan } from '../internal/classify-span.js';
 import { RateLimitedReporter, createLogger } from '../internal/diag.js';
+import { userOfContext } from '../helpers/run-as-user.js';
 import { createPathMatcher } from '../internal/path-matcher.js';
 import { spanErrorMessage } from '../internal/span-error.js';
 import { setActiveRedactor } from '../internal/active-pipeline.js';
@@ -121,6 +122,8 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   readonly #redactor: Redactor;
   readonly #requests = new WeakMap<object, TrackedRequest>();
   readonly #callRequests = new WeakMap<object, TrackedRequest>();
+  /** Users of calls made under `runAsUser` (jobs, queues): used when no request says otherwise. */
+  readonly #callUsers = new WeakMap<object, string>();
   readonly #openCalls = new Map<SpanLike, number>();
   readonly #recordedIncomplete = new WeakSet<object>();
   readonly #holding = new Set<TrackedRequest>();
@@ -162,6 +165,8 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         const requestSpan = findRequestSpan(parentContext);
         const request = requestSpan && this.#requests.get(requestSpan);
         if (request) this.#callRequests.set(span, request);
+        const user = userOfContext(parentContext);
+        if (user !== undefined) this.#callUsers.set(span, user);
         this.#watchOpenCall(span);
       }
       // Only spans that become rows: the downstream never sees a start without its end.
@@ -294,9 +299,8 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     if (cost.priceCheckedAt) out[ATTR_ANALYTICS_PRICE_CHECKED_AT] = cost.priceCheckedAt;
     if (cost.priceEffectiveFrom) out[ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM] = cost.priceEffectiveFrom;
     if (cost.priceTableVersion) out[ATTR_ANALYTICS_PRICE_TABLE_VERSION] = cost.priceTableVersion;
-    if (state?.userId !== undefined && attributes[ATTR_ENDUSER_ID] === undefined) {
-      out[ATTR_ENDUSER_ID] = state.userId;
-    }
+    const user = state?.userId ?? this.#callUsers.get(span);
+    if (user !== undefined && attributes[ATTR_ENDUSER_ID] === undefined) out[ATTR_ENDUSER_ID] = user;
     this.#forward(span, out, endTime);
   }
 

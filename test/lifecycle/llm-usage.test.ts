@@ -135,6 +135,11 @@ describe('token usage and cost read from LLM responses, in every shape, through 
     expect(cost(4)).toBeCloseTo(openAiCost('gpt-4.1'), 8);
   });
 
+  it('attributes a call made outside any request to the user runAsUser names', () => {
+    expect(row(4).user_id).toBe('job-user-7');
+    expect(rows.filter((r) => r.user_id !== null)).toHaveLength(1);
+  });
+
   it('reads an Anthropic stream through fetch and through node:http (gzip), with 1-hour cache writes', () => {
     for (const i of [5, 6]) {
       expect(cost(i)).toBeCloseTo(anthropicCost('claude-haiku-4-5'), 8);

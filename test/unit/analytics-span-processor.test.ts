@@ -1,5 +1,6 @@
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runAsUser } from '../../src/helpers/run-as-user.js';
 import { setUser } from '../../src/helpers/set-user.js';
 import { AnalyticsSpanProcessor } from '../../src/processors/analytics-span-processor.js';
 import type { ReadableSpanLike, SpanProcessorLike } from '../../src/span-types.js';
@@ -57,6 +58,27 @@ describe('AnalyticsSpanProcessor', () => {
     expect(calls).toHaveLength(2);
     expect(calls.map((c) => c.attributes['enduser.id'])).toEqual(['42', '42']);
     expect(recordsOf(harness.passed(), 'api')[0]!.attributes['enduser.id']).toBe('42');
+  });
+
+  it('attributes calls made outside any request to the user runAsUser names', () => {
+    harness = createProcessorHarness();
+    runAsUser('job-owner', () => harness!.startCall(context.active()).end());
+    harness.startCall(ROOT_CONTEXT).end();
+    expect(recordsOf(harness.passed(), 'external').map((c) => c.attributes['enduser.id'])).toEqual([
+      'job-owner',
+      undefined,
+    ]);
+  });
+
+  it("prefers the request's own user over runAsUser for calls made while serving it", () => {
+    harness = createProcessorHarness();
+    const { span, ctx } = harness.startRequest();
+    context.with(ctx, () => {
+      setUser('request-user');
+      runAsUser('job-owner', () => harness!.startCall(context.active()).end());
+    });
+    span.end();
+    expect(recordsOf(harness.passed(), 'external')[0]!.attributes['enduser.id']).toBe('request-user');
   });
 
   it('releases held calls after requestHoldMillis when the request never ends', () => {
