@@ -22,6 +22,9 @@ import {
   openAiResponsesResponse,
 } from './support/llm-responses.mjs';
 
+/** Records a stub dataset snapshot holds. */
+export const STUB_RECORDS = 37;
+
 /** Token counts the stubs answer with, so tests can compute the expected cost. */
 export const STUB_USAGE = Object.freeze({
   gemini: { prompt: 120, cached: 20, candidates: 30, thoughts: 50 },
@@ -111,6 +114,18 @@ export async function startStubApis(options = {}) {
         if (target.includes('blocked')) return send(502, JSON.stringify({ error: 'unlock failed' }));
         return send(200, `<html><body>page for ${target.slice(0, 100)}</body></html>`, 'text/html');
       }
+      if (url.pathname.startsWith('/datasets/v3/snapshot/')) {
+        // A BrightData snapshot download: one record per scraped page.
+        const records = Array.from({ length: STUB_RECORDS }, (_, i) => ({
+          url: `https://shop.example/p/${i}`,
+          title: `Item ${i}, [sale]`,
+        }));
+        if (url.searchParams.get('format') === 'ndjson') {
+          return send(200, records.map((r) => JSON.stringify(r)).join('\n'), 'application/x-ndjson');
+        }
+        return send(200, JSON.stringify(records));
+      }
+      if (url.pathname.startsWith('/functions/v1/')) return send(200, JSON.stringify({ ok: true }));
       if (url.pathname.startsWith('/rest/v1/')) return send(200, JSON.stringify([{ id: 1, name: 'row' }]));
       return send(404, JSON.stringify({ error: 'no such stub' }));
     });
@@ -155,7 +170,21 @@ export function stubServices(port) {
       perRequestUsd: 0.0015,
       costModel: 'per_request',
     },
+    {
+      name: 'brightdata',
+      hosts: [host],
+      pathPrefix: '/datasets/v3/snapshot/',
+      perRecordUsd: 0.0015,
+      costModel: 'per_record',
+    },
     { name: 'supabase', hosts: [host], pathPrefix: '/rest/v1/', perRequestUsd: 0, costModel: 'subscription' },
+    {
+      name: 'supabase',
+      hosts: [host],
+      pathPrefix: '/functions/v1/',
+      perRequestUsd: 0,
+      costModel: 'subscription',
+    },
   ];
 }
 

@@ -38,6 +38,7 @@ import {
   ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS,
   ATTR_ANALYTICS_USAGE_FREE,
   ATTR_ANALYTICS_USAGE_INCOMPLETE,
+  ATTR_ANALYTICS_USAGE_RECORDS,
   ATTR_ANALYTICS_USAGE_SERVICE_TIER,
   ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
   ATTR_ENDUSER_ID,
@@ -178,6 +179,7 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
     [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: 'reasoning_tokens',
     [ATTR_ANALYTICS_USAGE_SERVICE_TIER]: 'service_tier',
     [ATTR_ANALYTICS_USAGE_FREE]: 'free',
+    [ATTR_ANALYTICS_USAGE_RECORDS]: 'records',
     [ATTR_ANALYTICS_USAGE_INCOMPLETE]: 'usage_incomplete',
     [ATTR_ANALYTICS_USAGE_UNKNOWN_REASON]: 'usage_unknown_reason',
     [ATTR_ANALYTICS_COST_MODEL]: 'cost_model',
@@ -189,6 +191,8 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
   });
   // Every price here is computed locally from the table; no provider we read reports a cost.
   if (a[ATTR_ANALYTICS_COST_USD] !== undefined) metadata.cost_source = 'local';
+  const supabase = supabaseService(str(a[ATTR_SERVICE_PEER_NAME]), str(a[ATTR_URL_FULL]));
+  if (supabase) Object.assign(metadata, supabase);
   const cost = sanitizeFinite(a[ATTR_ANALYTICS_COST_USD]);
   if (cost !== null && (cost < 0 || cost > MAX_COST_USD)) metadata.invalid_cost_estimate = cost;
   const status = sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);
@@ -246,6 +250,24 @@ function errorMessage(span: ReadableSpanLike, status: number | null, redactor: R
   if (message !== undefined) return redactor.redactText(message);
   if (status !== null && status >= 400) return STATUS_CODES[status] ?? `HTTP ${status}`;
   return str(span.attributes[ATTR_ERROR_TYPE]);
+}
+
+/**
+ * Which Supabase service a call used (`rest`, `auth`, `storage`, `functions`, `realtime`,
+ * `graphql`) and the edge function's name: the drivers of its plan's overage (with the bytes).
+ */
+function supabaseService(
+  service: string | undefined,
+  url: string | undefined,
+): Record<string, string> | undefined {
+  if (service !== 'supabase' || url === undefined) return undefined;
+  const match = /^[a-z]+:\/\/[^/]+\/(rest|auth|storage|functions|realtime|graphql)\/v1(?:\/([^/?#]+))?/.exec(
+    url,
+  );
+  if (!match) return undefined;
+  return match[1] === 'functions' && match[2] !== undefined
+    ? { supabase_service: 'functions', supabase_function: match[2] }
+    : { supabase_service: match[1]! };
 }
 
 /** The called URL without query or fragment (`https://api.openai.com/v1/chat/completions`). */

@@ -502,7 +502,11 @@ function checkServices(value: unknown): ServiceDefinition[] | undefined {
       (d.hosts as unknown[]).length > 0 &&
       (d.pathPrefix === undefined || typeof d.pathPrefix === 'string') &&
       (d.perRequestUsd === undefined || checkNonNegativeNumber(d.perRequestUsd) !== undefined) &&
-      (d.costModel === undefined || d.costModel === 'per_request' || d.costModel === 'subscription') &&
+      (d.perRecordUsd === undefined || checkNonNegativeNumber(d.perRecordUsd) !== undefined) &&
+      (d.costModel === undefined ||
+        d.costModel === 'per_request' ||
+        d.costModel === 'per_record' ||
+        d.costModel === 'subscription') &&
       (d.genAiProvider === undefined || typeof d.genAiProvider === 'string')
     );
   });

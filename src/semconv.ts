@@ -36,6 +36,8 @@ export const ATTR_ANALYTICS_USAGE_SERVICE_TIER = 'analytics.usage.service_tier';
 export const ATTR_ANALYTICS_USAGE_FREE = 'analytics.usage.free';
 /** The response broke off: its usage is what arrived. */
 export const ATTR_ANALYTICS_USAGE_INCOMPLETE = 'analytics.usage.incomplete';
+/** Records a dataset download delivered (BrightData snapshots are billed per record). */
+export const ATTR_ANALYTICS_USAGE_RECORDS = 'analytics.usage.records';
 /** Why no usage could be read from the response (`no_usage_in_response`, `body_too_large`...). */
 export const ATTR_ANALYTICS_USAGE_UNKNOWN_REASON = 'analytics.usage.unknown_reason';
 

@@ -5,7 +5,7 @@ import { ATTR_URL_FULL, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventio
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { Redactor } from '../internal/redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
-import { llmProviderOf } from '../usage/llm-provider-of.js';
+import { captureKindOf } from '../usage/capture-kind-of.js';
 import { captureOf, finishCapture, startCapture } from '../usage/usage-capture.js';
 import {
   ATTR_ANALYTICS_ABORTED,
@@ -127,10 +127,10 @@ function readUsageOf(request: ClientRequest, span: Span, catalog: ServiceCatalog
   const host = hasPort ? hostHeader.slice(0, colon) : hostHeader;
   const port = hasPort ? Number(hostHeader.slice(colon + 1)) : undefined;
   const path = request.path.split('?')[0] ?? '/';
-  const provider = llmProviderOf(catalog, host.replace(/^\[|\]$/g, ''), port, path);
-  if (provider === undefined) return;
-  span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, provider);
-  startCapture(request, span, provider, path);
+  const kind = captureKindOf(catalog, host.replace(/^\[|\]$/g, ''), port, path);
+  if (kind === undefined) return;
+  if (kind.kind === 'usage') span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, kind.provider);
+  startCapture(request, span, kind, path);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -10,11 +10,12 @@ import {
   ATTR_HTTP_REQUEST_BODY_SIZE,
   ATTR_HTTP_RESPONSE_BODY_SIZE,
 } from '../semconv.js';
-import { llmProviderOf } from '../usage/llm-provider-of.js';
+import { captureKindOf } from '../usage/capture-kind-of.js';
 import {
   captureOf,
   startCapture,
   subscribeUndiciBodies,
+  tapUndiciHandler,
   UNDICI_PUBLISHES_BODY,
 } from '../usage/usage-capture.js';
 
@@ -34,8 +35,8 @@ interface UndiciRequest {
  * Responses of LLM APIs (by the service catalog) are read for token usage as they pass, from
  * undici's diagnostics channels, and their usage put on the span before it ends.
  *
- * Node 22's bundled undici does not publish response body chunks, so there `fetch` calls get no
- * usage (`analytics.usage.unknown_reason` says so); `http`/`https` clients get it everywhere.
+ * Node 24's undici publishes body chunks on a diagnostics channel; Node 22's does not, so there
+ * the request's own handler is tapped instead (see `tapUndiciHandler`).
  */
 export function createUndiciInstrumentationConfig(
   options: AnalyticsConfig = {},
@@ -73,11 +74,11 @@ export function createUndiciInstrumentationConfig(
         return;
       }
       const port = url.port === '' ? undefined : Number(url.port);
-      const provider = llmProviderOf(catalog, url.hostname, port, url.pathname);
-      if (provider === undefined) return;
-      span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, provider);
-      if (UNDICI_PUBLISHES_BODY) startCapture(request, span, provider, url.pathname);
-      else span.setAttribute(ATTR_ANALYTICS_USAGE_UNKNOWN_REASON, 'fetch_body_not_observable_before_node_24');
+      const kind = captureKindOf(catalog, url.hostname, port, url.pathname);
+      if (kind === undefined) return;
+      if (kind.kind === 'usage') span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, kind.provider);
+      if (UNDICI_PUBLISHES_BODY || tapUndiciHandler(request)) startCapture(request, span, kind, url.pathname);
+      else span.setAttribute(ATTR_ANALYTICS_USAGE_UNKNOWN_REASON, 'fetch_body_not_observable');
     },
 
     responseHook(span, { request, response }) {

@@ -2,6 +2,7 @@ import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS,
   ATTR_ANALYTICS_USAGE_FREE,
+  ATTR_ANALYTICS_USAGE_RECORDS,
   ATTR_ANALYTICS_USAGE_SERVICE_TIER,
   ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
   ATTR_GEN_AI_REQUEST_MODEL,
@@ -18,7 +19,7 @@ import type { ServiceDefinition } from './service-catalog.js';
 export interface CostEstimate {
   /** USD, or `null` when unknown (never an invented number). */
   usd: number | null;
-  /** `per_token`, `per_request`, `subscription` or `free`. */
+  /** `per_token`, `per_request`, `per_record`, `subscription` or `free`. */
   model?: string;
   /** Why `usd` is null, when it is for a reason worth recording. */
   unknownReason?: string;
@@ -73,10 +74,20 @@ export function estimateCost(
       ...describeRow(row),
     };
   }
+  const succeeded = statusCode !== undefined && statusCode >= 200 && statusCode < 300;
+  if (service?.perRecordUsd !== undefined) {
+    if (!succeeded) return { usd: 0, model: 'per_record' };
+    const records = numberAttribute(attributes, ATTR_ANALYTICS_USAGE_RECORDS);
+    if (records === undefined) {
+      const reason =
+        stringAttribute(attributes, ATTR_ANALYTICS_USAGE_UNKNOWN_REASON) ?? 'record_count_unknown';
+      return { usd: null, unknownReason: reason };
+    }
+    return { usd: Math.round(records * service.perRecordUsd * 1e8) / 1e8, model: 'per_record' };
+  }
   const usageReason = stringAttribute(attributes, ATTR_ANALYTICS_USAGE_UNKNOWN_REASON);
   if (usageReason !== undefined) return { usd: null, unknownReason: usageReason };
   if (service?.perRequestUsd !== undefined) {
-    const succeeded = statusCode !== undefined && statusCode >= 200 && statusCode < 300;
     return { usd: succeeded ? service.perRequestUsd : 0, model: service.costModel ?? 'per_request' };
   }
   if (service?.costModel === 'subscription') return { usd: 0, model: 'subscription' };

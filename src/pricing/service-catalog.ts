@@ -1,5 +1,5 @@
 /** How a service's calls are priced when the response carries no token usage. */
-export type CostModel = 'per_request' | 'subscription';
+export type CostModel = 'per_request' | 'per_record' | 'subscription';
 
 /** An external service: which hosts (and paths) it answers on, and how its calls are priced. */
 export interface ServiceDefinition {
@@ -11,6 +11,8 @@ export interface ServiceDefinition {
   pathPrefix?: string;
   /** USD per successful (2xx) call; failed calls cost nothing. */
   perRequestUsd?: number;
+  /** USD per record a successful download delivers (the response is counted as it passes). */
+  perRecordUsd?: number;
   /** `subscription`: calls are covered by a plan, so their marginal cost is 0. */
   costModel?: CostModel;
   /** OTel `gen_ai.provider.name` for LLM APIs. */
@@ -34,6 +36,22 @@ export const DEFAULT_SERVICES: readonly ServiceDefinition[] = Object.freeze([
     pathPrefix: '/request',
     perRequestUsd: 0.0015,
     costModel: 'per_request',
+  },
+  // Web Scraper API: $1.50 per 1,000 delivered records, charged on the snapshot download or the
+  // synchronous scrape; triggering and polling progress cost nothing.
+  {
+    name: 'brightdata',
+    hosts: ['api.brightdata.com'],
+    pathPrefix: '/datasets/v3/snapshot/',
+    perRecordUsd: 0.0015,
+    costModel: 'per_record',
+  },
+  {
+    name: 'brightdata',
+    hosts: ['api.brightdata.com'],
+    pathPrefix: '/datasets/v3/scrape',
+    perRecordUsd: 0.0015,
+    costModel: 'per_record',
   },
   { name: 'brightdata', hosts: ['api.brightdata.com', 'brd.superproxy.io'] },
   {

@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import { extractUsage } from './extract-usage.js';
-import type { UsageResult } from './token-usage.js';
+import { RecordCounter } from './record-counter.js';
+import type { CaptureKind, RecordsResult, UsageResult } from './token-usage.js';
 
 /** Bytes of an uncompressed body kept from its start (where streams name the model). */
 export const CAPTURE_HEAD_BYTES = 16 * 1024;
@@ -19,22 +20,25 @@ let budgetInUse = 0;
  * A copy of the bytes of one LLM response as they pass by, kept within bounds: the app gets
  * exactly what it would have got, and this never delays or changes it. Uncompressed bodies
  * keep a head and a tail window; compressed ones are kept whole (up to a cap) and decoded
- * once, when the body ends, synchronously, so usage is on the span before it ends.
+ * once, when the body ends, synchronously, so usage is on the span before it ends. Dataset
+ * downloads (`records`) are counted as they pass instead, in constant memory.
  */
 export class BodyCapture {
-  readonly #provider: string;
+  readonly #kind: CaptureKind;
   readonly #path: string;
+  readonly #counter: RecordCounter | undefined;
   #encoding = 'identity';
   #chunks: Buffer[] = [];
   #held = 0;
   #head: Buffer | undefined;
   #total = 0;
   #giveUp: string | undefined;
-  #result: UsageResult | undefined;
+  #result: UsageResult | RecordsResult | undefined;
 
-  constructor(provider: string, path: string) {
-    this.#provider = provider;
+  constructor(kind: CaptureKind, path: string) {
+    this.#kind = kind;
     this.#path = path;
+    this.#counter = kind.kind === 'records' ? new RecordCounter() : undefined;
   }
 
   /** Total body bytes seen on the wire. */
@@ -58,6 +62,10 @@ export class BodyCapture {
       this.#keep(chunk);
       return;
     }
+    if (this.#counter) {
+      this.#counter.push(chunk);
+      return;
+    }
     this.#keep(chunk);
     // Past head + tail, drop from the front what no window needs.
     if (this.#head === undefined && this.#held > CAPTURE_HEAD_BYTES + CAPTURE_TAIL_BYTES) {
@@ -78,21 +86,39 @@ export class BodyCapture {
    * The body ended (or broke off, with `incomplete`): decode what was kept and read the usage.
    * Runs once; the kept bytes are released.
    */
-  finish(incomplete = false): UsageResult {
+  finish(incomplete = false): UsageResult | RecordsResult {
     if (this.#result) return this.#result;
-    let result: UsageResult;
+    let result: UsageResult | RecordsResult;
     if (this.#giveUp !== undefined) {
       result = { reason: this.#giveUp };
     } else if (this.#total === 0) {
       result = { reason: 'body_not_observed' };
+    } else if (this.#counter) {
+      result = this.#countRecords(this.#counter, incomplete);
     } else {
       const text = this.#text();
-      result = typeof text === 'string' ? extractUsage(this.#provider, this.#path, text) : text;
+      result =
+        typeof text === 'string' && this.#kind.kind === 'usage'
+          ? extractUsage(this.#kind.provider, this.#path, text)
+          : { reason: typeof text === 'string' ? 'unsupported_provider' : text.reason };
     }
     if ('usage' in result && incomplete) result = { usage: { ...result.usage, incomplete: true } };
     this.#release();
     this.#result = result;
     return result;
+  }
+
+  #countRecords(counter: RecordCounter, incomplete: boolean): RecordsResult {
+    if (incomplete) return { reason: 'download_incomplete' };
+    if (this.#encoding !== 'identity') {
+      try {
+        counter.push(DECODERS[this.#encoding]!(Buffer.concat(this.#chunks)));
+      } catch {
+        return { reason: 'undecodable_body' };
+      }
+    }
+    const records = counter.result();
+    return records === undefined ? { reason: 'records_not_countable' } : { records };
   }
 
   #text(): string | { reason: string } {

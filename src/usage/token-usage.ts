@@ -27,6 +27,12 @@ export interface TokenUsage {
 /** What reading a response gave: usage, or why there is none. */
 export type UsageResult = { usage: TokenUsage } | { reason: string };
 
+/** What reading a dataset download gave: its record count, or why there is none. */
+export type RecordsResult = { records: number } | { reason: string };
+
+/** What a capture reads from a response: token usage (LLM APIs) or records (dataset APIs). */
+export type CaptureKind = { kind: 'usage'; provider: string } | { kind: 'records' };
+
 /** A field-wise maximum: streams repeat running or cumulative totals, and the largest is final. */
 export function maxCount(values: (number | undefined)[]): number {
   let max = 0;

@@ -3,6 +3,7 @@ import {
   ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS,
   ATTR_ANALYTICS_USAGE_FREE,
   ATTR_ANALYTICS_USAGE_INCOMPLETE,
+  ATTR_ANALYTICS_USAGE_RECORDS,
   ATTR_ANALYTICS_USAGE_SERVICE_TIER,
   ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -15,14 +16,19 @@ import {
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
 } from '../semconv.js';
-import type { UsageResult } from './token-usage.js';
+import type { CaptureKind, RecordsResult, UsageResult } from './token-usage.js';
 
 /**
  * The span attributes of a usage reading: the OTel GenAI ones (so every exporter sees the same
  * facts), plus ours for what GenAI has no name for yet (hour-long cache writes, service tier).
  */
-export function usageAttributes(provider: string, result: UsageResult): Attributes {
-  const attributes: Attributes = { [ATTR_GEN_AI_PROVIDER_NAME]: provider };
+export function usageAttributes(kind: CaptureKind, result: UsageResult | RecordsResult): Attributes {
+  if (kind.kind === 'records') {
+    if ('records' in result) return { [ATTR_ANALYTICS_USAGE_RECORDS]: result.records };
+    return 'reason' in result ? { [ATTR_ANALYTICS_USAGE_UNKNOWN_REASON]: result.reason } : {};
+  }
+  const attributes: Attributes = { [ATTR_GEN_AI_PROVIDER_NAME]: kind.provider };
+  if ('records' in result) return attributes;
   if ('reason' in result) {
     attributes[ATTR_ANALYTICS_USAGE_UNKNOWN_REASON] = result.reason;
     return attributes;

@@ -2,12 +2,13 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { Span } from '@opentelemetry/api';
 import { safeExecute } from '../internal/safe-execute.js';
 import { BodyCapture } from './body-capture.js';
+import type { CaptureKind } from './token-usage.js';
 import { usageAttributes } from './usage-attributes.js';
 
 /** A response being read for usage, and the span its usage goes on. */
 interface Capture {
   span: Span;
-  provider: string;
+  kind: CaptureKind;
   body: BodyCapture;
 }
 
@@ -20,8 +21,8 @@ function captures(): WeakMap<object, Capture> {
 }
 
 /** Starts reading the response to `request` for usage; its usage will go on `span`. */
-export function startCapture(request: object, span: Span, provider: string, path: string): void {
-  captures().set(request, { span, provider, body: new BodyCapture(provider, path) });
+export function startCapture(request: object, span: Span, kind: CaptureKind, path: string): void {
+  captures().set(request, { span, kind, body: new BodyCapture(kind, path) });
 }
 
 /** The capture of `request`, if one was started. */
@@ -38,11 +39,33 @@ export function finishCapture(request: object, incomplete = false): void {
   if (!capture) return;
   captures().delete(request);
   const result = capture.body.finish(incomplete);
-  if (capture.span.isRecording()) capture.span.setAttributes(usageAttributes(capture.provider, result));
+  if (capture.span.isRecording()) capture.span.setAttributes(usageAttributes(capture.kind, result));
 }
 
 /** Node 22's bundled undici (6.x) does not publish response body chunks; 24's (7.x) does. */
 export const UNDICI_PUBLISHES_BODY = Number(process.versions.undici?.split('.')[0] ?? 0) >= 7;
+
+/**
+ * Where undici does not publish body chunks (Node 22), taps the request's own handler: undici
+ * 6 keeps it on the request under a `handler` symbol and hands it each chunk (`onData`). The
+ * handler is wrapped for this one request only, and passes every chunk on unchanged. Returns
+ * false when the request has no such handler (another undici), so the caller can say why.
+ */
+export function tapUndiciHandler(request: object): boolean {
+  const key = Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === 'handler');
+  const handler = key === undefined ? undefined : (request as Record<symbol, unknown>)[key];
+  if (typeof handler !== 'object' || handler === null) return false;
+  const onData = (handler as { onData?: unknown }).onData;
+  if (typeof onData !== 'function') return false;
+  (handler as { onData: (chunk: Uint8Array) => unknown }).onData = function (
+    this: unknown,
+    chunk: Uint8Array,
+  ) {
+    safeExecute('usage capture', () => captureOf(request)?.body.push(chunk), undefined);
+    return (onData as (chunk: Uint8Array) => unknown).call(this, chunk);
+  };
+  return true;
+}
 
 let subscribed = false;
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STUB_USAGE, startStubApis, stubServices } from '../../examples/stub-apis.mjs';
+import { STUB_RECORDS, STUB_USAGE, startStubApis, stubServices } from '../../examples/stub-apis.mjs';
 import { DEFAULT_MODEL_PRICES, type ModelPrice } from '../../src/pricing/price-table.js';
 import { startApp } from '../helpers/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -103,6 +103,9 @@ describe('token usage and cost read from LLM responses, in every shape, through 
       'anthropic /v1/messages',
       'anthropic /v1/messages',
       'gemini /v1beta/models/gemini-imaginary-9:generateContent',
+      'brightdata /datasets/v3/snapshot/s_abc',
+      'brightdata /datasets/v3/snapshot/s_abc',
+      'supabase /functions/v1/resize-image',
       'gemini /v1beta/models/gemini-2.5-flash:generateContent',
     ]);
   });
@@ -168,8 +171,26 @@ describe('token usage and cost read from LLM responses, in every shape, through 
     });
   });
 
+  it('prices dataset snapshots by the records they delivered, as JSON and as NDJSON', () => {
+    for (const i of [9, 10]) {
+      expect(row(i)).toMatchObject({ metadata: { records: STUB_RECORDS, cost_model: 'per_record' } });
+      expect(cost(i)).toBeCloseTo(STUB_RECORDS * 0.0015, 8);
+    }
+  });
+
+  it('records which Supabase service (and edge function) a call used', () => {
+    expect(row(11)).toMatchObject({
+      cost_estimate: '0.00000000',
+      metadata: {
+        supabase_service: 'functions',
+        supabase_function: 'resize-image',
+        cost_model: 'subscription',
+      },
+    });
+  });
+
   it('records a response the app never read as incomplete, without inventing usage', () => {
-    expect(row(9)).toMatchObject({
+    expect(row(12)).toMatchObject({
       cost_estimate: null,
       metadata: { incomplete: true, usage_unknown_reason: 'response_not_finished' },
     });

@@ -405,3 +405,33 @@ describe('estimateCost with what responses report', () => {
     expect(estimateCost(attributes, undefined, 200, table, AT).usd).toBeCloseTo(expected, 10);
   });
 });
+
+describe('estimateCost per record', () => {
+  const table = new PriceTable([]);
+  const datasets = DEFAULT_SERVICES.find((s) => s.pathPrefix === '/datasets/v3/snapshot/')!;
+  const at = new Date('2026-11-26T00:00:00Z');
+
+  it('prices a successful download by the records it delivered', () => {
+    expect(estimateCost({ 'analytics.usage.records': 250 }, datasets, 200, table, at)).toEqual({
+      usd: 0.375,
+      model: 'per_record',
+    });
+  });
+
+  it('prices a failed download at 0, and a download without a count as unknown', () => {
+    expect(estimateCost({ 'analytics.usage.records': 250 }, datasets, 500, table, at)).toEqual({
+      usd: 0,
+      model: 'per_record',
+    });
+    expect(estimateCost({}, datasets, 200, table, at)).toEqual({
+      usd: null,
+      unknownReason: 'record_count_unknown',
+    });
+    expect(
+      estimateCost({ 'analytics.usage.unknown_reason': 'download_incomplete' }, datasets, 200, table, at),
+    ).toEqual({
+      usd: null,
+      unknownReason: 'download_incomplete',
+    });
+  });
+});

@@ -1,0 +1,70 @@
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { geminiResponse } from '../../examples/support/llm-responses.mjs';
+import { finishCapture, startCapture, tapUndiciHandler } from '../../src/usage/usage-capture.js';
+import { createProcessorHarness, type ProcessorHarness } from '../helpers/tracing.js';
+
+let harness: ProcessorHarness | undefined;
+
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+/** An undici 6 request as Node 22 has it: its handler under a `handler` symbol. */
+function undici6Request(received: Uint8Array[]) {
+  const kHandler = Symbol('handler');
+  return {
+    [kHandler]: {
+      onData(chunk: Uint8Array) {
+        received.push(chunk);
+        return true;
+      },
+    },
+    deliver(chunk: Uint8Array) {
+      return (this as unknown as Record<symbol, { onData(c: Uint8Array): boolean }>)[kHandler]!.onData(chunk);
+    },
+  };
+}
+
+describe('usage capture', () => {
+  it("taps an undici 6 request's handler: the app's handler gets every chunk unchanged, the usage lands on the span", () => {
+    harness = createProcessorHarness();
+    const span = harness.startCall(ROOT_CONTEXT);
+    const received: Uint8Array[] = [];
+    const request = undici6Request(received);
+    expect(tapUndiciHandler(request)).toBe(true);
+    startCapture(
+      request,
+      span,
+      { kind: 'usage', provider: 'gcp.gemini' },
+      '/v1beta/models/gemini-2.5-flash:generateContent',
+    );
+    const body = Buffer.from(geminiResponse('gemini-2.5-flash', { prompt: 10, candidates: 5 }));
+    expect(request.deliver(body.subarray(0, 20))).toBe(true);
+    request.deliver(body.subarray(20));
+    finishCapture(request);
+    expect(Buffer.concat(received).equals(body)).toBe(true);
+    span.end();
+    const [call] = harness.passed();
+    expect(call!.attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 10,
+      'gen_ai.usage.output_tokens': 5,
+    });
+  });
+
+  it('reports that a request without a handler it knows cannot be tapped', () => {
+    expect(tapUndiciHandler({})).toBe(false);
+    expect(tapUndiciHandler({ [Symbol('handler')]: {} })).toBe(false);
+  });
+
+  it('puts the reason on the span when a response had no readable usage', () => {
+    harness = createProcessorHarness();
+    const span = harness.startCall(ROOT_CONTEXT);
+    const request = {};
+    startCapture(request, span, { kind: 'usage', provider: 'openai' }, '/v1/chat/completions');
+    finishCapture(request);
+    span.end();
+    expect(harness.passed()[0]!.attributes['analytics.usage.unknown_reason']).toBe('body_not_observed');
+  });
+});
