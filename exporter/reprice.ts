@@ -2,17 +2,8 @@ import type { Attributes } from '@opentelemetry/api';
 import pg from 'pg';
 import { estimateCost } from '../src/pricing/estimate-cost.js';
 import { DEFAULT_MODEL_PRICES, PriceTable, type ModelPrice } from '../src/pricing/price-table.js';
-import {
-  ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS,
-  ATTR_ANALYTICS_USAGE_FREE,
-  ATTR_ANALYTICS_USAGE_SERVICE_TIER,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-} from '../src/semconv.js';
+import { ATTR_ANALYTICS_COST_UNKNOWN_REASON } from '../src/semconv.js';
+import { CALL_METADATA_KEYS } from './call-metadata-keys.js';
 
 /** Options of {@link reprice}. */
 export interface RepriceOptions {
@@ -158,23 +149,16 @@ async function applyUpdates(
   );
 }
 
-/** The span attributes a stored row's usage stands for (its metadata keys, as span-to-row writes them). */
+/** The span attributes a stored row's metadata stands for (as the row mapping wrote them). */
 function usageAttributesOf(metadata: Record<string, unknown>): Attributes {
   const attributes: Attributes = {};
-  const copy = (key: string, attribute: string): void => {
+  for (const [attribute, key] of Object.entries(CALL_METADATA_KEYS)) {
     const value = metadata[key];
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
       attributes[attribute] = value;
-  };
-  copy('response_model', ATTR_GEN_AI_RESPONSE_MODEL);
-  copy('request_model', ATTR_GEN_AI_REQUEST_MODEL);
-  copy('input_tokens', ATTR_GEN_AI_USAGE_INPUT_TOKENS);
-  copy('cached_input_tokens', ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
-  copy('cache_write_input_tokens', ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS);
-  copy('cache_write_1h_input_tokens', ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS);
-  copy('output_tokens', ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
-  copy('service_tier', ATTR_ANALYTICS_USAGE_SERVICE_TIER);
-  copy('free', ATTR_ANALYTICS_USAGE_FREE);
+  }
+  // The old price's verdict must not decide the new one.
+  delete attributes[ATTR_ANALYTICS_COST_UNKNOWN_REASON];
   return attributes;
 }
 

@@ -25,33 +25,12 @@ import {
   ATTR_ANALYTICS_AUTH_METADATA,
   ATTR_ANALYTICS_AUTH_SUCCESS,
   ATTR_ANALYTICS_CLIENT_ADDRESS,
-  ATTR_ANALYTICS_COST_MODEL,
-  ATTR_ANALYTICS_COST_UNKNOWN_REASON,
   ATTR_ANALYTICS_COST_USD,
   ATTR_ANALYTICS_INCOMPLETE,
-  ATTR_ANALYTICS_PRICE_CHECKED_AT,
-  ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM,
-  ATTR_ANALYTICS_PRICE_SOURCE,
-  ATTR_ANALYTICS_PRICE_TABLE_VERSION,
   ATTR_ANALYTICS_SAMPLE_WEIGHT,
   ATTR_ANALYTICS_SLOW,
-  ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS,
-  ATTR_ANALYTICS_USAGE_FREE,
-  ATTR_ANALYTICS_USAGE_INCOMPLETE,
-  ATTR_ANALYTICS_USAGE_RECORDS,
-  ATTR_ANALYTICS_USAGE_SERVICE_TIER,
-  ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
   ATTR_ENDUSER_ID,
   ATTR_ERROR_MESSAGE,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_HTTP_REQUEST_BODY_SIZE,
   ATTR_HTTP_REQUEST_HEADER_PREFIX,
   ATTR_HTTP_RESPONSE_BODY_SIZE,
@@ -61,6 +40,7 @@ import {
   RECORD_EXTERNAL,
 } from '../src/semconv.js';
 import type { ReadableSpanLike } from '../src/span-types.js';
+import { CALL_METADATA_KEYS } from './call-metadata-keys.js';
 import type { ApiAccessLogRow, AuthenticationLogRow, ExternalApiCallLogRow, TableRow } from './database.js';
 import {
   TEXT_LIMITS,
@@ -166,29 +146,7 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
   const host = str(a[ATTR_SERVER_ADDRESS]);
   if (host !== undefined) metadata.host = host;
   if (a[ATTR_ANALYTICS_INCOMPLETE] === true) metadata.incomplete = true;
-  copyAttributes(a, metadata, {
-    [ATTR_GEN_AI_PROVIDER_NAME]: 'provider',
-    [ATTR_GEN_AI_OPERATION_NAME]: 'operation',
-    [ATTR_GEN_AI_REQUEST_MODEL]: 'request_model',
-    [ATTR_GEN_AI_RESPONSE_MODEL]: 'response_model',
-    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 'input_tokens',
-    [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 'cached_input_tokens',
-    [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 'cache_write_input_tokens',
-    [ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS]: 'cache_write_1h_input_tokens',
-    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 'output_tokens',
-    [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: 'reasoning_tokens',
-    [ATTR_ANALYTICS_USAGE_SERVICE_TIER]: 'service_tier',
-    [ATTR_ANALYTICS_USAGE_FREE]: 'free',
-    [ATTR_ANALYTICS_USAGE_RECORDS]: 'records',
-    [ATTR_ANALYTICS_USAGE_INCOMPLETE]: 'usage_incomplete',
-    [ATTR_ANALYTICS_USAGE_UNKNOWN_REASON]: 'usage_unknown_reason',
-    [ATTR_ANALYTICS_COST_MODEL]: 'cost_model',
-    [ATTR_ANALYTICS_COST_UNKNOWN_REASON]: 'cost_unknown_reason',
-    [ATTR_ANALYTICS_PRICE_SOURCE]: 'price_source',
-    [ATTR_ANALYTICS_PRICE_CHECKED_AT]: 'price_checked_at',
-    [ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM]: 'price_effective_from',
-    [ATTR_ANALYTICS_PRICE_TABLE_VERSION]: 'price_table_version',
-  });
+  copyAttributes(a, metadata, CALL_METADATA_KEYS);
   // Every price here is computed locally from the table; no provider we read reports a cost.
   if (a[ATTR_ANALYTICS_COST_USD] !== undefined) metadata.cost_source = 'local';
   const supabase = supabaseService(str(a[ATTR_SERVICE_PEER_NAME]), str(a[ATTR_URL_FULL]));
@@ -319,7 +277,11 @@ function capturedHeaders(a: Attributes, redactor: Redactor): Record<string, unkn
   return headers;
 }
 
-function copyAttributes(a: Attributes, into: Record<string, unknown>, names: Record<string, string>): void {
+function copyAttributes(
+  a: Attributes,
+  into: Record<string, unknown>,
+  names: Readonly<Record<string, string>>,
+): void {
   for (const [attribute, key] of Object.entries(names)) {
     const value = a[attribute];
     if (value !== undefined && value !== null) into[key] = value;
