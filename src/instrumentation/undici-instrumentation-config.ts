@@ -1,6 +1,12 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { UndiciInstrumentationConfig } from '@opentelemetry/instrumentation-undici';
-import { ATTR_URL_FULL, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_FULL,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+} from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { Redactor } from '../internal/redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
@@ -67,17 +73,16 @@ export function createUndiciInstrumentationConfig(
     },
 
     requestHook(span, request: UndiciRequest) {
-      let url: URL;
-      try {
-        url = new URL(request.path, request.origin);
-      } catch {
-        return;
-      }
-      const port = url.port === '' ? undefined : Number(url.port);
-      const kind = captureKindOf(catalog, url.hostname, port, url.pathname);
+      // Host, port and path as the instrumentation already parsed them onto the span.
+      const attributes = (span as unknown as { attributes?: Attributes }).attributes;
+      const host = attributes?.[ATTR_SERVER_ADDRESS];
+      const port = attributes?.[ATTR_SERVER_PORT];
+      const path = attributes?.[ATTR_URL_PATH];
+      if (typeof host !== 'string' || typeof path !== 'string') return;
+      const kind = captureKindOf(catalog, host, typeof port === 'number' ? port : undefined, path);
       if (kind === undefined) return;
       if (kind.kind === 'usage') span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, kind.provider);
-      if (UNDICI_PUBLISHES_BODY || tapUndiciHandler(request)) startCapture(request, span, kind, url.pathname);
+      if (UNDICI_PUBLISHES_BODY || tapUndiciHandler(request)) startCapture(request, span, kind, path);
       else span.setAttribute(ATTR_ANALYTICS_USAGE_UNKNOWN_REASON, 'fetch_body_not_observable');
     },
 
