@@ -59,26 +59,31 @@ export async function reprice(connectionString: string, options: RepriceOptions)
   const client = new pg.Client({ connectionString, application_name: 'otel-pg-analytics reprice' });
   await client.connect();
   try {
-    let after: { time: Date; id: string } | undefined;
+    // `time::text` must read back as the same instant whatever the server's defaults.
+    await client.query(`set datestyle = 'ISO'; set timezone = 'UTC'`);
+    // The cursor and the update key carry `time` as Postgres prints it: a JS Date keeps only
+    // milliseconds, and rows are stored to the microsecond, so a Date would never match again.
+    let after: { time: string; id: string } | undefined;
     for (;;) {
       const page = await client.query<{
         id: string;
         time: Date;
+        time_text: string;
         status_code: number | null;
         cost: string | null;
         metadata: Record<string, unknown>;
       }>(
-        `select id::text, time, status_code, cost_estimate::text as cost, metadata
+        `select id::text, time, time::text as time_text, status_code, cost_estimate::text as cost, metadata
          from external_api_call_log
          where time >= $1 and time < $2
            and (metadata ? 'input_tokens' or metadata ? 'output_tokens' or metadata ? 'free')
-           and ($3::timestamptz is null or (time, id) > ($3::timestamptz, $4::bigint))
+           and ($3::text is null or (time, id) > ($3::text::timestamptz, $4::bigint))
          order by time, id
          limit ${PAGE}`,
         [options.since, until, after?.time ?? null, after?.id ?? null],
       );
       if (page.rows.length === 0) break;
-      const updates: { id: string; time: Date; cost: number | null; metadata: string }[] = [];
+      const updates: Update[] = [];
       for (const row of page.rows) {
         summary.rows++;
         const before = row.cost === null ? null : Number(row.cost);
@@ -102,10 +107,12 @@ export async function reprice(connectionString: string, options: RepriceOptions)
         summary.changed++;
         updates.push({
           id: row.id,
-          time: row.time,
+          time: row.time_text,
           cost: estimate.usd,
           metadata: JSON.stringify({
             repriced_at: new Date().toISOString(),
+            ...(estimate.usd !== null && { cost_source: 'local' }),
+            ...(estimate.model !== undefined && { cost_model: estimate.model }),
             ...(estimate.priceSource !== undefined && { price_source: estimate.priceSource }),
             ...(estimate.priceCheckedAt !== undefined && { price_checked_at: estimate.priceCheckedAt }),
             ...(estimate.priceEffectiveFrom !== undefined && {
@@ -120,7 +127,7 @@ export async function reprice(connectionString: string, options: RepriceOptions)
       }
       if (options.apply && updates.length > 0) await applyUpdates(client, updates);
       const last = page.rows.at(-1)!;
-      after = { time: last.time, id: last.id };
+      after = { time: last.time_text, id: last.id };
     }
   } finally {
     await client.end();
@@ -130,21 +137,38 @@ export async function reprice(connectionString: string, options: RepriceOptions)
   return summary;
 }
 
-async function applyUpdates(
-  client: pg.Client,
-  updates: { id: string; time: Date; cost: number | null; metadata: string }[],
-): Promise<void> {
+interface Update {
+  id: string;
+  /** `time` as Postgres printed it (microseconds kept). */
+  time: string;
+  cost: number | null;
+  metadata: string;
+}
+
+/** What the old price said about itself; none of it may survive next to the new one. */
+const PRICE_VERDICT_KEYS = [
+  'cost_source',
+  'cost_model',
+  'cost_unknown_reason',
+  'price_source',
+  'price_checked_at',
+  'price_effective_from',
+  'price_table_version',
+];
+
+async function applyUpdates(client: pg.Client, updates: Update[]): Promise<void> {
   await client.query(
     `update external_api_call_log t
      set cost_estimate = u.cost,
-         metadata = (coalesce(t.metadata, '{}'::jsonb) - 'cost_unknown_reason') || u.meta::jsonb
-     from unnest($1::bigint[], $2::timestamptz[], $3::numeric[], $4::text[]) as u(id, time, cost, meta)
-     where t.id = u.id and t.time = u.time`,
+         metadata = (coalesce(t.metadata, '{}'::jsonb) - $5::text[]) || u.meta::jsonb
+     from unnest($1::bigint[], $2::text[], $3::numeric[], $4::text[]) as u(id, time, cost, meta)
+     where t.id = u.id and t.time = u.time::timestamptz`,
     [
       updates.map((u) => u.id),
       updates.map((u) => u.time),
       updates.map((u) => u.cost),
       updates.map((u) => u.metadata),
+      PRICE_VERDICT_KEYS,
     ],
   );
 }

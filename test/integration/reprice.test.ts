@@ -13,7 +13,8 @@ import { externalSpan } from '../helpers/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);
-const NOVEMBER: HrTime = [Date.parse('2026-11-10T12:00:00Z') / 1000, 0];
+// Sub-millisecond start times: rows keep microseconds, a JS Date does not.
+const NOVEMBER: HrTime = [Date.parse('2026-11-10T12:00:00Z') / 1000, 123_456_789];
 const OCTOBER: HrTime = [Date.parse('2026-10-10T12:00:00Z') / 1000, 0];
 
 function llmCall(model: string, cost: number | undefined): Attributes {
@@ -25,6 +26,7 @@ function llmCall(model: string, cost: number | undefined): Attributes {
     'gen_ai.usage.output_tokens': 100_000,
     'analytics.cost.usd': cost,
     ...(cost === undefined && { 'analytics.cost.unknown_reason': 'unknown_model' }),
+    ...(cost !== undefined && { 'analytics.cost.model': 'per_token', 'analytics.price.source': 'old-table' }),
   };
 }
 
@@ -79,8 +81,16 @@ describe('reprice', () => {
       'select cost_estimate::text as c, metadata from external_api_call_log order by time, id',
     );
     expect(rows.map((r) => Number(r.c))).toEqual([1, gpt4oCost, gpt4oCost, 3]);
-    expect(rows[3]!.metadata).toMatchObject({ price_source: 'contract', repriced_at: expect.any(String) });
+    expect(rows[3]!.metadata).toMatchObject({
+      price_source: 'contract',
+      cost_model: 'per_token',
+      cost_source: 'local',
+      repriced_at: expect.any(String),
+    });
     expect(rows[3]!.metadata).not.toHaveProperty('cost_unknown_reason');
+    // The wrongly priced call's old verdict is gone, not left beside the new one.
+    expect(rows[2]!.metadata).toMatchObject({ repriced_at: expect.any(String), cost_model: 'per_token' });
+    expect(rows[2]!.metadata.price_source).not.toBe('old-table');
     expect(rows[1]!.metadata).not.toHaveProperty('repriced_at');
   });
 
