@@ -173,7 +173,8 @@ export function stubServices(port) {
     {
       name: 'brightdata',
       hosts: [host],
-      pathPrefix: '/datasets/v3/snapshot/',
+      methods: ['GET'],
+      pathPattern: '/datasets/v3/snapshot/*',
       perRecordUsd: 0.0015,
       costModel: 'per_record',
     },

@@ -501,6 +501,8 @@ function checkServices(value: unknown): ServiceDefinition[] | undefined {
       checkStringList(d.hosts) !== undefined &&
       (d.hosts as unknown[]).length > 0 &&
       (d.pathPrefix === undefined || typeof d.pathPrefix === 'string') &&
+      (d.pathPattern === undefined || (typeof d.pathPattern === 'string' && d.pathPattern.startsWith('/'))) &&
+      (d.methods === undefined || checkStringList(d.methods) !== undefined) &&
       (d.perRequestUsd === undefined || checkNonNegativeNumber(d.perRequestUsd) !== undefined) &&
       (d.perRecordUsd === undefined || checkNonNegativeNumber(d.perRecordUsd) !== undefined) &&
       (d.costModel === undefined ||

@@ -83,6 +83,7 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
         const usage = captureOf(clientRequestOf(response));
         if (usage) {
           usage.body.setEncoding(headerValue(response.headers['content-encoding']));
+          usage.body.setContentType(response.headers['content-type']);
           countReadBytes(response, (chunk) => usage.body.push(chunk));
         } else if (
           declaredResponseBodySize(
@@ -127,10 +128,10 @@ function readUsageOf(request: ClientRequest, span: Span, catalog: ServiceCatalog
   const host = hasPort ? hostHeader.slice(0, colon) : hostHeader;
   const port = hasPort ? Number(hostHeader.slice(colon + 1)) : undefined;
   const path = request.path.split('?')[0] ?? '/';
-  const kind = captureKindOf(catalog, host.replace(/^\[|\]$/g, ''), port, path);
+  const kind = captureKindOf(catalog, host.replace(/^\[|\]$/g, ''), port, request.method, path);
   if (kind === undefined) return;
   if (kind.kind === 'usage') span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, kind.provider);
-  startCapture(request, span, kind, path);
+  startCapture(request, span, kind);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

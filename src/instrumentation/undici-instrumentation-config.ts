@@ -28,6 +28,7 @@ import {
 /** The parts of undici's request object the hooks read. */
 interface UndiciRequest {
   origin: string | URL;
+  method: string;
   path: string;
   contentLength?: number | null;
   body?: unknown;
@@ -79,10 +80,16 @@ export function createUndiciInstrumentationConfig(
       const port = attributes?.[ATTR_SERVER_PORT];
       const path = attributes?.[ATTR_URL_PATH];
       if (typeof host !== 'string' || typeof path !== 'string') return;
-      const kind = captureKindOf(catalog, host, typeof port === 'number' ? port : undefined, path);
+      const kind = captureKindOf(
+        catalog,
+        host,
+        typeof port === 'number' ? port : undefined,
+        request.method,
+        path,
+      );
       if (kind === undefined) return;
       if (kind.kind === 'usage') span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, kind.provider);
-      if (UNDICI_PUBLISHES_BODY || tapUndiciHandler(request)) startCapture(request, span, kind, path);
+      if (UNDICI_PUBLISHES_BODY || tapUndiciHandler(request)) startCapture(request, span, kind);
       else span.setAttribute(ATTR_ANALYTICS_USAGE_UNKNOWN_REASON, 'fetch_body_not_observable');
     },
 
@@ -96,6 +103,8 @@ export function createUndiciInstrumentationConfig(
           if (/^\d+$/.test(value)) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, Number(value));
         } else if (name === 'content-encoding' && capture) {
           capture.body.setEncoding(headers[i + 1]!.toString());
+        } else if (name === 'content-type' && capture) {
+          capture.body.setContentType(headers[i + 1]!.toString());
         }
       }
     },

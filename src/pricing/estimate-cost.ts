@@ -5,6 +5,7 @@ import {
   ATTR_ANALYTICS_USAGE_RECORDS,
   ATTR_ANALYTICS_USAGE_SERVICE_TIER,
   ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
+  ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
@@ -12,7 +13,13 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
 } from '../semconv.js';
-import { PRICE_TABLE_VERSION, PriceTable, type ModelPrice, type TokenPrices } from './price-table.js';
+import {
+  PRICE_TABLE_VERSION,
+  PriceTable,
+  type ModelPrice,
+  type ModelPriceTier,
+  type TokenPrices,
+} from './price-table.js';
 import type { ServiceDefinition } from './service-catalog.js';
 
 /** The cost of one external call, or why none could be given. */
@@ -62,13 +69,14 @@ export function estimateCost(
     if (model === undefined) return { usd: null, unknownReason: 'no_model' };
     const row = prices.find(model, at);
     if (!row) return { usd: null, unknownReason: 'unknown_model' };
-    const tierPrices = PriceTable.pricesFor(
+    const priced = PriceTable.pricesFor(
       row,
       stringAttribute(attributes, ATTR_ANALYTICS_USAGE_SERVICE_TIER),
+      stringAttribute(attributes, ATTR_GEN_AI_PROVIDER_NAME),
     );
-    if (!tierPrices) return { usd: null, unknownReason: 'unpriced_service_tier' };
+    if (!priced) return { usd: null, unknownReason: 'unpriced_service_tier' };
     return {
-      usd: priceTokens(usage, tierPrices, tierPrices === row ? row.tiers : undefined),
+      usd: priceTokens(usage, priced.prices, priced.tiers),
       model: 'per_token',
       priceTableVersion: PRICE_TABLE_VERSION,
       ...describeRow(row),
@@ -99,7 +107,11 @@ export function estimateCost(
  * the call once its input (cache reads and writes included) passes the tier's threshold.
  * Rounded to the 8 decimals `numeric(14,8)` keeps, so span, row and reprice agree.
  */
-export function priceTokens(usage: TokenCounts, prices: TokenPrices, tiers?: ModelPrice['tiers']): number {
+export function priceTokens(
+  usage: TokenCounts,
+  prices: TokenPrices,
+  tiers?: readonly ModelPriceTier[],
+): number {
   let rates = prices;
   for (const tier of tiers ?? []) if (usage.input > tier.aboveInputTokens) rates = tier;
   const cacheRead = Math.min(usage.cacheRead, usage.input);

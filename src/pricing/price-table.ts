@@ -83,29 +83,24 @@ export class PriceTable {
 
   /**
    * The prices for a call to a model under the service tier its response reported: the row's
-   * own tier prices, else the standard ones times the provider's tier multiplier; `undefined`
-   * when the tier has no known price (never a guess).
+   * own tier prices, else the standard ones (long-context tiers included) times the tier
+   * multiplier of the provider that served the call (`provider`, else the row's: the same
+   * model can be sold by several); `undefined` when the tier has no known price (never a guess).
    */
-  static pricesFor(row: ModelPrice, serviceTier: string | undefined): TokenPrices | undefined {
+  static pricesFor(
+    row: ModelPrice,
+    serviceTier: string | undefined,
+    provider?: string,
+  ): { prices: TokenPrices; tiers?: readonly ModelPriceTier[] } | undefined {
     const tier = serviceTier?.toLowerCase();
-    if (tier === undefined || STANDARD_TIERS.has(tier)) return row;
+    if (tier === undefined || STANDARD_TIERS.has(tier)) return { prices: row, tiers: row.tiers };
     const own = row.serviceTiers?.[tier];
-    if (own) return own;
-    const multiplier = DEFAULT_SERVICE_TIER_MULTIPLIERS[row.provider ?? '']?.[tier];
+    if (own) return { prices: own };
+    const multiplier = DEFAULT_SERVICE_TIER_MULTIPLIERS[provider ?? row.provider ?? '']?.[tier];
     if (multiplier === undefined) return undefined;
-    const scale = (value: number | undefined) => (value === undefined ? undefined : value * multiplier);
     return {
-      inputPerMillion: row.inputPerMillion * multiplier,
-      outputPerMillion: row.outputPerMillion * multiplier,
-      ...(row.cachedInputPerMillion !== undefined && {
-        cachedInputPerMillion: scale(row.cachedInputPerMillion)!,
-      }),
-      ...(row.cacheWritePerMillion !== undefined && {
-        cacheWritePerMillion: scale(row.cacheWritePerMillion)!,
-      }),
-      ...(row.cacheWrite1hPerMillion !== undefined && {
-        cacheWrite1hPerMillion: scale(row.cacheWrite1hPerMillion)!,
-      }),
+      prices: scalePrices(row, multiplier),
+      tiers: row.tiers?.map((t) => ({ ...scalePrices(t, multiplier), aboveInputTokens: t.aboveInputTokens })),
     };
   }
 
@@ -122,6 +117,20 @@ export class PriceTable {
     }
     return undefined;
   }
+}
+
+function scalePrices(prices: TokenPrices, multiplier: number): TokenPrices {
+  const scaled: TokenPrices = {
+    inputPerMillion: prices.inputPerMillion * multiplier,
+    outputPerMillion: prices.outputPerMillion * multiplier,
+  };
+  if (prices.cachedInputPerMillion !== undefined)
+    scaled.cachedInputPerMillion = prices.cachedInputPerMillion * multiplier;
+  if (prices.cacheWritePerMillion !== undefined)
+    scaled.cacheWritePerMillion = prices.cacheWritePerMillion * multiplier;
+  if (prices.cacheWrite1hPerMillion !== undefined)
+    scaled.cacheWrite1hPerMillion = prices.cacheWrite1hPerMillion * multiplier;
+  return scaled;
 }
 
 function candidateIds(model: string): string[] {

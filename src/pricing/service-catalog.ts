@@ -9,6 +9,10 @@ export interface ServiceDefinition {
   hosts: readonly string[];
   /** Only calls whose path starts with this match. */
   pathPrefix?: string;
+  /** Only calls whose whole path matches this; `*` stands for one path segment (`/v3/snapshot/*`). */
+  pathPattern?: string;
+  /** Only calls with one of these HTTP methods match (`['GET']`). */
+  methods?: readonly string[];
   /** USD per successful (2xx) call; failed calls cost nothing. */
   perRequestUsd?: number;
   /** USD per record a successful download delivers (the response is counted as it passes). */
@@ -42,14 +46,16 @@ export const DEFAULT_SERVICES: readonly ServiceDefinition[] = Object.freeze([
   {
     name: 'brightdata',
     hosts: ['api.brightdata.com'],
-    pathPrefix: '/datasets/v3/snapshot/',
+    methods: ['GET'],
+    pathPattern: '/datasets/v3/snapshot/*',
     perRecordUsd: 0.0015,
     costModel: 'per_record',
   },
   {
     name: 'brightdata',
     hosts: ['api.brightdata.com'],
-    pathPrefix: '/datasets/v3/scrape',
+    methods: ['POST'],
+    pathPattern: '/datasets/v3/scrape',
     perRecordUsd: 0.0015,
     costModel: 'per_record',
   },
@@ -65,6 +71,8 @@ export const DEFAULT_SERVICES: readonly ServiceDefinition[] = Object.freeze([
 interface CompiledService {
   definition: ServiceDefinition;
   patterns: { host: RegExp; port: string | undefined }[];
+  path: RegExp | undefined;
+  methods: ReadonlySet<string> | undefined;
 }
 
 /** Maps an outbound call's host, port and path to a {@link ServiceDefinition}. */
@@ -76,15 +84,31 @@ export class ServiceCatalog {
     this.#services = [...services, ...DEFAULT_SERVICES].map((definition) => ({
       definition,
       patterns: definition.hosts.map(compileHostPattern),
+      path: definition.pathPattern === undefined ? undefined : compilePathPattern(definition.pathPattern),
+      methods:
+        definition.methods === undefined
+          ? undefined
+          : new Set(definition.methods.map((method) => method.toUpperCase())),
     }));
   }
 
-  /** The service a call belongs to, or `undefined` for an unknown host. */
-  match(host: string, port: number | undefined, path: string): ServiceDefinition | undefined {
+  /**
+   * The service a call belongs to, or `undefined` for an unknown host. Without a `method`,
+   * definitions limited to some methods do not match.
+   */
+  match(
+    host: string,
+    port: number | undefined,
+    path: string,
+    method?: string,
+  ): ServiceDefinition | undefined {
     const lowerHost = host.toLowerCase();
     const portText = port === undefined ? undefined : String(port);
-    for (const { definition, patterns } of this.#services) {
+    const upperMethod = method?.toUpperCase();
+    for (const { definition, patterns, path: pathPattern, methods } of this.#services) {
       if (definition.pathPrefix !== undefined && !path.startsWith(definition.pathPrefix)) continue;
+      if (pathPattern && !pathPattern.test(path)) continue;
+      if (methods && (upperMethod === undefined || !methods.has(upperMethod))) continue;
       for (const pattern of patterns) {
         if (pattern.port !== undefined && pattern.port !== portText) continue;
         if (pattern.host.test(lowerHost)) return definition;
@@ -92,6 +116,14 @@ export class ServiceCatalog {
     }
     return undefined;
   }
+}
+
+function compilePathPattern(pattern: string): RegExp {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]+');
+  return new RegExp(`^${source}/?$`);
 }
 
 function compileHostPattern(pattern: string): { host: RegExp; port: string | undefined } {

@@ -1,6 +1,7 @@
 import { context, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
 import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
 import {
+  ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
@@ -272,13 +273,20 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     extra: Attributes = {},
     endTime?: HrTime,
   ): void {
-    const attributes = span.attributes;
+    // What the sweep adds (an unfinished response) is part of the verdict on its cost.
+    const attributes = Object.keys(extra).length === 0 ? span.attributes : { ...span.attributes, ...extra };
     const host = attributes[ATTR_SERVER_ADDRESS];
     const port = attributes[ATTR_SERVER_PORT];
+    const method = attributes[ATTR_HTTP_REQUEST_METHOD];
     const status = attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
     const service =
       typeof host === 'string'
-        ? this.#catalog.match(host, typeof port === 'number' ? port : undefined, callPath(span))
+        ? this.#catalog.match(
+            host,
+            typeof port === 'number' ? port : undefined,
+            callPath(span),
+            typeof method === 'string' ? method : undefined,
+          )
         : undefined;
     const cost = estimateCost(
       attributes,

@@ -16,6 +16,14 @@ export const MAX_CAPTURE_BUDGET_BYTES = 64 * 1024 * 1024;
 
 let budgetInUse = 0;
 
+const NDJSON_TYPES = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'application/jsonlines',
+]);
+
 /**
  * A copy of the bytes of one LLM response as they pass by, kept within bounds: the app gets
  * exactly what it would have got, and this never delays or changes it. Uncompressed bodies
@@ -25,8 +33,7 @@ let budgetInUse = 0;
  */
 export class BodyCapture {
   readonly #kind: CaptureKind;
-  readonly #path: string;
-  readonly #counter: RecordCounter | undefined;
+  #counter: RecordCounter | undefined;
   #encoding = 'identity';
   #chunks: Buffer[] = [];
   #held = 0;
@@ -35,10 +42,14 @@ export class BodyCapture {
   #giveUp: string | undefined;
   #result: UsageResult | RecordsResult | undefined;
 
-  constructor(kind: CaptureKind, path: string) {
+  constructor(kind: CaptureKind) {
     this.#kind = kind;
-    this.#path = path;
     this.#counter = kind.kind === 'records' ? new RecordCounter() : undefined;
+  }
+
+  /** A free operation's body need not be kept: its answer does not depend on it. */
+  get #free(): boolean {
+    return this.#kind.kind === 'usage' && this.#kind.endpoint.free === true;
   }
 
   /** Total body bytes seen on the wire. */
@@ -53,10 +64,17 @@ export class BodyCapture {
     if (this.#encoding !== 'identity' && !DECODERS[this.#encoding]) this.#stop('unsupported_encoding');
   }
 
+  /** The response's `Content-Type`: NDJSON downloads are counted by lines. */
+  setContentType(contentType: string | undefined): void {
+    if (!this.#counter || this.#total > 0) return;
+    const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    this.#counter = new RecordCounter({ lines: NDJSON_TYPES.has(type) });
+  }
+
   /** A chunk of the body as it arrived; copied, never kept by reference to the app's buffer. */
   push(chunk: Uint8Array): void {
     this.#total += chunk.byteLength;
-    if (this.#giveUp !== undefined || this.#result !== undefined) return;
+    if (this.#giveUp !== undefined || this.#result !== undefined || this.#free) return;
     if (this.#encoding !== 'identity') {
       if (this.#held + chunk.byteLength > MAX_CAPTURED_COMPRESSED_BYTES) return this.#stop('body_too_large');
       this.#keep(chunk);
@@ -89,7 +107,9 @@ export class BodyCapture {
   finish(incomplete = false): UsageResult | RecordsResult {
     if (this.#result) return this.#result;
     let result: UsageResult | RecordsResult;
-    if (this.#giveUp !== undefined) {
+    if (this.#free && this.#kind.kind === 'usage') {
+      result = extractUsage(this.#kind.endpoint, '');
+    } else if (this.#giveUp !== undefined) {
       result = { reason: this.#giveUp };
     } else if (this.#total === 0) {
       result = { reason: 'body_not_observed' };
@@ -99,7 +119,7 @@ export class BodyCapture {
       const text = this.#text();
       result =
         typeof text === 'string' && this.#kind.kind === 'usage'
-          ? extractUsage(this.#kind.provider, this.#path, text)
+          ? extractUsage(this.#kind.endpoint, text)
           : { reason: typeof text === 'string' ? 'unsupported_provider' : text.reason };
     }
     if ('usage' in result && incomplete) result = { usage: { ...result.usage, incomplete: true } };

@@ -1,48 +1,36 @@
 import { child, count, objectsByKey, stringsByKey } from './json-fragments.js';
 import { maxCount, type TokenUsage, type UsageResult } from './token-usage.js';
-
-/** GenAI providers whose responses are read, by OTel `gen_ai.provider.name`. */
-export const USAGE_PROVIDERS = new Set(['gcp.gemini', 'gcp.vertex_ai', 'gcp.gen_ai', 'openai', 'anthropic']);
+import type { UsageEndpoint } from './usage-endpoint.js';
 
 /**
- * Reads token usage from (windows of) a response body. `path` tells the operation: Gemini's
- * `:countTokens` and Anthropic's `count_tokens` are free; Gemini and Vertex name the requested
- * model in the URL. Streams are handled by the same code: usage objects repeat running or
- * cumulative totals, so the field-wise maximum over all of them is the final count.
+ * Reads token usage from (windows of) the response body of a billed LLM call. Streams are
+ * handled by the same code: usage objects repeat running or cumulative totals, so the
+ * field-wise maximum over all of them is the final count. Free operations (counting tokens)
+ * are answered without reading.
  */
-export function extractUsage(provider: string, path: string, text: string): UsageResult {
-  switch (provider) {
-    case 'gcp.gemini':
-    case 'gcp.vertex_ai':
-    case 'gcp.gen_ai':
-      return extractGemini(path, text);
+export function extractUsage(endpoint: UsageEndpoint, text: string): UsageResult {
+  const base = {
+    operation: endpoint.operation,
+    ...(endpoint.requestModel !== undefined && { requestModel: endpoint.requestModel }),
+  };
+  if (endpoint.free) return { usage: { ...emptyUsage(base), free: true } };
+  switch (endpoint.format) {
+    case 'gemini':
+      return extractGemini(base, text);
     case 'openai':
-      return extractOpenAi(path, text);
+      return extractOpenAi(base, text);
     case 'anthropic':
-      return extractAnthropic(path, text);
-    default:
-      return { reason: 'unsupported_provider' };
+      return extractAnthropic(base, text);
   }
 }
 
-const GEMINI_PATH = /\/models\/([^/:?]+):([A-Za-z]+)/;
+type Base = { operation: string; requestModel?: string };
 
-function extractGemini(path: string, text: string): UsageResult {
-  const match = GEMINI_PATH.exec(path);
-  const requestModel = match?.[1] !== undefined ? decodeURIComponent(match[1]) : undefined;
-  const method = match?.[2] ?? '';
-  const operation =
-    method === 'countTokens'
-      ? 'count_tokens'
-      : method === 'embedContent' || method === 'batchEmbedContents'
-        ? 'embeddings'
-        : 'generate_content';
-  const base = { operation, ...(requestModel !== undefined && { requestModel }) };
-  if (operation === 'count_tokens') return { usage: { ...emptyUsage(base), free: true } };
+function extractGemini(base: Base, text: string): UsageResult {
   const metadata = objectsByKey(text, 'usageMetadata');
   if (metadata.length === 0) {
     // The Gemini API reports no usage for embeddings; it is not invented here.
-    return { reason: operation === 'embeddings' ? 'provider_reports_no_usage' : 'no_usage_in_response' };
+    return { reason: base.operation === 'embeddings' ? 'provider_reports_no_usage' : 'no_usage_in_response' };
   }
   const prompt = maxCount(metadata.map((m) => count(m, 'promptTokenCount')));
   const toolUse = maxCount(metadata.map((m) => count(m, 'toolUsePromptTokenCount')));
@@ -63,13 +51,14 @@ function extractGemini(path: string, text: string): UsageResult {
   };
 }
 
-function extractOpenAi(path: string, text: string): UsageResult {
-  const operation = path.includes('/embeddings') ? 'embeddings' : 'chat';
+function extractOpenAi(base: Base, text: string): UsageResult {
   const usages = objectsByKey(text, 'usage').filter(
     (u) => count(u, 'prompt_tokens') !== undefined || count(u, 'input_tokens') !== undefined,
   );
   if (usages.length === 0) return { reason: 'no_usage_in_response' };
-  const responseModel = stringsByKey(text, 'model').at(-1);
+  // The first `model` is the response's own: later ones can be a tool's (Responses echoes its
+  // tools, and an image generation tool names its model).
+  const responseModel = stringsByKey(text, 'model')[0];
   const serviceTier = stringsByKey(text, 'service_tier').at(-1);
   const cached = maxCount(
     usages.map((u) =>
@@ -88,7 +77,7 @@ function extractOpenAi(path: string, text: string): UsageResult {
   );
   return {
     usage: {
-      ...emptyUsage({ operation }),
+      ...emptyUsage(base),
       ...(responseModel !== undefined && { responseModel }),
       ...(serviceTier !== undefined && { serviceTier }),
       // Chat counts prompt/completion, Responses counts input/output; both include cached
@@ -102,9 +91,7 @@ function extractOpenAi(path: string, text: string): UsageResult {
   };
 }
 
-function extractAnthropic(path: string, text: string): UsageResult {
-  if (path.includes('/count_tokens'))
-    return { usage: { ...emptyUsage({ operation: 'count_tokens' }), free: true } };
+function extractAnthropic(base: Base, text: string): UsageResult {
   const usages = objectsByKey(text, 'usage').filter(
     (u) => count(u, 'input_tokens') !== undefined || count(u, 'output_tokens') !== undefined,
   );
@@ -121,7 +108,7 @@ function extractAnthropic(path: string, text: string): UsageResult {
   const serviceTier = stringsByKey(text, 'service_tier').at(-1);
   return {
     usage: {
-      ...emptyUsage({ operation: 'chat' }),
+      ...emptyUsage(base),
       ...(responseModel !== undefined && { responseModel }),
       ...(serviceTier !== undefined && { serviceTier }),
       inputTokens: input + cacheRead + cacheWrite,
@@ -134,7 +121,7 @@ function extractAnthropic(path: string, text: string): UsageResult {
   };
 }
 
-function emptyUsage(base: { operation: string; requestModel?: string }): TokenUsage {
+function emptyUsage(base: Base): TokenUsage {
   return {
     ...base,
     inputTokens: 0,

@@ -1,10 +1,22 @@
+/** Options of {@link RecordCounter}. */
+export interface RecordCounterOptions {
+  /** The body is NDJSON / JSON Lines (by its content type): count its non-empty lines. */
+  lines?: boolean;
+}
+
+const BOM = [0xef, 0xbb, 0xbf];
+
 /**
  * Counts the records of a dataset download as its bytes pass, in constant memory: the
- * top-level elements of a JSON array, or the non-empty lines of NDJSON (a body that does not
- * start with `[`). Used to price per-record APIs (BrightData's dataset snapshots).
+ * top-level elements of a JSON array, the lines of NDJSON, or the top-level objects of NDJSON
+ * not labelled as such. A single top-level object is not a delivery but a status or an error
+ * (`{"status":"running"}`, `{"snapshot_id":…}`) and counts 0. Anything else (CSV, text, an
+ * array cut off) has no count. Used to price per-record APIs (BrightData's dataset snapshots).
  */
 export class RecordCounter {
-  #mode: 'unknown' | 'array' | 'lines' = 'unknown';
+  #mode: 'start' | 'array' | 'objects' | 'lines' | 'broken';
+  /** Bytes of a leading byte order mark seen; past the start, the mark's length. */
+  #seen = 0;
   #count = 0;
   #depth = 0;
   #inString = false;
@@ -13,51 +25,78 @@ export class RecordCounter {
   #pending = false;
   /** In lines mode: whether the current line has any non-space byte. */
   #lineHasContent = false;
-  #broken = false;
+
+  constructor(options: RecordCounterOptions = {}) {
+    this.#mode = options.lines ? 'lines' : 'start';
+  }
 
   /** Feeds the next decoded bytes. */
   push(bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; i++) {
+    for (let i = 0; i < bytes.length && this.#mode !== 'broken'; i++) {
       const b = bytes[i]!;
-      if (this.#mode === 'unknown') {
-        if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
-        this.#mode = b === 0x5b /* [ */ ? 'array' : 'lines';
-        if (this.#mode === 'array') {
-          this.#depth = 1;
-          continue;
-        }
+      // A UTF-8 byte order mark, which some exports start with, is not content.
+      if (this.#seen < BOM.length && b === BOM[this.#seen]) {
+        this.#seen++;
+        continue;
       }
+      this.#seen = BOM.length;
       if (this.#mode === 'lines') this.#line(b);
-      else this.#array(b);
+      else if (this.#mode === 'start') this.#start(b);
+      else this.#json(b);
     }
   }
 
-  /** The count, or `undefined` when the body was neither (or was cut inside an array). */
+  /** The count, or `undefined` when the body cannot be counted. */
   result(): number | undefined {
-    if (this.#broken) return undefined;
-    if (this.#mode === 'lines') return this.#count + (this.#lineHasContent ? 1 : 0);
-    if (this.#mode === 'array') return this.#depth === 0 ? this.#count : undefined;
-    return 0;
+    switch (this.#mode) {
+      case 'broken':
+        return undefined;
+      case 'start':
+        return 0;
+      case 'lines':
+        return this.#count + (this.#lineHasContent ? 1 : 0);
+      case 'array':
+        return this.#depth === 0 ? this.#count : undefined;
+      case 'objects':
+        if (this.#depth !== 0) return undefined;
+        return this.#count === 1 ? 0 : this.#count;
+    }
+  }
+
+  #start(b: number): void {
+    if (isSpace(b)) return;
+    if (b === 0x5b /* [ */) {
+      this.#mode = 'array';
+      this.#depth = 1;
+    } else if (b === 0x7b /* { */) {
+      this.#mode = 'objects';
+      this.#depth = 1;
+    } else {
+      this.#mode = 'broken';
+    }
   }
 
   #line(b: number): void {
     if (b === 0x0a) {
       if (this.#lineHasContent) this.#count++;
       this.#lineHasContent = false;
-    } else if (b !== 0x20 && b !== 0x0d && b !== 0x09) {
+    } else if (!isSpace(b)) {
       this.#lineHasContent = true;
     }
   }
 
-  #array(b: number): void {
-    if (this.#depth === 0) {
-      if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) this.#broken = true;
-      return;
-    }
+  #json(b: number): void {
     if (this.#inString) {
       if (this.#escaped) this.#escaped = false;
       else if (b === 0x5c) this.#escaped = true;
       else if (b === 0x22) this.#inString = false;
+      return;
+    }
+    if (this.#depth === 0) {
+      // Between values: only whitespace, or (NDJSON) the next object.
+      if (isSpace(b)) return;
+      if (this.#mode === 'objects' && b === 0x7b) this.#depth = 1;
+      else this.#mode = 'broken';
       return;
     }
     if (b === 0x22) {
@@ -68,19 +107,22 @@ export class RecordCounter {
       this.#depth++;
     } else if (b === 0x7d || b === 0x5d) {
       this.#depth--;
-      if (this.#depth === 0 && this.#pending) {
-        this.#count++;
-        this.#pending = false;
-      }
+      if (this.#depth > 0) return;
+      if (this.#mode === 'objects' || this.#pending) this.#count++;
+      this.#pending = false;
     } else if (b === 0x2c /* , */ && this.#depth === 1) {
       if (this.#pending) this.#count++;
       this.#pending = false;
-    } else if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) {
+    } else if (!isSpace(b)) {
       this.#startValue();
     }
   }
 
   #startValue(): void {
-    if (this.#depth === 1) this.#pending = true;
+    if (this.#depth === 1 && this.#mode === 'array') this.#pending = true;
   }
+}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }

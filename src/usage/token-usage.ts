@@ -1,3 +1,5 @@
+import type { UsageEndpoint } from './usage-endpoint.js';
+
 /**
  * Token usage of one LLM call, as OpenTelemetry counts it: input includes cache reads and
  * writes (and Gemini's tool-use prompt), output includes reasoning/thinking tokens.
@@ -31,7 +33,7 @@ export type UsageResult = { usage: TokenUsage } | { reason: string };
 export type RecordsResult = { records: number } | { reason: string };
 
 /** What a capture reads from a response: token usage (LLM APIs) or records (dataset APIs). */
-export type CaptureKind = { kind: 'usage'; provider: string } | { kind: 'records' };
+export type CaptureKind = { kind: 'usage'; provider: string; endpoint: UsageEndpoint } | { kind: 'records' };
 
 /** A field-wise maximum: streams repeat running or cumulative totals, and the largest is final. */
 export function maxCount(values: (number | undefined)[]): number {

@@ -21,8 +21,8 @@ function captures(): WeakMap<object, Capture> {
 }
 
 /** Starts reading the response to `request` for usage; its usage will go on `span`. */
-export function startCapture(request: object, span: Span, kind: CaptureKind, path: string): void {
-  captures().set(request, { span, kind, body: new BodyCapture(kind, path) });
+export function startCapture(request: object, span: Span, kind: CaptureKind): void {
+  captures().set(request, { span, kind, body: new BodyCapture(kind) });
 }
 
 /** The capture of `request`, if one was started. */

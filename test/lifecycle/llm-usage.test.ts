@@ -192,7 +192,11 @@ describe('token usage and cost read from LLM responses, in every shape, through 
   it('records a response the app never read as incomplete, without inventing usage', () => {
     expect(row(12)).toMatchObject({
       cost_estimate: null,
-      metadata: { incomplete: true, usage_unknown_reason: 'response_not_finished' },
+      metadata: {
+        incomplete: true,
+        usage_unknown_reason: 'response_not_finished',
+        cost_unknown_reason: 'response_not_finished',
+      },
     });
   });
 

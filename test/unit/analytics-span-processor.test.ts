@@ -106,6 +106,26 @@ describe('AnalyticsSpanProcessor', () => {
     expect(recordsOf(harness.passed(), 'external')).toHaveLength(1);
   });
 
+  it('says why an LLM call recorded before its response finished has no cost', () => {
+    vi.useFakeTimers();
+    harness = createProcessorHarness({ maxOpenClientSpanMillis: 2000 });
+    const call = harness.startCall(harness.startRequest().ctx, {
+      'server.address': 'api.openai.com',
+      'url.full': 'https://api.openai.com/v1/chat/completions',
+      'url.path': '/v1/chat/completions',
+      'gen_ai.provider.name': 'openai',
+    });
+    vi.advanceTimersByTime(3000);
+    const [incomplete] = recordsOf(harness.passed(), 'external');
+    expect(incomplete?.attributes).toMatchObject({
+      'analytics.incomplete': true,
+      'analytics.usage.unknown_reason': 'response_not_finished',
+      'analytics.cost.unknown_reason': 'response_not_finished',
+    });
+    expect(incomplete?.attributes['analytics.cost.usd']).toBeUndefined();
+    call.end();
+  });
+
   it('records open and held calls on shutdown instead of losing them', async () => {
     // The in-memory exporter forgets its spans on shutdown, so record what reaches the downstream.
     const received: ReadableSpanLike[] = [];

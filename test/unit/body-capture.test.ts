@@ -12,6 +12,7 @@ import {
   CAPTURE_TAIL_BYTES,
   MAX_CAPTURED_COMPRESSED_BYTES,
 } from '../../src/usage/body-capture.js';
+import { usageKind } from '../helpers/usage-kind.js';
 
 const GEMINI_PATH = '/v1beta/models/gemini-2.5-flash:streamGenerateContent';
 const COUNTS = { prompt: 1000, cached: 100, candidates: 200, thoughts: 300 };
@@ -23,7 +24,7 @@ function feed(capture: BodyCapture, bytes: Buffer, size: number): void {
 
 describe('BodyCapture', () => {
   it.each([1, 7, 64, 4096])('reads usage whatever the chunk boundaries (pieces of %i bytes)', (size) => {
-    const capture = new BodyCapture({ kind: 'usage', provider: 'gcp.gemini' }, GEMINI_PATH);
+    const capture = new BodyCapture(usageKind('gcp.gemini', GEMINI_PATH));
     feed(capture, Buffer.from(asSse(geminiStreamChunks('gemini-2.5-flash', COUNTS))), size);
     expect(capture.finish()).toMatchObject({ usage: { inputTokens: 1000, outputTokens: 500 } });
   });
@@ -34,7 +35,7 @@ describe('BodyCapture', () => {
     ['deflate', zlib.deflateRawSync],
     ['br', zlib.brotliCompressSync],
   ] as const)('decodes a %s body', (encoding, compress) => {
-    const capture = new BodyCapture({ kind: 'usage', provider: 'gcp.gemini' }, GEMINI_PATH);
+    const capture = new BodyCapture(usageKind('gcp.gemini', GEMINI_PATH));
     capture.setEncoding(encoding);
     feed(capture, compress(Buffer.from(geminiResponse('gemini-2.5-flash', COUNTS))), 13);
     expect(capture.finish()).toMatchObject({
@@ -52,7 +53,7 @@ describe('BodyCapture', () => {
       gzip.write(`${event}\n\n`);
       await new Promise<void>((resolve) => gzip.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve()));
     }
-    const capture = new BodyCapture({ kind: 'usage', provider: 'anthropic' }, '/v1/messages');
+    const capture = new BodyCapture(usageKind('anthropic', '/v1/messages'));
     capture.setEncoding('gzip');
     // message_start (the input count) arrived; the final message_delta never did.
     capture.push(Buffer.concat(out));
@@ -65,8 +66,7 @@ describe('BodyCapture', () => {
     const filler = `{"candidates":[{"content":{"parts":[{"text":"${'x'.repeat(3 * (CAPTURE_HEAD_BYTES + CAPTURE_TAIL_BYTES))}"}]}}],`;
     const tail = `"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":9},"modelVersion":"gemini-2.5-flash"}`;
     const capture = new BodyCapture(
-      { kind: 'usage', provider: 'gcp.gemini' },
-      '/v1beta/models/gemini-2.5-flash:generateContent',
+      usageKind('gcp.gemini', '/v1beta/models/gemini-2.5-flash:generateContent'),
     );
     feed(capture, Buffer.from(filler + tail), 65_536);
     expect(capture.finish()).toMatchObject({ usage: { inputTokens: 7, outputTokens: 9 } });
@@ -74,34 +74,31 @@ describe('BodyCapture', () => {
   });
 
   it('gives up on a compressed body larger than it keeps, with a reason', () => {
-    const capture = new BodyCapture({ kind: 'usage', provider: 'gcp.gemini' }, GEMINI_PATH);
+    const capture = new BodyCapture(usageKind('gcp.gemini', GEMINI_PATH));
     capture.setEncoding('gzip');
     capture.push(Buffer.alloc(MAX_CAPTURED_COMPRESSED_BYTES + 1));
     expect(capture.finish()).toEqual({ reason: 'body_too_large' });
   });
 
   it('gives up on an encoding it cannot decode, and on garbage', () => {
-    const unknown = new BodyCapture({ kind: 'usage', provider: 'openai' }, '/v1/chat/completions');
+    const unknown = new BodyCapture(usageKind('openai', '/v1/chat/completions'));
     unknown.setEncoding('compress');
     unknown.push(Buffer.from('x'));
     expect(unknown.finish()).toEqual({ reason: 'unsupported_encoding' });
-    const garbage = new BodyCapture({ kind: 'usage', provider: 'openai' }, '/v1/chat/completions');
+    const garbage = new BodyCapture(usageKind('openai', '/v1/chat/completions'));
     garbage.setEncoding('gzip');
     garbage.push(Buffer.from('definitely not gzip'));
     expect(garbage.finish()).toEqual({ reason: 'undecodable_body' });
   });
 
   it('says so when no body bytes were seen at all', () => {
-    expect(new BodyCapture({ kind: 'usage', provider: 'openai' }, '/v1/chat/completions').finish()).toEqual({
+    expect(new BodyCapture(usageKind('openai', '/v1/chat/completions')).finish()).toEqual({
       reason: 'body_not_observed',
     });
   });
 
   it('finishes once, and ignores bytes after that', () => {
-    const capture = new BodyCapture(
-      { kind: 'usage', provider: 'gcp.gemini' },
-      '/v1beta/models/m:generateContent',
-    );
+    const capture = new BodyCapture(usageKind('gcp.gemini', '/v1beta/models/m:generateContent'));
     capture.push(Buffer.from(geminiResponse('gemini-2.5-flash', COUNTS)));
     const first = capture.finish();
     capture.push(Buffer.from('more'));
@@ -109,10 +106,7 @@ describe('BodyCapture', () => {
   });
 
   it('copies chunks, so the app may reuse its buffers', () => {
-    const capture = new BodyCapture(
-      { kind: 'usage', provider: 'gcp.gemini' },
-      '/v1beta/models/m:generateContent',
-    );
+    const capture = new BodyCapture(usageKind('gcp.gemini', '/v1beta/models/m:generateContent'));
     const buffer = Buffer.from(geminiResponse('gemini-2.5-flash', COUNTS));
     capture.push(buffer);
     buffer.fill(0);
@@ -126,20 +120,20 @@ describe('BodyCapture for dataset downloads', () => {
   );
 
   it('counts records as they pass, without keeping the body', () => {
-    const capture = new BodyCapture({ kind: 'records' }, '/datasets/v3/snapshot/s_1');
+    const capture = new BodyCapture({ kind: 'records' });
     feed(capture, Buffer.from(snapshot), 97);
     expect(capture.finish()).toEqual({ records: 250 });
   });
 
   it('counts the records of a compressed download once it ends', () => {
-    const capture = new BodyCapture({ kind: 'records' }, '/datasets/v3/snapshot/s_1');
+    const capture = new BodyCapture({ kind: 'records' });
     capture.setEncoding('gzip');
     feed(capture, zlib.gzipSync(Buffer.from(snapshot)), 101);
     expect(capture.finish()).toEqual({ records: 250 });
   });
 
   it('gives no count for a download that broke off', () => {
-    const capture = new BodyCapture({ kind: 'records' }, '/datasets/v3/snapshot/s_1');
+    const capture = new BodyCapture({ kind: 'records' });
     capture.push(Buffer.from(snapshot.slice(0, 1000)));
     expect(capture.finish(true)).toEqual({ reason: 'download_incomplete' });
   });

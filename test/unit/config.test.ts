@@ -176,6 +176,8 @@ describe('resolveConfig with invalid code options', () => {
     ['excludedPaths', ['/ok', 42], '["/ok",42]'],
     ['slowRequestMillis', Number.POSITIVE_INFINITY, 'Infinity'],
     ['services', [{ name: 'x', hosts: [] }], '[{"name":"x","hosts":[]}]'],
+    ['services', [{ name: 'x', hosts: ['h'], pathPattern: 'v1/*' }], '"v1/*"'],
+    ['services', [{ name: 'x', hosts: ['h'], methods: 'GET' }], '"methods":"GET"'],
     ['modelPrices', [{ model: 'm', inputPerMillion: -1, outputPerMillion: 1 }], '"inputPerMillion":-1'],
     [
       'modelPrices',

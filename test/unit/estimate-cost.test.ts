@@ -377,6 +377,37 @@ describe('estimateCost with what responses report', () => {
     });
   });
 
+  it('keeps the long-context tier of a call at a discounted service tier (batch over 200k tokens)', () => {
+    const pro = row('gemini-2.5-pro');
+    const tier = pro.tiers![0]!;
+    const attributes = {
+      'gen_ai.provider.name': 'gcp.gemini',
+      'gen_ai.response.model': 'gemini-2.5-pro',
+      'gen_ai.usage.input_tokens': 300_000,
+      'gen_ai.usage.output_tokens': 10_000,
+      'analytics.usage.service_tier': 'batch',
+    };
+    const expected = (0.5 * (300_000 * tier.inputPerMillion + 10_000 * tier.outputPerMillion)) / 1e6;
+    expect(estimateCost(attributes, undefined, 200, table, AT).usd).toBeCloseTo(expected, 10);
+  });
+
+  it("takes a tier's multiplier from the provider that served the call, not the model's home provider", () => {
+    const attributes = {
+      'gen_ai.response.model': 'gemini-2.5-flash',
+      'gen_ai.usage.input_tokens': 1_000_000,
+      'gen_ai.usage.output_tokens': 0,
+      'analytics.usage.service_tier': 'flex',
+    };
+    const flash = row('gemini-2.5-flash');
+    // The Gemini API sells flex at half price; Vertex AI has no flex price here.
+    expect(
+      estimateCost({ ...attributes, 'gen_ai.provider.name': 'gcp.gemini' }, undefined, 200, table, AT).usd,
+    ).toBeCloseTo(flash.inputPerMillion * 0.5, 10);
+    expect(
+      estimateCost({ ...attributes, 'gen_ai.provider.name': 'gcp.vertex_ai' }, undefined, 200, table, AT),
+    ).toEqual({ usd: null, unknownReason: 'unpriced_service_tier' });
+  });
+
   it('prices a promotional model at the promotion before its end date, and at the full price after', () => {
     const attributes = {
       'gen_ai.response.model': 'gemini-3.8-flash',
@@ -408,7 +439,7 @@ describe('estimateCost with what responses report', () => {
 
 describe('estimateCost per record', () => {
   const table = new PriceTable([]);
-  const datasets = DEFAULT_SERVICES.find((s) => s.pathPrefix === '/datasets/v3/snapshot/')!;
+  const datasets = DEFAULT_SERVICES.find((s) => s.pathPattern === '/datasets/v3/snapshot/*')!;
   const at = new Date('2026-11-26T00:00:00Z');
 
   it('prices a successful download by the records it delivered', () => {

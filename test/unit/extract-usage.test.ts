@@ -12,6 +12,14 @@ import {
 } from '../../examples/support/llm-responses.mjs';
 import { extractUsage } from '../../src/usage/extract-usage.js';
 import type { TokenUsage, UsageResult } from '../../src/usage/token-usage.js';
+import { usageKind } from '../helpers/usage-kind.js';
+
+/** Reads `text` as the response to a POST to `path` of `provider`. */
+function extract(provider: string, path: string, text: string): UsageResult {
+  const kind = usageKind(provider, path);
+  if (kind.kind !== 'usage') throw new Error('not usage');
+  return extractUsage(kind.endpoint, text);
+}
 
 function usageOf(result: UsageResult): TokenUsage {
   if ('reason' in result) throw new Error(`no usage: ${result.reason}`);
@@ -24,9 +32,7 @@ describe('extractUsage for Gemini', () => {
   const counts = { prompt: 1200, cached: 200, candidates: 300, thoughts: 500, toolUse: 40 };
 
   it('counts thinking as output, tool-use prompt as input, cached content as cache reads', () => {
-    expect(
-      usageOf(extractUsage('gcp.gemini', GEMINI, geminiResponse('gemini-2.5-flash-001', counts))),
-    ).toEqual({
+    expect(usageOf(extract('gcp.gemini', GEMINI, geminiResponse('gemini-2.5-flash-001', counts)))).toEqual({
       operation: 'generate_content',
       requestModel: 'gemini-2.5-flash',
       responseModel: 'gemini-2.5-flash-001',
@@ -44,7 +50,7 @@ describe('extractUsage for Gemini', () => {
     ['server-sent events', asSse(geminiStreamChunks('gemini-2.5-flash', counts))],
   ])('reads the final running totals of a stream sent as %s', (_, body) => {
     const usage = usageOf(
-      extractUsage('gcp.gemini', '/v1beta/models/gemini-2.5-flash:streamGenerateContent', body),
+      extract('gcp.gemini', '/v1beta/models/gemini-2.5-flash:streamGenerateContent', body),
     );
     expect(usage).toMatchObject({
       inputTokens: 1240,
@@ -60,15 +66,13 @@ describe('extractUsage for Gemini', () => {
       { candidates: [{ content: { parts: [{ text: '' }] } }], usageMetadata: { promptTokenCount: 1200 } },
       { candidates: [] },
     ];
-    expect(usageOf(extractUsage('gcp.gemini', GEMINI, asSse(chunks))).outputTokens).toBe(800);
+    expect(usageOf(extract('gcp.gemini', GEMINI, asSse(chunks))).outputTokens).toBe(800);
   });
 
   it('reads Vertex AI endpoints and their model names the same way', () => {
     const path =
       '/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent';
-    expect(
-      usageOf(extractUsage('gcp.vertex_ai', path, geminiResponse('gemini-2.5-pro', counts))),
-    ).toMatchObject({
+    expect(usageOf(extract('gcp.vertex_ai', path, geminiResponse('gemini-2.5-pro', counts)))).toMatchObject({
       requestModel: 'gemini-2.5-pro',
       inputTokens: 1240,
     });
@@ -76,14 +80,14 @@ describe('extractUsage for Gemini', () => {
 
   it('treats countTokens as free', () => {
     const usage = usageOf(
-      extractUsage('gcp.gemini', '/v1beta/models/gemini-2.5-flash:countTokens', '{"totalTokens":9}'),
+      extract('gcp.gemini', '/v1beta/models/gemini-2.5-flash:countTokens', '{"totalTokens":9}'),
     );
     expect(usage).toMatchObject({ operation: 'count_tokens', free: true });
   });
 
   it('says the Gemini API reports no usage for embeddings, rather than inventing one', () => {
     const body = '{"embedding":{"values":[0.1,0.2]}}';
-    expect(extractUsage('gcp.gemini', '/v1beta/models/gemini-embedding-001:embedContent', body)).toEqual({
+    expect(extract('gcp.gemini', '/v1beta/models/gemini-embedding-001:embedContent', body)).toEqual({
       reason: 'provider_reports_no_usage',
     });
   });
@@ -95,11 +99,7 @@ describe('extractUsage for OpenAI', () => {
   it('reads chat completions: cached tokens are part of the prompt, reasoning part of the completion', () => {
     expect(
       usageOf(
-        extractUsage(
-          'openai',
-          '/v1/chat/completions',
-          openAiChatResponse('gpt-4o-2024-08-06', counts, 'flex'),
-        ),
+        extract('openai', '/v1/chat/completions', openAiChatResponse('gpt-4o-2024-08-06', counts, 'flex')),
       ),
     ).toEqual({
       operation: 'chat',
@@ -116,7 +116,7 @@ describe('extractUsage for OpenAI', () => {
 
   it('reads the usage of a stream from its last chunk (the others carry usage: null)', () => {
     const body = `${asSse(openAiChatStreamEvents('gpt-4o-mini-2024-07-18', counts))}data: [DONE]\n\n`;
-    expect(usageOf(extractUsage('openai', '/v1/chat/completions', body))).toMatchObject({
+    expect(usageOf(extract('openai', '/v1/chat/completions', body))).toMatchObject({
       inputTokens: 2000,
       outputTokens: 700,
       responseModel: 'gpt-4o-mini-2024-07-18',
@@ -125,14 +125,25 @@ describe('extractUsage for OpenAI', () => {
 
   it('says a stream that did not ask for usage has none', () => {
     const events = openAiChatStreamEvents('gpt-4o-mini', counts).slice(0, 3);
-    expect(extractUsage('openai', '/v1/chat/completions', asSse(events))).toEqual({
+    expect(extract('openai', '/v1/chat/completions', asSse(events))).toEqual({
       reason: 'no_usage_in_response',
     });
   });
 
+  it("prices the model that answered, not a tool's model the Responses API echoes after it", () => {
+    const response = JSON.parse(openAiResponsesResponse('gpt-4.1-2025-04-14', counts)) as Record<
+      string,
+      unknown
+    >;
+    response.tools = [{ type: 'image_generation', model: 'gpt-image-1' }];
+    expect(usageOf(extract('openai', '/v1/responses', JSON.stringify(response))).responseModel).toBe(
+      'gpt-4.1-2025-04-14',
+    );
+  });
+
   it('reads the Responses API (input/output tokens)', () => {
     expect(
-      usageOf(extractUsage('openai', '/v1/responses', openAiResponsesResponse('gpt-4.1', counts))),
+      usageOf(extract('openai', '/v1/responses', openAiResponsesResponse('gpt-4.1', counts))),
     ).toMatchObject({
       inputTokens: 2000,
       cacheReadTokens: 1500,
@@ -145,7 +156,7 @@ describe('extractUsage for OpenAI', () => {
   it('reads embeddings usage', () => {
     const body =
       '{"object":"list","data":[],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}';
-    expect(usageOf(extractUsage('openai', '/v1/embeddings', body))).toMatchObject({
+    expect(usageOf(extract('openai', '/v1/embeddings', body))).toMatchObject({
       operation: 'embeddings',
       inputTokens: 8,
       outputTokens: 0,
@@ -158,9 +169,7 @@ describe('extractUsage for Anthropic', () => {
 
   it('adds cache reads and writes to the input, as OTel counts it', () => {
     expect(
-      usageOf(
-        extractUsage('anthropic', '/v1/messages', anthropicResponse('claude-sonnet-4-5-20250929', counts)),
-      ),
+      usageOf(extract('anthropic', '/v1/messages', anthropicResponse('claude-sonnet-4-5-20250929', counts))),
     ).toEqual({
       operation: 'chat',
       responseModel: 'claude-sonnet-4-5-20250929',
@@ -176,7 +185,7 @@ describe('extractUsage for Anthropic', () => {
 
   it('takes input from message_start and the cumulative output of the last message_delta', () => {
     const usage = usageOf(
-      extractUsage('anthropic', '/v1/messages', anthropicStream('claude-haiku-4-5-20251001', counts)),
+      extract('anthropic', '/v1/messages', anthropicStream('claude-haiku-4-5-20251001', counts)),
     );
     expect(usage).toMatchObject({
       inputTokens: 1600,
@@ -186,9 +195,7 @@ describe('extractUsage for Anthropic', () => {
   });
 
   it('treats count_tokens as free', () => {
-    expect(
-      usageOf(extractUsage('anthropic', '/v1/messages/count_tokens', '{"input_tokens":5}')),
-    ).toMatchObject({
+    expect(usageOf(extract('anthropic', '/v1/messages/count_tokens', '{"input_tokens":5}'))).toMatchObject({
       free: true,
     });
   });
@@ -202,10 +209,6 @@ describe('extractUsage on bad input', () => {
     ['a usage object cut off', '{"usage":{"prompt_tokens":12,"completion'],
     ['usage with wrong types', '{"usage":{"prompt_tokens":"12","completion_tokens":-3}}'],
   ])('gives a reason, not numbers, for %s', (_, body) => {
-    expect(extractUsage('openai', '/v1/chat/completions', body)).toEqual({ reason: 'no_usage_in_response' });
-  });
-
-  it('gives a reason for a provider it does not read', () => {
-    expect(extractUsage('cohere', '/v1/chat', '{}')).toEqual({ reason: 'unsupported_provider' });
+    expect(extract('openai', '/v1/chat/completions', body)).toEqual({ reason: 'no_usage_in_response' });
   });
 });

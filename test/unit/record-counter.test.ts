@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RecordCounter } from '../../src/usage/record-counter.js';
 
-function count(text: string, pieceSize = text.length || 1): number | undefined {
-  const counter = new RecordCounter();
+function count(text: string | Buffer, pieceSize = text.length || 1, lines = false): number | undefined {
+  const counter = new RecordCounter({ lines });
   const bytes = Buffer.from(text);
   for (let i = 0; i < bytes.length; i += pieceSize) counter.push(bytes.subarray(i, i + pieceSize));
   return counter.result();
@@ -33,10 +33,39 @@ describe('RecordCounter', () => {
     expect(count(text)).toBe(expected);
   });
 
-  it('counts the non-empty lines of NDJSON, with or without a final newline', () => {
+  it('counts the non-empty lines of a body labelled NDJSON, with or without a final newline', () => {
     const ndjson = records.map((r) => JSON.stringify(r)).join('\n');
-    expect(count(ndjson, 7)).toBe(5);
-    expect(count(`${ndjson}\n\n`, 7)).toBe(5);
+    expect(count(ndjson, 7, true)).toBe(5);
+    expect(count(`${ndjson}\n\n`, 7, true)).toBe(5);
+    expect(count('{"only":1}', 7, true)).toBe(1);
+  });
+
+  it('counts the objects of NDJSON not labelled as such', () => {
+    const ndjson = records
+      .slice(0, 2)
+      .map((r) => JSON.stringify(r))
+      .join('\n');
+    expect(count(`${ndjson}\n${ndjson}\n`, 5)).toBe(4);
+  });
+
+  it('counts a single top-level object (a status or an error, not a delivery) as no records', () => {
+    expect(count('{"status":"running","message":"Snapshot is not ready yet, try again in 30s"}')).toBe(0);
+    expect(count('{"snapshot_id":"s_abc"}', 3)).toBe(0);
+  });
+
+  it('skips a UTF-8 byte order mark, even split across chunks', () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[{"a":1},{"b":2}]')]);
+    expect(count(body, 1)).toBe(2);
+    expect(count(body)).toBe(2);
+  });
+
+  it.each([
+    ['CSV', 'url,title\nhttps://a,x\nhttps://b,y\n'],
+    ['text', 'Snapshot is empty'],
+    ['a bare number', '42'],
+    ['an object cut off', '{"a":1}\n{"b":'],
+  ])('gives no count for %s', (_, text) => {
+    expect(count(text, 4)).toBeUndefined();
   });
 
   it('gives no count for an array cut off, or for trailing garbage', () => {

@@ -72,6 +72,38 @@ describe('ServiceCatalog.match', () => {
     expect(s.match('api.example.com', 443, '/v2/v1/search')).toBeUndefined();
   });
 
+  it('matches a path pattern as a whole path, `*` standing for one segment', () => {
+    const s = new ServiceCatalog([{ name: 'item', hosts: ['api.example.com'], pathPattern: '/v1/items/*' }]);
+    expect(s.match('api.example.com', 443, '/v1/items/42')?.name).toBe('item');
+    expect(s.match('api.example.com', 443, '/v1/items/42/')?.name).toBe('item');
+    expect(s.match('api.example.com', 443, '/v1/items/42/parts')).toBeUndefined();
+    expect(s.match('api.example.com', 443, '/v1/items/')).toBeUndefined();
+    expect(s.match('api.example.com', 443, '/v1/items.json')).toBeUndefined();
+  });
+
+  it('matches a service limited to some methods only for those methods, whatever their case', () => {
+    const s = new ServiceCatalog([{ name: 'read', hosts: ['api.example.com'], methods: ['get'] }]);
+    expect(s.match('api.example.com', 443, '/', 'GET')?.name).toBe('read');
+    expect(s.match('api.example.com', 443, '/', 'POST')).toBeUndefined();
+    expect(s.match('api.example.com', 443, '/')).toBeUndefined();
+  });
+
+  it('prices only the BrightData calls that deliver records per record', () => {
+    const perRecord = (method: string, path: string) =>
+      catalog.match('api.brightdata.com', 443, path, method)?.perRecordUsd !== undefined;
+    expect(perRecord('GET', '/datasets/v3/snapshot/s_abc')).toBe(true);
+    expect(perRecord('POST', '/datasets/v3/scrape')).toBe(true);
+    // Progress, parts, delivery to storage and cancelling deliver no records here.
+    expect(perRecord('GET', '/datasets/v3/progress/s_abc')).toBe(false);
+    expect(perRecord('GET', '/datasets/v3/snapshot/s_abc/parts')).toBe(false);
+    expect(perRecord('POST', '/datasets/v3/snapshot/s_abc/deliver')).toBe(false);
+    expect(perRecord('POST', '/datasets/v3/snapshot/s_abc/cancel')).toBe(false);
+    expect(perRecord('POST', '/datasets/v3/trigger')).toBe(false);
+    expect(catalog.match('api.brightdata.com', 443, '/datasets/v3/snapshot/s_abc/parts', 'GET')?.name).toBe(
+      'brightdata',
+    );
+  });
+
   it('tries user services before the built-in ones', () => {
     const mine: ServiceDefinition = { name: 'my-openai', hosts: ['api.openai.com'], perRequestUsd: 0.01 };
     expect(new ServiceCatalog([mine]).match('api.openai.com', 443, '/v1/chat/completions')).toBe(mine);

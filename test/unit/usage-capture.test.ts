@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { geminiResponse } from '../../examples/support/llm-responses.mjs';
 import { finishCapture, startCapture, tapUndiciHandler } from '../../src/usage/usage-capture.js';
 import { createProcessorHarness, type ProcessorHarness } from '../helpers/tracing.js';
+import { usageKind } from '../helpers/usage-kind.js';
 
 let harness: ProcessorHarness | undefined;
 
@@ -34,12 +35,7 @@ describe('usage capture', () => {
     const received: Uint8Array[] = [];
     const request = undici6Request(received);
     expect(tapUndiciHandler(request)).toBe(true);
-    startCapture(
-      request,
-      span,
-      { kind: 'usage', provider: 'gcp.gemini' },
-      '/v1beta/models/gemini-2.5-flash:generateContent',
-    );
+    startCapture(request, span, usageKind('gcp.gemini', '/v1beta/models/gemini-2.5-flash:generateContent'));
     const body = Buffer.from(geminiResponse('gemini-2.5-flash', { prompt: 10, candidates: 5 }));
     expect(request.deliver(body.subarray(0, 20))).toBe(true);
     request.deliver(body.subarray(20));
@@ -62,7 +58,7 @@ describe('usage capture', () => {
     harness = createProcessorHarness();
     const span = harness.startCall(ROOT_CONTEXT);
     const request = {};
-    startCapture(request, span, { kind: 'usage', provider: 'openai' }, '/v1/chat/completions');
+    startCapture(request, span, usageKind('openai', '/v1/chat/completions'));
     finishCapture(request);
     span.end();
     expect(harness.passed()[0]!.attributes['analytics.usage.unknown_reason']).toBe('body_not_observed');
