@@ -1,3 +1,4 @@
+import { errorMonitor } from 'node:events';
 import { ClientRequest, IncomingMessage, ServerResponse, type RequestOptions } from 'node:http';
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
@@ -6,7 +7,7 @@ import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { Redactor } from '../internal/redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
 import { captureKindOf } from '../usage/capture-kind-of.js';
-import { captureOf, finishCapture, startCapture } from '../usage/usage-capture.js';
+import { captureOf, finishCapture, pushChunk, startCapture } from '../usage/usage-capture.js';
 import {
   ATTR_ANALYTICS_ABORTED,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -80,11 +81,15 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
       if (response instanceof ServerResponse) {
         countWrittenBytes(response);
       } else if (response instanceof IncomingMessage) {
-        const usage = captureOf(clientRequestOf(response));
-        if (usage) {
+        const request = clientRequestOf(response);
+        const usage = captureOf(request);
+        if (request && usage) {
           usage.body.setEncoding(headerValue(response.headers['content-encoding']));
           usage.body.setContentType(response.headers['content-type']);
-          countReadBytes(response, (chunk) => usage.body.push(chunk));
+          countReadBytes(response, (chunk) => pushChunk(request, 'tap', chunk));
+          // Before the instrumentation's own monitor ends the span; a monitor, so an app
+          // without an 'error' listener still gets the error it would have got.
+          response.on(errorMonitor, () => finishCapture(request, true));
         } else if (
           declaredResponseBodySize(
             clientRequestOf(response)?.method,
@@ -132,6 +137,13 @@ function readUsageOf(request: ClientRequest, span: Span, catalog: ServiceCatalog
   if (kind === undefined) return;
   if (kind.kind === 'usage') span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, kind.provider);
   startCapture(request, span, kind);
+  // A body that ends is read in applyCustomAttributesOnSpan. One that breaks off (or never
+  // comes) ends the span without it: read what arrived when the request closes, which this
+  // listener, added before the instrumentation's, sees first; and never leave bytes held.
+  request.once('close', () => {
+    const response = (request as ClientRequest & { res?: IncomingMessage | null }).res;
+    finishCapture(request, response?.complete !== true);
+  });
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

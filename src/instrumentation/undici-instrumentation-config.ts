@@ -89,7 +89,10 @@ export function createUndiciInstrumentationConfig(
       );
       if (kind === undefined) return;
       if (kind.kind === 'usage') span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, kind.provider);
-      if (UNDICI_PUBLISHES_BODY || tapUndiciHandler(request)) startCapture(request, span, kind);
+      // Tapped where possible even when a channel publishes too (an app's own undici may be
+      // another version than Node's); the capture keeps one source's chunks.
+      const tapped = tapUndiciHandler(request);
+      if (tapped || UNDICI_PUBLISHES_BODY) startCapture(request, span, kind);
       else span.setAttribute(ATTR_ANALYTICS_USAGE_UNKNOWN_REASON, 'fetch_body_not_observable');
     },
 

@@ -16,6 +16,26 @@ export const MAX_CAPTURE_BUDGET_BYTES = 64 * 1024 * 1024;
 
 let budgetInUse = 0;
 
+/** Bytes one capture holds against the budget; kept apart so they can be returned after GC. */
+interface Ledger {
+  bytes: number;
+}
+
+/**
+ * A capture dropped without being finished (a response the app never read, a request whose
+ * end went unseen) returns its bytes to the budget when it is collected, so the budget cannot
+ * drain away over a long-running process.
+ */
+const unfinished = new FinalizationRegistry<Ledger>((ledger) => {
+  budgetInUse -= ledger.bytes;
+  ledger.bytes = 0;
+});
+
+/** Bytes all captures hold now (for tests and diagnostics). */
+export function captureBytesInUse(): number {
+  return budgetInUse;
+}
+
 const NDJSON_TYPES = new Set([
   'application/x-ndjson',
   'application/ndjson',
@@ -36,8 +56,10 @@ export class BodyCapture {
   #counter: RecordCounter | undefined;
   #encoding = 'identity';
   #chunks: Buffer[] = [];
+  /** Bytes in `#chunks`. */
   #held = 0;
   #head: Buffer | undefined;
+  readonly #ledger: Ledger = { bytes: 0 };
   #total = 0;
   #giveUp: string | undefined;
   #result: UsageResult | RecordsResult | undefined;
@@ -45,6 +67,7 @@ export class BodyCapture {
   constructor(kind: CaptureKind) {
     this.#kind = kind;
     this.#counter = kind.kind === 'records' ? new RecordCounter() : undefined;
+    unfinished.register(this, this.#ledger, this);
   }
 
   /** A free operation's body need not be kept: its answer does not depend on it. */
@@ -89,13 +112,14 @@ export class BodyCapture {
     if (this.#head === undefined && this.#held > CAPTURE_HEAD_BYTES + CAPTURE_TAIL_BYTES) {
       const all = Buffer.concat(this.#chunks);
       this.#head = Buffer.from(all.subarray(0, CAPTURE_HEAD_BYTES));
-      this.#release();
+      this.#charge(this.#head.length);
+      this.#dropChunks();
       this.#keep(all.subarray(all.length - CAPTURE_TAIL_BYTES));
     } else if (this.#head !== undefined) {
       while (this.#chunks.length > 1 && this.#held - this.#chunks[0]!.length >= CAPTURE_TAIL_BYTES) {
         const dropped = this.#chunks.shift()!;
         this.#held -= dropped.length;
-        budgetInUse -= dropped.length;
+        this.#charge(-dropped.length);
       }
     }
   }
@@ -124,6 +148,7 @@ export class BodyCapture {
     }
     if ('usage' in result && incomplete) result = { usage: { ...result.usage, incomplete: true } };
     this.#release();
+    unfinished.unregister(this);
     this.#result = result;
     return result;
   }
@@ -161,7 +186,7 @@ export class BodyCapture {
     if (budgetInUse + chunk.byteLength > MAX_CAPTURE_BUDGET_BYTES) return this.#stop('capture_budget');
     this.#chunks.push(Buffer.from(chunk));
     this.#held += chunk.byteLength;
-    budgetInUse += chunk.byteLength;
+    this.#charge(chunk.byteLength);
   }
 
   #stop(reason: string): void {
@@ -169,10 +194,23 @@ export class BodyCapture {
     this.#release();
   }
 
-  #release(): void {
-    budgetInUse -= this.#held;
+  /** Counts `bytes` (negative: returns them) against this capture and the shared budget. */
+  #charge(bytes: number): void {
+    this.#ledger.bytes += bytes;
+    budgetInUse += bytes;
+  }
+
+  #dropChunks(): void {
+    this.#charge(-this.#held);
     this.#held = 0;
     this.#chunks = [];
+  }
+
+  /** Returns every byte held to the budget. */
+  #release(): void {
+    this.#dropChunks();
+    if (this.#head) this.#charge(-this.#head.length);
+    this.#head = undefined;
   }
 }
 
@@ -180,11 +218,12 @@ export class BodyCapture {
  * Decoders for a possibly cut-off stream: a flush instead of a finish, so a body that broke off
  * still decodes as far as it got.
  */
+const gunzip = (input: Buffer): Buffer =>
+  zlib.gunzipSync(input, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: MAX_DECODED_BYTES });
+
 const DECODERS: Record<string, ((input: Buffer) => Buffer) | undefined> = {
-  gzip: (input) =>
-    zlib.gunzipSync(input, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: MAX_DECODED_BYTES }),
-  'x-gzip': (input) =>
-    zlib.gunzipSync(input, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: MAX_DECODED_BYTES }),
+  gzip: gunzip,
+  'x-gzip': gunzip,
   deflate: (input) => {
     // "deflate" is zlib-wrapped by the spec, raw in practice from some servers.
     try {

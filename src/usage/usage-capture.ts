@@ -5,11 +5,16 @@ import { BodyCapture } from './body-capture.js';
 import type { CaptureKind } from './token-usage.js';
 import { usageAttributes } from './usage-attributes.js';
 
+/** Where a capture's chunks come from: a tapped handler or parser, or undici's channel. */
+export type ChunkSource = 'tap' | 'channel';
+
 /** A response being read for usage, and the span its usage goes on. */
 interface Capture {
   span: Span;
   kind: CaptureKind;
   body: BodyCapture;
+  /** The source that delivered the first chunk; the other, if it sees the same bytes, is ignored. */
+  source?: ChunkSource;
 }
 
 const KEY = Symbol.for('otel-pg-analytics.usage-captures');
@@ -25,6 +30,24 @@ export function startCapture(request: object, span: Span, kind: CaptureKind): vo
   captures().set(request, { span, kind, body: new BodyCapture(kind) });
 }
 
+/**
+ * A chunk of the response to `request`, from `source`. A request can be seen by two sources at
+ * once (an undici that both calls the tapped handler and publishes its chunks): the first one
+ * to deliver is kept, so no byte is counted twice. Never throws into the caller's stream.
+ */
+export function pushChunk(request: object | undefined, source: ChunkSource, chunk: Uint8Array): void {
+  safeExecute(
+    'usage capture',
+    () => {
+      const capture = captureOf(request);
+      if (!capture) return;
+      capture.source ??= source;
+      if (capture.source === source) capture.body.push(chunk);
+    },
+    undefined,
+  );
+}
+
 /** The capture of `request`, if one was started. */
 export function captureOf(request: object | undefined): Capture | undefined {
   return request === undefined ? undefined : captures().get(request);
@@ -32,24 +55,32 @@ export function captureOf(request: object | undefined): Capture | undefined {
 
 /**
  * The response to `request` ended (or broke off): read the usage and put it on the span,
- * which is still open (this runs before the instrumentation ends it).
+ * which is still open when the body ended normally (this runs before the instrumentation
+ * ends it). Runs once per capture; never throws.
  */
 export function finishCapture(request: object, incomplete = false): void {
-  const capture = captures().get(request);
-  if (!capture) return;
-  captures().delete(request);
-  const result = capture.body.finish(incomplete);
-  if (capture.span.isRecording()) capture.span.setAttributes(usageAttributes(capture.kind, result));
+  safeExecute(
+    'usage capture',
+    () => {
+      const capture = captures().get(request);
+      if (!capture) return;
+      captures().delete(request);
+      const result = capture.body.finish(incomplete);
+      if (capture.span.isRecording()) capture.span.setAttributes(usageAttributes(capture.kind, result));
+    },
+    undefined,
+  );
 }
 
 /** Node 22's bundled undici (6.x) does not publish response body chunks; 24's (7.x) does. */
 export const UNDICI_PUBLISHES_BODY = Number(process.versions.undici?.split('.')[0] ?? 0) >= 7;
 
 /**
- * Where undici does not publish body chunks (Node 22), taps the request's own handler: undici
- * 6 keeps it on the request under a `handler` symbol and hands it each chunk (`onData`). The
- * handler is wrapped for this one request only, and passes every chunk on unchanged. Returns
- * false when the request has no such handler (another undici), so the caller can say why.
+ * Taps the request's own handler, for undicis that do not publish body chunks (Node 22's
+ * bundled 6.x, or an app's own `undici` 6 on any Node): undici keeps the handler on the
+ * request under a `handler` symbol and hands it each chunk (`onData`). The handler is wrapped
+ * for this one request only, and passes every chunk on unchanged. Returns false when the
+ * request has no such handler, so the caller can say why if no channel publishes either.
  */
 export function tapUndiciHandler(request: object): boolean {
   const key = Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === 'handler');
@@ -61,7 +92,7 @@ export function tapUndiciHandler(request: object): boolean {
     this: unknown,
     chunk: Uint8Array,
   ) {
-    safeExecute('usage capture', () => captureOf(request)?.body.push(chunk), undefined);
+    pushChunk(request, 'tap', chunk);
     return (onData as (chunk: Uint8Array) => unknown).call(this, chunk);
   };
   return true;
@@ -77,24 +108,12 @@ let subscribed = false;
 export function subscribeUndiciBodies(): void {
   if (subscribed) return;
   subscribed = true;
-  subscribe('undici:request:bodyChunkReceived', (message) =>
-    safeExecute(
-      'usage capture',
-      () => {
-        const { request, chunk } = message as { request: object; chunk: Uint8Array };
-        captureOf(request)?.body.push(chunk);
-      },
-      undefined,
-    ),
-  );
-  subscribe('undici:request:trailers', (message) =>
-    safeExecute('usage capture', () => finishCapture((message as { request: object }).request), undefined),
-  );
+  subscribe('undici:request:bodyChunkReceived', (message) => {
+    const { request, chunk } = message as { request: object; chunk: Uint8Array };
+    pushChunk(request, 'channel', chunk);
+  });
+  subscribe('undici:request:trailers', (message) => finishCapture((message as { request: object }).request));
   subscribe('undici:request:error', (message) =>
-    safeExecute(
-      'usage capture',
-      () => finishCapture((message as { request: object }).request, true),
-      undefined,
-    ),
+    finishCapture((message as { request: object }).request, true),
   );
 }

@@ -107,6 +107,7 @@ describe('token usage and cost read from LLM responses, in every shape, through 
       'brightdata /datasets/v3/snapshot/s_abc',
       'supabase /functions/v1/resize-image',
       'gemini /v1beta/models/gemini-2.5-flash:generateContent',
+      'anthropic /v1/messages',
     ]);
   });
 
@@ -152,12 +153,14 @@ describe('token usage and cost read from LLM responses, in every shape, through 
     }
   });
 
-  it('marks the usage of a stream that broke off as incomplete, with what arrived', () => {
+  it('marks the usage of a stream that broke off as incomplete, with what arrived, through fetch and node:http', () => {
     const a = STUB_USAGE.anthropic;
-    expect(row(7).metadata).toMatchObject({
-      usage_incomplete: true,
-      input_tokens: a.input + a.cacheRead + a.cacheWrite5m + a.cacheWrite1h,
-    });
+    for (const i of [7, 13]) {
+      expect(row(i).metadata).toMatchObject({
+        usage_incomplete: true,
+        input_tokens: a.input + a.cacheRead + a.cacheWrite5m + a.cacheWrite1h,
+      });
+    }
   });
 
   it('gives an unknown model a null cost and the reason, with its tokens kept for repricing', () => {

@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +13,7 @@ import {
   CAPTURE_HEAD_BYTES,
   CAPTURE_TAIL_BYTES,
   MAX_CAPTURED_COMPRESSED_BYTES,
+  captureBytesInUse,
 } from '../../src/usage/body-capture.js';
 import { usageKind } from '../helpers/usage-kind.js';
 
@@ -103,6 +106,36 @@ describe('BodyCapture', () => {
     const first = capture.finish();
     capture.push(Buffer.from('more'));
     expect(capture.finish()).toBe(first);
+  });
+
+  it('holds its head and tail windows against the shared budget, and returns every byte when it finishes', () => {
+    const before = captureBytesInUse();
+    const capture = new BodyCapture(usageKind('gcp.gemini', GEMINI_PATH));
+    feed(capture, Buffer.alloc(CAPTURE_HEAD_BYTES + CAPTURE_TAIL_BYTES + 100_000, 0x20), 8192);
+    const held = captureBytesInUse() - before;
+    expect(held).toBeGreaterThanOrEqual(CAPTURE_HEAD_BYTES + CAPTURE_TAIL_BYTES);
+    // The tail is dropped a chunk at a time, so up to twice its size may be held.
+    expect(held).toBeLessThanOrEqual(CAPTURE_HEAD_BYTES + 2 * CAPTURE_TAIL_BYTES);
+    capture.finish();
+    expect(captureBytesInUse()).toBe(before);
+  });
+
+  it('returns the bytes of a capture dropped unfinished once it is collected', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const before = captureBytesInUse();
+    (() => {
+      const capture = new BodyCapture(usageKind('gcp.gemini', GEMINI_PATH));
+      capture.push(Buffer.alloc(100_000, 0x20));
+    })();
+    expect(captureBytesInUse()).toBe(before + 100_000);
+    // Finalizers run after a collection, on a later turn: collect until it has run.
+    // (Other tests' unfinished captures may be collected too, so "at most" what it was.)
+    for (let i = 0; i < 50 && captureBytesInUse() > before; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(captureBytesInUse()).toBeLessThanOrEqual(before);
   });
 
   it('copies chunks, so the app may reuse its buffers', () => {

@@ -1,7 +1,13 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { geminiResponse } from '../../examples/support/llm-responses.mjs';
-import { finishCapture, startCapture, tapUndiciHandler } from '../../src/usage/usage-capture.js';
+import {
+  captureOf,
+  finishCapture,
+  pushChunk,
+  startCapture,
+  tapUndiciHandler,
+} from '../../src/usage/usage-capture.js';
 import { createProcessorHarness, type ProcessorHarness } from '../helpers/tracing.js';
 import { usageKind } from '../helpers/usage-kind.js';
 
@@ -62,5 +68,28 @@ describe('usage capture', () => {
     finishCapture(request);
     span.end();
     expect(harness.passed()[0]!.attributes['analytics.usage.unknown_reason']).toBe('body_not_observed');
+  });
+
+  it('keeps the chunks of one source when a request is seen by two (a tapped handler and the channel)', () => {
+    harness = createProcessorHarness();
+    const span = harness.startCall(ROOT_CONTEXT);
+    const request = {};
+    startCapture(request, span, usageKind('gcp.gemini', '/v1beta/models/gemini-2.5-flash:generateContent'));
+    const body = Buffer.from(geminiResponse('gemini-2.5-flash', { prompt: 10, candidates: 5 }));
+    for (const part of [body.subarray(0, 20), body.subarray(20)]) {
+      pushChunk(request, 'channel', part);
+      pushChunk(request, 'tap', part);
+    }
+    expect(captureOf(request)!.body.bytes).toBe(body.length);
+    finishCapture(request);
+    span.end();
+  });
+
+  it('never throws into the stream it taps, whatever it is handed', () => {
+    harness = createProcessorHarness();
+    const request = {};
+    startCapture(request, harness.startCall(ROOT_CONTEXT), usageKind('openai', '/v1/chat/completions'));
+    expect(() => pushChunk(request, 'tap', null as unknown as Uint8Array)).not.toThrow();
+    expect(() => pushChunk(undefined, 'tap', Buffer.from('x'))).not.toThrow();
   });
 });
