@@ -26,6 +26,19 @@ const RETRYABLE_CODES = new Set([
   '25006', // read_only_sql_transaction (failover in progress)
 ]);
 
+/** Why Postgres refused a row, for the counters (other data errors: `rejected_row`). */
+const DATA_REASONS: Record<string, string> = {
+  '22021': 'invalid_encoding', // character_not_in_repertoire (a NUL byte in text)
+  '22P05': 'untranslatable_character', // a NUL in jsonb
+  '22P02': 'invalid_text_representation',
+  '22003': 'number_out_of_range',
+  '22001': 'value_too_long',
+  '22007': 'invalid_datetime',
+  '22008': 'invalid_datetime',
+  '23514': 'check_violation',
+  '54000': 'value_too_large', // an indexed text past the btree limit
+};
+
 const RETRYABLE_ERRNOS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -83,8 +96,16 @@ export function classifyDatabaseError(error: unknown, table?: string): DatabaseE
   ) {
     return { kind: 'retry', reason: 'database_unavailable', message: text };
   }
+  // A row outside every partition (and no default one): the table needs upkeep, not the row.
+  if (code === '23514' && /no partition of relation/i.test(text)) {
+    return {
+      kind: 'fatal',
+      reason: 'no_partition',
+      message: `${relation} has no partition for a row (${text}): run \`otel-pg-analytics migrate\` or add a default partition`,
+    };
+  }
   if (code.startsWith('22') || (code.startsWith('23') && code !== '23505') || code === '54000') {
-    return { kind: 'data', reason: 'rejected_row', message: text };
+    return { kind: 'data', reason: DATA_REASONS[code] ?? 'rejected_row', message: text };
   }
   if (code === '') {
     // pg raises these without a SQLSTATE when the connection breaks or times out.

@@ -1,3 +1,8 @@
+import {
+  DEFAULT_MAX_SPOOL_BYTES,
+  DEFAULT_RETRY_DEADLINE_MILLIS,
+  DEFAULT_STATS_INTERVAL_MILLIS,
+} from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { MAX_TIMER_MILLIS } from '../src/internal/max-timer-millis.js';
 import { isPostgresUrl } from '../src/internal/postgres-url.js';
@@ -39,22 +44,39 @@ export interface PostgresSpanExporterConfig {
   maxPoolSize?: number;
   /** Extra names to redact, as in the processors' `redactKeys`. */
   redactKeys?: readonly string[];
+  /**
+   * A directory for the durable spool: rows Postgres cannot take (it stayed down past the
+   * retry deadline, the queue is nearly full, or the process is shutting down) are written
+   * there and replayed, in order, once it is back — also by the next process after a crash.
+   * Without it such rows are dropped (and counted).
+   */
+  spoolDir?: string;
+  /** Bytes the spool may hold on disk; rows beyond are dropped (`spool_full`). Defaults to 256 MiB. */
+  maxSpoolBytes?: number;
+  /**
+   * How often a row of counters goes to `analytics_pipeline_stats` (while Postgres is
+   * reachable); `0` turns it off. Defaults to 60000.
+   */
+  statsIntervalMillis?: number;
+  /** `service_name` of the stats rows. */
+  serviceName?: string;
 }
 
 export const DEFAULT_MAX_QUEUE_ROWS = 10_000;
 export const DEFAULT_MAX_BATCH_ROWS = 1000;
-export const DEFAULT_RETRY_DEADLINE_MILLIS = 30_000;
 export const DEFAULT_INITIAL_RETRY_DELAY_MILLIS = 100;
 export const DEFAULT_MAX_RETRY_DELAY_MILLIS = 5000;
 export const DEFAULT_STATEMENT_TIMEOUT_MILLIS = 15_000;
 export const DEFAULT_CONNECTION_TIMEOUT_MILLIS = 5000;
 export const DEFAULT_EXPORTER_SHUTDOWN_TIMEOUT_MILLIS = 5000;
 export const DEFAULT_MAX_POOL_SIZE = 2;
+// Shared with the register entry's options.
+export { DEFAULT_MAX_SPOOL_BYTES, DEFAULT_RETRY_DEADLINE_MILLIS, DEFAULT_STATS_INTERVAL_MILLIS };
 
 /** {@link PostgresSpanExporterConfig} validated, with defaults; frozen. */
 export type ResolvedPostgresSpanExporterConfig = Readonly<
-  Required<Omit<PostgresSpanExporterConfig, 'connectionString' | 'pool'>> &
-    Pick<PostgresSpanExporterConfig, 'connectionString' | 'pool'>
+  Required<Omit<PostgresSpanExporterConfig, 'connectionString' | 'pool' | 'spoolDir' | 'serviceName'>> &
+    Pick<PostgresSpanExporterConfig, 'connectionString' | 'pool' | 'spoolDir' | 'serviceName'>
 >;
 
 /** Validates options passed in code; an invalid one throws a {@link ConfigError} quoting it. */
@@ -71,10 +93,14 @@ export function resolvePostgresSpanExporterConfig(
       );
     }
   }
-  const positive = (name: keyof PostgresSpanExporterConfig, fallback: number): number => {
+  const positive = (
+    name: keyof PostgresSpanExporterConfig,
+    fallback: number,
+    max = MAX_TIMER_MILLIS,
+  ): number => {
     const value = config[name];
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > MAX_TIMER_MILLIS) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > max) {
       throw new ConfigError(`Invalid ${name}: ${JSON.stringify(value)} (expected a positive integer)`);
     }
     return value;
@@ -83,8 +109,28 @@ export function resolvePostgresSpanExporterConfig(
   if (!Array.isArray(redactKeys) || !redactKeys.every((k) => typeof k === 'string')) {
     throw new ConfigError(`Invalid redactKeys: ${JSON.stringify(redactKeys)} (expected an array of names)`);
   }
+  for (const name of ['spoolDir', 'serviceName'] as const) {
+    const value = config[name];
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
+      throw new ConfigError(`Invalid ${name}: ${JSON.stringify(value)} (expected a non-empty string)`);
+    }
+  }
+  const statsIntervalMillis = config.statsIntervalMillis ?? DEFAULT_STATS_INTERVAL_MILLIS;
+  if (
+    !Number.isSafeInteger(statsIntervalMillis) ||
+    statsIntervalMillis < 0 ||
+    statsIntervalMillis > MAX_TIMER_MILLIS
+  ) {
+    throw new ConfigError(
+      `Invalid statsIntervalMillis: ${JSON.stringify(config.statsIntervalMillis)} (expected 0 or a positive integer)`,
+    );
+  }
   return Object.freeze({
     ...(config.connectionString !== undefined && { connectionString: config.connectionString }),
+    ...(config.spoolDir !== undefined && { spoolDir: config.spoolDir }),
+    ...(config.serviceName !== undefined && { serviceName: config.serviceName }),
+    maxSpoolBytes: positive('maxSpoolBytes', DEFAULT_MAX_SPOOL_BYTES, Number.MAX_SAFE_INTEGER),
+    statsIntervalMillis,
     ...(config.pool !== undefined && { pool: config.pool }),
     maxQueueRows: positive('maxQueueRows', DEFAULT_MAX_QUEUE_ROWS),
     maxBatchRows: positive('maxBatchRows', DEFAULT_MAX_BATCH_ROWS),

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { createLogger, describeError } from '../src/internal/diag.js';
 import { raceTimeout } from '../src/internal/race-timeout.js';
 import { maskUrlPassword, Redactor } from '../src/internal/redactor.js';
+import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
 import { classifyDatabaseError, type DatabaseErrorClass } from './classify-database-error.js';
 import { createPool } from './create-pool.js';
@@ -13,6 +16,8 @@ import {
   type PostgresSpanExporterConfig,
   type ResolvedPostgresSpanExporterConfig,
 } from './postgres-span-exporter-config.js';
+import { writePipelineStats } from './write-pipeline-stats.js';
+import { Spool } from './spool.js';
 import { spanToRow } from './span-to-row.js';
 import { writeBatch } from './write-batch.js';
 
@@ -20,17 +25,27 @@ import { writeBatch } from './write-batch.js';
 const SUCCESS = 0;
 const FAILED = 1;
 
-/** What the exporter has done since it started. */
-export interface ExporterStats {
-  /** Rows waiting to be written now. */
-  queuedRows: number;
-  /** Rows written (or already present: a retried batch counts again). */
-  exportedRows: number;
-  /** Write attempts repeated after a retryable failure. */
-  retries: number;
-  /** Rows given up on, by reason (`queue_full`, `database_unavailable`, `schema_missing`, ...). */
-  droppedRows: Record<string, number>;
-}
+/** What the exporter has done since it started; see {@link PipelineStats}. */
+export type ExporterStats = PipelineStats;
+
+/**
+ * How a write ended: `done` (written, or rejected or dropped and counted), `unavailable`
+ * (Postgres cannot take the rows now: they are untouched, for the caller to spool or drop), or
+ * `abandoned` (the exporter closed meanwhile; shutdown accounted for the rows).
+ */
+type WriteOutcome = 'done' | 'unavailable' | 'abandoned';
+
+/**
+ * Failures an operator fixes (a missing table, a missing grant, a wrong password): with a
+ * spool the rows wait there for the fix instead of being dropped.
+ */
+const FIXABLE_REASONS = new Set([
+  'schema_missing',
+  'schema_mismatch',
+  'permission_denied',
+  'connection_rejected',
+  'no_partition',
+]);
 
 /**
  * Writes spans to the `api_access_log`, `authentication_log` and `external_api_call_log`
@@ -43,10 +58,18 @@ export interface ExporterStats {
  * up to `retryDeadlineMillis`, isolates rows PostgreSQL rejects by halving the batch, and
  * counts every row it gives up on, by reason. Nothing it does throws into the caller.
  *
- * The pool is created on the first export, so constructing the exporter opens no connection.
+ * With a `spoolDir`, rows Postgres cannot take go to a bounded on-disk {@link Spool} instead
+ * of being dropped: when it stays down past the retry deadline (then every batch goes there
+ * until a probe finds it back), when the queue is three quarters full, and at shutdown. The
+ * spool is replayed, in order, once Postgres is back, and by the next process after a crash;
+ * inserts are idempotent (`ON CONFLICT DO NOTHING` on `(span_id, time)`), so a replayed row is
+ * never doubled.
+ *
+ * The pool is created on the first export (or to replay a spool left by an earlier run), so
+ * constructing the exporter opens no connection otherwise.
  *
  * ```ts
- * const exporter = new PostgresSpanExporter({ connectionString: process.env.DATABASE_URL });
+ * const exporter = new PostgresSpanExporter({ connectionString: process.env.DATABASE_URL, spoolDir: '/var/spool/app' });
  * ```
  */
 export class PostgresSpanExporter implements SpanExporterLike {
@@ -54,16 +77,43 @@ export class PostgresSpanExporter implements SpanExporterLike {
   readonly #redactor: Redactor;
   readonly #logger = createLogger('exporter');
   readonly #queue: TableRow[] = [];
-  readonly #stats: ExporterStats = { queuedRows: 0, exportedRows: 0, retries: 0, droppedRows: {} };
+  readonly #stats: PipelineStats = {
+    queuedRows: 0,
+    spoolBytes: 0,
+    exportedRows: 0,
+    retries: 0,
+    spooledRows: 0,
+    replayedRows: 0,
+    droppedRows: {},
+    rejectedRows: {},
+  };
+  readonly #instance = {
+    id: `${os.hostname()}/${process.pid}/${Date.now()}`,
+    host: os.hostname(),
+    startedAt: new Date(),
+  };
   /** When each drop reason was last reported, and how many rows it dropped since. */
   readonly #reported = new Map<string, { at: number; since: number }>();
-  /** Rows taken into the queue, and rows written or given up on since: flushes wait on these. */
+  /** Rows taken into the queue, and rows written, spooled or given up on since: flushes wait on these. */
   #queuedTotal = 0;
   #settledTotal = 0;
   readonly #flushWaiters: { target: number; resolve: () => void }[] = [];
+  readonly #idleWaiters: (() => void)[] = [];
+  readonly #sleepers = new Set<() => void>();
   #db: Kysely<unknown> | undefined;
   #draining: Promise<void> | undefined;
+  /** The batch the writer holds, taken from the queue. */
+  #inFlight: TableRow[] | undefined;
   #outageSince: number | undefined;
+  /** Postgres stayed unavailable past the retry deadline: batches go to the spool. */
+  #spooling = false;
+  #probeDue = false;
+  #probeTimer: NodeJS.Timeout | undefined;
+  readonly #spoolReady: Promise<Spool | undefined>;
+  #spool: Spool | undefined;
+  #spilling: Promise<void> | undefined;
+  #statsTimer: NodeJS.Timeout | undefined;
+  #statsTableMissing = false;
   #stopDeadline: number | undefined;
   #isShutdown = false;
   #closed = false;
@@ -72,6 +122,11 @@ export class PostgresSpanExporter implements SpanExporterLike {
   constructor(config: PostgresSpanExporterConfig) {
     this.#config = resolvePostgresSpanExporterConfig(config);
     this.#redactor = new Redactor({ extraKeys: this.#config.redactKeys });
+    this.#spoolReady = this.#openSpool();
+    if (this.#config.statsIntervalMillis > 0) {
+      this.#statsTimer = setInterval(() => void this.#recordStats(), this.#config.statsIntervalMillis);
+      this.#statsTimer.unref();
+    }
   }
 
   export(spans: ReadableSpanLike[], resultCallback: (result: ExportResultLike) => void): void {
@@ -89,8 +144,8 @@ export class PostgresSpanExporter implements SpanExporterLike {
   }
 
   /**
-   * Resolves when every row queued before the call has been written or given up on (rows
-   * queued later do not hold it up). Bounded by the retry deadline while Postgres is down.
+   * Resolves when every row queued before the call has been written, spooled or given up on
+   * (rows queued later do not hold it up). Bounded by the retry deadline while Postgres is down.
    */
   forceFlush(): Promise<void> {
     const target = this.#queuedTotal;
@@ -99,35 +154,65 @@ export class PostgresSpanExporter implements SpanExporterLike {
   }
 
   /**
-   * Writes what is queued (for at most `shutdownTimeoutMillis`), then closes the pool.
-   * Rows still queued at the deadline are counted as dropped (`shutdown_timeout`).
+   * Writes what is queued and replays the spool while Postgres takes them, for at most
+   * `shutdownTimeoutMillis`; what is left then goes to the spool (or, without one, is counted
+   * as dropped, `shutdown_timeout`). Then closes the spool and the pool.
    */
   shutdown(): Promise<void> {
     this.#shutdownPromise ??= this.#shutdown();
     return this.#shutdownPromise;
   }
 
-  /** Counters since start; see {@link ExporterStats}. */
+  /** Counters since start; see {@link PipelineStats}. */
   getStats(): ExporterStats {
     return {
       ...this.#stats,
-      queuedRows: this.#queue.length,
+      queuedRows: this.#queue.length + (this.#inFlight?.length ?? 0),
+      spoolBytes: this.#spool?.bytes ?? 0,
       droppedRows: { ...this.#stats.droppedRows },
+      rejectedRows: { ...this.#stats.rejectedRows },
     };
   }
 
   async #shutdown(): Promise<void> {
     this.#isShutdown = true;
-    this.#stopDeadline = Date.now() + this.#config.shutdownTimeoutMillis;
-    await raceTimeout(this.forceFlush(), this.#config.shutdownTimeoutMillis);
+    const deadline = Date.now() + this.#config.shutdownTimeoutMillis;
+    const spool = await this.#spoolWithin(deadline);
+    // Time kept at the end to put what is left into the spool.
+    const reserve = spool ? Math.min(1000, Math.floor(this.#config.shutdownTimeoutMillis / 4)) : 0;
+    this.#stopDeadline = deadline - reserve;
+    this.#drain();
+    await raceTimeout(this.#whenIdle(), this.#stopDeadline - Date.now(), { keepAlive: true });
     this.#closed = true;
-    const left = this.#queue.splice(0).length;
-    this.#drop(left, 'shutdown_timeout', 'rows still queued at the shutdown deadline were dropped');
-    this.#settle(left);
+    this.#wakeSleepers();
+    this.#stopTimers();
+    if (this.#spilling) await raceTimeout(this.#spilling, deadline - Date.now(), { keepAlive: true });
+    const left = [...(this.#inFlight ?? []), ...this.#queue.splice(0)];
+    this.#inFlight = undefined;
+    if (left.length > 0) {
+      if (spool) {
+        const timedOut = await raceTimeout(this.#spillRows(spool, left), Math.max(0, deadline - Date.now()), {
+          keepAlive: true,
+        });
+        if (timedOut)
+          this.#logger.warn(`${left.length} row(s) may not have reached the spool before the deadline`);
+      } else {
+        this.#drop(
+          left.length,
+          'shutdown_timeout',
+          'rows still queued at the shutdown deadline were dropped',
+        );
+      }
+      this.#settle(left.length);
+    }
+    if (!this.#spooling && this.#db && Date.now() < deadline) {
+      await raceTimeout(this.#recordStats(true), Math.min(500, deadline - Date.now()), { keepAlive: true });
+    }
+    if (spool) await raceTimeout(spool.close(), Math.max(0, deadline - Date.now()), { keepAlive: true });
     if (this.#db && this.#config.pool === undefined) {
       const db = this.#db;
       this.#db = undefined;
-      await raceTimeout(db.destroy(), this.#config.shutdownTimeoutMillis);
+      await raceTimeout(db.destroy(), Math.max(100, deadline - Date.now()));
     }
   }
 
@@ -140,42 +225,72 @@ export class PostgresSpanExporter implements SpanExporterLike {
       return;
     }
     if (!row) return;
-    if (this.#queue.length >= this.#config.maxQueueRows) {
-      this.#drop(
-        1,
-        'queue_full',
-        `the queue is full (${this.#config.maxQueueRows} rows): Postgres is not keeping up`,
-      );
+    const max = this.#config.maxQueueRows;
+    if (this.#queue.length >= max) {
+      this.#drop(1, 'queue_full', `the queue is full (${max} rows): Postgres is not keeping up`);
       return;
     }
     this.#queue.push(row);
     this.#queuedTotal++;
+    // Three quarters full: the oldest quarter goes to the spool, before anything is dropped.
+    if (this.#spool && !this.#spilling && this.#queue.length >= Math.ceil(max * 0.75)) {
+      const rows = this.#queue.splice(0, this.#queue.length - Math.floor(max / 2));
+      this.#spilling = this.#spillRows(this.#spool, rows)
+        .then(() => this.#settle(rows.length))
+        .finally(() => (this.#spilling = undefined));
+    }
   }
 
   #drain(): void {
-    if (this.#draining || this.#queue.length === 0) return;
+    if (this.#draining || this.#closed) return;
     // The writer must never trace itself, also when it runs outside the export call.
-    this.#draining = context.with(suppressTracing(context.active()), () => this.#drainQueue());
+    this.#draining = context.with(suppressTracing(context.active()), () => this.#drainLoop());
     void this.#draining.finally(() => {
       this.#draining = undefined;
-      if (this.#queue.length > 0 && !this.#closed) this.#drain();
+      if (!this.#closed && this.#hasWork()) this.#drain();
+      else for (const resolve of this.#idleWaiters.splice(0)) resolve();
     });
   }
 
-  async #drainQueue(): Promise<void> {
+  #hasWork(): boolean {
+    if (this.#queue.length > 0) return true;
+    if (this.#spooling) return this.#probeDue;
+    return this.#spool?.hasPending() ?? false;
+  }
+
+  /** Resolves when the writer has nothing left it can do now. */
+  #whenIdle(): Promise<void> {
+    if (!this.#draining && !this.#hasWork()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #drainLoop(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const batch = this.#queue.splice(0, this.#config.maxBatchRows);
-        const byTable = new Map<TableName, object[]>();
-        for (const { table, row } of batch) {
-          const rows = byTable.get(table);
-          if (rows) rows.push(row);
-          else byTable.set(table, [row]);
+      const spool = await this.#spoolReady;
+      while (!this.#closed) {
+        if (this.#spooling) {
+          if (this.#queue.length > 0 && spool) {
+            const rows = this.#queue.splice(0, this.#config.maxBatchRows);
+            await this.#spillRows(spool, rows);
+            this.#settle(rows.length);
+            continue;
+          }
+          if (!this.#probeDue) return;
+          this.#probeDue = false;
+          if (await this.#probe(spool)) this.#endSpooling();
+          else this.#scheduleProbe();
+          continue;
         }
-        for (const [table, rows] of byTable) {
-          await this.#write(table, rows, { dataFailures: bisectionBudget(rows.length) });
-          this.#settle(rows.length);
+        let progressed = false;
+        if (this.#queue.length > 0) {
+          await this.#writeQueued(spool);
+          progressed = true;
         }
+        if (!this.#spooling && !this.#closed && spool?.hasPending()) {
+          await this.#replayNext(spool, false);
+          progressed = true;
+        }
+        if (!progressed) return;
       }
     } catch (error) {
       // #write handles database errors; this is a bug guard so the writer never rejects.
@@ -183,67 +298,261 @@ export class PostgresSpanExporter implements SpanExporterLike {
     }
   }
 
+  /** Writes the next batch of the queue; rows Postgres cannot take go to the spool, or are dropped. */
+  async #writeQueued(spool: Spool | undefined): Promise<void> {
+    const batch = this.#queue.splice(0, this.#config.maxBatchRows);
+    this.#inFlight = batch;
+    const unavailable: TableRow[] = [];
+    let failure: DatabaseErrorClass | undefined;
+    for (const [table, entries] of groupByTable(batch)) {
+      const rows = entries.map((entry) => entry.row);
+      const result = await this.#write(table, rows, { dataFailures: bisectionBudget(rows.length) }, false);
+      if (result.outcome === 'abandoned') return;
+      if (result.outcome === 'unavailable') {
+        unavailable.push(...entries);
+        failure = result.failure;
+      }
+    }
+    this.#inFlight = undefined;
+    if (unavailable.length > 0) {
+      if (spool) {
+        this.#startSpooling(failure!, spool);
+        await this.#spillRows(spool, unavailable);
+      } else {
+        this.#drop(unavailable.length, failure!.reason, this.#unavailableMessage(failure!));
+      }
+    }
+    this.#settle(batch.length);
+  }
+
+  /**
+   * Writes the oldest spool segment; removes it when all its rows are written (or rejected).
+   * Returns false when Postgres could not take them (the segment stays, for later).
+   */
+  async #replayNext(spool: Spool, once: boolean): Promise<boolean> {
+    const segment = await spool.nextSegment();
+    if (!segment) return true;
+    if (segment.corrupt > 0) {
+      this.#drop(segment.corrupt, 'spool_corrupt', 'damaged spool records were skipped');
+    }
+    if (segment.truncated) {
+      this.#drop(1, 'spool_truncated', 'a spool record cut off by a crash was skipped');
+    }
+    for (const [table, entries] of groupByTable(segment.entries)) {
+      for (let i = 0; i < entries.length; i += this.#config.maxBatchRows) {
+        const rows = entries.slice(i, i + this.#config.maxBatchRows).map((entry) => entry.row);
+        const result = await this.#write(
+          table,
+          rows,
+          { dataFailures: bisectionBudget(rows.length) },
+          true,
+          once,
+        );
+        if (result.outcome === 'abandoned') return false;
+        if (result.outcome === 'unavailable') {
+          if (!once && spool) this.#startSpooling(result.failure!, spool);
+          return false;
+        }
+      }
+    }
+    await segment.remove();
+    return true;
+  }
+
   /**
    * Writes rows, retrying while Postgres is unavailable (until the outage is older than the
-   * retry deadline: batches behind the first do not each wait the whole deadline again). On a
-   * data error, halves the batch until the rejected row is alone, within a budget of failed
-   * statements, so a batch in which every row fails costs a few statements, not 2n.
+   * retry deadline: batches behind the first do not each wait the whole deadline again; `once`
+   * tries once). On a data error, halves the batch until the rejected row is alone, within a
+   * budget of failed statements, so a batch in which every row fails costs a few statements,
+   * not 2n.
    */
-  async #write(table: TableName, rows: object[], budget: { dataFailures: number }): Promise<void> {
+  async #write(
+    table: TableName,
+    rows: object[],
+    budget: { dataFailures: number },
+    replay: boolean,
+    once = false,
+  ): Promise<{ outcome: WriteOutcome; failure?: DatabaseErrorClass }> {
     let delay = this.#config.initialRetryDelayMillis;
     for (;;) {
-      if (this.#closed) {
-        this.#drop(
-          rows.length,
-          'shutdown_timeout',
-          'rows still being written at the shutdown deadline were dropped',
-        );
-        return;
-      }
+      if (this.#closed) return { outcome: 'abandoned' };
       let failure: DatabaseErrorClass;
       try {
         await writeBatch(this.#database(), table, rows);
-        this.#stats.exportedRows += rows.length;
+        if (replay) this.#stats.replayedRows += rows.length;
+        else this.#stats.exportedRows += rows.length;
         this.#recovered();
-        return;
+        return { outcome: 'done' };
       } catch (error) {
         failure = classifyDatabaseError(error, table);
+        this.#stats.lastError = failure.message;
       }
+      if (this.#closed) return { outcome: 'abandoned' };
       if (failure.kind === 'retry') {
         this.#noteOutage(failure);
+        this.#resetDatabase();
         const wait = jitter(delay);
         const stopBy = Math.min(
           (this.#outageSince ?? Date.now()) + this.#config.retryDeadlineMillis,
           this.#stopDeadline ?? Number.POSITIVE_INFINITY,
         );
-        if (Date.now() + wait < stopBy) {
+        if (!once && Date.now() + wait < stopBy) {
           this.#stats.retries++;
-          // While shutting down, the wait keeps the process alive (bounded by the shutdown
-          // deadline) so the final rows are not lost; otherwise it never holds the app open.
-          await sleep(wait, this.#stopDeadline !== undefined);
+          await this.#sleep(wait);
           delay = Math.min(delay * 2, this.#config.maxRetryDelayMillis);
           continue;
         }
-        this.#drop(
-          rows.length,
-          failure.reason,
-          `Postgres stayed unavailable past the retry deadline (${failure.message})`,
-        );
-        return;
+        return { outcome: 'unavailable', failure };
       }
       if (failure.kind === 'data') {
         budget.dataFailures--;
         if (rows.length === 1 || budget.dataFailures <= 0) {
-          this.#drop(rows.length, failure.reason, `Postgres rejected rows of ${table} (${failure.message})`);
-          return;
+          this.#reject(
+            rows.length,
+            failure.reason,
+            `Postgres rejected rows of ${table} (${failure.message})`,
+          );
+          return { outcome: 'done' };
         }
         const middle = Math.ceil(rows.length / 2);
-        await this.#write(table, rows.slice(0, middle), budget);
-        await this.#write(table, rows.slice(middle), budget);
-        return;
+        for (const half of [rows.slice(0, middle), rows.slice(middle)]) {
+          const result = await this.#write(table, half, budget, replay, once);
+          // The first half is written (or rejected) already; writing it again is harmless.
+          if (result.outcome !== 'done') return result;
+        }
+        return { outcome: 'done' };
+      }
+      if (FIXABLE_REASONS.has(failure.reason) && this.#spool) {
+        this.#noteOutage(failure);
+        return { outcome: 'unavailable', failure };
       }
       this.#drop(rows.length, failure.reason, failure.message);
-      return;
+      return { outcome: 'done' };
+    }
+  }
+
+  /** Spooling: Postgres stayed unavailable past the deadline (or needs fixing). */
+  #startSpooling(failure: DatabaseErrorClass, spool: Spool): void {
+    if (this.#spooling) return;
+    this.#spooling = true;
+    this.#logger.warn(
+      `${this.#unavailableMessage(failure)}; rows go to the spool (${spool.folder}) and are written when it is back`,
+    );
+    this.#scheduleProbe();
+  }
+
+  #endSpooling(): void {
+    this.#spooling = false;
+    this.#probeDue = false;
+    if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+    this.#recovered();
+  }
+
+  #scheduleProbe(): void {
+    if (this.#closed) return;
+    this.#probeTimer = setTimeout(() => {
+      this.#probeTimer = undefined;
+      this.#probeDue = true;
+      this.#drain();
+    }, jitter(this.#config.maxRetryDelayMillis));
+    this.#probeTimer.unref();
+  }
+
+  /** Whether Postgres takes rows again: the oldest spooled rows are the probe, else `select 1`. */
+  async #probe(spool: Spool | undefined): Promise<boolean> {
+    if (spool?.hasPending()) return this.#replayNext(spool, true);
+    try {
+      await context.with(suppressTracing(context.active()), () => sql`select 1`.execute(this.#database()));
+      return true;
+    } catch {
+      this.#resetDatabase();
+      return false;
+    }
+  }
+
+  /** Appends rows to the spool; counts what it refuses (full) or loses (an I/O error). */
+  async #spillRows(spool: Spool, entries: TableRow[]): Promise<void> {
+    try {
+      const { written, refused } = await spool.append(entries);
+      this.#stats.spooledRows += written;
+      if (refused > 0) {
+        this.#drop(refused, 'spool_full', `the spool is full (${this.#config.maxSpoolBytes} bytes)`);
+      }
+    } catch (error) {
+      this.#drop(entries.length, 'spool_error', `the spool could not be written (${describeError(error)})`);
+    }
+  }
+
+  async #openSpool(): Promise<Spool | undefined> {
+    const directory = this.#config.spoolDir;
+    if (directory === undefined) return undefined;
+    try {
+      this.#spool = await Spool.open({
+        directory,
+        target: this.#target(),
+        maxBytes: this.#config.maxSpoolBytes,
+      });
+    } catch (error) {
+      this.#logger.warn(
+        `the spool directory ${directory} cannot be used (${describeError(error)}): rows Postgres cannot take will be dropped`,
+      );
+      return undefined;
+    }
+    // Rows an earlier run left: replay them as soon as Postgres takes them.
+    if (this.#spool.hasPending()) {
+      this.#logger.info(`replaying ${this.#spool.bytes} spooled bytes left by an earlier run`);
+      queueMicrotask(() => this.#drain());
+    }
+    return this.#spool;
+  }
+
+  async #spoolWithin(deadline: number): Promise<Spool | undefined> {
+    let spool: Spool | undefined;
+    await raceTimeout(
+      this.#spoolReady.then((s) => (spool = s)),
+      Math.max(0, deadline - Date.now()),
+    );
+    return spool;
+  }
+
+  /** Which database the spool is for: host, port, database and user, never the password. */
+  #target(): string {
+    let identity = 'supplied-pool';
+    const url = this.#config.connectionString;
+    if (url !== undefined) {
+      try {
+        const parsed = new URL(url);
+        identity = `${parsed.username}@${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+      } catch {
+        identity = maskUrlPassword(url);
+      }
+    }
+    return createHash('sha256').update(identity).digest('hex').slice(0, 16);
+  }
+
+  /** Writes a row of counters to `analytics_pipeline_stats`; skipped while Postgres is away. */
+  async #recordStats(final = false): Promise<void> {
+    if (this.#statsTableMissing || this.#spooling || !this.#db || (this.#closed && !final)) return;
+    const db = this.#db;
+    try {
+      await context.with(suppressTracing(context.active()), () =>
+        writePipelineStats(db, {
+          instanceId: this.#instance.id,
+          host: this.#instance.host,
+          pid: process.pid,
+          startedAt: this.#instance.startedAt,
+          serviceName: this.#config.serviceName,
+          stats: this.getStats(),
+        }),
+      );
+    } catch (error) {
+      if (classifyDatabaseError(error).reason === 'schema_missing') {
+        this.#statsTableMissing = true;
+        this.#logger.info(
+          'analytics_pipeline_stats does not exist: run `otel-pg-analytics migrate` to record pipeline health',
+        );
+      }
     }
   }
 
@@ -269,7 +578,18 @@ export class PostgresSpanExporter implements SpanExporterLike {
     return this.#db;
   }
 
-  /** Rows written or given up on: wakes the flushes waiting for them. */
+  /**
+   * After a connection failure our own pool is replaced: its connections may be half-open
+   * (a cut network keeps a socket that answers nothing), and a fresh pool starts clean.
+   */
+  #resetDatabase(): void {
+    if (this.#config.pool !== undefined || !this.#db) return;
+    const db = this.#db;
+    this.#db = undefined;
+    void db.destroy().catch(() => undefined);
+  }
+
+  /** Rows written, spooled or given up on: wakes the flushes waiting for them. */
   #settle(count: number): void {
     this.#settledTotal += count;
     for (let i = this.#flushWaiters.length - 1; i >= 0; i--) {
@@ -280,6 +600,37 @@ export class PostgresSpanExporter implements SpanExporterLike {
     }
   }
 
+  /** Waits, unless the exporter closes first; the timer holds the process only while it shuts down. */
+  #sleep(millis: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, millis);
+      if (this.#stopDeadline === undefined) timer.unref();
+      this.#sleepers.add(wake);
+    });
+  }
+
+  #wakeSleepers(): void {
+    for (const wake of [...this.#sleepers]) wake();
+  }
+
+  #stopTimers(): void {
+    if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    if (this.#statsTimer) clearInterval(this.#statsTimer);
+    this.#probeTimer = undefined;
+    this.#statsTimer = undefined;
+  }
+
+  #unavailableMessage(failure: DatabaseErrorClass): string {
+    return failure.kind === 'retry'
+      ? `Postgres stayed unavailable past the retry deadline (${failure.message})`
+      : failure.message;
+  }
+
   #noteOutage(failure: DatabaseErrorClass): void {
     if (this.#outageSince !== undefined) return;
     this.#outageSince = Date.now();
@@ -287,7 +638,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
       ? ` at ${maskUrlPassword(this.#config.connectionString)}`
       : '';
     this.#logger.warn(
-      `cannot write to Postgres${target} (${failure.message}); rows are kept (up to ${this.#config.maxQueueRows}) and retried`,
+      `cannot write to Postgres${target} (${failure.message}); rows are kept (up to ${this.#config.maxQueueRows}${this.#spool ? ' in memory, then in the spool' : ''}) and retried`,
     );
   }
 
@@ -298,22 +649,32 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#outageSince = undefined;
   }
 
-  /**
-   * Counts dropped rows by reason; reports a reason once, then at most once a minute with the
-   * rows dropped since, so a persistent problem cannot flood the log.
-   */
+  #reject(count: number, reason: string, message: string): void {
+    this.#stats.rejectedRows[reason] = (this.#stats.rejectedRows[reason] ?? 0) + count;
+    this.#report(`rejected:${reason}`, count, message, 'rejected (the rest of their batch was written)');
+  }
+
+  /** Counts dropped rows by reason, and reports them. */
   #drop(count: number, reason: string, message: string): void {
     if (count === 0) return;
     this.#stats.droppedRows[reason] = (this.#stats.droppedRows[reason] ?? 0) + count;
+    this.#report(reason, count, message, 'dropped');
+  }
+
+  /**
+   * Reports a reason once, then at most once a minute with the rows since, so a persistent
+   * problem cannot flood the log.
+   */
+  #report(key: string, count: number, message: string, outcome: string): void {
     const now = Date.now();
-    const last = this.#reported.get(reason);
+    const last = this.#reported.get(key);
     if (last && now - last.at < REPORT_INTERVAL_MILLIS) {
       last.since += count;
       return;
     }
     const total = count + (last?.since ?? 0);
-    this.#reported.set(reason, { at: now, since: 0 });
-    this.#logger.warn(`${message}; ${total} row(s) dropped (all drops are counted in getStats())`);
+    this.#reported.set(key, { at: now, since: 0 });
+    this.#logger.warn(`${message}; ${total} row(s) ${outcome} (all are counted in getStats())`);
   }
 }
 
@@ -329,9 +690,13 @@ function jitter(delay: number): number {
   return Math.round(delay * (0.5 + Math.random() * 0.5));
 }
 
-function sleep(millis: number, keepAlive: boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, millis);
-    if (!keepAlive) timer.unref();
-  });
+/** Rows by table, each table's in their order. */
+function groupByTable(entries: readonly TableRow[]): Map<TableName, TableRow[]> {
+  const byTable = new Map<TableName, TableRow[]>();
+  for (const entry of entries) {
+    const list = byTable.get(entry.table);
+    if (list) list.push(entry);
+    else byTable.set(entry.table, [entry]);
+  }
+  return byTable;
 }

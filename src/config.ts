@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import type { EnvSnapshot } from './env.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './internal/diag.js';
@@ -54,6 +56,19 @@ export interface AnalyticsConfig {
   handleSignals?: boolean;
   /** Deadline for the final flush on exit. Defaults to 5000. */
   shutdownTimeoutMillis?: number;
+  /**
+   * Where rows Postgres cannot take wait on disk (replayed when it is back, also after a
+   * crash); `false` turns the spool off. Defaults to `<os tmpdir>/otel-pg-analytics`: point it
+   * at a persistent volume to survive container restarts. Env: `OTEL_ANALYTICS_SPOOL_DIR`
+   * (`off` turns it off).
+   */
+  spoolDir?: string | false;
+  /** Bytes the spool may hold; rows beyond are dropped and counted. Defaults to 256 MiB. */
+  maxSpoolBytes?: number;
+  /** How long a batch is retried while Postgres is unreachable, before the spool. Defaults to 30000. */
+  retryDeadlineMillis?: number;
+  /** How often a row of pipeline counters goes to `analytics_pipeline_stats`; `0`: never. Defaults to 60000. */
+  statsIntervalMillis?: number;
 }
 
 /** {@link AnalyticsConfig} with every default applied; frozen. */
@@ -77,6 +92,10 @@ export interface ResolvedAnalyticsConfig {
   readonly maxOpenClientSpanMillis: number;
   readonly handleSignals: boolean;
   readonly shutdownTimeoutMillis: number;
+  readonly spoolDir: string | false;
+  readonly maxSpoolBytes: number;
+  readonly retryDeadlineMillis: number;
+  readonly statsIntervalMillis: number;
 }
 
 /** Where configuration comes from besides code: the env snapshot and the parsed config file. */
@@ -97,12 +116,15 @@ export const DEFAULT_SLOW_REQUEST_MILLIS = 1000;
 export const DEFAULT_REQUEST_HOLD_MILLIS = 30_000;
 export const DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS = 300_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5000;
+export const DEFAULT_SPOOL_DIR = path.join(os.tmpdir(), 'otel-pg-analytics');
+export const DEFAULT_MAX_SPOOL_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_RETRY_DEADLINE_MILLIS = 30_000;
+export const DEFAULT_STATS_INTERVAL_MILLIS = 60_000;
 
 const logger = createLogger('config');
 
 /** Env vars of features not in this version; set, they get one warning rather than silence. */
 const NOT_YET_SUPPORTED_ENV = [
-  'OTEL_ANALYTICS_SPOOL_DIR',
   'OTEL_ANALYTICS_TRUSTED_PROXIES',
   'OTEL_ANALYTICS_IP_MODE',
   'OTEL_ANALYTICS_USER_ID_MODE',
@@ -241,6 +263,17 @@ const SPECS: OptionSpecs = {
     expected: `an integer from 1 to ${MAX_TIMER_MILLIS}`,
     env: [{ name: 'OTEL_ANALYTICS_SHUTDOWN_TIMEOUT', parse: (raw) => checkTimerMillis(parseNumber(raw)) }],
   },
+  spoolDir: {
+    check: checkSpoolDir,
+    expected: 'a directory path, or false',
+    env: [{ name: 'OTEL_ANALYTICS_SPOOL_DIR', parse: parseSpoolDir }],
+  },
+  maxSpoolBytes: { check: checkPositiveInteger, expected: 'a positive integer' },
+  retryDeadlineMillis: { check: checkTimerMillis, expected: `an integer from 1 to ${MAX_TIMER_MILLIS}` },
+  statsIntervalMillis: {
+    check: (value) => (value === 0 ? 0 : checkTimerMillis(value)),
+    expected: `0, or an integer from 1 to ${MAX_TIMER_MILLIS}`,
+  },
 };
 
 const DEFAULTS: { [K in Key]-?: AnalyticsConfig[K] } = {
@@ -263,6 +296,10 @@ const DEFAULTS: { [K in Key]-?: AnalyticsConfig[K] } = {
   maxOpenClientSpanMillis: DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS,
   handleSignals: true,
   shutdownTimeoutMillis: DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+  spoolDir: DEFAULT_SPOOL_DIR,
+  maxSpoolBytes: DEFAULT_MAX_SPOOL_BYTES,
+  retryDeadlineMillis: DEFAULT_RETRY_DEADLINE_MILLIS,
+  statsIntervalMillis: DEFAULT_STATS_INTERVAL_MILLIS,
 };
 
 /**
@@ -406,6 +443,15 @@ function quote(value: unknown): string {
 
 function parseNumber(raw: string): number {
   return raw.trim() === '' ? Number.NaN : Number(raw);
+}
+
+function checkSpoolDir(value: unknown): string | false | undefined {
+  if (value === false) return false;
+  return checkNonEmptyString(value);
+}
+
+function parseSpoolDir(raw: string): string | false | undefined {
+  return /^(off|false|none|0)$/i.test(raw) ? false : checkNonEmptyString(raw);
 }
 
 function parseBoolean(raw: string): boolean | undefined {

@@ -2,6 +2,8 @@ export { recordAuthEvent, type AuthEvent, type AuthEventType } from './helpers/r
 export { runAsUser } from './helpers/run-as-user.js';
 export { setUser } from './helpers/set-user.js';
 export { forceFlush, shutdown } from './helpers/shutdown.js';
+export { getPipelineStats } from './helpers/get-pipeline-stats.js';
+export type { PipelineStats } from './pipeline-stats.js';
 export {
   AnalyticsSpanProcessor,
   type AnalyticsSpanProcessorConfig,
@@ -23,6 +25,10 @@ export {
   DEFAULT_SCHEDULED_DELAY_MILLIS,
   DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
   DEFAULT_SLOW_REQUEST_MILLIS,
+  DEFAULT_SPOOL_DIR,
+  DEFAULT_MAX_SPOOL_BYTES,
+  DEFAULT_RETRY_DEADLINE_MILLIS,
+  DEFAULT_STATS_INTERVAL_MILLIS,
   resolveConfig,
   type AnalyticsConfig,
   type ConfigSources,

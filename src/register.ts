@@ -66,6 +66,11 @@ async function main(): Promise<void> {
     redactKeys: config.redactKeys,
     // Inside the outer deadline, so the exporter can still report what it had to drop.
     shutdownTimeoutMillis: Math.max(100, config.shutdownTimeoutMillis - 500),
+    ...(config.spoolDir !== false && { spoolDir: config.spoolDir }),
+    maxSpoolBytes: config.maxSpoolBytes,
+    retryDeadlineMillis: config.retryDeadlineMillis,
+    statsIntervalMillis: config.statsIntervalMillis,
+    ...(config.serviceName !== undefined && { serviceName: config.serviceName }),
   });
   // NodeSDK installs its own logger when OTEL_LOG_LEVEL is set; ours would only make it warn
   // that it replaces one.

@@ -6,6 +6,7 @@ import { createLogger, describeError } from './internal/diag.js';
 import { createAnalyticsInstrumentations } from './instrumentation/create-analytics-instrumentations.js';
 import { subscribeFastifyRoutes } from './instrumentation/fastify-route-subscriber.js';
 import { AnalyticsSpanProcessor } from './processors/analytics-span-processor.js';
+import type { PipelineStats } from './pipeline-stats.js';
 import type { SpanExporterLike } from './span-types.js';
 
 /** A started pipeline: what the helpers and the exit handlers need. */
@@ -21,9 +22,19 @@ const logger = createLogger('start');
  */
 export function startAnalytics(
   config: ResolvedAnalyticsConfig,
-  exporter: SpanExporterLike & { forceFlush(): Promise<void> },
+  exporter: SpanExporterLike & { forceFlush(): Promise<void>; getStats?(): PipelineStats },
 ): StartedPipeline {
-  const { databaseUrl: _url, enabled: _enabled, serviceName, handleSignals: _signals, ...options } = config;
+  const {
+    databaseUrl: _url,
+    enabled: _enabled,
+    serviceName,
+    handleSignals: _signals,
+    spoolDir: _spoolDir,
+    maxSpoolBytes: _maxSpoolBytes,
+    retryDeadlineMillis: _retryDeadline,
+    statsIntervalMillis: _statsInterval,
+    ...options
+  } = config;
   const processor = new AnalyticsSpanProcessor({
     ...options,
     spanProcessor: new BatchSpanProcessor({ exporter, ...batchSpanProcessorOptions(config) }),
@@ -43,6 +54,7 @@ export function startAnalytics(
   let stopped: Promise<void> | undefined;
   const pipeline: StartedPipeline = {
     forceFlush: () => processor.forceFlush(),
+    getStats: () => exporter.getStats?.(),
     shutdown: () =>
       (stopped ??= (async () => {
         unsubscribeFastify();

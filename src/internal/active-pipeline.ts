@@ -1,9 +1,12 @@
+import type { PipelineStats } from '../pipeline-stats.js';
 import { Redactor } from './redactor.js';
 
 /** The pipeline the register entry started, as the helpers need it. */
 export interface ActivePipeline {
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
+  /** The exporter's counters, when it keeps them. */
+  getStats(): PipelineStats | undefined;
 }
 
 const KEY = Symbol.for('otel-pg-analytics.pipeline');

@@ -137,7 +137,8 @@ describe('PostgresSpanExporter', () => {
       await exportSpans(exporter, spans);
       await exporter.forceFlush();
       expect(await count('api_access_log')).toBe(999);
-      expect(exporter.getStats().droppedRows).toEqual({ rejected_row: 1 });
+      expect(exporter.getStats().rejectedRows).toEqual({ check_violation: 1 });
+      expect(exporter.getStats().droppedRows).toEqual({});
       expect(exporter.getStats().retries).toBe(0);
     } finally {
       await db.query('alter table api_access_log drop constraint reject_evil');
@@ -337,7 +338,7 @@ describe('PostgresSpanExporter flushing and rejection limits', () => {
       );
       await exporter.forceFlush();
       await pool.end();
-      expect(exporter.getStats().droppedRows).toEqual({ rejected_row: 1000 });
+      expect(exporter.getStats().rejectedRows).toEqual({ check_violation: 1000 });
       // Halving a 1,000-row batch until every row stood alone would take about 2,000 statements.
       expect(statements).toBeGreaterThan(1);
       expect(statements).toBeLessThan(60);

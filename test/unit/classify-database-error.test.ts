@@ -109,7 +109,20 @@ describe('classifyDatabaseError', () => {
 
   it('gives stable reasons for retry and data errors', () => {
     expect(classifyDatabaseError(pgError('40001')).reason).toBe('database_unavailable');
-    expect(classifyDatabaseError(pgError('22021')).reason).toBe('rejected_row');
+    expect(classifyDatabaseError(pgError('22021')).reason).toBe('invalid_encoding');
+    expect(classifyDatabaseError(pgError('54000')).reason).toBe('value_too_large');
+    expect(classifyDatabaseError(pgError('22023')).reason).toBe('rejected_row');
+  });
+
+  it('tells a row outside every partition (fix the table) from a row failing a check (reject the row)', () => {
+    const noPartition = Object.assign(new Error('no partition of relation "api_access_log" found for row'), {
+      code: '23514',
+    });
+    expect(classifyDatabaseError(noPartition)).toMatchObject({ kind: 'fatal', reason: 'no_partition' });
+    expect(classifyDatabaseError(pgError('23514'))).toMatchObject({
+      kind: 'data',
+      reason: 'check_violation',
+    });
   });
 
   it.each([

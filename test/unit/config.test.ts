@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import {
@@ -12,6 +14,10 @@ import {
   DEFAULT_SAMPLE_RATE,
   DEFAULT_SCHEDULED_DELAY_MILLIS,
   DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+  DEFAULT_SPOOL_DIR,
+  DEFAULT_MAX_SPOOL_BYTES,
+  DEFAULT_RETRY_DEADLINE_MILLIS,
+  DEFAULT_STATS_INTERVAL_MILLIS,
   DEFAULT_SLOW_REQUEST_MILLIS,
   resolveConfig,
   type AnalyticsConfig,
@@ -62,8 +68,24 @@ describe('resolveConfig defaults', () => {
       maxOpenClientSpanMillis: DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS,
       handleSignals: true,
       shutdownTimeoutMillis: DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+      spoolDir: DEFAULT_SPOOL_DIR,
+      maxSpoolBytes: DEFAULT_MAX_SPOOL_BYTES,
+      retryDeadlineMillis: DEFAULT_RETRY_DEADLINE_MILLIS,
+      statsIntervalMillis: DEFAULT_STATS_INTERVAL_MILLIS,
     });
     expect(warnings).toEqual([]);
+  });
+
+  it('takes the spool directory from OTEL_ANALYTICS_SPOOL_DIR, and turns the spool off with "off"', () => {
+    expect(resolveConfig({}, { env: { OTEL_ANALYTICS_SPOOL_DIR: '/var/spool/app' } }).spoolDir).toBe(
+      '/var/spool/app',
+    );
+    expect(resolveConfig({}, { env: { OTEL_ANALYTICS_SPOOL_DIR: 'off' } }).spoolDir).toBe(false);
+    expect(resolveConfig({ spoolDir: false }).spoolDir).toBe(false);
+    expect(DEFAULT_SPOOL_DIR).toBe(path.join(os.tmpdir(), 'otel-pg-analytics'));
+    expect(() => resolveConfig({ spoolDir: '' })).toThrow(/Invalid spoolDir: ""/);
+    expect(() => resolveConfig({ statsIntervalMillis: -1 })).toThrow(/Invalid statsIntervalMillis: -1/);
+    expect(resolveConfig({ statsIntervalMillis: 0 }).statsIntervalMillis).toBe(0);
   });
 
   it('documents the defaults it promises', () => {
@@ -429,7 +451,7 @@ describe('resolveConfig env vars', () => {
     expect(warnings.length).toBeGreaterThan(0);
   });
 
-  it.each(['OTEL_ANALYTICS_TRUSTED_PROXIES', 'OTEL_ANALYTICS_SPOOL_DIR', 'OTEL_ANALYTICS_HMAC_KEY'])(
+  it.each(['OTEL_ANALYTICS_TRUSTED_PROXIES', 'OTEL_ANALYTICS_HMAC_KEY'])(
     'warns that %s is not supported yet',
     (name) => {
       resolveConfig({}, { env: { [name]: 'x' } });

@@ -1,0 +1,375 @@
+import { randomBytes } from 'node:crypto';
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_MAX_SPOOL_BYTES } from '../src/config.js';
+import type { TableRow } from './database.js';
+import { decodeRecords, encodeRecord, type DecodedSegment } from './spool-record.js';
+
+/** Options of {@link Spool.open}. */
+export interface SpoolOptions {
+  /** The spool directory; this process works in a subfolder of its own. */
+  directory: string;
+  /**
+   * The database the rows are for (a digest, never the password): folders left by other
+   * processes are adopted only when they were spooling for the same database.
+   */
+  target: string;
+  /** Bytes on disk, all segments together; rows beyond are refused. Defaults to 256 MiB. */
+  maxBytes?: number;
+  /** A segment is closed and the next begun past this size. Defaults to 4 MiB. */
+  maxSegmentBytes?: number;
+  /** Longest time appended records wait for an fsync. Defaults to 1000. */
+  syncIntervalMillis?: number;
+}
+
+export const DEFAULT_SPOOL_SEGMENT_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_SPOOL_SYNC_INTERVAL_MILLIS = 1000;
+
+/** Folders of processes that died without a lock file are adopted once this old. */
+const UNLOCKED_FOLDER_GRACE_MILLIS = 60_000;
+const LOCK_FILE = 'lock';
+const SEGMENT = /^(\d{10})\.seg$/;
+const ADOPTED_PREFIX = 'adopted-';
+
+/** Folders of spools open in this process (they carry this pid, but are not orphans). */
+const openFolders = new Set<string>();
+
+/** A segment waiting for replay, read whole (segments are small). */
+export interface SpooledSegment extends DecodedSegment {
+  /** Deletes the segment: call once its rows are written (or counted as given up). */
+  remove(): Promise<void>;
+}
+
+interface Lock {
+  pid: number;
+  host: string;
+  target: string;
+  startedAt: string;
+}
+
+interface Segment {
+  file: string;
+  bytes: number;
+}
+
+/**
+ * A bounded, append-only, on-disk queue of rows, for when Postgres stays unreachable: rows are
+ * appended to numbered segment files in this process's own folder (marked by a lock file
+ * naming the process), and read back oldest first once Postgres is back. Folders left by dead
+ * processes spooling for the same database (a crash, `kill -9`) are adopted and replayed first.
+ *
+ * Durability: an append has reached the operating system when it resolves, so it survives the
+ * process being killed; it reaches the disk (surviving a power loss) at the next fsync, at
+ * most `syncIntervalMillis` later, and when a segment is closed. A record torn by a crash, or
+ * damaged, is detected by its checksum and skipped (and counted); the rest is read.
+ */
+export class Spool {
+  readonly #directory: string;
+  readonly #folder: string;
+  readonly #target: string;
+  readonly #maxBytes: number;
+  readonly #maxSegmentBytes: number;
+  readonly #syncIntervalMillis: number;
+  /** Closed segments, in replay order: adopted ones first, then this process's. */
+  readonly #closed: Segment[] = [];
+  #current: { handle: FileHandle; file: string; bytes: number } | undefined;
+  #sequence = 0;
+  #bytes = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+  #syncTimer: NodeJS.Timeout | undefined;
+  #isClosed = false;
+
+  private constructor(options: Required<SpoolOptions>, folder: string) {
+    this.#directory = options.directory;
+    this.#folder = folder;
+    this.#target = options.target;
+    this.#maxBytes = options.maxBytes;
+    this.#maxSegmentBytes = options.maxSegmentBytes;
+    this.#syncIntervalMillis = options.syncIntervalMillis;
+  }
+
+  /** Creates this process's folder and adopts what dead processes left. */
+  static async open(options: SpoolOptions): Promise<Spool> {
+    const resolved: Required<SpoolOptions> = {
+      maxBytes: DEFAULT_MAX_SPOOL_BYTES,
+      maxSegmentBytes: DEFAULT_SPOOL_SEGMENT_BYTES,
+      syncIntervalMillis: DEFAULT_SPOOL_SYNC_INTERVAL_MILLIS,
+      ...options,
+    };
+    await mkdir(resolved.directory, { recursive: true });
+    const name = `${safeName(os.hostname())}-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`;
+    const folder = path.join(resolved.directory, name);
+    await mkdir(folder);
+    const lock: Lock = {
+      pid: process.pid,
+      host: os.hostname(),
+      target: resolved.target,
+      startedAt: new Date().toISOString(),
+    };
+    await writeFile(path.join(folder, LOCK_FILE), JSON.stringify(lock));
+    openFolders.add(folder);
+    const spool = new Spool(resolved, folder);
+    await spool.adoptOrphans();
+    return spool;
+  }
+
+  /** Bytes waiting on disk. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** This process's folder. */
+  get folder(): string {
+    return this.#folder;
+  }
+
+  /**
+   * Appends rows, oldest first; those that would take the spool past `maxBytes` are refused
+   * (the newest: what is already spooled is kept). Rejects on an I/O error (a full disk), after
+   * which the next append starts a new segment.
+   */
+  append(entries: readonly TableRow[]): Promise<{ written: number; refused: number }> {
+    return this.#exclusive(async () => {
+      if (this.#isClosed) return { written: 0, refused: entries.length };
+      const records: Buffer[] = [];
+      let size = 0;
+      for (const entry of entries) {
+        const record = encodeRecord(entry);
+        if (this.#bytes + size + record.length > this.#maxBytes) break;
+        records.push(record);
+        size += record.length;
+      }
+      if (records.length === 0) return { written: 0, refused: entries.length };
+      const current = this.#current ?? (await this.#startSegment());
+      const data = records.length === 1 ? records[0]! : Buffer.concat(records, size);
+      try {
+        let done = 0;
+        while (done < data.length) {
+          const { bytesWritten } = await current.handle.write(data, done, data.length - done);
+          done += bytesWritten;
+        }
+      } catch (error) {
+        // What was written of it is a torn record the reader will skip; start afresh.
+        await this.#closeSegment().catch(() => undefined);
+        throw error;
+      }
+      current.bytes += data.length;
+      this.#bytes += data.length;
+      if (current.bytes >= this.#maxSegmentBytes) await this.#closeSegment();
+      else this.#scheduleSync();
+      return { written: records.length, refused: entries.length - records.length };
+    });
+  }
+
+  /** Whether anything waits for replay. */
+  hasPending(): boolean {
+    return this.#closed.length > 0 || (this.#current?.bytes ?? 0) > 0;
+  }
+
+  /**
+   * The oldest segment waiting for replay (closing the one being written if it is the only
+   * one), or `undefined` when the spool is empty.
+   */
+  nextSegment(): Promise<SpooledSegment | undefined> {
+    return this.#exclusive(async () => {
+      if (this.#closed.length === 0 && (this.#current?.bytes ?? 0) > 0) await this.#closeSegment();
+      const segment = this.#closed[0];
+      if (!segment) return undefined;
+      let decoded: DecodedSegment;
+      try {
+        decoded = decodeRecords(await readFile(segment.file));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        decoded = { entries: [], corrupt: 0, truncated: false };
+      }
+      return {
+        ...decoded,
+        remove: () => this.#exclusive(() => this.#removeSegment(segment)),
+      };
+    });
+  }
+
+  /**
+   * Adopts the folders of dead processes that spooled for the same database: moved into this
+   * process's folder (a rename, so two processes never adopt the same one) and queued for
+   * replay before this process's own segments. Returns the number of folders adopted.
+   */
+  adoptOrphans(): Promise<number> {
+    return this.#exclusive(async () => {
+      let adopted = 0;
+      let names: string[];
+      try {
+        names = await readdir(this.#directory);
+      } catch {
+        return 0;
+      }
+      for (const name of names.sort()) {
+        const folder = path.join(this.#directory, name);
+        if (folder === this.#folder || !(await this.#isOrphan(folder))) continue;
+        const destination = path.join(this.#folder, `${ADOPTED_PREFIX}${name}`);
+        try {
+          await rename(folder, destination);
+        } catch {
+          continue; // Another process adopted it first.
+        }
+        adopted++;
+        const segments = await listSegments(destination);
+        this.#closed.splice(this.#adoptedCount(), 0, ...segments);
+        for (const segment of segments) this.#bytes += segment.bytes;
+      }
+      return adopted;
+    });
+  }
+
+  /**
+   * Flushes to disk and closes. The folder is removed when nothing is left in it; otherwise it
+   * stays, for the next process to adopt.
+   */
+  close(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#isClosed) return;
+      this.#isClosed = true;
+      try {
+        await this.#closeSegment();
+        if (this.#closed.length === 0) await rm(this.#folder, { recursive: true, force: true });
+      } finally {
+        openFolders.delete(this.#folder);
+      }
+    });
+  }
+
+  async #isOrphan(folder: string): Promise<boolean> {
+    if (openFolders.has(folder)) return false;
+    let lock: Partial<Lock>;
+    try {
+      lock = JSON.parse(await readFile(path.join(folder, LOCK_FILE), 'utf8')) as Partial<Lock>;
+    } catch {
+      // No readable lock: a folder being created right now, or a process that died creating it.
+      try {
+        const info = await stat(folder);
+        return info.isDirectory() && Date.now() - info.mtimeMs > UNLOCKED_FOLDER_GRACE_MILLIS;
+      } catch {
+        return false;
+      }
+    }
+    if (lock.target !== this.#target) return false;
+    // Another host's process cannot be checked: its folder is left to that host.
+    if (lock.host !== os.hostname() || typeof lock.pid !== 'number') return false;
+    // Our own pid on a folder that is not ours: an earlier run of this process (a container
+    // restarted with the same pid).
+    return lock.pid === process.pid || !isAlive(lock.pid);
+  }
+
+  #adoptedCount(): number {
+    let count = 0;
+    for (const segment of this.#closed) {
+      if (path.relative(this.#folder, segment.file).startsWith(ADOPTED_PREFIX)) count++;
+    }
+    return count;
+  }
+
+  async #startSegment(): Promise<{ handle: FileHandle; file: string; bytes: number }> {
+    this.#sequence++;
+    const file = path.join(this.#folder, `${String(this.#sequence).padStart(10, '0')}.seg`);
+    const handle = await open(file, 'a');
+    this.#current = { handle, file, bytes: 0 };
+    return this.#current;
+  }
+
+  async #closeSegment(): Promise<void> {
+    const current = this.#current;
+    if (!current) return;
+    this.#current = undefined;
+    this.#clearSync();
+    try {
+      await current.handle.datasync();
+    } finally {
+      await current.handle.close();
+    }
+    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes });
+    else await unlink(current.file).catch(() => undefined);
+  }
+
+  async #removeSegment(segment: Segment): Promise<void> {
+    const index = this.#closed.indexOf(segment);
+    if (index === -1) return;
+    this.#closed.splice(index, 1);
+    this.#bytes -= segment.bytes;
+    await unlink(segment.file).catch(() => undefined);
+    // An adopted folder whose last segment is gone is removed with its lock.
+    const folder = path.dirname(segment.file);
+    if (folder === this.#folder) return;
+    const adopted = path.join(this.#folder, path.relative(this.#folder, folder).split(path.sep)[0]!);
+    if (!this.#closed.some((s) => s.file.startsWith(adopted + path.sep))) {
+      await rm(adopted, { recursive: true, force: true });
+    }
+  }
+
+  #scheduleSync(): void {
+    if (this.#syncTimer) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      void this.#exclusive(async () => {
+        await this.#current?.handle.datasync();
+      }).catch(() => undefined);
+    }, this.#syncIntervalMillis);
+    this.#syncTimer.unref();
+  }
+
+  #clearSync(): void {
+    if (this.#syncTimer) clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
+  }
+
+  /** Runs `fn` after every operation queued before it: one file operation at a time. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(fn);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/**
+ * The segments of a folder in replay order: those of folders it had adopted itself (older)
+ * first, then its own by sequence number.
+ */
+async function listSegments(folder: string): Promise<Segment[]> {
+  const names = (await readdir(folder).catch(() => [] as string[])).sort();
+  const segments: Segment[] = [];
+  for (const name of names) {
+    if (name.startsWith(ADOPTED_PREFIX)) segments.push(...(await listSegments(path.join(folder, name))));
+  }
+  for (const name of names) {
+    if (!SEGMENT.test(name)) continue;
+    const file = path.join(folder, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && info.size > 0) segments.push({ file, bytes: info.size });
+    else await unlink(file).catch(() => undefined);
+  }
+  return segments;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64) || 'host';
+}
