@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
@@ -18,6 +17,7 @@ import {
 } from './postgres-span-exporter-config.js';
 import { writePipelineStats } from './write-pipeline-stats.js';
 import { Spool } from './spool.js';
+import { spoolTarget } from './spool-target.js';
 import { spanToRow } from './span-to-row.js';
 import { writeBatch } from './write-batch.js';
 
@@ -60,7 +60,7 @@ const FIXABLE_REASONS = new Set([
  *
  * With a `spoolDir`, rows Postgres cannot take go to a bounded on-disk {@link Spool} instead
  * of being dropped: when it stays down past the retry deadline (then every batch goes there
- * until a probe finds it back), when the queue is three quarters full, and at shutdown. The
+ * until a probe finds it back), when the queue is half full, and at shutdown. The
  * spool is replayed, in order, once Postgres is back, and by the next process after a crash;
  * inserts are idempotent (`ON CONFLICT DO NOTHING` on `(span_id, time)`), so a replayed row is
  * never doubled.
@@ -181,6 +181,8 @@ export class PostgresSpanExporter implements SpanExporterLike {
     // Time kept at the end to put what is left into the spool.
     const reserve = spool ? Math.min(1000, Math.floor(this.#config.shutdownTimeoutMillis / 4)) : 0;
     this.#stopDeadline = deadline - reserve;
+    // Postgres may be back: find out now rather than leave rows on disk for the next run.
+    if (this.#spooling) this.#probeDue = true;
     this.#drain();
     await raceTimeout(this.#whenIdle(), this.#stopDeadline - Date.now(), { keepAlive: true });
     this.#closed = true;
@@ -232,9 +234,10 @@ export class PostgresSpanExporter implements SpanExporterLike {
     }
     this.#queue.push(row);
     this.#queuedTotal++;
-    // Three quarters full: the oldest quarter goes to the spool, before anything is dropped.
-    if (this.#spool && !this.#spilling && this.#queue.length >= Math.ceil(max * 0.75)) {
-      const rows = this.#queue.splice(0, this.#queue.length - Math.floor(max / 2));
+    // Half full: what waits goes to the spool, leaving the other half for rows that come while
+    // it is written, so nothing is dropped while Postgres is slow or away.
+    if (this.#spool && !this.#spilling && this.#queue.length >= Math.ceil(max / 2)) {
+      const rows = this.#queue.splice(0);
       this.#spilling = this.#spillRows(this.#spool, rows)
         .then(() => this.#settle(rows.length))
         .finally(() => (this.#spilling = undefined));
@@ -490,7 +493,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
     try {
       this.#spool = await Spool.open({
         directory,
-        target: this.#target(),
+        target: spoolTarget(this.#config.connectionString),
         maxBytes: this.#config.maxSpoolBytes,
       });
     } catch (error) {
@@ -514,21 +517,6 @@ export class PostgresSpanExporter implements SpanExporterLike {
       Math.max(0, deadline - Date.now()),
     );
     return spool;
-  }
-
-  /** Which database the spool is for: host, port, database and user, never the password. */
-  #target(): string {
-    let identity = 'supplied-pool';
-    const url = this.#config.connectionString;
-    if (url !== undefined) {
-      try {
-        const parsed = new URL(url);
-        identity = `${parsed.username}@${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
-      } catch {
-        identity = maskUrlPassword(url);
-      }
-    }
-    return createHash('sha256').update(identity).digest('hex').slice(0, 16);
   }
 
   /** Writes a row of counters to `analytics_pipeline_stats`; skipped while Postgres is away. */
