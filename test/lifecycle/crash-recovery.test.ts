@@ -35,7 +35,7 @@ describe('an app killed with SIGKILL while Postgres is away', () => {
     await db?.drop();
   });
 
-  it('keeps what reached the spool: the next start replays it, each row once', async () => {
+  it('keeps what reached the spool: the next start replays it, each row once', async ({ annotate }) => {
     const spoolDir = path.join(dir, 'spool');
     const config = path.join(dir, 'analytics.json');
     writeFileSync(config, JSON.stringify({ retryDeadlineMillis: 500, statsIntervalMillis: 0 }));
@@ -77,7 +77,7 @@ describe('an app killed with SIGKILL while Postgres is away', () => {
     const ids = new Set(stored.map((r) => r.span_id));
     const apiRows = stored.filter((r) => r.kind === 'api').length;
     const served = Object.values(result.served).reduce((a, b) => a + b, 0);
-    console.info(
+    await annotate(
       `killed after ${served} requests served: ${spooled.size} rows on disk (${damaged} torn), ` +
         `${apiRows} request rows after the restart; lost with the process's memory: ${served - apiRows} requests`,
     );
@@ -90,7 +90,9 @@ describe('an app killed with SIGKILL while Postgres is away', () => {
     expect(segmentsUnder(spoolDir)).toEqual([]);
   }, 120_000);
 
-  it('on SIGTERM while Postgres is away, puts every row it holds in the spool within the deadline', async () => {
+  it('on SIGTERM while Postgres is away, puts every row it holds in the spool within the deadline', async ({
+    annotate,
+  }) => {
     const spoolDir = path.join(dir, 'spool-term');
     const config = path.join(dir, 'analytics-term.json');
     // A retry deadline longer than the shutdown's: the rows are still in memory at SIGTERM.
@@ -117,7 +119,7 @@ describe('an app killed with SIGKILL while Postgres is away', () => {
     }
     const served = Object.values(result.served).reduce((a, b) => a + b, 0);
     const logins = result.served['/login'] ?? 0;
-    console.info(
+    await annotate(
       `SIGTERM after ${served} requests: exited in ${exitMillis} ms, ${spooled.size} rows in the spool`,
     );
     // One row per request, and one more per login (its auth event): all of them on disk.

@@ -37,7 +37,7 @@ describe('Postgres cut off under load, through a real app', () => {
 
   it(
     'serves every request, and once Postgres is back the tables hold exactly one row per request',
-    async () => {
+    async ({ annotate }) => {
       const config = path.join(dir, 'analytics.json');
       writeFileSync(config, JSON.stringify({ retryDeadlineMillis: 1000, statsIntervalMillis: 0 }));
       const app = await startApp('test/fixtures/load-app.mjs', {
@@ -76,7 +76,7 @@ describe('Postgres cut off under load, through a real app', () => {
       const logins = result.served['/login'] ?? 0;
       const peakRss = Math.max(...during.map((s) => s.rss));
       const peakQueue = Math.max(...during.map((s) => s.stats.queuedRows));
-      console.info(
+      await annotate(
         `outage ${OUTAGE_MS} ms: ${served + logins} requests served (${result.failed} failed, slowest ${result.maxLatencyMillis.toFixed(0)} ms); ` +
           `spooled ${last.stats.spooledRows}, replayed ${last.stats.replayedRows}; peak queue ${peakQueue} rows, RSS ${(before.rss / 2 ** 20).toFixed(0)} MiB before, ${(peakRss / 2 ** 20).toFixed(0)} MiB at most during`,
       );
