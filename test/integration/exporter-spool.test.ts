@@ -197,6 +197,19 @@ describe('PostgresSpanExporter with a spool', () => {
     expect(await apiRows()).toEqual({ rows: 25, distinct: 25 });
   });
 
+  it('counts the rows a full spool refuses, so every row is accounted for', async () => {
+    proxy.refuse(true);
+    const exporter = newExporter({ maxSpoolBytes: 8000 });
+    await exportSpans(exporter, spans(100));
+    await exporter.forceFlush();
+    const stats = exporter.getStats();
+    expect(stats.spooledRows).toBeGreaterThan(0);
+    expect(stats.droppedRows.spool_full).toBeGreaterThan(0);
+    expect(stats.spooledRows + stats.droppedRows.spool_full!).toBe(100);
+    expect(stats.spoolBytes).toBeLessThanOrEqual(8000);
+    expect(warnings.some((w) => w.includes('the spool is full (8000 bytes)'))).toBe(true);
+  });
+
   it('drops, and says so, when the spool directory cannot be used', async () => {
     const file = path.join(spoolDir, 'not-a-directory');
     writeFileSync(file, 'x');
