@@ -12,8 +12,8 @@ export interface ExporterPoolOptions {
 
 /**
  * The exporter's own small pool, separate from the app's connections. `allowExitOnIdle` lets
- * an app that would exit naturally do so; the `'error'` listener keeps an idle connection lost
- * to a database restart from crashing the host (an unhandled `'error'` event would).
+ * an app that would exit naturally do so; the `'error'` listeners keep a connection lost to a
+ * database restart or a cut network from crashing the host (an unhandled `'error'` event would).
  */
 export function createPool(options: ExporterPoolOptions, logger: DiagLogger): pg.Pool {
   const pool = new pg.Pool({
@@ -31,6 +31,12 @@ export function createPool(options: ExporterPoolOptions, logger: DiagLogger): pg
   });
   pool.on('error', (error) => {
     logger.debug(`idle database connection lost: ${describeError(error)}`);
+  });
+  // The pool listens for errors only on idle clients; a connection reset while a client is
+  // checked out, connecting, or being ended by a pool already closing would be an unhandled
+  // 'error' event: it would crash the app. Every client gets a listener of its own.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.debug(`database connection lost: ${describeError(error)}`));
   });
   return pool;
 }

@@ -21,7 +21,9 @@ export interface PostgresSpanExporterConfig {
   connectionString?: string;
   /**
    * A pool to use instead (a function is called once, on the first export). The exporter does
-   * not end a pool it was given.
+   * not end a pool it was given. Give its clients an `'error'` listener (`pool.on('connect',
+   * (c) => c.on('error', ...))`): `pg` emits connection resets on checked-out clients, and an
+   * unhandled one ends the process.
    */
   pool?: PostgresPoolLike | (() => PostgresPoolLike);
   /** Rows waiting to be written; beyond this, new rows are dropped and counted. Defaults to 10000. */

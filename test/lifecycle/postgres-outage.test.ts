@@ -49,7 +49,14 @@ describe('Postgres cut off under load, through a real app', () => {
           OTEL_ANALYTICS_SHUTDOWN_TIMEOUT: '30000',
         },
       });
-      const sample = async (): Promise<Sample> => (await (await fetch(`${app.url}/stats`)).json()) as Sample;
+      const sample = async (): Promise<Sample> => {
+        try {
+          return (await (await fetch(`${app.url}/stats`)).json()) as Sample;
+        } catch (error) {
+          // The app must still be up: say why if it is not.
+          throw new Error(`the app did not answer (${String(error)}); its stderr: ${app.stderr()}`);
+        }
+      };
       const load = startLoad(app.url, { concurrency: 4, pauseMillis: 2 });
 
       await delay(1500);
