@@ -38,6 +38,12 @@ export interface StartAppOptions {
   cwd?: string;
 }
 
+/** Apps still running: a test that fails before stopping its app must not leave it behind. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts `script` (relative to the repository root) with Node, as `node --import ... script`. */
 export async function startApp(script: string, options: StartAppOptions = {}): Promise<AppProcess> {
   const env: Record<string, string | undefined> = {};
@@ -67,8 +73,10 @@ export async function startApp(script: string, options: StartAppOptions = {}): P
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  running.add(child);
   const exited = new Promise<Exit>((resolve) =>
     child.once('exit', (code, signal) => {
+      running.delete(child);
       if (spoolDir) rmSync(spoolDir, { recursive: true, force: true });
       resolve({ code, signal });
     }),
