@@ -20,6 +20,7 @@ export type {
   ApiAccessLogRow,
   AuthenticationLogRow,
   ExternalApiCallLogRow,
+  PipelineStatsRow,
   TableName,
   TableRow,
 } from './database.js';
