@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { doctor } from '../exporter/doctor.js';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../exporter/migrate.js';
 import { reprice } from '../exporter/reprice.js';
 import { loadConfigFile } from '../src/config-file.js';
+import { isPostgresUrl } from '../src/internal/postgres-url.js';
 import { maskUrlPassword } from '../src/internal/redactor.js';
 import { resolveConfig } from '../src/config.js';
 import { readEnv } from '../src/env.js';
@@ -15,12 +17,15 @@ Commands:
   reprice          Recompute the cost of past LLM calls from their stored tokens and the current
                    price table (and the modelPrices of OTEL_ANALYTICS_CONFIG); a dry run unless --apply
   schema           Print schema.sql
+  doctor           Check the connection, schema, privileges, pipeline health and spool, and say
+                   what to fix; exits 1 when a check fails
 
 Options:
   --database-url <url>   Postgres connection string (default: OTEL_ANALYTICS_DATABASE_URL, then DATABASE_URL)
   --since <date>         reprice: first call to reprice (ISO date or time)
   --until <date>         reprice: calls before this only (default: now)
   --apply                reprice: write the new costs
+  --spool-dir <dir>      doctor: spool directory to inspect (default: OTEL_ANALYTICS_SPOOL_DIR)
   -h, --help             Show this help
   -v, --version          Show the version
 `;
@@ -34,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       apply: { type: 'boolean' },
+      'spool-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -84,6 +90,25 @@ async function main(argv: string[]): Promise<number> {
         ].join('\n'),
       );
       return 0;
+    }
+    case 'doctor': {
+      const env = readEnv();
+      const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
+      const url = values['database-url'] ?? config.databaseUrl;
+      if (url === undefined || !isPostgresUrl(url)) {
+        process.stderr.write(
+          url === undefined
+            ? 'otel-pg-analytics doctor: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n'
+            : 'otel-pg-analytics doctor: --database-url must be a postgres:// or postgresql:// URL\n',
+        );
+        return 2;
+      }
+      const spoolDir = values['spool-dir'] ?? (env.OTEL_ANALYTICS_SPOOL_DIR || undefined);
+      const report = await doctor(url, spoolDir === undefined ? {} : { spoolDir });
+      for (const { check, status, message, fix } of report) {
+        process.stdout.write(`${status.padEnd(4)} ${check}: ${message}${fix ? ` — fix: ${fix}` : ''}\n`);
+      }
+      return report.some((check) => check.status === 'fail') ? 1 : 0;
     }
     case 'migrate': {
       const url = values['database-url'] ?? resolveConfig({}, { env: readEnv() }).databaseUrl;

@@ -122,10 +122,59 @@ export const TABLE_COLUMNS: Readonly<Record<TableName, readonly ColumnSpec[]>> =
   ],
 });
 
+/**
+ * A snapshot of one exporter process's health in `analytics_pipeline_stats` (not a log table:
+ * the log-table writer never sees it). Counters are cumulative since `started_at`; gauges are
+ * as of `time`. `bigint` values go in as numbers and come back from `pg` as strings.
+ */
+export interface PipelineStatsRow {
+  time: string;
+  service_name: string | null;
+  /** One per process: `<host>/<pid>/<start time ms>`. */
+  instance_id: string;
+  host: string | null;
+  pid: number | null;
+  started_at: string | null;
+  /** True on the snapshot written as the exporter shuts down. */
+  final: boolean;
+  queued_rows: number;
+  spool_bytes: number;
+  exported_rows: number;
+  retries: number;
+  spooled_rows: number;
+  replayed_rows: number;
+  /** By reason, as JSON text: `{"queue_full": 3}`. */
+  dropped_rows: string;
+  /** By reason, as JSON text: rows PostgreSQL refused. */
+  rejected_rows: string;
+  last_error: string | null;
+}
+
+/** The columns of `analytics_pipeline_stats` after `id`, in schema order. */
+export const PIPELINE_STATS_COLUMNS: readonly ColumnSpec[] = Object.freeze([
+  { name: 'time', type: 'timestamptz' },
+  { name: 'service_name', type: 'text' },
+  { name: 'instance_id', type: 'text' },
+  { name: 'host', type: 'text' },
+  { name: 'pid', type: 'integer' },
+  { name: 'started_at', type: 'timestamptz' },
+  { name: 'final', type: 'boolean' },
+  { name: 'queued_rows', type: 'bigint' },
+  { name: 'spool_bytes', type: 'bigint' },
+  { name: 'exported_rows', type: 'bigint' },
+  { name: 'retries', type: 'bigint' },
+  { name: 'spooled_rows', type: 'bigint' },
+  { name: 'replayed_rows', type: 'bigint' },
+  { name: 'dropped_rows', type: 'text', jsonb: true },
+  { name: 'rejected_rows', type: 'text', jsonb: true },
+  { name: 'last_error', type: 'text' },
+] satisfies ColumnSpec[]);
+
 /** Kysely's view of the schema, for queries (the demo summary, the CLI). */
 export interface AnalyticsDatabase {
   api_access_log: ApiAccessLogRow & { id: string };
   authentication_log: AuthenticationLogRow & { id: string };
   external_api_call_log: ExternalApiCallLogRow & { id: string };
+  analytics_pipeline_stats: PipelineStatsRow & { id: string };
   analytics_schema_version: { version: number; description: string; applied_at: Date };
 }

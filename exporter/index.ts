@@ -17,11 +17,14 @@ export {
 export { spanToRow } from './span-to-row.js';
 export { writeBatch } from './write-batch.js';
 export { migrate, readSchemaSql, SCHEMA_VERSION, type MigrationResult } from './migrate.js';
+export { doctor, type DoctorOptions } from './doctor.js';
+export type { DoctorCheck, DoctorCheckName, DoctorStatus } from './doctor-check.js';
 export type {
   AnalyticsDatabase,
   ApiAccessLogRow,
   AuthenticationLogRow,
   ExternalApiCallLogRow,
+  PipelineStatsRow,
   TableName,
   TableRow,
 } from './database.js';

@@ -3,17 +3,22 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TABLE_COLUMNS, type TableName } from '../../exporter/database.js';
+import {
+  PIPELINE_STATS_COLUMNS,
+  TABLE_COLUMNS,
+  type ColumnSpec,
+  type TableName,
+} from '../../exporter/database.js';
 import { listMigrations, migrate, packageRoot, SCHEMA_VERSION } from '../../exporter/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);
 const cli = path.join(packageRoot(), 'dist/cli/otel-pg-analytics.js');
 
-/** Columns, types, constraints and indexes of the log tables: what must not drift. */
+/** Columns (with defaults), types, constraints and indexes of the tables: what must not drift. */
 async function catalog(db: TestDatabase): Promise<unknown> {
   const columns = await db.query(`
-    select table_name, column_name, data_type, is_nullable, numeric_precision, numeric_scale, is_identity
+    select table_name, column_name, data_type, is_nullable, column_default, numeric_precision, numeric_scale, is_identity
     from information_schema.columns where table_schema = 'public' order by table_name, ordinal_position`);
   const constraints = await db.query(`
     select conrelid::regclass::text as table_name, contype, pg_get_constraintdef(oid) as definition
@@ -68,7 +73,7 @@ describe('migrate', () => {
     }
   });
 
-  it('has exactly the columns the exporter writes, with matching types', async () => {
+  it('has exactly the columns the exporter writes, with matching types, in the log and stats tables', async () => {
     const pgTypes: Record<string, string> = {
       timestamptz: 'timestamp with time zone',
       text: 'text',
@@ -79,12 +84,19 @@ describe('migrate', () => {
       inet: 'inet',
       boolean: 'boolean',
     };
-    for (const table of Object.keys(TABLE_COLUMNS) as TableName[]) {
+    const tables: [string, readonly ColumnSpec[]][] = [
+      ...(Object.keys(TABLE_COLUMNS) as TableName[]).map((t): [string, readonly ColumnSpec[]] => [
+        t,
+        TABLE_COLUMNS[t],
+      ]),
+      ['analytics_pipeline_stats', PIPELINE_STATS_COLUMNS],
+    ];
+    for (const [table, columns] of tables) {
       const live = await db.query<{ column_name: string; data_type: string }>(
         `select column_name, data_type from information_schema.columns where table_name = $1 and column_name <> 'id' order by ordinal_position`,
         [table],
       );
-      const expected = TABLE_COLUMNS[table].map((c) => ({
+      const expected = columns.map((c) => ({
         column_name: c.name,
         data_type: c.jsonb ? 'jsonb' : pgTypes[c.type],
       }));
@@ -132,7 +144,7 @@ describe('otel-pg-analytics CLI', () => {
 
   it('migrate creates the schema and says which version it reached', async () => {
     const { stdout } = await run(process.execPath, [cli, 'migrate', '--database-url', db.url]);
-    expect(stdout).toMatch(/schema version 1 \(was 0\); applied schema\.sql/);
+    expect(stdout).toContain(`schema version ${SCHEMA_VERSION} (was 0); applied schema.sql`);
     const again = await run(process.execPath, [cli, 'migrate'], {
       env: { ...process.env, OTEL_ANALYTICS_DATABASE_URL: db.url },
     });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from '../../exporter/migrate.js';
 import { ROOT, startApp } from '../helpers/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -46,11 +47,12 @@ describe('the packed package, installed into a fresh app', () => {
     await db?.drop();
   });
 
-  it('ships the built entry points, the schema and the docs, and no tests or sources', () => {
+  it('ships the built entry points, the schema, its migrations and the docs, and no tests or sources', () => {
     for (const file of [
       'package.json',
       'README.md',
       'schema.sql',
+      'migrations/0002-pipeline-stats.sql',
       'dist/src/index.js',
       'dist/src/index.d.ts',
       'dist/src/register.js',
@@ -70,7 +72,7 @@ describe('the packed package, installed into a fresh app', () => {
     const bin = path.join(dir, 'node_modules/.bin/otel-pg-analytics');
     expect(readdirSync(path.join(dir, 'node_modules/.bin'))).toContain('otel-pg-analytics');
     const { stdout } = await run(process.execPath, [bin, 'migrate', '--database-url', db.url]);
-    expect(stdout).toMatch(/schema version 1 \(was 0\)/);
+    expect(stdout).toContain(`schema version ${SCHEMA_VERSION} (was 0)`);
 
     writeFileSync(
       path.join(dir, 'app.mjs'),
