@@ -531,6 +531,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
           pid: process.pid,
           startedAt: this.#instance.startedAt,
           serviceName: this.#config.serviceName,
+          final,
           stats: this.getStats(),
         }),
       );

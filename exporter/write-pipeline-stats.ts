@@ -9,6 +9,8 @@ export interface PipelineStatsSnapshot {
   pid: number;
   startedAt: Date;
   serviceName: string | undefined;
+  /** The last snapshot, written as the exporter shuts down (a clean end, not a vanishing). */
+  final: boolean;
   stats: PipelineStats;
 }
 
@@ -20,11 +22,11 @@ export async function writePipelineStats(
   const { stats } = snapshot;
   await sql`
     insert into analytics_pipeline_stats (
-      time, service_name, instance_id, host, pid, started_at, queued_rows, spool_bytes,
+      time, service_name, instance_id, host, pid, started_at, final, queued_rows, spool_bytes,
       exported_rows, retries, spooled_rows, replayed_rows, dropped_rows, rejected_rows, last_error
     ) values (
       now(), ${snapshot.serviceName ?? null}, ${snapshot.instanceId}, ${snapshot.host}, ${snapshot.pid},
-      ${snapshot.startedAt.toISOString()}::timestamptz, ${stats.queuedRows}, ${stats.spoolBytes},
+      ${snapshot.startedAt.toISOString()}::timestamptz, ${snapshot.final}, ${stats.queuedRows}, ${stats.spoolBytes},
       ${stats.exportedRows}, ${stats.retries}, ${stats.spooledRows}, ${stats.replayedRows},
       ${JSON.stringify(stats.droppedRows)}::jsonb, ${JSON.stringify(stats.rejectedRows)}::jsonb,
       ${stats.lastError?.slice(0, 1000) ?? null}
