@@ -114,6 +114,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
   #spilling: Promise<void> | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
   #statsTableMissing = false;
+  #statsMissingUnsaid = false;
   #stopDeadline: number | undefined;
   #isShutdown = false;
   #closed = false;
@@ -385,6 +386,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
         if (replay) this.#stats.replayedRows += rows.length;
         else this.#stats.exportedRows += rows.length;
         this.#recovered();
+        this.#sayStatsTableMissing();
         return { outcome: 'done' };
       } catch (error) {
         failure = classifyDatabaseError(error, table);
@@ -426,7 +428,8 @@ export class PostgresSpanExporter implements SpanExporterLike {
         return { outcome: 'done' };
       }
       if (FIXABLE_REASONS.has(failure.reason) && this.#spool) {
-        this.#noteOutage(failure);
+        // The rows go straight to the spool, and #startSpooling says so: one message, not two.
+        this.#noteOutage(failure, { quiet: true });
         return { outcome: 'unavailable', failure };
       }
       this.#drop(rows.length, failure.reason, failure.message);
@@ -538,11 +541,23 @@ export class PostgresSpanExporter implements SpanExporterLike {
     } catch (error) {
       if (classifyDatabaseError(error).reason === 'schema_missing') {
         this.#statsTableMissing = true;
-        this.#logger.info(
-          'analytics_pipeline_stats does not exist: run `otel-pg-analytics migrate` to record pipeline health',
-        );
+        this.#statsMissingUnsaid = true;
+        this.#sayStatsTableMissing();
       }
     }
+  }
+
+  /**
+   * Says the stats table is missing once rows have landed, so the log tables exist: a
+   * version-1 database. With no schema at all, the warning about the log tables already says
+   * to migrate, and one cause gets one message.
+   */
+  #sayStatsTableMissing(): void {
+    if (!this.#statsMissingUnsaid || this.#stats.exportedRows + this.#stats.replayedRows === 0) return;
+    this.#statsMissingUnsaid = false;
+    this.#logger.info(
+      'analytics_pipeline_stats does not exist: run `otel-pg-analytics migrate` to record pipeline health',
+    );
   }
 
   #database(): Kysely<unknown> {
@@ -620,9 +635,10 @@ export class PostgresSpanExporter implements SpanExporterLike {
       : failure.message;
   }
 
-  #noteOutage(failure: DatabaseErrorClass): void {
+  #noteOutage(failure: DatabaseErrorClass, { quiet = false } = {}): void {
     if (this.#outageSince !== undefined) return;
     this.#outageSince = Date.now();
+    if (quiet) return;
     const target = this.#config.connectionString
       ? ` at ${maskUrlPassword(this.#config.connectionString)}`
       : '';
