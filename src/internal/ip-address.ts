@@ -20,8 +20,10 @@ export function normalizeIp(value: unknown): NormalizedIp {
   if (typeof value !== 'string' || value.length === 0) return { ip: null };
   let candidate = value.trim();
   if (candidate.startsWith('[')) {
+    // `[v6]` or `[v6]:port`, nothing else: `[::1]junk` is not an address.
     const end = candidate.indexOf(']');
-    candidate = end === -1 ? candidate.slice(1) : candidate.slice(1, end);
+    if (end === -1 || !/^(?::\d{1,5})?$/.test(candidate.slice(end + 1))) return invalid(value);
+    candidate = candidate.slice(1, end);
   } else if (/^\d{1,3}(?:\.\d{1,3}){3}:\d+$/.test(candidate)) {
     candidate = candidate.slice(0, candidate.lastIndexOf(':'));
   }
@@ -32,5 +34,15 @@ export function normalizeIp(value: unknown): NormalizedIp {
   const family = isIP(candidate);
   if (family === 4 && !LEADING_ZERO_OCTET.test(candidate)) return { ip: candidate };
   if (family === 6) return { ip: candidate.toLowerCase() };
-  return { ip: null, raw: value };
+  return invalid(value);
+}
+
+/** Longest raw value kept for an address that was not one: enough to see what was sent. */
+export const MAX_INVALID_IP_LENGTH = 256;
+
+function invalid(value: string): NormalizedIp {
+  return {
+    ip: null,
+    raw: value.length > MAX_INVALID_IP_LENGTH ? value.slice(0, MAX_INVALID_IP_LENGTH) : value,
+  };
 }

@@ -55,6 +55,8 @@ const SENSITIVE_COMPACT_NAMES = new Set([
   'clientsecret',
   'sessionid',
   'sessiontoken',
+  'jsessionid',
+  'phpsessid',
   'setcookie',
   'xapikey',
   'awsaccesskeyid',
@@ -90,6 +92,8 @@ const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
 const AUTH_SCHEME_PATTERN = /\b(Bearer|Basic|Token|Digest)\s+([A-Za-z0-9._~+/=-]{6,})/gi;
 /** `name=value` pairs inside text (URLs, form bodies, log lines). */
 const PAIR_PATTERN = /([A-Za-z0-9_.[\]-]{1,64})=([^&\s;,"'<>]*)/g;
+/** `;name=value` parameters inside a path segment. */
+const PATH_PARAM_PATTERN = /;([^;/=?#]{1,64})=[^;/?#]+/g;
 /** `"name": "value"` pairs inside JSON-looking text. */
 const JSON_PAIR_PATTERN = /"([^"\\]{1,64})"(\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
 /** Userinfo in an absolute URL, up to its last `@` (as URL parsers read it). */
@@ -128,7 +132,12 @@ export class Redactor {
   isSensitiveKey(name: string): boolean {
     const cached = this.#cache.get(name);
     if (cached !== undefined) return cached;
-    const result = this.#compactNames.has(compact(name)) || splitWords(name).some((w) => this.#words.has(w));
+    // Separators and control bytes (`pass\u0000word`, `pass-word`) do not hide a name.
+    const compacted = compact(name);
+    const result =
+      this.#compactNames.has(compacted) ||
+      this.#words.has(compacted) ||
+      splitWords(name).some((w) => this.#words.has(w));
     // Names come from requests, so the cache is bounded.
     if (this.#cache.size >= MAX_CACHED_NAMES) this.#cache.clear();
     this.#cache.set(name, result);
@@ -194,6 +203,12 @@ export class Redactor {
   redactPath(path: string): string {
     let result = path;
     for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
+    // Matrix parameters: `/cart;jsessionid=ABC/checkout` keeps the name, loses the value.
+    if (result.includes(';')) {
+      result = result.replace(PATH_PARAM_PATTERN, (match: string, key: string) =>
+        this.isSensitiveKey(key) ? `;${key}=${REDACTED}` : match,
+      );
+    }
     return result;
   }
 
@@ -257,12 +272,16 @@ function compact(name: string): string {
 }
 
 function splitWords(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((w) => w.length > 0);
+  return (
+    name
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      // `HTMLParser` → `HTML Parser`, with a lookahead: `([A-Z]+)([A-Z][a-z])` backtracks
+      // quadratically on a long run of capitals, and names come from requests.
+      .replace(/([A-Z])(?=[A-Z][a-z])/g, '$1 ')
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length > 0)
+  );
 }
 
 function decodeQueryComponent(raw: string): string {

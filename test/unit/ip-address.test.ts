@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeIp } from '../../src/internal/ip-address.js';
+import { MAX_INVALID_IP_LENGTH, normalizeIp } from '../../src/internal/ip-address.js';
 
 describe('normalizeIp', () => {
   it.each([
@@ -32,8 +32,16 @@ describe('normalizeIp', () => {
     ['an SQL injection attempt', "1.2.3.4'; DROP TABLE x;--"],
     ['a NUL byte', '1.2.3.4\u0000'],
     ['only spaces', '   '],
+    ['an unclosed bracket', '[::1'],
+    ['text after a bracketed address', '[::1]junk'],
+    ['a bracketed address with a bad port', '[::1]:80x'],
   ])('rejects %s, keeping the raw value', (_label, input) => {
     expect(normalizeIp(input)).toStrictEqual({ ip: null, raw: input });
+  });
+
+  it('keeps at most MAX_INVALID_IP_LENGTH characters of a value that is not an address', () => {
+    const huge = 'x'.repeat(64 * 1024);
+    expect(normalizeIp(huge)).toStrictEqual({ ip: null, raw: huge.slice(0, MAX_INVALID_IP_LENGTH) });
   });
 
   it.each([

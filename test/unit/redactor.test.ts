@@ -252,6 +252,23 @@ describe('Redactor on hostile input', () => {
     expect(result).toBe(`${'a'.repeat(MAX_REDACTED_TEXT_LENGTH)}…`);
   });
 
+  it('finds a sensitive name hidden by NUL bytes or other separators inside a word', () => {
+    expect(redactor.isSensitiveKey('pass\u0000word')).toBe(true);
+    expect(redactor.isSensitiveKey('pa\u0000ss\u0000word')).toBe(true);
+    expect(redactor.redactQuery('pa%00ssword=hunter2&x=1')).toBe(`pa%00ssword=${REDACTED}&x=1`);
+  });
+
+  it('answers for a 64 KB name of capitals (the camelCase split once backtracked on such runs)', () => {
+    const name = `${'A'.repeat(64 * 1024)}Token`;
+    expect(redactor.isSensitiveKey(name)).toBe(true);
+    expect(redactor.isSensitiveKey('A'.repeat(64 * 1024))).toBe(false);
+  });
+
+  it('still splits acronyms before a capitalised word', () => {
+    expect(redactor.isSensitiveKey('HTMLToken')).toBe(true);
+    expect(redactor.isSensitiveKey('XMLKeyword')).toBe(false);
+  });
+
   it('keeps keys named like Object.prototype members as plain data', () => {
     const input = JSON.parse(
       '{"__proto__": {"polluted": true}, "constructor": "c", "toString": "t"}',
@@ -270,6 +287,9 @@ describe('Redactor.redactPath', () => {
     ['/reset/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc/confirm', `/reset/${REDACTED}/confirm`],
     ['/keys/sk-proj-abcdefghijklmnop1234', `/keys/${REDACTED}`],
     ['/api/items/42', '/api/items/42'],
+    ['/cart;jsessionid=0A1B2C3D4E/checkout', `/cart;jsessionid=${REDACTED}/checkout`],
+    ['/shop;JSESSIONID=abc;lang=en', `/shop;JSESSIONID=${REDACTED};lang=en`],
+    ['/matrix;color=red;size=2', '/matrix;color=red;size=2'],
   ])('redacts %s to %s', (path, expected) => {
     expect(redactor.redactPath(path)).toBe(expected);
   });
