@@ -16,6 +16,7 @@ export const DEFAULT_SENSITIVE_WORDS: readonly string[] = Object.freeze([
   'password',
   'passwd',
   'pwd',
+  'pw',
   'pass',
   'passphrase',
   'passcode',

@@ -147,3 +147,129 @@ describe('hostile request data mixed into good traffic', () => {
     expect(row!.metadata.query_params_dropped).toBe(900);
   });
 });
+
+describe('hostile data in auth events and in headers the app accepts (64 KB allowed)', () => {
+  let db: TestDatabase;
+  const statuses: number[] = [];
+  const logins: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('hostile_auth');
+    const app = await startApp('test/fixtures/hostile-app.mjs', {
+      // Node refuses more than 16 KB of headers by default; this app takes them.
+      nodeArgs: ['--max-http-header-size=524288'],
+      env: { OTEL_ANALYTICS_DATABASE_URL: db.url },
+    });
+    const big = 'h'.repeat(64 * 1024);
+    const send = async (label: string, target: string, headers: string[] = []): Promise<void> => {
+      statuses.push(await rawRequest(app.url, request(target, headers)));
+      if (target.startsWith('/login')) logins.push(label);
+    };
+    await send('good', '/login?u=alice&type=login');
+    await send('NUL everywhere', '/login?u=al%00ice&e=bad%00password&m=x%00y&pw=hunter2', [
+      // Node refuses control bytes in header values (see above); tabs and Latin-1 bytes pass.
+      'X-Meta: m\te\xffta',
+      'X-Claimed-Ip: 1.2.3.4\t\xff',
+    ]);
+    await send('bad UTF-8 escapes', '/login?u=%ff%fe&e=%c3%28&m=%ed%a0%80&pw=%ff', [
+      'X-Claimed-Ip: [::1]junk',
+    ]);
+    await send('64 KB headers', '/login?u=bob', [
+      `User-Agent: ${big}`,
+      `X-Meta: ${big}`,
+      `X-Claimed-Ip: ${big}`,
+      `Cookie: session=${big}`,
+    ]);
+    await send('a 10,000-character user and error', `/login?u=${'u'.repeat(10_000)}&e=${'e'.repeat(10_000)}`);
+    await send(
+      'SQL in every field',
+      `/login?u=${encodeURIComponent("x'); drop table authentication_log;--")}`,
+      ["X-Meta: '; delete from api_access_log; --", "X-Claimed-Ip: 1.1.1.1'; --"],
+    );
+    await send('Latin-1 header bytes', '/login?u=carol', ['User-Agent: caf\xe9', 'X-Meta: \xff\xfe']);
+    await send('good after', '/login?u=dave&type=login');
+    await send('a 64 KB user agent on a plain request', '/plain', [`User-Agent: ${big}`, `X-Big: ${big}`]);
+    await app.stop();
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('answers every request', () => {
+    expect(statuses).toEqual(statuses.map(() => 200));
+  });
+
+  it('writes one auth row per login, hostile or not, and one API row per request', async () => {
+    const [auth] = await db.query<{ n: number }>('select count(*)::int as n from authentication_log');
+    expect(auth!.n).toBe(logins.length);
+    const [api] = await db.query<{ n: number }>('select count(*)::int as n from api_access_log');
+    expect(api!.n).toBe(statuses.length);
+    const good = await db.query<{ user_id: string }>(
+      `select user_id from authentication_log where event_type = 'login' order by time`,
+    );
+    expect(good.map((r) => r.user_id)).toEqual(['alice', 'dave']);
+  });
+
+  it('stores auth text without NUL bytes, well-formed and within limits', async () => {
+    const rows = await db.query<{
+      user_id: string | null;
+      error_message: string | null;
+      user_agent: string | null;
+      metadata: string | null;
+    }>('select user_id, error_message, user_agent, metadata::text as metadata from authentication_log');
+    for (const row of rows) {
+      for (const value of Object.values(row)) {
+        if (value === null) continue;
+        expect(value).not.toMatch(/\u0000|\\u0000/);
+        expect(value.isWellFormed()).toBe(true);
+      }
+      expect(Buffer.byteLength(row.user_id ?? '')).toBeLessThanOrEqual(1024);
+      expect(Buffer.byteLength(row.error_message ?? '')).toBeLessThanOrEqual(4096 + 16);
+      expect(Buffer.byteLength(row.user_agent ?? '')).toBeLessThanOrEqual(1024);
+      expect(Buffer.byteLength(row.metadata ?? '')).toBeLessThanOrEqual(20_000);
+    }
+  });
+
+  it('stores claimed addresses that are not addresses as null, keeping a short raw value', async () => {
+    const rows = await db.query<{ ip: string | null; raw: string | null }>(
+      `select host(ip_address) as ip, metadata->>'invalid_ip_address' as raw from authentication_log
+       where metadata ? 'invalid_ip_address'`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    for (const row of rows) {
+      expect(row.ip).toBeNull();
+      expect(row.raw!.length).toBeLessThanOrEqual(256);
+    }
+  });
+
+  it('lands SQL-injection text as plain text', async () => {
+    const [row] = await db.query<{ user_id: string; note: string }>(
+      `select user_id, metadata->>'header' as note from authentication_log where user_id like 'x''%'`,
+    );
+    expect(row).toEqual({
+      user_id: "x'); drop table authentication_log;--",
+      note: "'; delete from api_access_log; --",
+    });
+  });
+
+  it('redacts the password and the cookie', async () => {
+    const dump = await db.query<{ t: string }>(
+      `select string_agg(t::text, ' ') as t from (select metadata as t from authentication_log
+       union all select to_jsonb(a) from api_access_log a) s`,
+    );
+    // Booleans, so a failure does not print 64 KB rows.
+    expect({ password: dump[0]!.t.includes('hunter2'), cookie: dump[0]!.t.includes('session=hh') }).toEqual({
+      password: false,
+      cookie: false,
+    });
+  });
+
+  it('rejects no row and drops no batch (the final pipeline stats say so)', async () => {
+    const [stats] = await db.query<{ dropped: object; rejected: object; exported: number }>(
+      `select dropped_rows as dropped, rejected_rows as rejected, exported_rows::int as exported
+       from analytics_pipeline_stats where final`,
+    );
+    expect(stats).toEqual({ dropped: {}, rejected: {}, exported: logins.length + statuses.length });
+  });
+});

@@ -23,6 +23,8 @@ describe('Redactor.isSensitiveKey', () => {
     'X-Amz-Credential',
     'password',
     'user.password',
+    'pw',
+    'jsessionid',
     'Authorization',
     'Cookie',
     'Set-Cookie',
