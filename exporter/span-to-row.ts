@@ -30,6 +30,7 @@ import {
   ATTR_ANALYTICS_SAMPLE_WEIGHT,
   ATTR_ANALYTICS_SLOW,
   ATTR_ENDUSER_ID,
+  ATTR_ENDUSER_PSEUDO_ID,
   ATTR_ERROR_MESSAGE,
   ATTR_HTTP_REQUEST_BODY_SIZE,
   ATTR_HTTP_REQUEST_HEADER_PREFIX,
@@ -94,7 +95,7 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
   const weight = sanitizeFinite(a[ATTR_ANALYTICS_SAMPLE_WEIGHT]);
   return {
     ...commonColumns(span),
-    user_id: sanitizeText(str(a[ATTR_ENDUSER_ID]), TEXT_LIMITS.indexed),
+    user_id: sanitizeText(str(a[ATTR_ENDUSER_ID] ?? a[ATTR_ENDUSER_PSEUDO_ID]), TEXT_LIMITS.indexed),
     endpoint: sanitizeText(route ?? normalizePath(redactor.redactPath(rawPath)), TEXT_LIMITS.indexed),
     path: sanitizeText(redactor.redactPath(rawPath), TEXT_LIMITS.path),
     method: sanitizeText(method(a), TEXT_LIMITS.short),
@@ -129,7 +130,7 @@ function authRow(span: ReadableSpanLike, redactor: Redactor): AuthenticationLogR
   const message = str(a[ATTR_ERROR_MESSAGE]);
   return {
     ...commonColumns(span),
-    user_id: sanitizeText(str(a[ATTR_ENDUSER_ID]), TEXT_LIMITS.indexed),
+    user_id: sanitizeText(str(a[ATTR_ENDUSER_ID] ?? a[ATTR_ENDUSER_PSEUDO_ID]), TEXT_LIMITS.indexed),
     event_type:
       sanitizeText(str(a[ATTR_ANALYTICS_AUTH_EVENT_TYPE]) ?? 'unknown', TEXT_LIMITS.short) ?? 'unknown',
     ip_address: ip.ip,
@@ -156,7 +157,7 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
   const status = sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);
   return {
     ...commonColumns(span),
-    user_id: sanitizeText(str(a[ATTR_ENDUSER_ID]), TEXT_LIMITS.indexed),
+    user_id: sanitizeText(str(a[ATTR_ENDUSER_ID] ?? a[ATTR_ENDUSER_PSEUDO_ID]), TEXT_LIMITS.indexed),
     service: sanitizeText(str(a[ATTR_SERVICE_PEER_NAME]) ?? host, TEXT_LIMITS.indexed),
     endpoint: sanitizeText(callEndpoint(a, redactor), TEXT_LIMITS.path),
     method: sanitizeText(method(a), TEXT_LIMITS.short),

@@ -5,6 +5,9 @@ import { ConfigError } from './errors.js';
 import { createLogger } from './internal/diag.js';
 import { MAX_TIMER_MILLIS } from './internal/max-timer-millis.js';
 import { isPostgresUrl } from './internal/postgres-url.js';
+import type { IpMode, UserIdMode } from './internal/privacy-policy.js';
+import { MIN_HMAC_KEY_BYTES } from './internal/pseudonymize.js';
+import { checkTrustedProxies, parseTrustedProxies, type TrustedProxies } from './internal/trusted-proxies.js';
 import { maskUrlPassword } from './internal/redactor.js';
 import type { ModelPrice } from './pricing/price-table.js';
 import type { ServiceDefinition } from './pricing/service-catalog.js';
@@ -69,6 +72,34 @@ export interface AnalyticsConfig {
   retryDeadlineMillis?: number;
   /** How often a row of pipeline counters goes to `analytics_pipeline_stats`; `0`: never. Defaults to 60000. */
   statsIntervalMillis?: number;
+  /**
+   * Proxies believed about the client address (`X-Forwarded-For`, `Forwarded`), as Express's
+   * `trust proxy`: a hop count, or addresses, CIDR ranges and `loopback`, `private`,
+   * `linklocal`. Defaults to none: the client is the socket peer. Env:
+   * `OTEL_ANALYTICS_TRUSTED_PROXIES` (`1`, or `loopback,10.0.0.0/8`).
+   */
+  trustedProxies?: number | string | readonly string[];
+  /**
+   * How client addresses are kept: `full`, `truncate` (IPv4 /24, IPv6 /48), `hash` (keyed, needs
+   * `hmacKey`) or `none`. Defaults to `full`. Env: `OTEL_ANALYTICS_IP_MODE`.
+   */
+  ipMode?: IpMode;
+  /**
+   * How user ids are kept: `plain`, `hmac` (a keyed pseudonym, needs `hmacKey`) or `none`.
+   * Defaults to `plain`. Env: `OTEL_ANALYTICS_USER_ID_MODE`.
+   */
+  userIdMode?: UserIdMode;
+  /**
+   * Key of the `hash` and `hmac` modes, at least 16 bytes; keep it secret and stable (the same
+   * user keeps the same pseudonym only under the same key). Env: `OTEL_ANALYTICS_HMAC_KEY`.
+   */
+  hmacKey?: string;
+  /**
+   * Hosts that outbound calls send trace context (`traceparent`, `baggage`) to: exact names or
+   * `*.example.com`; `*` for all. Defaults to none, so third-party APIs learn nothing of the
+   * app's traces. Env: `OTEL_ANALYTICS_PROPAGATE_HOSTS`.
+   */
+  propagateHosts?: readonly string[];
 }
 
 /** {@link AnalyticsConfig} with every default applied; frozen. */
@@ -96,6 +127,11 @@ export interface ResolvedAnalyticsConfig {
   readonly maxSpoolBytes: number;
   readonly retryDeadlineMillis: number;
   readonly statsIntervalMillis: number;
+  readonly trustedProxies: TrustedProxies;
+  readonly ipMode: IpMode;
+  readonly userIdMode: UserIdMode;
+  readonly hmacKey: string | undefined;
+  readonly propagateHosts: readonly string[];
 }
 
 /** Where configuration comes from besides code: the env snapshot and the parsed config file. */
@@ -122,15 +158,6 @@ export const DEFAULT_RETRY_DEADLINE_MILLIS = 30_000;
 export const DEFAULT_STATS_INTERVAL_MILLIS = 60_000;
 
 const logger = createLogger('config');
-
-/** Env vars of features not in this version; set, they get one warning rather than silence. */
-const NOT_YET_SUPPORTED_ENV = [
-  'OTEL_ANALYTICS_TRUSTED_PROXIES',
-  'OTEL_ANALYTICS_IP_MODE',
-  'OTEL_ANALYTICS_USER_ID_MODE',
-  'OTEL_ANALYTICS_HMAC_KEY',
-  'OTEL_ANALYTICS_PROPAGATE_HOSTS',
-];
 
 type Key = keyof AnalyticsConfig;
 type Value<K extends Key> = Exclude<AnalyticsConfig[K], undefined>;
@@ -274,7 +301,40 @@ const SPECS: OptionSpecs = {
     check: (value) => (value === 0 ? 0 : checkTimerMillis(value)),
     expected: `0, or an integer from 1 to ${MAX_TIMER_MILLIS}`,
   },
+  trustedProxies: {
+    check: checkTrustedProxies,
+    expected: "a hop count, or a list of addresses, CIDR ranges, 'loopback', 'private', 'linklocal'",
+    fallback: 'trusting no proxy',
+    env: [{ name: 'OTEL_ANALYTICS_TRUSTED_PROXIES', parse: parseTrustedProxies }],
+  },
+  ipMode: {
+    check: (value) => checkOneOf(value, IP_MODES),
+    expected: "'full', 'truncate', 'hash' or 'none'",
+    env: [{ name: 'OTEL_ANALYTICS_IP_MODE', parse: (raw) => checkOneOf(raw.toLowerCase(), IP_MODES) }],
+  },
+  userIdMode: {
+    check: (value) => checkOneOf(value, USER_ID_MODES),
+    expected: "'plain', 'hmac' or 'none'",
+    env: [
+      { name: 'OTEL_ANALYTICS_USER_ID_MODE', parse: (raw) => checkOneOf(raw.toLowerCase(), USER_ID_MODES) },
+    ],
+  },
+  hmacKey: {
+    check: checkHmacKey,
+    expected: `a secret of at least ${MIN_HMAC_KEY_BYTES} bytes`,
+    display: () => '(hidden)',
+    env: [{ name: 'OTEL_ANALYTICS_HMAC_KEY', parse: checkHmacKey }],
+  },
+  propagateHosts: {
+    check: checkHostPatterns,
+    expected: "a list of host names, '*.example.com' patterns or '*'",
+    fallback: 'sending trace context to no host',
+    env: [{ name: 'OTEL_ANALYTICS_PROPAGATE_HOSTS', parse: (raw) => checkHostPatterns(parseList(raw)) }],
+  },
 };
+
+const IP_MODES: readonly IpMode[] = ['full', 'truncate', 'hash', 'none'];
+const USER_ID_MODES: readonly UserIdMode[] = ['plain', 'hmac', 'none'];
 
 const DEFAULTS: { [K in Key]-?: AnalyticsConfig[K] } = {
   enabled: true,
@@ -300,6 +360,11 @@ const DEFAULTS: { [K in Key]-?: AnalyticsConfig[K] } = {
   maxSpoolBytes: DEFAULT_MAX_SPOOL_BYTES,
   retryDeadlineMillis: DEFAULT_RETRY_DEADLINE_MILLIS,
   statsIntervalMillis: DEFAULT_STATS_INTERVAL_MILLIS,
+  trustedProxies: [],
+  ipMode: 'full',
+  userIdMode: 'plain',
+  hmacKey: undefined,
+  propagateHosts: [],
 };
 
 /**
@@ -325,17 +390,19 @@ export function resolveConfig(
       logger.warn(`Ignoring unknown option ${JSON.stringify(key)} in the config file`);
     }
   }
-  for (const name of NOT_YET_SUPPORTED_ENV) {
-    if (env[name] !== undefined && env[name] !== '') {
-      logger.warn(`${name} is not supported by this version of otel-pg-analytics; ignored`);
-    }
-  }
 
   const resolved: Record<string, unknown> = {};
   for (const key of Object.keys(SPECS) as Key[]) {
     const value = resolveOne(key, options, env, file);
     // Lists are copied and frozen, so no resolved config shares an array with another.
     resolved[key] = Array.isArray(value) ? Object.freeze([...(value as readonly unknown[])]) : value;
+  }
+  const keyed = resolved.ipMode === 'hash' || resolved.userIdMode === 'hmac';
+  if (keyed && resolved.hmacKey === undefined) {
+    const message = `ipMode ${JSON.stringify(resolved.ipMode)} and userIdMode ${JSON.stringify(resolved.userIdMode)} need hmacKey (OTEL_ANALYTICS_HMAC_KEY, at least ${MIN_HMAC_KEY_BYTES} bytes)`;
+    if (options.ipMode === 'hash' || options.userIdMode === 'hmac') throw new ConfigError(message);
+    // Fail closed: storing the plain values the user asked to hide would be worse than none.
+    logger.warn(`${message}; without it those addresses and user ids are not recorded`);
   }
   if (options.enabled === undefined) {
     const fromEnv = enabledFromEnv(env);
@@ -443,6 +510,22 @@ function quote(value: unknown): string {
 
 function parseNumber(raw: string): number {
   return raw.trim() === '' ? Number.NaN : Number(raw);
+}
+
+function checkOneOf<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
+  return allowed.includes(value as T) ? (value as T) : undefined;
+}
+
+function checkHmacKey(value: unknown): string | undefined {
+  return typeof value === 'string' && Buffer.byteLength(value) >= MIN_HMAC_KEY_BYTES ? value : undefined;
+}
+
+/** Host patterns: `api.internal`, `*.svc.cluster.local`, `*`; lower-cased. */
+function checkHostPatterns(value: unknown): string[] | undefined {
+  const list = checkStringList(value);
+  if (list === undefined) return undefined;
+  const patterns = list.map((h) => h.trim().toLowerCase()).filter((h) => h.length > 0);
+  return patterns.every((h) => /^(\*|(\*\.)?[a-z0-9_.:[\]-]+)$/.test(h)) ? patterns : undefined;
 }
 
 function checkSpoolDir(value: unknown): string | false | undefined {

@@ -9,6 +9,8 @@
 
 /** OTel (development): the end user the request or call is attributed to. */
 export const ATTR_ENDUSER_ID = 'enduser.id';
+/** A keyed pseudonym of the user (`userIdMode: 'hmac'`), in place of `enduser.id`. */
+export const ATTR_ENDUSER_PSEUDO_ID = 'enduser.pseudo.id';
 /** OTel (development): request body size in bytes. */
 export const ATTR_HTTP_REQUEST_BODY_SIZE = 'http.request.body.size';
 /** OTel (development): response body size in bytes. */

@@ -1,6 +1,6 @@
 import { context, SpanKind, trace, type Attributes } from '@opentelemetry/api';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_USER_AGENT_ORIGINAL } from '@opentelemetry/semantic-conventions';
-import { activeRedactor } from '../internal/active-pipeline.js';
+import { activePrivacy, activeRedactor } from '../internal/active-pipeline.js';
 import { createLogger } from '../internal/diag.js';
 import { findRequestSpan } from '../internal/request-state.js';
 import { safeExecute } from '../internal/safe-execute.js';
@@ -10,13 +10,12 @@ import {
   ATTR_ANALYTICS_AUTH_SUCCESS,
   ATTR_ANALYTICS_CLIENT_ADDRESS,
   ATTR_ANALYTICS_RECORD,
-  ATTR_ENDUSER_ID,
   ATTR_ERROR_MESSAGE,
   RECORD_AUTH,
   TRACER_NAME,
 } from '../semconv.js';
 import { VERSION } from '../version.js';
-import { normalizeUserId, setUser } from './set-user.js';
+import { attributeRequestTo, keptUserId, userIdAttribute } from './set-user.js';
 
 /** The event types of the original app; any other short string is accepted too. */
 export type AuthEventType = 'signup' | 'login' | 'login_failed' | 'logout' | 'password_reset' | (string & {});
@@ -73,13 +72,16 @@ export function recordAuthEvent(event: AuthEvent): void {
         [ATTR_ANALYTICS_AUTH_EVENT_TYPE]: type,
         [ATTR_ANALYTICS_AUTH_SUCCESS]: success,
       };
-      const userId = normalizeUserId(event.userId);
-      if (userId !== undefined) attributes[ATTR_ENDUSER_ID] = userId;
-      const ip = stringOr(
-        event.ip,
-        requestAttributes[ATTR_ANALYTICS_CLIENT_ADDRESS],
-        requestAttributes[ATTR_NETWORK_PEER_ADDRESS],
-      );
+      const userId = keptUserId(event.userId);
+      if (userId !== undefined) attributes[userIdAttribute()] = userId;
+      // The request's addresses are kept as the privacy options say already; a given one is not.
+      const ip =
+        typeof event.ip === 'string' && event.ip.length > 0
+          ? activePrivacy().address(event.ip)
+          : stringOr(
+              requestAttributes[ATTR_ANALYTICS_CLIENT_ADDRESS],
+              requestAttributes[ATTR_NETWORK_PEER_ADDRESS],
+            );
       if (ip !== undefined) attributes[ATTR_ANALYTICS_CLIENT_ADDRESS] = ip;
       const userAgent = stringOr(event.userAgent, requestAttributes[ATTR_USER_AGENT_ORIGINAL]);
       if (userAgent !== undefined) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent;
@@ -98,7 +100,8 @@ export function recordAuthEvent(event: AuthEvent): void {
         .getTracer(TRACER_NAME, VERSION)
         .startSpan(`auth ${type}`, { kind: SpanKind.INTERNAL, attributes }, parent);
       span.end();
-      if (success && userId !== undefined && (type === 'login' || type === 'signup')) setUser(userId);
+      if (success && userId !== undefined && (type === 'login' || type === 'signup'))
+        attributeRequestTo(userId);
     },
     undefined,
   );

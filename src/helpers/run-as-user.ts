@@ -1,5 +1,5 @@
 import { context, createContextKey, type Context } from '@opentelemetry/api';
-import { normalizeUserId } from './set-user.js';
+import { keptUserId } from './set-user.js';
 
 const USER_KEY = createContextKey('otel-pg-analytics.user');
 
@@ -13,7 +13,7 @@ const USER_KEY = createContextKey('otel-pg-analytics.user');
  * ```
  */
 export function runAsUser<T>(userId: string | number, fn: () => T): T {
-  const id = normalizeUserId(userId);
+  const id = keptUserId(userId);
   if (id === undefined) return fn();
   return context.with(context.active().setValue(USER_KEY, id), fn);
 }

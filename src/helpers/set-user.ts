@@ -1,7 +1,8 @@
 import { context, type Span } from '@opentelemetry/api';
 import { findRequestSpan, requestStateOf } from '../internal/request-state.js';
 import { safeExecute } from '../internal/safe-execute.js';
-import { ATTR_ENDUSER_ID } from '../semconv.js';
+import { activePrivacy } from '../internal/active-pipeline.js';
+import { ATTR_ENDUSER_ID, ATTR_ENDUSER_PSEUDO_ID } from '../semconv.js';
 
 /** Longest user id stored; longer ids are cut. */
 export const MAX_USER_ID_LENGTH = 256;
@@ -19,16 +20,20 @@ export function setUser(userId: string | number): void {
   safeExecute(
     'setUser',
     () => {
-      const id = normalizeUserId(userId);
-      if (id === undefined) return;
-      const requestSpan = findRequestSpan(context.active());
-      if (!requestSpan) return;
-      requestStateOf(requestSpan).userId = id;
-      const span = requestSpan as Partial<Span>;
-      if (span.isRecording?.()) span.setAttribute?.(ATTR_ENDUSER_ID, id);
+      const id = keptUserId(userId);
+      if (id !== undefined) attributeRequestTo(id);
     },
     undefined,
   );
+}
+
+/** Attributes the request being served to a user id already as kept (see {@link keptUserId}). */
+export function attributeRequestTo(keptId: string): void {
+  const requestSpan = findRequestSpan(context.active());
+  if (!requestSpan) return;
+  requestStateOf(requestSpan).userId = keptId;
+  const span = requestSpan as Partial<Span>;
+  if (span.isRecording?.()) span.setAttribute?.(userIdAttribute(), keptId);
 }
 
 /** A user id as stored: a non-empty string of at most {@link MAX_USER_ID_LENGTH} characters. */
@@ -39,4 +44,14 @@ export function normalizeUserId(userId: unknown): string | undefined {
   const trimmed = userId.trim();
   if (trimmed.length === 0) return undefined;
   return trimmed.length > MAX_USER_ID_LENGTH ? trimmed.slice(0, MAX_USER_ID_LENGTH) : trimmed;
+}
+
+/** A user id as the privacy options keep it: normalized, then as given, pseudonymized or not at all. */
+export function keptUserId(userId: unknown): string | undefined {
+  return activePrivacy().userId(normalizeUserId(userId));
+}
+
+/** The attribute kept user ids go in: `enduser.id`, or `enduser.pseudo.id` for pseudonyms. */
+export function userIdAttribute(): string {
+  return activePrivacy().pseudonymousUsers ? ATTR_ENDUSER_PSEUDO_ID : ATTR_ENDUSER_ID;
 }

@@ -2,14 +2,21 @@ import { errorMonitor } from 'node:events';
 import { ClientRequest, IncomingMessage, ServerResponse, type RequestOptions } from 'node:http';
 import type { Attributes, Span } from '@opentelemetry/api';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
-import { ATTR_URL_FULL, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ATTR_URL_FULL,
+  ATTR_URL_QUERY,
+} from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
+import { PrivacyPolicy } from '../internal/privacy-policy.js';
 import { Redactor } from '../internal/redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
 import { captureKindOf } from '../usage/capture-kind-of.js';
 import { captureOf, finishCapture, pushChunk, startCapture } from '../usage/usage-capture.js';
 import {
   ATTR_ANALYTICS_ABORTED,
+  ATTR_ANALYTICS_CLIENT_ADDRESS,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_HTTP_REQUEST_BODY_SIZE,
   ATTR_HTTP_REQUEST_HEADER_PREFIX,
@@ -31,7 +38,8 @@ const MAX_HEADER_VALUE_LENGTH = 1024;
  * everything a row needs: redacted query strings and outbound URLs (set before the span
  * starts, so secrets never become attributes), request and response body sizes in bytes
  * (chunked bodies included), allow-listed headers (sensitive values redacted) and whether the
- * client went away early. (The client address is the socket peer, `network.peer.address`.)
+ * client went away early, and the client address as the trusted proxies tell it (by default
+ * the socket peer), kept as the privacy options say.
  *
  * ```ts
  * new HttpInstrumentation(createHttpInstrumentationConfig({ captureHeaders: ['x-request-id'] }))
@@ -42,10 +50,18 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
   const redactor = new Redactor({ extraKeys: config.redactKeys });
   const catalog = new ServiceCatalog(config.services);
   const capture = config.captureHeaders.map((h) => h.toLowerCase());
+  const privacy = new PrivacyPolicy(config);
 
   return {
     startIncomingSpanHook(request: IncomingMessage): Attributes {
-      const attributes: Attributes = {};
+      // Returned attributes replace the instrumentation's, so its `client.address` (the first
+      // X-Forwarded-For entry, which any client can write) never reaches the span.
+      const { client, peer } = privacy.requestAddresses(request.socket?.remoteAddress, request.headers);
+      const attributes: Attributes = {
+        [ATTR_ANALYTICS_CLIENT_ADDRESS]: client,
+        [ATTR_CLIENT_ADDRESS]: client,
+        [ATTR_NETWORK_PEER_ADDRESS]: peer,
+      };
       const url = request.url ?? '';
       const q = url.indexOf('?');
       if (q !== -1) {

@@ -1,4 +1,5 @@
 import type { PipelineStats } from '../pipeline-stats.js';
+import { DEFAULT_PRIVACY_POLICY, type PrivacyPolicy } from './privacy-policy.js';
 import { Redactor } from './redactor.js';
 
 /** The pipeline the register entry started, as the helpers need it. */
@@ -11,9 +12,14 @@ export interface ActivePipeline {
 
 const KEY = Symbol.for('otel-pg-analytics.pipeline');
 const REDACTOR_KEY = Symbol.for('otel-pg-analytics.redactor');
+const PRIVACY_KEY = Symbol.for('otel-pg-analytics.privacy');
 const DEFAULT_REDACTOR = new Redactor();
 
-type Holder = { [KEY]?: ActivePipeline | undefined; [REDACTOR_KEY]?: Redactor | undefined };
+type Holder = {
+  [KEY]?: ActivePipeline | undefined;
+  [REDACTOR_KEY]?: Redactor | undefined;
+  [PRIVACY_KEY]?: PrivacyPolicy | undefined;
+};
 
 /** Kept on `globalThis` so the app's import of the package finds what the register started. */
 export function setActivePipeline(pipeline: ActivePipeline | undefined): void {
@@ -35,4 +41,14 @@ export function setActiveRedactor(redactor: Redactor): void {
 /** The redaction policy in force: the processor's, else the defaults. */
 export function activeRedactor(): Redactor {
   return (globalThis as Holder)[REDACTOR_KEY] ?? DEFAULT_REDACTOR;
+}
+
+/** Makes `policy` the privacy options the helpers apply (`setUser`, `runAsUser`, `recordAuthEvent`). */
+export function setActivePrivacy(policy: PrivacyPolicy): void {
+  (globalThis as Holder)[PRIVACY_KEY] = policy;
+}
+
+/** The privacy options in force: the processor's, else the defaults. */
+export function activePrivacy(): PrivacyPolicy {
+  return (globalThis as Holder)[PRIVACY_KEY] ?? DEFAULT_PRIVACY_POLICY;
 }

@@ -14,7 +14,8 @@ import { RateLimitedReporter, createLogger } from '../internal/diag.js';
 import { userOfContext } from '../helpers/run-as-user.js';
 import { createPathMatcher } from '../internal/path-matcher.js';
 import { spanErrorMessage } from '../internal/span-error.js';
-import { setActiveRedactor } from '../internal/active-pipeline.js';
+import { setActivePrivacy, setActiveRedactor } from '../internal/active-pipeline.js';
+import { PrivacyPolicy } from '../internal/privacy-policy.js';
 import { Redactor } from '../internal/redactor.js';
 import {
   findRequestSpan,
@@ -39,6 +40,7 @@ import {
   ATTR_ANALYTICS_SLOW,
   ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
   ATTR_ENDUSER_ID,
+  ATTR_ENDUSER_PSEUDO_ID,
   ATTR_ERROR_MESSAGE,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_SERVICE_PEER_NAME,
@@ -121,6 +123,8 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   readonly #catalog: ServiceCatalog;
   readonly #prices: PriceTable;
   readonly #redactor: Redactor;
+  /** `enduser.id`, or `enduser.pseudo.id` when user ids are pseudonyms. */
+  readonly #userAttribute: string;
   readonly #requests = new WeakMap<object, TrackedRequest>();
   readonly #callRequests = new WeakMap<object, TrackedRequest>();
   /** Users of calls made under `runAsUser` (jobs, queues): used when no request says otherwise. */
@@ -149,8 +153,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     this.#catalog = new ServiceCatalog(resolved.services);
     this.#prices = new PriceTable([...DEFAULT_MODEL_PRICES, ...resolved.modelPrices]);
     this.#redactor = new Redactor({ extraKeys: resolved.redactKeys });
-    // The helpers (recordAuthEvent, framework errors) redact with the same policy.
+    // The helpers (recordAuthEvent, setUser, framework errors) apply the same policies.
     setActiveRedactor(this.#redactor);
+    const privacy = new PrivacyPolicy(resolved);
+    setActivePrivacy(privacy);
+    this.#userAttribute = privacy.pseudonymousUsers ? ATTR_ENDUSER_PSEUDO_ID : ATTR_ENDUSER_ID;
   }
 
   onStart(span: SpanLike, parentContext: Context): void {
@@ -234,7 +241,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
           [ATTR_ANALYTICS_SAMPLE_WEIGHT]: decision.weight,
         };
         if (decision.slow) extra[ATTR_ANALYTICS_SLOW] = true;
-        if (state?.userId !== undefined) extra[ATTR_ENDUSER_ID] = state.userId;
+        if (state?.userId !== undefined) extra[this.#userAttribute] = state.userId;
         // A child's error (already redacted) names the failure when the span has none of its own;
         // the span's own error is redacted where it becomes a row.
         if (state?.errorMessage !== undefined && spanErrorMessage(span) === undefined) {
@@ -308,7 +315,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     if (cost.priceEffectiveFrom) out[ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM] = cost.priceEffectiveFrom;
     if (cost.priceTableVersion) out[ATTR_ANALYTICS_PRICE_TABLE_VERSION] = cost.priceTableVersion;
     const user = state?.userId ?? this.#callUsers.get(span);
-    if (user !== undefined && attributes[ATTR_ENDUSER_ID] === undefined) out[ATTR_ENDUSER_ID] = user;
+    if (user !== undefined && attributes[this.#userAttribute] === undefined) out[this.#userAttribute] = user;
     this.#forward(span, out, endTime);
   }
 

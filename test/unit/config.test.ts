@@ -72,6 +72,11 @@ describe('resolveConfig defaults', () => {
       maxSpoolBytes: DEFAULT_MAX_SPOOL_BYTES,
       retryDeadlineMillis: DEFAULT_RETRY_DEADLINE_MILLIS,
       statsIntervalMillis: DEFAULT_STATS_INTERVAL_MILLIS,
+      trustedProxies: [],
+      ipMode: 'full',
+      userIdMode: 'plain',
+      hmacKey: undefined,
+      propagateHosts: [],
     });
     expect(warnings).toEqual([]);
   });
@@ -85,6 +90,13 @@ describe('resolveConfig defaults', () => {
     expect(DEFAULT_SPOOL_DIR).toBe(path.join(os.tmpdir(), 'otel-pg-analytics'));
     expect(() => resolveConfig({ spoolDir: '' })).toThrow(/Invalid spoolDir: ""/);
     expect(() => resolveConfig({ statsIntervalMillis: -1 })).toThrow(/Invalid statsIntervalMillis: -1/);
+    expect(() => resolveConfig({ trustedProxies: ['10.0.0.0/40'] })).toThrow(
+      /Invalid trustedProxies: \["10.0.0.0\/40"\]/,
+    );
+    expect(() => resolveConfig({ ipMode: 'masked' as never })).toThrow(/Invalid ipMode: "masked"/);
+    expect(() => resolveConfig({ hmacKey: 'short' })).toThrow(/Invalid hmacKey: \(hidden\)/);
+    expect(() => resolveConfig({ userIdMode: 'hmac' })).toThrow(/need hmacKey/);
+    expect(() => resolveConfig({ propagateHosts: ['https://x/'] })).toThrow(/Invalid propagateHosts/);
     expect(resolveConfig({ statsIntervalMillis: 0 }).statsIntervalMillis).toBe(0);
   });
 
@@ -451,19 +463,59 @@ describe('resolveConfig env vars', () => {
     expect(warnings.length).toBeGreaterThan(0);
   });
 
-  it.each(['OTEL_ANALYTICS_TRUSTED_PROXIES', 'OTEL_ANALYTICS_HMAC_KEY'])(
-    'warns that %s is not supported yet',
-    (name) => {
-      resolveConfig({}, { env: { [name]: 'x' } });
+  it.each([
+    ['2', 2],
+    ['0', 0],
+    ['loopback', ['loopback']],
+    ['loopback, 10.0.0.0/8, 192.0.2.7,PRIVATE', ['loopback', '10.0.0.0/8', '192.0.2.7', 'private']],
+    ['2001:db8::/32', ['2001:db8::/32']],
+  ])('reads OTEL_ANALYTICS_TRUSTED_PROXIES=%s', (raw, expected) => {
+    expect(resolveConfig({}, { env: { OTEL_ANALYTICS_TRUSTED_PROXIES: raw } }).trustedProxies).toEqual(
+      expected,
+    );
+    expect(warnings).toEqual([]);
+  });
+
+  it.each(['-1', '10.0.0.0/33', 'everyone', '1.2.3', '10.0.0.0/8,nope'])(
+    'warns about OTEL_ANALYTICS_TRUSTED_PROXIES=%s and trusts no proxy',
+    (raw) => {
+      expect(resolveConfig({}, { env: { OTEL_ANALYTICS_TRUSTED_PROXIES: raw } }).trustedProxies).toEqual([]);
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toContain(name);
-      expect(warnings[0]).toContain('not supported');
+      expect(warnings[0]).toContain('OTEL_ANALYTICS_TRUSTED_PROXIES');
+      expect(warnings[0]).toContain('trusting no proxy');
     },
   );
 
-  it('does not warn about a not-yet-supported variable set to the empty string', () => {
-    resolveConfig({}, { env: { OTEL_ANALYTICS_TRUSTED_PROXIES: '' } });
-    expect(warnings).toEqual([]);
+  it('reads the privacy modes and the key, never showing the key in a warning', () => {
+    const config = resolveConfig(
+      {},
+      {
+        env: {
+          OTEL_ANALYTICS_IP_MODE: 'Truncate',
+          OTEL_ANALYTICS_USER_ID_MODE: 'hmac',
+          OTEL_ANALYTICS_HMAC_KEY: 'a-secret-of-32-bytes-or-so-12345',
+          OTEL_ANALYTICS_PROPAGATE_HOSTS: 'api.internal, *.svc.cluster.local',
+        },
+      },
+    );
+    expect(config).toMatchObject({
+      ipMode: 'truncate',
+      userIdMode: 'hmac',
+      hmacKey: 'a-secret-of-32-bytes-or-so-12345',
+      propagateHosts: ['api.internal', '*.svc.cluster.local'],
+    });
+    resolveConfig({}, { env: { OTEL_ANALYTICS_HMAC_KEY: 'short-secret' } });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('OTEL_ANALYTICS_HMAC_KEY');
+    expect(warnings[0]).not.toContain('short-secret');
+  });
+
+  it('fails closed when a keyed mode comes from env without a key', () => {
+    const config = resolveConfig({}, { env: { OTEL_ANALYTICS_USER_ID_MODE: 'hmac' } });
+    expect(config.userIdMode).toBe('hmac');
+    expect(config.hmacKey).toBeUndefined();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/need hmacKey.*not recorded/);
   });
 });
 
