@@ -38,6 +38,9 @@ export const DEFAULT_SPOOL_SEGMENT_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SPOOL_SYNC_INTERVAL_MILLIS = 1000;
 
 /** Folders of processes that died without a lock file are adopted once this old. */
+/** Spool folders and files are the process user's alone (before the umask narrows further). */
+const PRIVATE_DIRECTORY_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
 const UNLOCKED_FOLDER_GRACE_MILLIS = 60_000;
 const LOCK_FILE = 'lock';
 const SEGMENT = /^(\d{10})\.seg$/;
@@ -108,17 +111,18 @@ export class Spool {
       syncIntervalMillis: DEFAULT_SPOOL_SYNC_INTERVAL_MILLIS,
       ...options,
     };
-    await mkdir(resolved.directory, { recursive: true });
+    // Rows hold user ids, addresses and paths: only this user may read them.
+    await mkdir(resolved.directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
     const name = `${safeName(os.hostname())}-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`;
     const folder = path.join(resolved.directory, name);
-    await mkdir(folder);
+    await mkdir(folder, { mode: PRIVATE_DIRECTORY_MODE });
     const lock: Lock = {
       pid: process.pid,
       host: os.hostname(),
       target: resolved.target,
       startedAt: new Date().toISOString(),
     };
-    await writeFile(path.join(folder, LOCK_FILE), JSON.stringify(lock));
+    await writeFile(path.join(folder, LOCK_FILE), JSON.stringify(lock), { mode: PRIVATE_FILE_MODE });
     openFolders.add(folder);
     const spool = new Spool(resolved, folder);
     await spool.adoptOrphans();
@@ -283,7 +287,7 @@ export class Spool {
   async #startSegment(): Promise<{ handle: FileHandle; file: string; bytes: number }> {
     this.#sequence++;
     const file = path.join(this.#folder, `${String(this.#sequence).padStart(10, '0')}.seg`);
-    const handle = await open(file, 'a');
+    const handle = await open(file, 'a', PRIVATE_FILE_MODE);
     this.#current = { handle, file, bytes: 0 };
     return this.#current;
   }

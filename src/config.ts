@@ -403,6 +403,8 @@ export function resolveConfig(
     if (options.ipMode === 'hash' || options.userIdMode === 'hmac') throw new ConfigError(message);
     // Fail closed: storing the plain values the user asked to hide would be worse than none.
     logger.warn(`${message}; without it those addresses and user ids are not recorded`);
+    if (resolved.ipMode === 'hash') resolved.ipMode = 'none';
+    if (resolved.userIdMode === 'hmac') resolved.userIdMode = 'none';
   }
   if (options.enabled === undefined) {
     const fromEnv = enabledFromEnv(env);

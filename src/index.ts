@@ -38,6 +38,9 @@ export {
 export { readEnv, type EnvSnapshot } from './env.js';
 export { AnalyticsError, ConfigError } from './errors.js';
 export { Redactor, REDACTED, type RedactorConfig } from './internal/redactor.js';
+export { HostScopedPropagator } from './internal/host-scoped-propagator.js';
+export type { IpMode, UserIdMode } from './internal/privacy-policy.js';
+export type { TrustedProxies } from './internal/trusted-proxies.js';
 export { DEFAULT_SERVICES, type CostModel, type ServiceDefinition } from './pricing/service-catalog.js';
 export {
   DEFAULT_MODEL_PRICES,
@@ -54,6 +57,7 @@ export type {
 } from './span-types.js';
 export {
   ATTR_ENDUSER_ID,
+  ATTR_ENDUSER_PSEUDO_ID,
   ATTR_HTTP_REQUEST_BODY_SIZE,
   ATTR_HTTP_RESPONSE_BODY_SIZE,
   ATTR_SERVICE_PEER_NAME,

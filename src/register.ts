@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   // NodeSDK installs its own logger when OTEL_LOG_LEVEL is set; ours would only make it warn
   // that it replaces one.
   if (ownLogger && env.OTEL_LOG_LEVEL !== undefined) diag.disable();
-  const pipeline = startAnalytics(config, exporter);
+  const pipeline = startAnalytics(config, exporter, { otelPropagators: env.OTEL_PROPAGATORS });
   installExitHandlers(pipeline, {
     handleSignals: config.handleSignals,
     timeoutMillis: config.shutdownTimeoutMillis,

@@ -2,6 +2,7 @@ import { AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { batchSpanProcessorOptions, type ResolvedAnalyticsConfig } from './config.js';
 import { setActivePipeline, type ActivePipeline } from './internal/active-pipeline.js';
+import { createPropagator } from './internal/create-propagator.js';
 import { createLogger, describeError } from './internal/diag.js';
 import { createAnalyticsInstrumentations } from './instrumentation/create-analytics-instrumentations.js';
 import { subscribeFastifyRoutes } from './instrumentation/fastify-route-subscriber.js';
@@ -18,11 +19,13 @@ const logger = createLogger('start');
  * Starts NodeSDK with the http and undici instrumentations (and Express's when present), the
  * analytics processor and a BatchSpanProcessor (the flush strategy) around `exporter`. Every
  * span is recorded (AlwaysOnSampler) because sampling happens in the processor, at span end.
- * NodeSDK's default OTLP metrics and logs exporters are switched off.
+ * NodeSDK's default OTLP metrics and logs exporters are switched off. Trace context goes only
+ * to `propagateHosts`.
  */
 export function startAnalytics(
   config: ResolvedAnalyticsConfig,
   exporter: SpanExporterLike & { forceFlush(): Promise<void>; getStats?(): PipelineStats },
+  { otelPropagators }: { otelPropagators?: string | undefined } = {},
 ): StartedPipeline {
   const {
     databaseUrl: _url,
@@ -33,6 +36,7 @@ export function startAnalytics(
     maxSpoolBytes: _maxSpoolBytes,
     retryDeadlineMillis: _retryDeadline,
     statsIntervalMillis: _statsInterval,
+    propagateHosts,
     ...options
   } = config;
   const processor = new AnalyticsSpanProcessor({
@@ -45,6 +49,7 @@ export function startAnalytics(
     instrumentations: createAnalyticsInstrumentations(options),
     spanProcessors: [processor],
     sampler: new AlwaysOnSampler(),
+    textMapPropagator: createPropagator(otelPropagators, propagateHosts),
     metricReaders: [],
     logRecordProcessors: [],
   });

@@ -91,6 +91,13 @@ const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
  * case, or be long, so prose such as "Token expired" or "Basic authentication failed" stays.
  */
 const AUTH_SCHEME_PATTERN = /\b(Bearer|Basic|Token|Digest)\s+([A-Za-z0-9._~+/=-]{6,})/gi;
+/** `name: value` inside text (`password: hunter2`, `x-api-key: abc`); the value is one word. */
+const COLON_PAIR_PATTERN = /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,63})(\s*:\s*)([^\s,;"'<>]+)/g;
+const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'digest']);
+/** Userinfo of a URL anywhere inside text (`see https://bob:pw@host/...`). */
+const TEXT_USERINFO_PATTERN = /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s/?#@]+@/g;
+/** Query values shorter than this are not scanned for secret shapes: no secret pattern is that short. */
+const MIN_SECRET_VALUE_LENGTH = 8;
 /** `name=value` pairs inside text (URLs, form bodies, log lines). */
 const PAIR_PATTERN = /([A-Za-z0-9_.[\]-]{1,64})=([^&\s;,"'<>]*)/g;
 /** `;name=value` parameters inside a path segment. */
@@ -156,10 +163,17 @@ export class Redactor {
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const eq = part.indexOf('=');
-      const rawKey = eq === -1 ? part : part.slice(0, eq);
+      if (eq === -1 || part.length === eq + 1) continue;
+      const rawKey = part.slice(0, eq);
       if (this.isSensitiveKey(decodeQueryComponent(rawKey))) {
-        if (eq !== -1 && part.length > eq + 1) {
-          parts[i] = `${rawKey}=${REDACTED}`;
+        parts[i] = `${rawKey}=${REDACTED}`;
+        changed = true;
+      } else if (part.length - eq > MIN_SECRET_VALUE_LENGTH) {
+        // A harmless name can still carry a secret (`?t=eyJ...`, `?next=https://x/?token=...`).
+        const value = decodeQueryComponent(part.slice(eq + 1));
+        const redacted = this.redactText(value);
+        if (redacted !== value) {
+          parts[i] = `${rawKey}=${encodeURIComponent(redacted)}`;
           changed = true;
         }
       }
@@ -188,6 +202,18 @@ export class Redactor {
     result = result.replace(AUTH_SCHEME_PATTERN, (match: string, scheme: string, credential: string) =>
       scheme.toLowerCase() === 'bearer' || looksLikeCredential(credential) ? `${scheme} ${REDACTED}` : match,
     );
+    if (result.includes('@')) result = result.replace(TEXT_USERINFO_PATTERN, `$1${REDACTED}@`);
+    if (result.includes(':')) {
+      result = result.replace(COLON_PAIR_PATTERN, (match: string, key: string, sep: string, value: string) =>
+        value !== REDACTED &&
+        !AUTH_SCHEMES.has(value.toLowerCase()) &&
+        // Prose such as "session: expired" stays; a password is a password whatever it looks like.
+        (looksLikeCredential(value) || /pass|pwd/i.test(key)) &&
+        this.isSensitiveKey(key)
+          ? `${key}${sep}${REDACTED}`
+          : match,
+      );
+    }
     result = result.replace(PAIR_PATTERN, (match: string, key: string, value: string) =>
       value.length > 0 && this.isSensitiveKey(key) ? `${key}=${REDACTED}` : match,
     );

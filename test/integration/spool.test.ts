@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -95,6 +104,17 @@ describe('Spool', () => {
     expect(spool.hasPending()).toBe(false);
     await spool.close();
     expect(existsSync(spool.folder)).toBe(false);
+  });
+
+  it('keeps its folders and files to the process user alone (rows hold personal data)', async () => {
+    const nested = path.join(dir, 'made-by-the-spool');
+    const spool = await openSpool({ directory: nested });
+    await spool.append(ids(3).map(entry));
+    const mode = (file: string) => statSync(file).mode & 0o777;
+    expect(mode(nested)).toBe(0o700);
+    expect(mode(spool.folder)).toBe(0o700);
+    for (const file of readdirSync(spool.folder))
+      expect({ file, mode: mode(path.join(spool.folder, file)) }).toEqual({ file, mode: 0o600 });
   });
 
   it('refuses the newest rows past its size bound, keeping what it holds', async () => {

@@ -512,7 +512,7 @@ describe('resolveConfig env vars', () => {
 
   it('fails closed when a keyed mode comes from env without a key', () => {
     const config = resolveConfig({}, { env: { OTEL_ANALYTICS_USER_ID_MODE: 'hmac' } });
-    expect(config.userIdMode).toBe('hmac');
+    expect(config.userIdMode).toBe('none');
     expect(config.hmacKey).toBeUndefined();
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/need hmacKey.*not recorded/);

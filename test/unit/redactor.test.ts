@@ -282,6 +282,38 @@ describe('Redactor on hostile input', () => {
   });
 });
 
+describe('Redactor on secrets under harmless names', () => {
+  const redactor = new Redactor();
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln';
+
+  it.each([
+    [`t=${jwt}&page=2`, `t=${REDACTED}&page=2`],
+    ['k=sk-proj-abcdefghijklmnop1234&x=1', `k=${REDACTED}&x=1`],
+    [
+      `next=${encodeURIComponent('https://x.test/cb?token=abc123&a=1')}`,
+      `next=${encodeURIComponent(`https://x.test/cb?token=${REDACTED}&a=1`)}`,
+    ],
+    [
+      `to=${encodeURIComponent('http://bob:pw12345@h.test/p')}`,
+      `to=${encodeURIComponent(`http://${REDACTED}@h.test/p`)}`,
+    ],
+    ['page=2&sort=name-ascending', 'page=2&sort=name-ascending'],
+  ])('redacts secret-shaped values in %s', (query, expected) => {
+    expect(redactor.redactQuery(query)).toBe(expected);
+  });
+
+  it.each([
+    ['bad password: hunter2', `bad password: ${REDACTED}`],
+    ['x-api-key: Ab3dEf9hIj', `x-api-key: ${REDACTED}`],
+    ['Authorization: Bearer abc.def', `Authorization: Bearer ${REDACTED}`],
+    ['fetching https://bob:s3cret@host.test/x failed', `fetching https://${REDACTED}@host.test/x failed`],
+    ['session: expired', 'session: expired'],
+    ['at 12:30: auth failed', 'at 12:30: auth failed'],
+  ])('redacts %s', (text, expected) => {
+    expect(redactor.redactText(text)).toBe(expected);
+  });
+});
+
 describe('Redactor.redactPath', () => {
   const redactor = new Redactor();
 
