@@ -1,4 +1,10 @@
 import { diag, type DiagLogger } from '@opentelemetry/api';
+import { Redactor } from './redactor.js';
+
+/** Errors can quote request data (a URL, a header): logs get the same redaction as rows. */
+const LOG_REDACTOR = new Redactor();
+/** Longest error description logged. */
+const MAX_ERROR_DESCRIPTION_LENGTH = 500;
 
 /** A component logger under this package's namespace; never `console`. */
 export function createLogger(component: string): DiagLogger {
@@ -32,8 +38,16 @@ export class RateLimitedReporter {
   }
 }
 
-/** A short description of an unknown thrown value, without payloads. */
+/**
+ * A short description of an unknown thrown value, without payloads: secrets redacted, cut to
+ * {@link MAX_ERROR_DESCRIPTION_LENGTH} characters.
+ */
 export function describeError(error: unknown): string {
+  const text = LOG_REDACTOR.redactText(rawDescription(error));
+  return text.length > MAX_ERROR_DESCRIPTION_LENGTH ? `${text.slice(0, MAX_ERROR_DESCRIPTION_LENGTH)}…` : text;
+}
+
+function rawDescription(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   switch (typeof error) {
     case 'undefined':
