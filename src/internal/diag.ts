@@ -44,7 +44,9 @@ export class RateLimitedReporter {
  */
 export function describeError(error: unknown): string {
   const text = LOG_REDACTOR.redactText(rawDescription(error));
-  return text.length > MAX_ERROR_DESCRIPTION_LENGTH ? `${text.slice(0, MAX_ERROR_DESCRIPTION_LENGTH)}…` : text;
+  return text.length > MAX_ERROR_DESCRIPTION_LENGTH
+    ? `${text.slice(0, MAX_ERROR_DESCRIPTION_LENGTH)}…`
+    : text;
 }
 
 function rawDescription(error: unknown): string {
