@@ -1,0 +1,26 @@
+// Mode "floor": the same http + undici instrumentations, every span recorded, handed to a
+// BatchSpanProcessor whose exporter does nothing. What any OpenTelemetry setup costs at least.
+import { register } from 'node:module';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+
+const noop = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: async () => {},
+  forceFlush: async () => {},
+};
+// The same ESM hook as otel-pg-analytics/register, so every mode patches the same modules.
+register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
+  data: { include: ['http', 'https', 'node:http', 'node:https'] },
+});
+const sdk = new NodeSDK({
+  instrumentations: [new HttpInstrumentation(), new UndiciInstrumentation()],
+  spanProcessors: [new BatchSpanProcessor({ exporter: noop })],
+  sampler: new AlwaysOnSampler(),
+  metricReaders: [],
+  logRecordProcessors: [],
+});
+sdk.start();
+process.once('SIGTERM', () => sdk.shutdown().finally(() => process.exit(0)));

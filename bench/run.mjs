@@ -1,0 +1,298 @@
+// The overhead benchmark: scenarios × modes, interleaved over rounds, medians and ratios.
+// `npm run bench` (builds first). Options by env: BENCH_ROUNDS (3), BENCH_REQUESTS (20000),
+// BENCH_RATE (300 req/s for the latency phase), BENCH_LATENCY_SECONDS (5), BENCH_CONNECTIONS
+// (10), BENCH_SCENARIOS / BENCH_MODES (comma lists), BENCH_DATABASE_URL (an admin URL; default
+// the local server, else an embedded one as the tests use).
+import { spawn } from 'node:child_process';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { migrate } from '../dist/exporter/index.js';
+import { startBenchPostgres } from './postgres.mjs';
+
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const RATE = Number(process.env.BENCH_RATE ?? 300);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'hello,post-json,outbound').split(',');
+const MODES = (process.env.BENCH_MODES ?? 'bare,floor,stock,ours').split(',');
+const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU time in 1/100 s
+const JSON_BODY = JSON.stringify({
+  items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item ${i}` })),
+});
+
+const REQUEST_OF = {
+  hello: { method: 'GET', path: '/hello' },
+  'post-json': {
+    method: 'POST',
+    path: '/json',
+    body: JSON_BODY,
+    headers: { 'content-type': 'application/json' },
+  },
+  outbound: { method: 'GET', path: '/call' },
+};
+
+/** A local server answering with a small JSON body: the outbound target and the OTLP sink. */
+function startSink() {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${server.address().port}`, server }),
+    ),
+  );
+}
+
+function startServer(mode, env) {
+  const args = [];
+  if (mode === 'floor') args.push('--import', path.join(ROOT, 'bench/floor.mjs'));
+  if (mode === 'stock') args.push('--import', path.join(ROOT, 'bench/stock.mjs'));
+  if (mode === 'ours') args.push('--import', 'otel-pg-analytics/register');
+  args.push(path.join(ROOT, 'bench/app.mjs'));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...clean, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const url = new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    exited.then(() => reject(new Error(`${mode} server exited: ${stderr}`)));
+  });
+  return { child, url, exited, stderr: () => stderr };
+}
+
+/** CPU seconds (user + system) and RSS bytes of a process, from /proc. */
+function processStats(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+  return { cpu, rss };
+}
+
+function cannon(url, request, options) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${url}${request.path}`,
+        method: request.method,
+        body: request.body,
+        headers: request.headers,
+        connections: CONNECTIONS,
+        ...options,
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+/** Requests at a fixed rate over keep-alive connections; latency of each, in ms. */
+async function fixedRate(url, request, rate, seconds) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const latencies = [];
+  let failed = 0;
+  const total = rate * seconds;
+  const started = performance.now();
+  const pending = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      new Promise((resolve) => {
+        const t0 = performance.now();
+        const req = http.request(
+          `${url}${request.path}`,
+          { method: request.method, headers: request.headers, agent },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              if (res.statusCode === 200) latencies.push(performance.now() - t0);
+              else failed++;
+              resolve();
+            });
+          },
+        );
+        req.on('error', () => {
+          failed++;
+          resolve();
+        });
+        req.end(request.body);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { p50: at(0.5), p99: at(0.99), sent: total, ok: latencies.length, failed };
+}
+
+async function runOne({ scenario, mode, round, stubUrl, sinkUrl, databaseUrl }) {
+  const service = `bench-${scenario}-${round}`;
+  const server = startServer(mode, {
+    STUB_URL: stubUrl,
+    OTLP_SINK_URL: sinkUrl,
+    OTEL_ANALYTICS_DATABASE_URL: databaseUrl,
+    OTEL_SERVICE_NAME: service,
+    OTEL_ANALYTICS_SPOOL_DIR: path.join(os.tmpdir(), `pga-bench-spool-${process.pid}`),
+  });
+  const url = await server.url;
+  const request = REQUEST_OF[scenario];
+  const warm = await cannon(url, request, { amount: 2000 });
+  const before = processStats(server.child.pid);
+  const t0 = performance.now();
+  const load = await cannon(url, request, { amount: REQUESTS });
+  const seconds = (performance.now() - t0) / 1000;
+  const after = processStats(server.child.pid);
+  const latency = await fixedRate(url, request, RATE, LATENCY_SECONDS);
+  const { rss } = processStats(server.child.pid);
+  server.child.kill('SIGTERM');
+  await server.exited;
+  const served = warm['2xx'] + load['2xx'] + latency.ok;
+  return {
+    scenario,
+    mode,
+    round,
+    cpuMicrosPerRequest: ((after.cpu - before.cpu) * 1e6) / load['2xx'],
+    throughput: load['2xx'] / seconds,
+    errors: load.errors + load.non2xx + warm.non2xx + latency.failed,
+    p50Ms: latency.p50,
+    p99Ms: latency.p99,
+    rssMiB: rss / 1024 / 1024,
+    served,
+    service,
+  };
+}
+
+function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function main() {
+  const postgres = await startBenchPostgres();
+  const stub = await startSink();
+  const sink = await startSink();
+  await migrate(postgres.url);
+  const runs = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const scenario of SCENARIOS) {
+      // Rotate the order each round, so no mode always runs first (or last) on a warm machine.
+      const modes = MODES.map((_, i) => MODES[(i + round - 1) % MODES.length]);
+      for (const mode of modes) {
+        const run = await runOne({
+          scenario,
+          mode,
+          round,
+          stubUrl: stub.url,
+          sinkUrl: sink.url,
+          databaseUrl: postgres.url,
+        });
+        runs.push(run);
+        process.stderr.write(
+          `round ${round} ${scenario} ${mode}: ${run.cpuMicrosPerRequest.toFixed(1)} µs/req, ${run.throughput.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(2)} ms\n`,
+        );
+      }
+    }
+  }
+  // Rows in Postgres for each "ours" run versus requests it served.
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  for (const run of runs.filter((r) => r.mode === 'ours')) {
+    const { rows } = await client.query(
+      'select count(*)::int as n from api_access_log where service_name = $1',
+      [run.service],
+    );
+    run.rows = rows[0].n;
+  }
+  await client.end();
+
+  const summary = [];
+  for (const scenario of SCENARIOS) {
+    for (const mode of MODES) {
+      const mine = runs.filter((r) => r.scenario === scenario && r.mode === mode);
+      summary.push({
+        scenario,
+        mode,
+        cpuMicrosPerRequest: median(mine.map((r) => r.cpuMicrosPerRequest)),
+        throughput: median(mine.map((r) => r.throughput)),
+        p50Ms: median(mine.map((r) => r.p50Ms)),
+        p99Ms: median(mine.map((r) => r.p99Ms)),
+        rssMiB: median(mine.map((r) => r.rssMiB)),
+        errors: mine.reduce((n, r) => n + r.errors, 0),
+        rows:
+          mode === 'ours'
+            ? `${mine.reduce((n, r) => n + r.rows, 0)} / ${mine.reduce((n, r) => n + r.served, 0)}`
+            : '',
+      });
+    }
+  }
+  const cell = (scenario, mode) => summary.find((s) => s.scenario === scenario && s.mode === mode);
+  const lines = [
+    `| scenario | mode | CPU µs/req | req/s (saturated) | p50 ms @${RATE}/s | p99 ms @${RATE}/s | RSS MiB | rows / served |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const s of summary) {
+    lines.push(
+      `| ${s.scenario} | ${s.mode} | ${s.cpuMicrosPerRequest.toFixed(0)} | ${s.throughput.toFixed(0)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.rssMiB.toFixed(0)} | ${s.rows} |`,
+    );
+  }
+  lines.push(
+    '',
+    '| scenario | ours / stock CPU | ours / floor CPU | floor / bare CPU | p99 ours − bare (ms) |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  );
+  const ratios = {};
+  for (const scenario of SCENARIOS) {
+    const [bare, floor, stock, ours] = ['bare', 'floor', 'stock', 'ours'].map((m) => cell(scenario, m));
+    ratios[scenario] = {
+      oursOverStock: ours && stock ? ours.cpuMicrosPerRequest / stock.cpuMicrosPerRequest : null,
+      oursOverFloor: ours && floor ? ours.cpuMicrosPerRequest / floor.cpuMicrosPerRequest : null,
+      floorOverBare: floor && bare ? floor.cpuMicrosPerRequest / bare.cpuMicrosPerRequest : null,
+      p99AddedMs: ours && bare ? ours.p99Ms - bare.p99Ms : null,
+    };
+    const r = ratios[scenario];
+    const f = (v, d = 2) => (v === null ? '–' : v.toFixed(d));
+    lines.push(
+      `| ${scenario} | ${f(r.oursOverStock)} | ${f(r.oursOverFloor)} | ${f(r.floorOverBare)} | ${f(r.p99AddedMs)} |`,
+    );
+  }
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${postgres.description}`;
+  const table = `Machine: ${machine}\nRounds: ${ROUNDS}, ${REQUESTS} requests per CPU/throughput run (${CONNECTIONS} connections), latency at ${RATE} req/s for ${LATENCY_SECONDS} s; medians.\n\n${lines.join('\n')}\n`;
+  process.stdout.write(`\n${table}`);
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(
+    path.join(ROOT, 'bench/results/latest.json'),
+    JSON.stringify({ machine, runs, summary, ratios }, null, 2),
+  );
+  writeFileSync(path.join(ROOT, 'bench/results/latest.md'), table);
+  stub.server.close();
+  sink.server.close();
+  await postgres.stop();
+}
+
+await main();
