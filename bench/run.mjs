@@ -91,9 +91,14 @@ function processStats(pid) {
   return { cpu, rss };
 }
 
+/**
+ * Runs autocannon; `lastResponseAt` is when the last response arrived (autocannon ends
+ * `amount` runs on its one-second ticker, so its own duration is whole seconds).
+ */
 function cannon(url, request, options) {
+  let lastResponseAt = performance.now();
   return new Promise((resolve, reject) => {
-    autocannon(
+    const instance = autocannon(
       {
         url: `${url}${request.path}`,
         method: request.method,
@@ -102,8 +107,9 @@ function cannon(url, request, options) {
         connections: CONNECTIONS,
         ...options,
       },
-      (error, result) => (error ? reject(error) : resolve(result)),
+      (error, result) => (error ? reject(error) : resolve({ ...result, lastResponseAt })),
     );
+    instance.on('response', () => (lastResponseAt = performance.now()));
   });
 }
 
@@ -164,7 +170,7 @@ async function runOne({ scenario, mode, round, stubUrl, sinkUrl, databaseUrl }) 
   const before = processStats(server.child.pid);
   const t0 = performance.now();
   const load = await cannon(url, request, { amount: REQUESTS });
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = (load.lastResponseAt - t0) / 1000;
   const after = processStats(server.child.pid);
   const latency = await fixedRate(url, request, RATE, LATENCY_SECONDS);
   const { rss } = processStats(server.child.pid);

@@ -2,11 +2,13 @@ import { sql, type Kysely } from 'kysely';
 import { TABLE_COLUMNS, type TableName } from './database.js';
 
 /**
- * Inserts rows into one table with a single statement that binds one array per column and
- * expands them with `unnest`: the parameter count stays at the column count whatever the batch
- * size (multi-row VALUES fails past 65,535 parameters, with a connection-class SQLSTATE), and
- * it measured about twice as fast. `ON CONFLICT DO NOTHING` without a target makes a retried
- * batch harmless and needs only INSERT privilege. Returns the number of rows inserted.
+ * Inserts rows into one table with a single statement that binds the whole batch as one JSON
+ * parameter and expands it with `json_to_recordset`. The parameter count stays at one whatever
+ * the batch size (multi-row VALUES fails past 65,535 parameters, with a connection-class
+ * SQLSTATE), and the app's CPU per row is one native `JSON.stringify`: binding one array per
+ * column (the earlier `unnest` form) had `pg` escape every element in JavaScript, which
+ * profiled as the exporter's largest cost. `ON CONFLICT DO NOTHING` without a target makes a
+ * retried batch harmless and needs only INSERT privilege. Returns the number of rows inserted.
  */
 export async function writeBatch(
   db: Kysely<unknown>,
@@ -15,18 +17,15 @@ export async function writeBatch(
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const columns = TABLE_COLUMNS[table];
-  const arrays = columns.map((column) => {
-    const values = rows.map((row) => (row as Record<string, unknown>)[column.name] ?? null);
-    return sql`${values}::${sql.raw(column.type)}[]`;
-  });
   const names = columns.map((column) => sql.ref(column.name));
+  const definitions = columns.map((column) => sql`${sql.ref(column.name)} ${sql.raw(column.type)}`);
   const selected = columns.map((column) =>
     column.jsonb ? sql`${sql.ref(`u.${column.name}`)}::jsonb` : sql.ref(`u.${column.name}`),
   );
   const result = await sql`
     insert into ${sql.table(table)} (${sql.join(names)})
     select ${sql.join(selected)}
-    from unnest(${sql.join(arrays)}) as u(${sql.join(names)})
+    from json_to_recordset(${JSON.stringify(rows)}::json) as u(${sql.join(definitions)})
     on conflict do nothing
   `.execute(db);
   return Number(result.numAffectedRows ?? 0n);
