@@ -358,12 +358,27 @@ async function privilegesCheck(
   tables: readonly string[],
 ): Promise<{ checks: DoctorCheck[] }> {
   // No SELECT needed: the exporter writes ON CONFLICT DO NOTHING without a conflict target.
-  const { rows } = await client.query<{ name: string; can_insert: boolean }>(
-    `select t.name, has_table_privilege(to_regclass(t.name), 'INSERT') as can_insert
+  const { rows } = await client.query<{ name: string; can_insert: boolean; can_select: boolean }>(
+    `select t.name, has_table_privilege(to_regclass(t.name), 'INSERT') as can_insert,
+            has_table_privilege(to_regclass(t.name), 'SELECT') as can_select
      from unnest($1::text[]) with ordinality as t(name, position) order by t.position`,
     [tables],
   );
   const denied = rows.filter((row) => !row.can_insert).map((row) => row.name);
+  if (denied.length === rows.length && rows.every((row) => row.can_select)) {
+    // The reader, which doctor is told to run as for pipeline health: it never writes, so
+    // its missing INSERT says nothing about the app's role.
+    return {
+      checks: [
+        {
+          check: 'privileges',
+          status: 'warn',
+          message: `role ${session.role} may read but not write the tables (a reader role), so the exporter's privileges were not checked`,
+          fix: "run doctor again with the app's connection string to check its INSERT privileges",
+        },
+      ],
+    };
+  }
   if (denied.length === 0) {
     return {
       checks: [
