@@ -400,6 +400,37 @@ describe('role warnings', () => {
     expect(await exporterWarnings(urlAs(db.url, writer, 'w-secret'))).toEqual([]);
   });
 
+  it('a role check that fails costs the export nothing: rows land, no warning', async () => {
+    const real = new pg.Pool({ connectionString: urlAs(db.url, 'postgres'), max: 1 });
+    real.on('error', () => {});
+    // Every statement goes through; the catalog query of the role check fails.
+    const pool = {
+      options: real.options,
+      end: () => real.end(),
+      async connect() {
+        const client = await real.connect();
+        const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+        (client as unknown as { query: unknown }).query = (text: unknown, ...rest: unknown[]) =>
+          typeof text === 'string' && text.includes('pg_has_role')
+            ? Promise.reject(new Error('catalog unavailable'))
+            : query(text, ...rest);
+        return client;
+      },
+    };
+    const capture = captureDiagWarnings();
+    const exporter = new PostgresSpanExporter({ pool, statsIntervalMillis: 0 });
+    try {
+      await exportSpans(exporter, [apiSpan(), authSpan()]);
+      await exporter.forceFlush();
+      expect(exporter.getStats()).toMatchObject({ exportedRows: 2, droppedRows: {}, rejectedRows: {} });
+      expect(capture.warnings).toEqual([]);
+    } finally {
+      await exporter.shutdown();
+      await real.end();
+      capture.stop();
+    }
+  });
+
   it('doctor warns about a superuser and the owner in its role check', async () => {
     for (const [url, text] of [
       [urlAs(db.url, 'postgres'), 'connected as superuser postgres'],
