@@ -26,12 +26,7 @@ export {
   type MigrateRolesResult,
   type RoleMigration,
 } from './migrate-roles.js';
-export {
-  DEFAULT_USER_METADATA_KEYS,
-  forget,
-  type ForgetOptions,
-  type ForgetResult,
-} from './forget.js';
+export { DEFAULT_USER_METADATA_KEYS, forget, type ForgetOptions, type ForgetResult } from './forget.js';
 export type { DoctorCheck, DoctorCheckName, DoctorStatus } from './doctor-check.js';
 export type {
   AnalyticsDatabase,

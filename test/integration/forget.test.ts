@@ -146,7 +146,11 @@ describe('otel-pg-analytics forget', () => {
   });
 
   it('deletes with the key from --hmac-key-env, and refuses a named variable that is not set', async () => {
-    const env = { ...process.env, MY_PSEUDONYM_KEY: KEY, OTEL_ANALYTICS_DATABASE_URL: db.url };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      MY_PSEUDONYM_KEY: KEY,
+      OTEL_ANALYTICS_DATABASE_URL: db.url,
+    };
     delete env.OTEL_ANALYTICS_HMAC_KEY;
     const { stdout } = await run(
       process.execPath,
