@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { doctor } from '../exporter/doctor.js';
+import { forget } from '../exporter/forget.js';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../exporter/migrate.js';
+import {
+  DEFAULT_READER_ROLE,
+  DEFAULT_WRITER_ROLE,
+  migrateRoles,
+  type RoleMigration,
+} from '../exporter/migrate-roles.js';
 import { reprice } from '../exporter/reprice.js';
 import { loadConfigFile } from '../src/config-file.js';
 import { isPostgresUrl } from '../src/internal/postgres-url.js';
@@ -14,17 +21,33 @@ const USAGE = `Usage: otel-pg-analytics <command> [options]
 
 Commands:
   migrate          Create or upgrade the tables (needs the owner role), to schema version ${SCHEMA_VERSION}
+  migrate --roles  Then create (if missing) and grant the least-privilege roles: a writer that
+                   may only INSERT (for the app) and a reader that may only SELECT (doctor,
+                   report, Grafana); idempotent. NOLOGIN group roles, or LOGIN roles with
+                   OTEL_ANALYTICS_WRITER_PASSWORD / OTEL_ANALYTICS_READER_PASSWORD. Needs the
+                   owner role and CREATEROLE
   reprice          Recompute the cost of past LLM calls from their stored tokens and the current
                    price table (and the modelPrices of OTEL_ANALYTICS_CONFIG); a dry run unless --apply
+  forget           Erase a user (data-subject request): delete their rows in every table with a
+                   user_id, or with --anonymize keep them without the user; matches the id as
+                   given and its HMAC pseudonym when OTEL_ANALYTICS_HMAC_KEY is set. Run it as
+                   the owner role (the app's writer may not delete or update)
   schema           Print schema.sql
-  doctor           Check the connection, schema, privileges, pipeline health and spool, and say
-                   what to fix; exits 1 when a check fails
+  doctor           Check the connection, schema, privileges, role, pipeline health and spool, and
+                   say what to fix; exits 1 when a check fails
 
 Options:
   --database-url <url>   Postgres connection string (default: OTEL_ANALYTICS_DATABASE_URL, then DATABASE_URL)
+  --roles                migrate: also create and grant the writer and reader roles
+  --writer-role <name>   migrate --roles: the INSERT-only role (default: ${DEFAULT_WRITER_ROLE})
+  --reader-role <name>   migrate --roles: the SELECT-only role (default: ${DEFAULT_READER_ROLE})
   --since <date>         reprice: first call to reprice (ISO date or time)
   --until <date>         reprice: calls before this only (default: now)
   --apply                reprice: write the new costs
+  --user <id>            forget: the user's id, as the app passed it
+  --anonymize            forget: keep the rows, with user_id null and user-naming metadata keys removed
+  --dry-run              forget: print the counts only, change nothing
+  --hmac-key-env <VAR>   forget: read the HMAC key from VAR (default: OTEL_ANALYTICS_HMAC_KEY)
   --spool-dir <dir>      doctor: spool directory to inspect (default: OTEL_ANALYTICS_SPOOL_DIR)
   -h, --help             Show this help
   -v, --version          Show the version
@@ -39,6 +62,13 @@ async function main(argv: string[]): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       apply: { type: 'boolean' },
+      roles: { type: 'boolean' },
+      'writer-role': { type: 'string' },
+      'reader-role': { type: 'string' },
+      user: { type: 'string' },
+      anonymize: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      'hmac-key-env': { type: 'string' },
       'spool-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -111,7 +141,8 @@ async function main(argv: string[]): Promise<number> {
       return report.some((check) => check.status === 'fail') ? 1 : 0;
     }
     case 'migrate': {
-      const url = values['database-url'] ?? resolveConfig({}, { env: readEnv() }).databaseUrl;
+      const env = readEnv();
+      const url = values['database-url'] ?? resolveConfig({}, { env }).databaseUrl;
       if (url === undefined) {
         process.stderr.write(
           'otel-pg-analytics migrate: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n',
@@ -124,12 +155,84 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         `${maskUrlPassword(url)}: schema version ${result.to} (was ${result.from}); ${what}\n`,
       );
+      if (!values.roles) return 0;
+      // An empty variable counts as unset: PostgreSQL would take '' as "no password" anyway.
+      const roles = await migrateRoles(url, {
+        ...(values['writer-role'] !== undefined && { writerRole: values['writer-role'] }),
+        ...(values['reader-role'] !== undefined && { readerRole: values['reader-role'] }),
+        ...(env.OTEL_ANALYTICS_WRITER_PASSWORD && { writerPassword: env.OTEL_ANALYTICS_WRITER_PASSWORD }),
+        ...(env.OTEL_ANALYTICS_READER_PASSWORD && { readerPassword: env.OTEL_ANALYTICS_READER_PASSWORD }),
+      });
+      process.stdout.write(
+        [
+          describeRole('writer (INSERT only)', roles.writer),
+          describeRole('reader (SELECT only)', roles.reader),
+          `  (and SELECT on tables and views ${roles.owner} creates later in schema ${roles.schema})`,
+          '',
+        ].join('\n'),
+      );
+      return 0;
+    }
+    case 'forget': {
+      const env = readEnv();
+      const url = values['database-url'] ?? resolveConfig({}, { env }).databaseUrl;
+      const userId = values.user;
+      if (url === undefined || userId === undefined || userId.length === 0) {
+        process.stderr.write(
+          'otel-pg-analytics forget: needs --user <id> (and a database: OTEL_ANALYTICS_DATABASE_URL or --database-url)\n',
+        );
+        return 2;
+      }
+      const keyVariable = values['hmac-key-env'];
+      // A variable named on the command line may have any name, so it is read here, at the edge.
+      const hmacKey =
+        keyVariable === undefined
+          ? env.OTEL_ANALYTICS_HMAC_KEY || undefined
+          : process.env[keyVariable] || undefined;
+      if (keyVariable !== undefined && hmacKey === undefined) {
+        // Without the key, pseudonymized rows would silently stay: refuse rather than half-forget.
+        process.stderr.write(
+          `otel-pg-analytics forget: --hmac-key-env names ${keyVariable}, which is not set\n`,
+        );
+        return 2;
+      }
+      const result = await forget(url, {
+        userId,
+        ...(hmacKey !== undefined && { hmacKey }),
+        anonymize: values.anonymize === true,
+        dryRun: values['dry-run'] === true,
+      });
+      const verb = { deleted: 'deleted', anonymized: 'anonymized', counted: 'would be erased' }[
+        result.action
+      ];
+      process.stdout.write(
+        [
+          result.matchedPseudonym
+            ? 'matched the id as given and its HMAC pseudonym'
+            : 'matched the id as given only (no HMAC key: pseudonymized rows, if any, are not matched)',
+          ...result.tables.map(({ table, rows }) => `${table}: ${rows} row${rows === 1 ? '' : 's'} ${verb}`),
+          result.action === 'counted' ? 'dry run: nothing changed.' : '',
+          '',
+        ]
+          .filter((line, index, lines) => line !== '' || index === lines.length - 1)
+          .join('\n'),
+      );
       return 0;
     }
     default:
       process.stderr.write(`otel-pg-analytics: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
       return 2;
   }
+}
+
+/** What `migrate --roles` did to a role, for the terminal: never its password. */
+function describeRole(what: string, role: RoleMigration): string {
+  const state = role.created ? 'created' : 'exists';
+  const login = role.login ? `LOGIN${role.passwordSet ? ', password set' : ''}` : 'NOLOGIN';
+  return [
+    `${what} ${role.role}: ${state} (${login})`,
+    ...role.statements.map((statement) => `  ${statement}`),
+  ].join('\n');
 }
 
 /** A date from the command line, or `undefined` when absent or not a date. */

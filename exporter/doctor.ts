@@ -2,11 +2,13 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { maskUrlPassword } from '../src/internal/redactor.js';
 import { classifyConnectionError } from './classify-connection-error.js';
+import { CONNECTED_ROLE_SQL, connectedRoleWarning, parseConnectedRole } from './connected-role.js';
 import { PIPELINE_STATS_COLUMNS, TABLE_COLUMNS, type ColumnSpec } from './database.js';
 import type { DoctorCheck, DoctorCheckName } from './doctor-check.js';
 import { formatBytes } from './format-bytes.js';
 import { inspectSpool } from './inspect-spool.js';
 import { SCHEMA_VERSION } from './migrate.js';
+import { DEFAULT_READER_ROLE, DEFAULT_WRITER_ROLE } from './migrate-roles.js';
 import { pipelineHealth, type InstanceSnapshot } from './pipeline-health.js';
 
 /** Options of {@link doctor}. */
@@ -60,13 +62,15 @@ interface Session {
 /**
  * Checks what the exporter needs and says what to fix: the connection (server version, round
  * trip; or why it failed), the schema version, the tables and their columns, INSERT privilege
- * of the connecting role on each table, recent health of every exporter process from
+ * of the connecting role on each table, whether that role is more than the exporter needs (a
+ * superuser, the tables' owner, or one that may change rows), recent health of every exporter process from
  * `analytics_pipeline_stats`, and segments waiting in a spool directory. Never throws for
  * what it finds; a check that cannot run is reported as such. Messages never contain the
  * connection string's password.
  *
  * Run it with the role the app uses to check its privileges; that role usually may not read
- * `analytics_pipeline_stats`, so the pipeline check then asks for one that may.
+ * `analytics_pipeline_stats`, so the pipeline check then asks for the reader role (a warning,
+ * not a failure).
  *
  * ```ts
  * const report = await doctor(process.env.OTEL_ANALYTICS_DATABASE_URL!);
@@ -106,6 +110,7 @@ export async function doctor(connectionString: string, options: DoctorOptions = 
       if (tables !== undefined && tables.present.length > 0) {
         await guarded(checks, 'privileges', () => privilegesCheck(client, session, tables.present));
       }
+      await guarded(checks, 'role', () => roleCheck(client, session));
       if (tables?.intact.includes('analytics_pipeline_stats')) {
         await guarded(checks, 'pipeline', () => pipelineCheck(client, session, options));
       }
@@ -219,7 +224,7 @@ async function schemaVersionCheck(
           check: 'schema-version',
           status: 'warn',
           message: `role ${session.role} may not read analytics_schema_version, so the version is unknown (the table check below still compares the columns)`,
-          fix: `run doctor as the owner role, or GRANT SELECT ON analytics_schema_version TO ${session.quotedRole}`,
+          fix: `run doctor as the reader role (${DEFAULT_READER_ROLE}) or the owner, or GRANT SELECT ON analytics_schema_version TO ${session.quotedRole}`,
         },
       ],
     };
@@ -353,12 +358,27 @@ async function privilegesCheck(
   tables: readonly string[],
 ): Promise<{ checks: DoctorCheck[] }> {
   // No SELECT needed: the exporter writes ON CONFLICT DO NOTHING without a conflict target.
-  const { rows } = await client.query<{ name: string; can_insert: boolean }>(
-    `select t.name, has_table_privilege(to_regclass(t.name), 'INSERT') as can_insert
+  const { rows } = await client.query<{ name: string; can_insert: boolean; can_select: boolean }>(
+    `select t.name, has_table_privilege(to_regclass(t.name), 'INSERT') as can_insert,
+            has_table_privilege(to_regclass(t.name), 'SELECT') as can_select
      from unnest($1::text[]) with ordinality as t(name, position) order by t.position`,
     [tables],
   );
   const denied = rows.filter((row) => !row.can_insert).map((row) => row.name);
+  if (denied.length === rows.length && rows.every((row) => row.can_select)) {
+    // The reader, which doctor is told to run as for pipeline health: it never writes, so
+    // its missing INSERT says nothing about the app's role.
+    return {
+      checks: [
+        {
+          check: 'privileges',
+          status: 'warn',
+          message: `role ${session.role} may read but not write the tables (a reader role), so the exporter's privileges were not checked`,
+          fix: "run doctor again with the app's connection string to check its INSERT privileges",
+        },
+      ],
+    };
+  }
   if (denied.length === 0) {
     return {
       checks: [
@@ -387,17 +407,19 @@ async function pipelineCheck(
   session: Session,
   options: DoctorOptions,
 ): Promise<{ checks: DoctorCheck[] }> {
-  const readable = await client.query<{ readable: boolean }>(
-    `select has_table_privilege(to_regclass('analytics_pipeline_stats'), 'SELECT') as readable`,
+  const readable = await client.query<{ readable: boolean; insertable: boolean }>(
+    `select has_table_privilege(to_regclass('analytics_pipeline_stats'), 'SELECT') as readable,
+            has_table_privilege(to_regclass('analytics_pipeline_stats'), 'INSERT') as insertable`,
   );
   if (!readable.rows[0]?.readable) {
+    // The app's own role may only insert: not being able to read is right for it, not a failure.
     return {
       checks: [
         {
           check: 'pipeline',
           status: 'warn',
-          message: `role ${session.role} may not read analytics_pipeline_stats (the app's role needs only INSERT), so pipeline health is unknown`,
-          fix: `run doctor again as a role that may (the owner, or after GRANT SELECT ON analytics_pipeline_stats TO a reader role)`,
+          message: `cannot read pipeline stats as ${session.role}${readable.rows[0]?.insertable ? ' (INSERT-only)' : ''}: run doctor with the reader role`,
+          fix: `run doctor again as the reader role from \`otel-pg-analytics migrate --roles\` (${DEFAULT_READER_ROLE}, or a login role granted it) or the owner`,
         },
       ],
     };
@@ -482,6 +504,51 @@ async function pipelineCheck(
     latestReport = latest.rows[0]?.time ?? null;
   }
   return { checks: pipelineHealth(instances, { windowMillis, staleAfterMillis }, latestReport) };
+}
+
+/**
+ * Whether the connecting role is more than the exporter needs: a superuser or the owner of
+ * the log tables (warned, as the exporter itself does), or a role that may insert and also
+ * update, delete or truncate rows. A least-privilege writer, or a reader, is fine.
+ */
+async function roleCheck(client: pg.Client, session: Session): Promise<{ checks: DoctorCheck[] }> {
+  const found = await client.query(CONNECTED_ROLE_SQL);
+  const connected = parseConnectedRole(found.rows[0]);
+  const warning = connected && connectedRoleWarning(connected);
+  const fix = `as the owner, run \`otel-pg-analytics migrate --roles\` and connect the app as ${DEFAULT_WRITER_ROLE} (or a login role granted it)`;
+  if (warning !== undefined) {
+    return { checks: [{ check: 'role', status: 'warn', message: warning, fix }] };
+  }
+  const { rows } = await client.query<{ name: string; extra: string[] }>(
+    `select t.name, array(select p from unnest(array['UPDATE', 'DELETE', 'TRUNCATE']) as p
+                          where has_table_privilege(to_regclass(t.name), p)) as extra
+     from unnest($1::text[]) with ordinality as t(name, position)
+     where to_regclass(t.name) is not null and has_table_privilege(to_regclass(t.name), 'INSERT')
+     order by t.position`,
+    [[...Object.keys(TABLE_COLUMNS), 'analytics_pipeline_stats']],
+  );
+  const excessive = rows.filter((row) => row.extra.length > 0);
+  if (excessive.length > 0) {
+    return {
+      checks: [
+        {
+          check: 'role',
+          status: 'warn',
+          message: `role ${session.role} may also ${excessive.map((row) => `${row.extra.join(', ')} ${row.name}`).join('; ')}, which the exporter never needs`,
+          fix,
+        },
+      ],
+    };
+  }
+  return {
+    checks: [
+      {
+        check: 'role',
+        status: 'ok',
+        message: `role ${session.role} is neither a superuser nor the owner of the log tables, and may not change or delete their rows`,
+      },
+    ],
+  };
 }
 
 /** A by-reason counter object from jsonb; anything that is not a positive number is ignored. */

@@ -18,6 +18,15 @@ export { spanToRow } from './span-to-row.js';
 export { writeBatch } from './write-batch.js';
 export { migrate, readSchemaSql, SCHEMA_VERSION, type MigrationResult } from './migrate.js';
 export { doctor, type DoctorOptions } from './doctor.js';
+export {
+  DEFAULT_READER_ROLE,
+  DEFAULT_WRITER_ROLE,
+  migrateRoles,
+  type MigrateRolesOptions,
+  type MigrateRolesResult,
+  type RoleMigration,
+} from './migrate-roles.js';
+export { DEFAULT_USER_METADATA_KEYS, forget, type ForgetOptions, type ForgetResult } from './forget.js';
 export type { DoctorCheck, DoctorCheckName, DoctorStatus } from './doctor-check.js';
 export type {
   AnalyticsDatabase,

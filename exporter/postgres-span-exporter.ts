@@ -8,6 +8,7 @@ import { maskUrlPassword, Redactor } from '../src/internal/redactor.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
 import { classifyDatabaseError, type DatabaseErrorClass } from './classify-database-error.js';
+import { CONNECTED_ROLE_SQL, connectedRoleWarning, parseConnectedRole } from './connected-role.js';
 import { createPool } from './create-pool.js';
 import type { TableName, TableRow } from './database.js';
 import {
@@ -114,6 +115,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
   #spilling: Promise<void> | undefined;
   #statsTimer: NodeJS.Timeout | undefined;
   #statsTableMissing = false;
+  #roleChecked = false;
   #statsMissingUnsaid = false;
   #stopDeadline: number | undefined;
   #isShutdown = false;
@@ -387,6 +389,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
         else this.#stats.exportedRows += rows.length;
         this.#recovered();
         this.#sayStatsTableMissing();
+        if (!this.#roleChecked) await this.#checkRole();
         return { outcome: 'done' };
       } catch (error) {
         failure = classifyDatabaseError(error, table);
@@ -558,6 +561,24 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#logger.info(
       'analytics_pipeline_stats does not exist: run `otel-pg-analytics migrate` to record pipeline health',
     );
+  }
+
+  /**
+   * Once, after the first successful write: says so when the connection is a superuser or
+   * owns the log tables, which the exporter never needs. Awaited by the writer (one catalog
+   * query, once), so the warning comes before the first flush resolves; its failure is only a
+   * debug message, never a failed write.
+   */
+  async #checkRole(): Promise<void> {
+    this.#roleChecked = true;
+    try {
+      const result = await sql.raw(CONNECTED_ROLE_SQL).execute(this.#database());
+      const connected = parseConnectedRole(result.rows[0]);
+      const warning = connected && connectedRoleWarning(connected);
+      if (warning !== undefined) this.#logger.warn(warning);
+    } catch (error) {
+      this.#logger.debug(`could not check the connected role: ${describeError(error)}`);
+    }
   }
 
   #database(): Kysely<unknown> {

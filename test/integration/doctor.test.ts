@@ -80,15 +80,17 @@ describe('doctor', () => {
     );
   }
 
-  it('finds a freshly migrated database healthy, and says no pipeline has reported yet', async () => {
+  it('finds a freshly migrated database healthy, says no pipeline has reported yet, and warns about the superuser', async () => {
     const report = await doctor(db.url);
     expect(report.map((c) => [c.check, c.status])).toEqual([
       ['connection', 'ok'],
       ['schema-version', 'ok'],
       ['tables', 'ok'],
       ['privileges', 'ok'],
+      ['role', 'warn'],
       ['pipeline', 'ok'],
     ]);
+    expect(only(report, 'role').message).toMatch(/^connected as superuser \w+: use the INSERT-only role/);
     expect(only(report, 'connection').message).toMatch(/PostgreSQL \d+.*round trip [\d.]+ ms/);
     expect(only(report, 'schema-version').message).toContain(`schema version ${SCHEMA_VERSION}`);
     expect(only(report, 'tables').message).toContain('analytics_pipeline_stats');
@@ -201,7 +203,7 @@ describe('doctor', () => {
       expect(only(report, 'tables').status).toBe('ok');
       expect(only(report, 'pipeline')).toMatchObject({
         status: 'warn',
-        message: expect.stringContaining('may not read analytics_pipeline_stats'),
+        message: `cannot read pipeline stats as ${role}: run doctor with the reader role`,
       });
       expect(JSON.stringify(report)).not.toContain(password);
 
@@ -385,7 +387,7 @@ describe('otel-pg-analytics doctor (CLI)', () => {
     await empty?.drop();
   });
 
-  it('prints one ok line per check and exits 0 for a healthy database', async () => {
+  it('prints one line per check and exits 0 for a healthy database (the superuser is a warning)', async () => {
     const { stdout } = await run(process.execPath, [cli, 'doctor', '--database-url', db.url]);
     const lines = stdout.trimEnd().split('\n');
     expect(lines.map((line) => line.split(':')[0])).toEqual([
@@ -393,6 +395,7 @@ describe('otel-pg-analytics doctor (CLI)', () => {
       'ok   schema-version',
       'ok   tables',
       'ok   privileges',
+      'warn role',
       'ok   pipeline',
     ]);
   });

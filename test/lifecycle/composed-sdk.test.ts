@@ -6,7 +6,7 @@ describe("the pieces composed into an app's own NodeSDK, as the README shows", (
   let db: TestDatabase;
 
   beforeAll(async () => {
-    db = await createTestDatabase('composed');
+    db = await createTestDatabase('composed', { writer: true });
   });
 
   afterAll(async () => {
@@ -17,7 +17,7 @@ describe("the pieces composed into an app's own NodeSDK, as the README shows", (
     const target = await startApp('test/fixtures/serve-forever.mjs', { register: false });
     const app = await startApp('test/fixtures/composed-sdk.mjs', {
       register: false,
-      env: { OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_SERVICE_NAME: 'composed' },
+      env: { OTEL_ANALYTICS_DATABASE_URL: db.writerUrl, OTEL_SERVICE_NAME: 'composed' },
     });
     await (
       await fetch(`${app.url}/call?to=${encodeURIComponent(`${target.url}/up?token=t0p-s3cret`)}`)

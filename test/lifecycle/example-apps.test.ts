@@ -105,14 +105,14 @@ describe.each([
   const serviceName = express ? 'lifecycle-express' : 'lifecycle-http';
 
   beforeAll(async () => {
-    db = await createTestDatabase(express ? 'life_express' : 'life_http');
+    db = await createTestDatabase(express ? 'life_express' : 'life_http', { writer: true });
     stub = await startStubApis();
     configDir = mkdtempSync(path.join(os.tmpdir(), 'pga-life-'));
     const configFile = path.join(configDir, 'analytics.json');
     writeFileSync(configFile, JSON.stringify({ services: stubServices(stub.port) }));
     app = await startApp(script, {
       env: {
-        OTEL_ANALYTICS_DATABASE_URL: db.url,
+        OTEL_ANALYTICS_DATABASE_URL: db.writerUrl,
         OTEL_SERVICE_NAME: serviceName,
         OTEL_ANALYTICS_CONFIG: configFile,
         STUB_API_URL: stub.url,
@@ -327,7 +327,7 @@ describe('an example app answers exactly as it does without the register entry',
   let stub: Awaited<ReturnType<typeof startStubApis>>;
 
   beforeAll(async () => {
-    db = await createTestDatabase('life_same');
+    db = await createTestDatabase('life_same', { writer: true });
     stub = await startStubApis();
   });
 
@@ -341,7 +341,7 @@ describe('an example app answers exactly as it does without the register entry',
     for (const register of [false, true]) {
       const app = await startApp(script, {
         register,
-        env: { OTEL_ANALYTICS_DATABASE_URL: db.url, STUB_API_URL: stub.url },
+        env: { OTEL_ANALYTICS_DATABASE_URL: db.writerUrl, STUB_API_URL: stub.url },
       });
       const { sent } = await driveTraffic(app.url);
       await app.stop();

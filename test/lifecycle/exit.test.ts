@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 let db: TestDatabase;
 
 beforeAll(async () => {
-  db = await createTestDatabase('exit');
+  db = await createTestDatabase('exit', { writer: true });
 });
 
 afterAll(async () => {
@@ -27,7 +27,7 @@ describe('leaving the process', () => {
   it('flushes pending rows when a CommonJS app ends naturally, keeping its exit code', async () => {
     const app = await startApp('test/fixtures/serve-and-exit.cjs', {
       waitForListening: false,
-      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url, REQUESTS: '4', EXIT_CODE: '3' },
+      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.writerUrl, REQUESTS: '4', EXIT_CODE: '3' },
     });
     expect(await app.exited).toEqual({ code: 3, signal: null });
     // Four requests served and four outbound fetch calls (the app calls itself).
@@ -37,7 +37,7 @@ describe('leaving the process', () => {
 
   it.each(['SIGTERM', 'SIGINT'] as const)('flushes on %s, then ends by that signal', async (signal) => {
     const app = await startApp('test/fixtures/serve-forever.mjs', {
-      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url },
+      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.writerUrl },
     });
     for (let i = 0; i < 3; i++) await (await fetch(`${app.url}/x${i}`)).text();
     expect(await app.stop(signal)).toEqual({ code: null, signal });
@@ -46,7 +46,7 @@ describe('leaving the process', () => {
 
   it('lets an app that handles SIGTERM itself decide how to exit, and still flushes', async () => {
     const app = await startApp('test/fixtures/serve-forever.mjs', {
-      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url, OWN_SIGTERM_HANDLER: '1' },
+      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.writerUrl, OWN_SIGTERM_HANDLER: '1' },
     });
     await (await fetch(`${app.url}/once`)).text();
     // The app closes its server and ends naturally: code 0, not killed by the signal.
@@ -56,7 +56,7 @@ describe('leaving the process', () => {
 
   it('lets an app drain gracefully with its own once-listener, recording what it serves meanwhile', async () => {
     const app = await startApp('test/fixtures/serve-forever.mjs', {
-      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url, DRAIN_ON_SIGTERM_MS: '1500' },
+      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.writerUrl, DRAIN_ON_SIGTERM_MS: '1500' },
     });
     await (await fetch(`${app.url}/before`)).text();
     app.child.kill('SIGTERM');
@@ -73,7 +73,11 @@ describe('leaving the process', () => {
 
   it('installs no signal handler when OTEL_ANALYTICS_HANDLE_SIGNALS=false', async () => {
     const app = await startApp('test/fixtures/serve-forever.mjs', {
-      env: { ...SLOW_FLUSH, OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_ANALYTICS_HANDLE_SIGNALS: 'false' },
+      env: {
+        ...SLOW_FLUSH,
+        OTEL_ANALYTICS_DATABASE_URL: db.writerUrl,
+        OTEL_ANALYTICS_HANDLE_SIGNALS: 'false',
+      },
     });
     await (await fetch(`${app.url}/once`)).text();
     expect(await app.stop('SIGTERM')).toEqual({ code: null, signal: 'SIGTERM' });

@@ -67,14 +67,14 @@ describe('token usage and cost read from LLM responses, in every shape, through 
   let rows: CallRow[];
 
   beforeAll(async () => {
-    db = await createTestDatabase('llm_usage');
+    db = await createTestDatabase('llm_usage', { writer: true });
     stub = await startStubApis();
     dir = mkdtempSync(path.join(os.tmpdir(), 'pga-llm-'));
     const config = path.join(dir, 'analytics.json');
     writeFileSync(config, JSON.stringify({ services: stubServices(stub.port) }));
     const app = await startApp('test/fixtures/llm-calls.mjs', {
       waitForListening: false,
-      env: { OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_ANALYTICS_CONFIG: config, STUB_URL: stub.url },
+      env: { OTEL_ANALYTICS_DATABASE_URL: db.writerUrl, OTEL_ANALYTICS_CONFIG: config, STUB_URL: stub.url },
     });
     expect(await app.exited).toEqual({ code: 0, signal: null });
     expect(app.stderr()).toBe('');

@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../exporter/migrate.js';
 import { ROOT, startApp } from '../helpers/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -44,7 +45,16 @@ describe('the packed package, installed into a fresh app', () => {
 
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
+    if (db) await db.query(`drop owned by ${db.name}_w, ${db.name}_r`).catch(() => undefined);
     await db?.drop();
+    if (db) {
+      // Roles outlive databases (they belong to the cluster).
+      const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+      await admin.connect();
+      await admin.query(`drop role if exists ${db.name}_w`);
+      await admin.query(`drop role if exists ${db.name}_r`);
+      await admin.end();
+    }
   });
 
   it('ships the built entry points, the schema, its migrations and the docs, and no tests or sources', () => {
@@ -68,11 +78,30 @@ describe('the packed package, installed into a fresh app', () => {
     ).toEqual([]);
   });
 
-  it('migrates with the bin, then records an ESM and a CommonJS app', async () => {
+  it('migrates with the bin, roles included, then records an ESM and a CommonJS app as the writer', async () => {
     const bin = path.join(dir, 'node_modules/.bin/otel-pg-analytics');
     expect(readdirSync(path.join(dir, 'node_modules/.bin'))).toContain('otel-pg-analytics');
-    const { stdout } = await run(process.execPath, [bin, 'migrate', '--database-url', db.url]);
+    const password = 'packed-writer-pw';
+    const { stdout } = await run(
+      process.execPath,
+      [
+        bin,
+        'migrate',
+        '--roles',
+        '--database-url',
+        db.url,
+        '--writer-role',
+        `${db.name}_w`,
+        '--reader-role',
+        `${db.name}_r`,
+      ],
+      { env: { ...process.env, OTEL_ANALYTICS_WRITER_PASSWORD: password } },
+    );
     expect(stdout).toContain(`schema version ${SCHEMA_VERSION} (was 0)`);
+    expect(stdout).toContain(`writer (INSERT only) ${db.name}_w: created (LOGIN, password set)`);
+    const writerUrl = new URL(db.url);
+    writerUrl.username = `${db.name}_w`;
+    writerUrl.password = password;
 
     writeFileSync(
       path.join(dir, 'app.mjs'),
@@ -93,7 +122,7 @@ server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:'
     for (const script of ['app.mjs', 'app.cjs']) {
       const app = await startApp(path.join(dir, script), {
         cwd: dir,
-        env: { OTEL_ANALYTICS_DATABASE_URL: db.url },
+        env: { OTEL_ANALYTICS_DATABASE_URL: writerUrl.toString() },
       });
       expect(await (await fetch(`${app.url}/hello`)).text()).toBe(script === 'app.mjs' ? 'esm' : 'cjs');
       expect(await app.stop()).toEqual({ code: null, signal: 'SIGTERM' });

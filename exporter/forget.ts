@@ -1,0 +1,112 @@
+import pg from 'pg';
+import { pseudonymizeUserId } from '../src/internal/pseudonymize.js';
+import { TABLE_COLUMNS, type TableName } from './database.js';
+import { sanitizeText, TEXT_LIMITS } from './sanitize.js';
+
+/**
+ * Top-level `metadata` keys that name a user, removed by `forget --anonymize`. The exporter
+ * itself puts none there (the user goes in `user_id`), but apps pass their own metadata to
+ * `recordAuthEvent`, and these are the names such details usually go under.
+ */
+export const DEFAULT_USER_METADATA_KEYS: readonly string[] = Object.freeze([
+  'email',
+  'user_email',
+  'username',
+  'user_name',
+  'user',
+  'user_id',
+  'userId',
+  'name',
+  'full_name',
+  'phone',
+  'phone_number',
+]);
+
+/** Options of {@link forget}. */
+export interface ForgetOptions {
+  /** The user's id, as the app passed it to `setUser` / `recordAuthEvent`. */
+  userId: string;
+  /** The HMAC key of `OTEL_ANALYTICS_USER_ID_MODE=hmac`: the user's pseudonym is matched too. */
+  hmacKey?: string;
+  /** Keep the rows, with `user_id` null and {@link DEFAULT_USER_METADATA_KEYS} removed from `metadata`. */
+  anonymize?: boolean;
+  /** Count the rows only; change nothing. */
+  dryRun?: boolean;
+}
+
+/** What {@link forget} found, and did, per table. */
+export interface ForgetResult {
+  action: 'deleted' | 'anonymized' | 'counted';
+  /** Whether the user's pseudonym was matched too (an HMAC key was given). */
+  matchedPseudonym: boolean;
+  tables: { table: TableName; rows: number }[];
+}
+
+/** The tables with a `user_id` column. */
+const USER_TABLES = (Object.keys(TABLE_COLUMNS) as TableName[]).filter((table) =>
+  TABLE_COLUMNS[table].some((column) => column.name === 'user_id'),
+);
+
+/**
+ * Erases one user from the log tables, for a data-subject request: deletes their rows (the
+ * default) or, with `anonymize`, keeps them for the aggregates with `user_id` set to null and
+ * user-naming `metadata` keys removed. Matches the id as the exporter stores it (cleaned and
+ * capped the same way) and, given the HMAC key, its pseudonym, so it works whichever
+ * `OTEL_ANALYTICS_USER_ID_MODE` the rows were written under. One transaction: all tables or
+ * none. Values travel only as bound parameters. Needs DELETE (or UPDATE) on the tables: the
+ * owner role.
+ *
+ * ```ts
+ * const result = await forget(url, { userId: 'alice@example.com', hmacKey: process.env.OTEL_ANALYTICS_HMAC_KEY });
+ * ```
+ */
+export async function forget(connectionString: string, options: ForgetOptions): Promise<ForgetResult> {
+  const stored = sanitizeText(options.userId, TEXT_LIMITS.indexed);
+  if (stored === null || stored.length === 0) throw new Error('forget needs a non-empty user id');
+  const ids = new Set([stored]);
+  const matchedPseudonym = options.hmacKey !== undefined && options.hmacKey.length > 0;
+  if (matchedPseudonym) {
+    // The pseudonym of the id as given, and of the id as stored when cleaning changed it.
+    ids.add(pseudonymizeUserId(options.userId, options.hmacKey!));
+    ids.add(pseudonymizeUserId(stored, options.hmacKey!));
+  }
+  const action = options.dryRun ? 'counted' : options.anonymize ? 'anonymized' : 'deleted';
+  const client = new pg.Client({ connectionString, application_name: 'otel-pg-analytics forget' });
+  await client.connect();
+  try {
+    await client.query('begin');
+    const tables: ForgetResult['tables'] = [];
+    for (const table of USER_TABLES) {
+      const name = client.escapeIdentifier(table);
+      let rows: number;
+      if (action === 'counted') {
+        const counted = await client.query<{ rows: string }>(
+          `select count(*) as rows from ${name} where user_id = any($1::text[])`,
+          [[...ids]],
+        );
+        rows = Number(counted.rows[0]?.rows ?? 0);
+      } else if (action === 'anonymized') {
+        const updated = await client.query(
+          `update ${name}
+           set user_id = null,
+               metadata = case when jsonb_typeof(metadata) = 'object'
+                               then nullif(metadata - $2::text[], '{}'::jsonb) else metadata end
+           where user_id = any($1::text[])`,
+          [[...ids], DEFAULT_USER_METADATA_KEYS],
+        );
+        rows = updated.rowCount ?? 0;
+      } else {
+        const deleted = await client.query(`delete from ${name} where user_id = any($1::text[])`, [[...ids]]);
+        rows = deleted.rowCount ?? 0;
+      }
+      tables.push({ table, rows });
+    }
+    await client.query(action === 'counted' ? 'rollback' : 'commit');
+    return { action, matchedPseudonym, tables };
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,305 @@
+import pg from 'pg';
+import { TABLE_COLUMNS } from './database.js';
+
+/** Name of the INSERT-only role the exporter should connect as. */
+export const DEFAULT_WRITER_ROLE = 'otel_analytics_writer';
+
+/** Name of the SELECT-only role for `doctor`, `report` and Grafana. */
+export const DEFAULT_READER_ROLE = 'otel_analytics_reader';
+
+/** Options of {@link migrateRoles}. */
+export interface MigrateRolesOptions {
+  /** Defaults to {@link DEFAULT_WRITER_ROLE}. */
+  writerRole?: string;
+  /** Defaults to {@link DEFAULT_READER_ROLE}. */
+  readerRole?: string;
+  /** When set, the writer can log in with it (LOGIN); without it the role is a NOLOGIN group role. */
+  writerPassword?: string;
+  /** When set, the reader can log in with it (LOGIN); without it the role is a NOLOGIN group role. */
+  readerPassword?: string;
+}
+
+/** What {@link migrateRoles} did to one role. */
+export interface RoleMigration {
+  role: string;
+  /** The role did not exist and was created. */
+  created: boolean;
+  /** The role may log in (as found, or as set by this run). */
+  login: boolean;
+  /** A password was set by this run. */
+  passwordSet: boolean;
+  /** The statements run for it, in order (a password is shown as `'***'`). */
+  statements: string[];
+}
+
+/** What {@link migrateRoles} did. */
+export interface MigrateRolesResult {
+  /** Schema of the log tables, where the grants apply. */
+  schema: string;
+  /** Owner of the log tables, whose later tables and views the reader may also read. */
+  owner: string;
+  writer: RoleMigration;
+  reader: RoleMigration;
+}
+
+/** Tables the writer inserts into: the log tables and the exporter's own health table. */
+const WRITER_TABLES: readonly string[] = [...Object.keys(TABLE_COLUMNS), 'analytics_pipeline_stats'];
+
+/** Every table of the schema; grants on them are reset first, so a rerun converges. */
+const SCHEMA_TABLES: readonly string[] = [...WRITER_TABLES, 'analytics_schema_version'];
+
+/** Longest role name PostgreSQL keeps (NAMEDATALEN - 1 bytes); a longer one would be cut silently. */
+const MAX_ROLE_NAME_BYTES = 63;
+
+const LOCK_KEY = 'otel-pg-analytics:migrate-roles';
+
+/**
+ * Creates (if missing) the two least-privilege roles and grants them what they need, on the
+ * schema `migrate` created. Idempotent: running it again changes nothing (and resets the
+ * privileges of both roles on the package's tables to exactly these).
+ *
+ * - the writer (`otel_analytics_writer`): CONNECT on the database, USAGE on the schema and
+ *   INSERT on the three log tables and `analytics_pipeline_stats`; nothing else. That is all
+ *   the exporter needs: identity columns take their value without any privilege on their
+ *   sequence, and `ON CONFLICT DO NOTHING` without a conflict target needs no SELECT.
+ * - the reader (`otel_analytics_reader`): CONNECT, USAGE, and SELECT on every table and view
+ *   of the schema owned by the owner of the log tables, including those it creates later
+ *   (default privileges of that owner).
+ *
+ * Roles are cluster-wide, so schema.sql never creates them. Without a password a role is a
+ * NOLOGIN group role (grant it to the login roles the app and Grafana use); with one it may log
+ * in itself. Refuses a role name that is a superuser or owns the tables (it would not be least
+ * privilege). Needs the owner role (or a superuser) and CREATEROLE; runs in one transaction.
+ */
+export async function migrateRoles(
+  connectionString: string,
+  options: MigrateRolesOptions = {},
+): Promise<MigrateRolesResult> {
+  const writerRole = options.writerRole ?? DEFAULT_WRITER_ROLE;
+  const readerRole = options.readerRole ?? DEFAULT_READER_ROLE;
+  checkRoleName(writerRole, 'writer');
+  checkRoleName(readerRole, 'reader');
+  if (writerRole === readerRole) {
+    throw new Error(`the writer and the reader must be different roles (both are ${writerRole})`);
+  }
+  const client = new pg.Client({ connectionString, application_name: 'otel-pg-analytics migrate --roles' });
+  await client.connect();
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [LOCK_KEY]);
+    const { rows } = await client.query<{
+      schema: string | null;
+      owner: string | null;
+      database: string;
+      superuser: boolean;
+    }>(
+      `select n.nspname::text as schema, pg_get_userbyid(c.relowner)::text as owner,
+              current_database()::text as database,
+              (select rolsuper from pg_roles where rolname = current_user) as superuser
+       from (select to_regclass('api_access_log') as oid) t
+       left join pg_class c on c.oid = t.oid
+       left join pg_namespace n on n.oid = c.relnamespace`,
+    );
+    const found = rows[0]!;
+    if (found.schema === null || found.owner === null) {
+      throw new Error('table api_access_log does not exist: run `otel-pg-analytics migrate` first');
+    }
+    const target = { schema: found.schema, owner: found.owner, database: found.database };
+    if (found.superuser) {
+      // A password travels inside CREATE/ALTER ROLE: keep it out of the server log, which
+      // would otherwise record the statement under log_statement = 'ddl' or when it fails.
+      // Only a superuser may change these settings; `set local` ends with the transaction.
+      await client.query(`set local log_statement = 'none'`);
+      await client.query(`set local log_min_error_statement = 'panic'`);
+    }
+
+    const writer = await ensureRole(client, writerRole, options.writerPassword, target.owner);
+    await grantCommon(client, writer, target);
+    const schemaTables = await qualify(client, target.schema, SCHEMA_TABLES);
+    await run(client, writer, 'revoke all on table %s from %I', [schemaTables, writerRole]);
+    await run(client, writer, 'grant insert on table %s to %I', [
+      await qualify(client, target.schema, WRITER_TABLES),
+      writerRole,
+    ]);
+
+    const reader = await ensureRole(client, readerRole, options.readerPassword, target.owner);
+    await grantCommon(client, reader, target);
+    await run(client, reader, 'revoke all on table %s from %I', [schemaTables, readerRole]);
+    const readable = await client.query<{ name: string }>(
+      `select format('%I.%I', n.nspname, c.relname) as name
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = $1 and c.relowner = to_regrole(quote_ident($2))
+         and c.relkind in ('r', 'p', 'v', 'm', 'f')
+       order by c.relname`,
+      [target.schema, target.owner],
+    );
+    await run(client, reader, 'grant select on table %s to %I', [
+      readable.rows.map((row) => row.name).join(', '),
+      readerRole,
+    ]);
+    await run(
+      client,
+      reader,
+      'alter default privileges for role %I in schema %I grant select on tables to %I',
+      [target.owner, target.schema, readerRole],
+    );
+    await client.query('commit');
+    return { schema: target.schema, owner: target.owner, writer, reader };
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Rejects names PostgreSQL would cut or reserves, before anything is sent. */
+function checkRoleName(name: string, what: string): void {
+  if (name.length === 0) throw new Error(`the ${what} role name is empty`);
+  if (Buffer.byteLength(name, 'utf8') > MAX_ROLE_NAME_BYTES) {
+    throw new Error(
+      `the ${what} role name is longer than ${MAX_ROLE_NAME_BYTES} bytes: ${JSON.stringify(name)}`,
+    );
+  }
+  if (name.includes('\u0000')) throw new Error(`the ${what} role name contains a NUL byte`);
+  if (/^pg_/i.test(name) || name.toLowerCase() === 'public') {
+    throw new Error(
+      `${JSON.stringify(name)} is a name PostgreSQL reserves: choose another ${what} role name`,
+    );
+  }
+}
+
+/** Creates the role if missing; sets LOGIN and the password when one is given. */
+async function ensureRole(
+  client: pg.Client,
+  role: string,
+  password: string | undefined,
+  owner: string,
+): Promise<RoleMigration> {
+  const { rows } = await client.query<{ superuser: boolean; login: boolean; owns: boolean }>(
+    `select rolsuper as superuser, rolcanlogin as login,
+            pg_has_role(oid, to_regrole(quote_ident($2)), 'USAGE') as owns
+     from pg_roles where rolname = $1`,
+    [role, owner],
+  );
+  const existing = rows[0];
+  if (existing?.superuser) {
+    throw new Error(`role ${role} is a superuser: choose another name (--writer-role, --reader-role)`);
+  }
+  if (existing?.owns) {
+    throw new Error(
+      `role ${role} owns the tables (or inherits from their owner ${owner}): choose another name (--writer-role, --reader-role)`,
+    );
+  }
+  const migration: RoleMigration = {
+    role,
+    created: existing === undefined,
+    login: existing?.login ?? false,
+    passwordSet: false,
+    statements: [],
+  };
+  if (existing === undefined && password === undefined) {
+    await run(client, migration, 'create role %I nologin', [role]);
+  } else if (password !== undefined) {
+    await run(
+      client,
+      migration,
+      existing === undefined ? 'create role %I login password %L' : 'alter role %I login password %L',
+      [role, password],
+      { secret: password },
+    );
+    migration.login = true;
+    migration.passwordSet = true;
+  }
+  return migration;
+}
+
+/**
+ * CONNECT on the database and USAGE on the schema, without which no privilege on a table is
+ * of any use (without USAGE the tables are not even found). PUBLIC has both by default, but
+ * hardened clusters revoke them, so they are granted explicitly whenever we may; only the
+ * owners of the database and of the schema may (`public` belongs to the database owner,
+ * often not the tables' owner), so otherwise a role that has them through PUBLIC is left as it
+ * is, and one that lacks them is an error naming the grant.
+ */
+async function grantCommon(
+  client: pg.Client,
+  migration: RoleMigration,
+  target: { schema: string; database: string },
+): Promise<void> {
+  const { rows } = await client.query<{
+    may_grant_connect: boolean;
+    has_connect: boolean;
+    may_grant_usage: boolean;
+    has_usage: boolean;
+  }>(
+    `select has_database_privilege(current_database(), 'CONNECT WITH GRANT OPTION') as may_grant_connect,
+            has_database_privilege($1, current_database(), 'CONNECT') as has_connect,
+            has_schema_privilege($2, 'USAGE WITH GRANT OPTION') as may_grant_usage,
+            has_schema_privilege($1, $2, 'USAGE') as has_usage`,
+    [migration.role, target.schema],
+  );
+  const found = rows[0]!;
+  const needs = [
+    {
+      may: found.may_grant_connect,
+      has: found.has_connect,
+      template: 'grant connect on database %I to %I',
+      on: target.database,
+    },
+    {
+      may: found.may_grant_usage,
+      has: found.has_usage,
+      template: 'grant usage on schema %I to %I',
+      on: target.schema,
+    },
+  ];
+  for (const { may, has, template, on } of needs) {
+    if (may) {
+      await run(client, migration, template, [on, migration.role]);
+    } else if (!has) {
+      const { rows: shown } = await client.query<{ statement: string }>(
+        'select format($1::text, $2::text, $3::text) as statement',
+        [template, on, migration.role],
+      );
+      throw new Error(
+        `role ${migration.role} lacks a privilege only the owner may grant: run \`${shown[0]!.statement}\` as the owner of ${on}, then again`,
+      );
+    }
+  }
+}
+
+/**
+ * Runs a statement whose names and password come from data. The server builds it with
+ * `format()` (`%I` quotes an identifier, `%L` a literal) and the values travel as bound
+ * parameters, so no quoting of ours can be wrong, and the quoting follows the server's own
+ * rules (standard_conforming_strings, encoding) rather than a client's assumptions about them.
+ * DDL cannot take bind parameters itself, hence the round trip. `%s` is only ever given text
+ * that was itself quoted by `format('%I')`.
+ */
+async function run(
+  client: pg.Client,
+  migration: RoleMigration,
+  template: string,
+  args: readonly string[],
+  { secret }: { secret?: string } = {},
+): Promise<void> {
+  const { rows } = await client.query<{ statement: string; shown: string }>(
+    `select format($1::text, variadic $2::text[]) as statement,
+            format($1::text, variadic array_replace($2::text[], $3::text, '***')) as shown`,
+    [template, args, secret ?? null],
+  );
+  const { statement, shown } = rows[0]!;
+  await client.query(statement);
+  migration.statements.push(secret === undefined ? statement : shown);
+}
+
+/** `schema.table, ...`, each name quoted by the server's `format('%I')`. */
+async function qualify(client: pg.Client, schema: string, tables: readonly string[]): Promise<string> {
+  const { rows } = await client.query<{ list: string }>(
+    `select string_agg(format('%I.%I', $1::text, t.name), ', ' order by t.position) as list
+     from unnest($2::text[]) with ordinality as t(name, position)`,
+    [schema, tables],
+  );
+  return rows[0]!.list;
+}
