@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { normalizeUserId } from '../src/helpers/set-user.js';
 import { pseudonymizeUserId } from '../src/internal/pseudonymize.js';
 import { TABLE_COLUMNS, type TableName } from './database.js';
 import { sanitizeText, TEXT_LIMITS } from './sanitize.js';
@@ -66,7 +67,10 @@ export async function forget(connectionString: string, options: ForgetOptions): 
   const ids = new Set([stored]);
   const matchedPseudonym = options.hmacKey !== undefined && options.hmacKey.length > 0;
   if (matchedPseudonym) {
-    // The pseudonym of the id as given, and of the id as stored when cleaning changed it.
+    // The pseudonym of the id as the app's helpers normalize it before pseudonymizing (trimmed,
+    // cut), as given, and as stored when cleaning changed it.
+    const normalized = normalizeUserId(options.userId);
+    if (normalized !== undefined) ids.add(pseudonymizeUserId(normalized, options.hmacKey!));
     ids.add(pseudonymizeUserId(options.userId, options.hmacKey!));
     ids.add(pseudonymizeUserId(stored, options.hmacKey!));
   }

@@ -82,6 +82,12 @@ describe('forget', () => {
     expect(await usersLeft()).toEqual({ bob: 3, '%': 3, [HOSTILE]: 3, null: 3 });
   });
 
+  it('finds the pseudonym the helpers wrote for an id given with surrounding spaces (they trim it first)', async () => {
+    const result = await forget(db.url, { userId: `  ${ALICE} `, hmacKey: KEY });
+    expect(result.tables.map((t) => t.rows)).toEqual([1, 1, 1]);
+    expect(await usersLeft()).not.toHaveProperty(pseudonymizeUserId(ALICE, KEY));
+  });
+
   it('without the key matches only the id as given, leaving the pseudonymized rows', async () => {
     const result = await forget(db.url, { userId: ALICE });
     expect(result.matchedPseudonym).toBe(false);
