@@ -185,10 +185,17 @@ function commonColumns(span: ReadableSpanLike) {
 export function hrTimeToIso(time: HrTime): string {
   const [seconds, nanos] = time;
   const safeSeconds = Number.isFinite(seconds) ? seconds : 0;
-  const base = new Date(safeSeconds * 1000).toISOString().slice(0, 19);
+  // Rows come in bursts within one second: format the seconds part once per second.
+  if (safeSeconds !== lastSeconds) {
+    lastSeconds = safeSeconds;
+    lastSecondsIso = new Date(safeSeconds * 1000).toISOString().slice(0, 19);
+  }
   const micros = Number.isFinite(nanos) ? Math.floor(nanos / 1000) : 0;
-  return `${base}.${String(micros).padStart(6, '0')}Z`;
+  return `${lastSecondsIso}.${String(micros).padStart(6, '0')}Z`;
 }
+
+let lastSeconds = Number.NaN;
+let lastSecondsIso = '';
 
 function durationMillis(duration: HrTime): number | null {
   const ms = duration[0] * 1000 + duration[1] / 1e6;
@@ -267,8 +274,10 @@ function parseQuery(
 /** Allow-listed request headers, redacted again (a span from another pipeline may carry any). */
 function capturedHeaders(a: Attributes, redactor: Redactor): Record<string, unknown> | undefined {
   let headers: Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(a)) {
+  // for...in, not Object.entries: this runs for every API row, and most have no headers.
+  for (const key in a) {
     if (!key.startsWith(ATTR_HTTP_REQUEST_HEADER_PREFIX)) continue;
+    const value = a[key];
     const name = key.slice(ATTR_HTTP_REQUEST_HEADER_PREFIX.length);
     const values = (Array.isArray(value) ? value : [value]).map((v) =>
       redactor.redactHeader(name, String(v)),

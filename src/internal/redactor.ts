@@ -86,6 +86,12 @@ const SECRET_VALUE_PATTERNS: readonly RegExp[] = [
 ];
 
 /**
+ * Text none of {@link SECRET_VALUE_PATTERNS} can match lacks all of these: one scan instead of
+ * seven for the common case (every path, every query value).
+ */
+const SECRET_VALUE_HINT = /eyJ|sk-|AIza|AKIA|ASIA|gh[pousr]_|xox[abprs]-|-----BEGIN/;
+
+/**
  * `Bearer <token>`, `Basic <creds>` and friends: keep the scheme, drop the credential. After
  * `Bearer` anything goes; after the others a credential must have a digit, a symbol or mixed
  * case, or be long, so prose such as "Token expired" or "Basic authentication failed" stays.
@@ -198,7 +204,7 @@ export class Redactor {
   redactText(text: string): string {
     let result =
       text.length > MAX_REDACTED_TEXT_LENGTH ? `${text.slice(0, MAX_REDACTED_TEXT_LENGTH)}…` : text;
-    for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
+    result = redactSecretShapes(result);
     result = result.replace(AUTH_SCHEME_PATTERN, (match: string, scheme: string, credential: string) =>
       scheme.toLowerCase() === 'bearer' || looksLikeCredential(credential) ? `${scheme} ${REDACTED}` : match,
     );
@@ -228,8 +234,7 @@ export class Redactor {
    * path, where reset links and webhooks carry them (`/reset/eyJ...`, `/bot123:AAE.../`).
    */
   redactPath(path: string): string {
-    let result = path;
-    for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
+    let result = redactSecretShapes(path);
     // Matrix parameters: `/cart;jsessionid=ABC/checkout` keeps the name, loses the value.
     if (result.includes(';')) {
       result = result.replace(PATH_PARAM_PATTERN, (match: string, key: string) =>
@@ -288,6 +293,14 @@ export class Redactor {
  */
 export function maskUrlPassword(url: string): string {
   return url.replace(URL_PASSWORD_PATTERN, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+/** Replaces every value that is a secret by its shape alone. */
+function redactSecretShapes(text: string): string {
+  if (!SECRET_VALUE_HINT.test(text)) return text;
+  let result = text;
+  for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
+  return result;
 }
 
 function looksLikeCredential(text: string): boolean {
