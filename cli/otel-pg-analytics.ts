@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { doctor } from '../exporter/doctor.js';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../exporter/migrate.js';
 import { reprice } from '../exporter/reprice.js';
+import { ingestCommand } from './ingest-command.js';
 import { loadConfigFile } from '../src/config-file.js';
 import { isPostgresUrl } from '../src/internal/postgres-url.js';
 import { maskUrlPassword } from '../src/internal/redactor.js';
@@ -19,6 +20,8 @@ Commands:
   schema           Print schema.sql
   doctor           Check the connection, schema, privileges, pipeline health and spool, and say
                    what to fix; exits 1 when a check fails
+  ingest           Receive OTLP/HTTP trace exports (POST /v1/traces) from services in other
+                   languages and write their rows; needs OTEL_ANALYTICS_INGEST_TOKEN off loopback
 
 Options:
   --database-url <url>   Postgres connection string (default: OTEL_ANALYTICS_DATABASE_URL, then DATABASE_URL)
@@ -26,6 +29,8 @@ Options:
   --until <date>         reprice: calls before this only (default: now)
   --apply                reprice: write the new costs
   --spool-dir <dir>      doctor: spool directory to inspect (default: OTEL_ANALYTICS_SPOOL_DIR)
+  --host <address>       ingest: address to listen on (default: 127.0.0.1)
+  --port <port>          ingest: port to listen on (default: 4318)
   -h, --help             Show this help
   -v, --version          Show the version
 `;
@@ -40,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       until: { type: 'string' },
       apply: { type: 'boolean' },
       'spool-dir': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -110,6 +117,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return report.some((check) => check.status === 'fail') ? 1 : 0;
     }
+    case 'ingest':
+      return ingestCommand({ host: values.host, port: values.port, databaseUrl: values['database-url'] });
     case 'migrate': {
       const url = values['database-url'] ?? resolveConfig({}, { env: readEnv() }).databaseUrl;
       if (url === undefined) {
