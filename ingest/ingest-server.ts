@@ -185,7 +185,6 @@ export class IngestServer {
       }
       const failure =
         error instanceof IngestRequestError ? error : new IngestRequestError(500, 13, 'internal error');
-      if (failure.status >= 500 && failure.status !== 503) request.resume();
       this.#send(
         response,
         failure.status,
