@@ -10,6 +10,7 @@ import {
   type RoleMigration,
 } from '../exporter/migrate-roles.js';
 import { reprice } from '../exporter/reprice.js';
+import { ingestCommand } from './ingest-command.js';
 import { loadConfigFile } from '../src/config-file.js';
 import { isPostgresUrl } from '../src/internal/postgres-url.js';
 import { maskUrlPassword } from '../src/internal/redactor.js';
@@ -35,6 +36,8 @@ Commands:
   schema           Print schema.sql
   doctor           Check the connection, schema, privileges, role, pipeline health and spool, and
                    say what to fix; exits 1 when a check fails
+  ingest           Receive OTLP/HTTP trace exports (POST /v1/traces) from services in other
+                   languages and write their rows; needs OTEL_ANALYTICS_INGEST_TOKEN off loopback
 
 Options:
   --database-url <url>   Postgres connection string (default: OTEL_ANALYTICS_DATABASE_URL, then DATABASE_URL)
@@ -49,6 +52,8 @@ Options:
   --dry-run              forget: print the counts only, change nothing
   --hmac-key-env <VAR>   forget: read the HMAC key from VAR (default: OTEL_ANALYTICS_HMAC_KEY)
   --spool-dir <dir>      doctor: spool directory to inspect (default: OTEL_ANALYTICS_SPOOL_DIR)
+  --host <address>       ingest: address to listen on (default: 127.0.0.1)
+  --port <port>          ingest: port to listen on (default: 4318)
   -h, --help             Show this help
   -v, --version          Show the version
 `;
@@ -70,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
       'dry-run': { type: 'boolean' },
       'hmac-key-env': { type: 'string' },
       'spool-dir': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -140,6 +147,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return report.some((check) => check.status === 'fail') ? 1 : 0;
     }
+    case 'ingest':
+      return ingestCommand({ host: values.host, port: values.port, databaseUrl: values['database-url'] });
     case 'migrate': {
       const env = readEnv();
       const url = values['database-url'] ?? resolveConfig({}, { env }).databaseUrl;

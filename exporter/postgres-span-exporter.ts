@@ -166,6 +166,18 @@ export class PostgresSpanExporter implements SpanExporterLike {
     return this.#shutdownPromise;
   }
 
+  /**
+   * Whether `rows` more rows would be taken now rather than dropped: not after shutdown, not
+   * when the queue cannot hold them, and not while Postgres is away and the spool they would go
+   * to is full. A receiver (the `ingest` command) answers "try later" then, so its sender keeps
+   * them (an OpenTelemetry Collector's persistent queue) instead of this process dropping them.
+   */
+  hasRoomFor(rows: number): boolean {
+    if (this.#isShutdown) return false;
+    if (this.#queue.length + rows > this.#config.maxQueueRows) return false;
+    return !(this.#spooling && this.#spool && this.#spool.bytes >= this.#config.maxSpoolBytes);
+  }
+
   /** Counters since start; see {@link PipelineStats}. */
   getStats(): ExporterStats {
     return {

@@ -18,6 +18,7 @@ import { classifySpan } from '../src/internal/classify-span.js';
 import { normalizeIp } from '../src/internal/ip-address.js';
 import { normalizePath } from '../src/internal/normalize-path.js';
 import { spanErrorMessage } from '../src/internal/span-error.js';
+import { withStableHttpAttributes } from '../src/internal/stable-http-attributes.js';
 import type { Redactor } from '../src/internal/redactor.js';
 import {
   ATTR_ANALYTICS_ABORTED,
@@ -77,7 +78,7 @@ export function spanToRow(span: ReadableSpanLike, redactor: Redactor): TableRow 
 }
 
 function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
-  const a = span.attributes;
+  const a = withStableHttpAttributes(span.attributes, span.kind);
   const metadata: Record<string, unknown> = {};
   const rawPath = str(a[ATTR_URL_PATH]) ?? '/';
   const route = str(a[ATTR_HTTP_ROUTE]);
@@ -114,7 +115,7 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
 }
 
 function authRow(span: ReadableSpanLike, redactor: Redactor): AuthenticationLogRow {
-  const a = span.attributes;
+  const a = withStableHttpAttributes(span.attributes, span.kind);
   const ip = normalizeIp(a[ATTR_ANALYTICS_CLIENT_ADDRESS]);
   let metadata: Record<string, unknown> = {};
   const details = str(a[ATTR_ANALYTICS_AUTH_METADATA]);
@@ -128,21 +129,25 @@ function authRow(span: ReadableSpanLike, redactor: Redactor): AuthenticationLogR
   }
   if (ip.raw !== undefined) metadata.invalid_ip_address = ip.raw;
   const message = str(a[ATTR_ERROR_MESSAGE]);
+  const eventType =
+    sanitizeText(str(a[ATTR_ANALYTICS_AUTH_EVENT_TYPE]) ?? 'unknown', TEXT_LIMITS.short) ?? 'unknown';
+  // recordAuthEvent always sets the outcome; a span from another service may leave it out,
+  // and then the helper's default applies (a failed login failed).
+  const success = a[ATTR_ANALYTICS_AUTH_SUCCESS];
   return {
     ...commonColumns(span),
     user_id: sanitizeText(str(a[ATTR_ENDUSER_ID] ?? a[ATTR_ENDUSER_PSEUDO_ID]), TEXT_LIMITS.indexed),
-    event_type:
-      sanitizeText(str(a[ATTR_ANALYTICS_AUTH_EVENT_TYPE]) ?? 'unknown', TEXT_LIMITS.short) ?? 'unknown',
+    event_type: eventType,
     ip_address: ip.ip,
     user_agent: sanitizeText(str(a[ATTR_USER_AGENT_ORIGINAL]), TEXT_LIMITS.userAgent),
-    success: a[ATTR_ANALYTICS_AUTH_SUCCESS] !== false,
+    success: typeof success === 'boolean' ? success : eventType !== 'login_failed',
     error_message: sanitizeText(message && redactor.redactText(message), TEXT_LIMITS.errorMessage),
     metadata: finishMetadata(metadata),
   };
 }
 
 function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCallLogRow {
-  const a = span.attributes;
+  const a = withStableHttpAttributes(span.attributes, span.kind);
   const metadata: Record<string, unknown> = {};
   const host = str(a[ATTR_SERVER_ADDRESS]);
   if (host !== undefined) metadata.host = host;
@@ -215,7 +220,8 @@ function errorMessage(span: ReadableSpanLike, status: number | null, redactor: R
   const message = str(span.attributes[ATTR_ERROR_MESSAGE]) ?? spanErrorMessage(span);
   if (message !== undefined) return redactor.redactText(message);
   if (status !== null && status >= 400) return STATUS_CODES[status] ?? `HTTP ${status}`;
-  return str(span.attributes[ATTR_ERROR_TYPE]);
+  const type = str(span.attributes[ATTR_ERROR_TYPE]);
+  return type && redactor.redactText(type);
 }
 
 /**

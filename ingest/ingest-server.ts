@@ -1,0 +1,218 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, describeError } from '../src/internal/diag.js';
+import type { ReadableSpanLike } from '../src/span-types.js';
+import type { Attributes, SpanKind } from '@opentelemetry/api';
+import { bearerTokenMatches } from './bearer-token.js';
+import { decodeOtlpProtobuf } from './decode-otlp-protobuf.js';
+import {
+  GRPC_INVALID_ARGUMENT,
+  GRPC_NOT_FOUND,
+  GRPC_UNAUTHENTICATED,
+  GRPC_UNAVAILABLE,
+  GRPC_UNIMPLEMENTED,
+  IngestRequestError,
+} from './ingest-request-error.js';
+import type { IngestOutcome } from './ingest-pipeline.js';
+import { isLoopbackHost } from './is-loopback-host.js';
+import {
+  encodeExportResponse,
+  encodeStatus,
+  OTLP_CONTENT_TYPES,
+  type OtlpEncoding,
+} from './otlp-response.js';
+import { otlpToSpans } from './otlp-to-spans.js';
+import { readRequestBody } from './read-request-body.js';
+
+export const DEFAULT_INGEST_PORT = 4318;
+export const DEFAULT_INGEST_HOST = '127.0.0.1';
+/** Largest request body, compressed or not (the Collector's default batches are far smaller). */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** What a 503 asks the sender to wait before retrying. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+/** A request (headers and body) must arrive within this; a slow sender cannot hold memory for long. */
+export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 30_000;
+/** The OTLP/HTTP path of trace exports. */
+export const TRACES_PATH = '/v1/traces';
+
+/** Options of {@link IngestServer}. */
+export interface IngestServerConfig {
+  /** Where received spans go: normally an `IngestPipeline`. */
+  pipeline: { submit(spans: readonly ReadableSpanLike[]): IngestOutcome };
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  /** Defaults to 4318 (OTLP/HTTP's port); 0 picks a free one. */
+  port?: number;
+  /**
+   * The bearer token senders must present (`Authorization: Bearer <token>`). Required unless
+   * `host` is a loopback address: the constructor refuses to listen on the network without one.
+   */
+  token?: string;
+  /** Largest body accepted, compressed and decompressed; beyond it 413. Defaults to 8 MiB. */
+  maxBodyBytes?: number;
+  /** Defaults to 5. */
+  retryAfterSeconds?: number;
+  /** Defaults to 30000. */
+  requestTimeoutMillis?: number;
+  /** Applied to the attributes of every received span (the privacy options). */
+  protect?: (attributes: Attributes, kind: SpanKind) => Attributes;
+}
+
+/**
+ * Checks that a listen address and token are a safe pair, and says how to fix it if not: on
+ * anything but loopback, anyone who can reach the port could write rows, so a token is needed.
+ */
+export function checkIngestAccess(host: string, token: string | undefined): string | undefined {
+  if (token !== undefined && token.length > 0) return undefined;
+  if (isLoopbackHost(host)) return undefined;
+  return (
+    `refusing to listen on ${host} without a token: anyone who can reach it could write rows. ` +
+    'Set OTEL_ANALYTICS_INGEST_TOKEN (senders then send "Authorization: Bearer <token>"), ' +
+    'or listen on 127.0.0.1 behind a proxy that authenticates'
+  );
+}
+
+/**
+ * An OTLP/HTTP receiver of trace exports (`POST /v1/traces`, protobuf or JSON, optionally
+ * gzip-, deflate- or zstd-compressed), answering as the OTLP/HTTP specification says so that
+ * an OpenTelemetry Collector or SDK exporter retries exactly what it should:
+ *
+ * - 200 with an `ExportTraceServiceResponse` in the request's encoding (with
+ *   `partial_success` when some spans were invalid);
+ * - 400 for a body that cannot be decoded, 413 beyond `maxBodyBytes`, 415 for another content
+ *   type or encoding, 401 without the token (not retried: nothing was written);
+ * - 503 with `Retry-After` when the exporter's queue has no room (retried later).
+ *
+ * Stateless: nothing is kept between requests, so any number of replicas can share a load
+ * balancer (each with its own spool).
+ */
+export class IngestServer {
+  readonly #config: Required<Omit<IngestServerConfig, 'token' | 'protect'>> &
+    Pick<IngestServerConfig, 'token' | 'protect'>;
+  readonly #server: Server;
+  readonly #logger = createLogger('ingest');
+
+  constructor(config: IngestServerConfig) {
+    const host = config.host ?? DEFAULT_INGEST_HOST;
+    const problem = checkIngestAccess(host, config.token);
+    if (problem !== undefined) throw new Error(problem);
+    this.#config = Object.freeze({
+      pipeline: config.pipeline,
+      host,
+      port: config.port ?? DEFAULT_INGEST_PORT,
+      maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      retryAfterSeconds: config.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+      requestTimeoutMillis: config.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS,
+      ...(config.token ? { token: config.token } : {}),
+      ...(config.protect ? { protect: config.protect } : {}),
+    });
+    this.#server = createServer(
+      { requestTimeout: this.#config.requestTimeoutMillis },
+      (request, response) => {
+        void this.#handle(request, response);
+      },
+    );
+  }
+
+  /** Starts listening; resolves with the address (the port, when 0 was asked for). */
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#config.port, this.#config.host, () => {
+        this.#server.off('error', reject);
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting connections and resolves when the requests being answered are done. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeIdleConnections();
+    });
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let encoding: OtlpEncoding = 'json';
+    try {
+      const path = (request.url ?? '').split('?')[0];
+      if (path !== TRACES_PATH)
+        throw new IngestRequestError(404, GRPC_NOT_FOUND, `no such path; send traces to ${TRACES_PATH}`);
+      if (request.method !== 'POST') {
+        response.setHeader('Allow', 'POST');
+        throw new IngestRequestError(405, GRPC_UNIMPLEMENTED, 'only POST is accepted');
+      }
+      if (
+        this.#config.token !== undefined &&
+        !bearerTokenMatches(request.headers.authorization, this.#config.token)
+      ) {
+        response.setHeader('WWW-Authenticate', 'Bearer');
+        throw new IngestRequestError(401, GRPC_UNAUTHENTICATED, 'a valid bearer token is required');
+      }
+      const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (mediaType === OTLP_CONTENT_TYPES.protobuf) encoding = 'protobuf';
+      else if (mediaType !== OTLP_CONTENT_TYPES.json) {
+        throw new IngestRequestError(
+          415,
+          GRPC_UNIMPLEMENTED,
+          `unsupported Content-Type ${JSON.stringify(mediaType)}; send application/x-protobuf or application/json`,
+        );
+      }
+      const body = await readRequestBody(request, this.#config.maxBodyBytes);
+      const decoded = decode(body, encoding);
+      const { spans, rejectedSpans, errorMessage } = otlpToSpans(
+        decoded,
+        this.#config.protect ? { protect: this.#config.protect } : {},
+      );
+      const outcome = this.#config.pipeline.submit(spans);
+      if (!outcome.accepted) {
+        response.setHeader('Retry-After', String(this.#config.retryAfterSeconds));
+        throw new IngestRequestError(503, GRPC_UNAVAILABLE, 'the queue is full: retry later');
+      }
+      this.#send(
+        response,
+        200,
+        encoding,
+        encodeExportResponse(
+          encoding,
+          rejectedSpans > 0 ? { rejectedSpans, errorMessage: errorMessage ?? 'invalid span' } : undefined,
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof IngestRequestError)) {
+        this.#logger.error(`could not handle an export: ${describeError(error)}`);
+      }
+      const failure =
+        error instanceof IngestRequestError ? error : new IngestRequestError(500, 13, 'internal error');
+      this.#send(
+        response,
+        failure.status,
+        encoding,
+        encodeStatus(encoding, failure.grpcCode, failure.message),
+      );
+    }
+  }
+
+  #send(response: ServerResponse, status: number, encoding: OtlpEncoding, body: Buffer): void {
+    if (response.headersSent) return;
+    response.statusCode = status;
+    response.setHeader('Content-Type', OTLP_CONTENT_TYPES[encoding]);
+    response.setHeader('Content-Length', body.length);
+    response.end(body);
+  }
+}
+
+function decode(body: Buffer, encoding: OtlpEncoding): unknown {
+  try {
+    if (encoding === 'protobuf') return decodeOtlpProtobuf(body);
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch (error) {
+    throw new IngestRequestError(
+      400,
+      GRPC_INVALID_ARGUMENT,
+      `the body is not an ExportTraceServiceRequest in ${encoding === 'protobuf' ? 'protobuf' : 'JSON'}`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,86 @@
+import type { IncomingMessage } from 'node:http';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
+import {
+  GRPC_INVALID_ARGUMENT,
+  GRPC_RESOURCE_EXHAUSTED,
+  GRPC_UNIMPLEMENTED,
+  IngestRequestError,
+} from './ingest-request-error.js';
+
+/** The `Content-Encoding`s accepted: the Collector's otlphttp compressions but snappy and lz4. */
+const DECOMPRESSORS: Readonly<Record<string, (() => Transform) | null>> = {
+  identity: null,
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  deflate: createInflate,
+  zstd: createZstdDecompress,
+};
+
+/**
+ * Reads a request body, decompressed, refusing more than `maxBytes` before or after
+ * decompression (413): a declared `Content-Length` beyond it is refused before anything is
+ * read, and reading stops as soon as either count passes it, so a small compressed body that
+ * inflates without end (a zip bomb) costs at most `maxBytes` of memory. On a refusal the rest
+ * of the body is discarded as it arrives (the server's request timeout bounds how long), so the
+ * connection stays usable and the sender sees the status.
+ */
+export async function readRequestBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const encoding = (request.headers['content-encoding'] ?? '').trim().toLowerCase() || 'identity';
+  const decompressor = DECOMPRESSORS[encoding];
+  if (decompressor === undefined) {
+    throw new IngestRequestError(
+      415,
+      GRPC_UNIMPLEMENTED,
+      `unsupported Content-Encoding ${JSON.stringify(encoding)}`,
+    );
+  }
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    request.resume();
+    throw tooLarge(maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let received = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      callback(received > maxBytes ? tooLarge(maxBytes) : null, chunk);
+    },
+  });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > maxBytes) return callback(tooLarge(maxBytes));
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  // The request stays out of the pipeline: a failure must not destroy it (and its socket)
+  // before the response is sent.
+  const onClose = (): void => {
+    if (!request.complete) counter.destroy(new Error('the request was aborted'));
+  };
+  request.once('close', onClose);
+  request.once('error', (error) => counter.destroy(error));
+  request.pipe(counter);
+  try {
+    await (decompressor ? pipeline(counter, decompressor(), sink) : pipeline(counter, sink));
+    return Buffer.concat(chunks, size);
+  } catch (error) {
+    request.unpipe(counter);
+    request.resume();
+    if (error instanceof IngestRequestError) throw error;
+    throw new IngestRequestError(400, GRPC_INVALID_ARGUMENT, `the ${encoding} body could not be read`, {
+      cause: error,
+    });
+  } finally {
+    request.off('close', onClose);
+  }
+}
+
+function tooLarge(maxBytes: number): IngestRequestError {
+  return new IngestRequestError(413, GRPC_RESOURCE_EXHAUSTED, `the body is larger than ${maxBytes} bytes`);
+}

@@ -1,0 +1,437 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import {
+  AlwaysOnSampler,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
+import { IngestPipeline } from '../../ingest/ingest-pipeline.js';
+import { IngestServer } from '../../ingest/ingest-server.js';
+import { OTLP_TYPES } from '../../ingest/otlp-proto-root.js';
+import { protectForeignAttributes } from '../../ingest/protect-foreign-attributes.js';
+import { PrivacyPolicy } from '../../src/internal/privacy-policy.js';
+import {
+  GO_RESOURCE,
+  PYTHON_RESOURCE,
+  authEventSpan,
+  djangoServerSpan,
+  goClientSpan,
+  goServerSpan,
+  hexId,
+  otlpRequest,
+  pythonRequestsClientSpan,
+  toProtobuf,
+} from '../helpers/otlp-payloads.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const PROTOBUF = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+const TABLES = ['api_access_log', 'authentication_log', 'external_api_call_log'];
+
+interface Receiver {
+  url: string;
+  exporter: PostgresSpanExporter;
+  close(): Promise<void>;
+}
+
+let db: TestDatabase;
+const receivers: Receiver[] = [];
+
+async function startReceiver(
+  options: { token?: string; maxQueueRows?: number; maxBodyBytes?: number; trustedProxies?: string[] } = {},
+): Promise<Receiver> {
+  const exporter = new PostgresSpanExporter({
+    connectionString: db.url,
+    statsIntervalMillis: 0,
+    ...(options.maxQueueRows !== undefined && { maxQueueRows: options.maxQueueRows }),
+  });
+  const privacy = new PrivacyPolicy({
+    trustedProxies: options.trustedProxies ?? [],
+    ipMode: 'full',
+    userIdMode: 'plain',
+    hmacKey: undefined,
+  });
+  const pipeline = new IngestPipeline({ exporter });
+  const server = new IngestServer({
+    pipeline,
+    port: 0,
+    ...(options.token !== undefined && { token: options.token }),
+    ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
+    protect: (attributes, kind) => protectForeignAttributes(attributes, kind, privacy),
+  });
+  const address = await server.listen();
+  const receiver = {
+    url: `http://127.0.0.1:${address.port}/v1/traces`,
+    exporter,
+    async close() {
+      await server.close();
+      await pipeline.shutdown();
+    },
+  };
+  receivers.push(receiver);
+  return receiver;
+}
+
+async function post(
+  receiver: Receiver,
+  body: Uint8Array | string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Headers; body: Buffer }> {
+  const response = await fetch(receiver.url, { method: 'POST', body, headers });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  await receiver.exporter.forceFlush();
+  return { status: response.status, headers: response.headers, body: bytes };
+}
+
+async function rowCount(): Promise<number> {
+  let total = 0;
+  for (const table of TABLES) {
+    const [row] = await db.query<{ n: string }>(`select count(*) as n from ${table}`);
+    total += Number(row!.n);
+  }
+  return total;
+}
+
+async function everyRowAsText(): Promise<string> {
+  const texts: string[] = [];
+  for (const table of TABLES) {
+    const rows = await db.query<{ t: string }>(`select row_to_json(t)::text as t from ${table} t`);
+    texts.push(...rows.map((r) => r.t));
+  }
+  return texts.join('\n');
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase('ingest');
+});
+
+afterAll(async () => {
+  for (const receiver of receivers) await receiver.close();
+  await db.drop();
+});
+
+beforeEach(async () => {
+  for (const table of TABLES) await db.query(`delete from ${table}`);
+});
+
+describe('ingest: spans of other languages land as rows', () => {
+  it('writes a Python service (old HTTP conventions, OTLP/JSON) request, outbound call and auth event', async () => {
+    const receiver = await startReceiver();
+    const traceId = hexId(16);
+    const server = djangoServerSpan({ traceId, spanId: hexId(8) });
+    const payload = otlpRequest(PYTHON_RESOURCE, [
+      { scope: { name: 'opentelemetry.instrumentation.django', version: '0.48b0' }, spans: [server] },
+      {
+        scope: { name: 'opentelemetry.instrumentation.requests', version: '0.48b0' },
+        spans: [pythonRequestsClientSpan({ traceId, parentSpanId: server.spanId! })],
+      },
+      { scope: { name: 'shop.auth' }, spans: [authEventSpan({ traceId, parentSpanId: server.spanId! })] },
+    ]);
+    const response = await post(receiver, JSON.stringify(payload), { 'content-type': JSON_TYPE });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(JSON_TYPE);
+    expect(JSON.parse(response.body.toString())).toEqual({});
+
+    const [api] = await db.query('select * from api_access_log');
+    expect(api).toMatchObject({
+      trace_id: traceId,
+      service_name: 'shop-django',
+      method: 'GET',
+      path: '/api/items/42/',
+      endpoint: 'api/items/<int:item_id>/',
+      status_code: 200,
+      ip_address: '198.51.100.23',
+      peer_address: '198.51.100.23',
+      user_agent: 'Mozilla/5.0 (X11; Linux x86_64)',
+      user_id: 'py-user-7',
+      query_params: { access_token: 'REDACTED', page: '2' },
+      sample_weight: 1,
+    });
+    expect(api!.response_time_ms).toBeCloseTo(25, 3);
+    expect((api!.time as Date).toISOString()).toBe('2026-05-28T20:26:40.123Z');
+
+    const [call] = await db.query('select * from external_api_call_log');
+    expect(call).toMatchObject({
+      service: 'openai',
+      method: 'GET',
+      status_code: 200,
+      endpoint: 'https://api.openai.com/v1/models',
+      service_name: 'shop-django',
+    });
+
+    const [auth] = await db.query('select * from authentication_log');
+    expect(auth).toMatchObject({
+      event_type: 'login_failed',
+      success: false,
+      user_id: 'alice@example.com',
+      ip_address: '203.0.113.50',
+      user_agent: 'Mozilla/5.0',
+      metadata: { method: 'password', password: 'REDACTED' },
+    });
+    expect(auth!.error_message).toContain('invalid password');
+
+    const stored = await everyRowAsText();
+    for (const secret of ['py-secret-123', 'sk-proj-abcdefghij', 'hunter2', 'abc123secret']) {
+      expect(stored).not.toContain(secret);
+    }
+  });
+
+  it('writes a Go service (stable conventions for the server, old for the client) sent as protobuf', async () => {
+    const receiver = await startReceiver();
+    const traceId = hexId(16);
+    const upstream = hexId(8);
+    const server = goServerSpan({ traceId, spanId: hexId(8), parentSpanId: upstream });
+    const payload = otlpRequest(GO_RESOURCE, [
+      {
+        scope: { name: 'go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp', version: '0.59.0' },
+        spans: [server, goClientSpan({ traceId, parentSpanId: server.spanId! })],
+      },
+    ]);
+    const response = await post(receiver, toProtobuf(payload), { 'content-type': PROTOBUF });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(PROTOBUF);
+    expect(response.body.length).toBe(0);
+
+    const [api] = await db.query('select * from api_access_log');
+    expect(api).toMatchObject({
+      service_name: 'billing-go',
+      method: 'POST',
+      path: '/invoices/981/pay',
+      endpoint: '/invoices/{id}/pay',
+      status_code: 502,
+      // client.address comes from X-Forwarded-For: with no trusted proxy, the peer is the client.
+      ip_address: '10.1.2.3',
+      peer_address: '10.1.2.3',
+      user_agent: 'Go-http-client/2.0',
+      query_params: { sig: 'REDACTED', dry_run: 'false' },
+      error_message: 'Bad Gateway',
+    });
+    const [call] = await db.query('select * from external_api_call_log');
+    expect(call).toMatchObject({
+      service: 'brightdata',
+      method: 'POST',
+      status_code: 200,
+      endpoint: 'https://api.brightdata.com/request',
+      request_size: '210',
+    });
+    expect(Number(call!.cost_estimate)).toBeCloseTo(0.0015, 8);
+    expect(await everyRowAsText()).not.toContain('go-secret-456');
+  });
+
+  it('believes a foreign client.address only when the peer is a trusted proxy', async () => {
+    const receiver = await startReceiver({ trustedProxies: ['10.0.0.0/8'] });
+    const payload = otlpRequest(GO_RESOURCE, [{ scope: { name: 'otelhttp' }, spans: [goServerSpan()] }]);
+    expect((await post(receiver, toProtobuf(payload), { 'content-type': PROTOBUF })).status).toBe(200);
+    const [api] = await db.query('select ip_address, peer_address from api_access_log');
+    expect(api).toEqual({ ip_address: '203.0.113.99', peer_address: '10.1.2.3' });
+  });
+
+  it('writes spans of the Node SDK serialized by its own OTLP protobuf serializer, gzipped', async () => {
+    const receiver = await startReceiver();
+    const memory = new InMemorySpanExporter();
+    const provider = new TracerProvider({
+      sampler: new AlwaysOnSampler(),
+      resource: resourceFromAttributes({ 'service.name': 'node-sidecar' }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+    });
+    const tracer = provider.getTracer('node-sidecar-http', '1.0.0');
+    const request = tracer.startSpan('GET /health/deep', {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': 'GET',
+        'url.path': '/reports/7',
+        'url.query': 'password=node-secret-789',
+        'http.response.status_code': 201,
+        'network.peer.address': '192.0.2.10',
+      },
+    });
+    const call = tracer.startSpan(
+      'POST',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': 'POST',
+          'url.full': 'https://api.anthropic.com/v1/messages',
+          'server.address': 'api.anthropic.com',
+          'http.response.status_code': 200,
+        },
+      },
+      trace.setSpan(context.active(), request),
+    );
+    call.end();
+    request.end();
+    const body = ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans())!;
+    const response = await post(receiver, gzipSync(body), {
+      'content-type': PROTOBUF,
+      'content-encoding': 'gzip',
+    });
+    expect(response.status).toBe(200);
+    const [api] = await db.query('select * from api_access_log');
+    expect(api).toMatchObject({
+      service_name: 'node-sidecar',
+      path: '/reports/7',
+      status_code: 201,
+      query_params: { password: 'REDACTED' },
+      ip_address: '192.0.2.10',
+      trace_id: request.spanContext().traceId,
+      span_id: request.spanContext().spanId,
+    });
+    const [external] = await db.query('select service, user_id from external_api_call_log');
+    expect(external).toMatchObject({ service: 'anthropic' });
+    await provider.shutdown();
+  });
+
+  it('accepts gzipped OTLP/JSON', async () => {
+    const receiver = await startReceiver();
+    const payload = otlpRequest(PYTHON_RESOURCE, [
+      { scope: { name: 'django' }, spans: [djangoServerSpan()] },
+    ]);
+    const response = await post(receiver, gzipSync(JSON.stringify(payload)), {
+      'content-type': 'application/json; charset=utf-8',
+      'content-encoding': 'gzip',
+    });
+    expect(response.status).toBe(200);
+    expect(await rowCount()).toBe(1);
+  });
+
+  it('reports spans with invalid ids as a partial success and writes the rest', async () => {
+    const receiver = await startReceiver();
+    const payload = otlpRequest(PYTHON_RESOURCE, [
+      {
+        scope: { name: 'django' },
+        spans: [
+          djangoServerSpan(),
+          djangoServerSpan({ traceId: '0'.repeat(32) }),
+          djangoServerSpan({ spanId: 'xyz' }),
+        ],
+      },
+    ]);
+    const response = await post(receiver, JSON.stringify(payload), { 'content-type': JSON_TYPE });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body.toString())).toEqual({
+      partialSuccess: { rejectedSpans: '2', errorMessage: 'invalid trace or span id' },
+    });
+    expect(await rowCount()).toBe(1);
+
+    const protobufResponse = await post(receiver, toProtobuf(payload), { 'content-type': PROTOBUF });
+    const decoded = OTLP_TYPES.exportResponse.toObject(
+      OTLP_TYPES.exportResponse.decode(protobufResponse.body),
+      {
+        longs: String,
+      },
+    );
+    expect(decoded).toEqual({
+      partialSuccess: { rejectedSpans: '2', errorMessage: 'invalid trace or span id' },
+    });
+  });
+
+  it('skips spans that are no request, call or auth event (database, internal, gRPC spans)', async () => {
+    const receiver = await startReceiver();
+    const payload = otlpRequest(PYTHON_RESOURCE, [
+      {
+        scope: { name: 'opentelemetry.instrumentation.psycopg2' },
+        spans: [
+          { name: 'SELECT', kind: 3, attributes: { 'db.system': 'postgresql' } },
+          { name: 'render', kind: 1, attributes: { 'http.method': 'GET' } },
+          { name: 'grpc', kind: 2, attributes: { 'rpc.system': 'grpc' } },
+        ],
+      },
+    ]);
+    expect((await post(receiver, JSON.stringify(payload), { 'content-type': JSON_TYPE })).status).toBe(200);
+    expect(await rowCount()).toBe(0);
+  });
+});
+
+describe('ingest: refusals, with nothing written', () => {
+  const valid = () =>
+    JSON.stringify(
+      otlpRequest(PYTHON_RESOURCE, [{ scope: { name: 'django' }, spans: [djangoServerSpan()] }]),
+    );
+
+  it('answers 415 to another content type', async () => {
+    const receiver = await startReceiver();
+    const response = await post(receiver, valid(), { 'content-type': 'text/plain' });
+    expect(response.status).toBe(415);
+    expect(await rowCount()).toBe(0);
+  });
+
+  it('answers 415 to an unknown content encoding', async () => {
+    const receiver = await startReceiver();
+    const response = await post(receiver, valid(), { 'content-type': JSON_TYPE, 'content-encoding': 'br' });
+    expect(response.status).toBe(415);
+    expect(await rowCount()).toBe(0);
+  });
+
+  it('answers 400 with a google.rpc.Status to bodies that do not decode', async () => {
+    const receiver = await startReceiver();
+    const garbageJson = await post(receiver, '{"resourceSpans": [', { 'content-type': JSON_TYPE });
+    expect(garbageJson.status).toBe(400);
+    expect(JSON.parse(garbageJson.body.toString())).toMatchObject({ code: 3 });
+    const wrongShape = await post(receiver, '{"resourceSpans": {"a": 1}}', { 'content-type': JSON_TYPE });
+    expect(wrongShape.status).toBe(400);
+    const garbageProtobuf = await post(receiver, Buffer.from([0x0a, 0xff, 0xff, 0x01, 0x02]), {
+      'content-type': PROTOBUF,
+    });
+    expect(garbageProtobuf.status).toBe(400);
+    expect(OTLP_TYPES.status.toObject(OTLP_TYPES.status.decode(garbageProtobuf.body))).toMatchObject({
+      code: 3,
+    });
+    const badGzip = await post(receiver, Buffer.from('not gzip at all'), {
+      'content-type': JSON_TYPE,
+      'content-encoding': 'gzip',
+    });
+    expect(badGzip.status).toBe(400);
+    expect(await rowCount()).toBe(0);
+  });
+
+  it('answers 413 to a body over the limit, declared or inflated', async () => {
+    const receiver = await startReceiver({ maxBodyBytes: 64 * 1024 });
+    const big = Buffer.alloc(65 * 1024, 0x20);
+    expect((await post(receiver, big, { 'content-type': JSON_TYPE })).status).toBe(413);
+    // A few hundred bytes of gzip that inflate past the limit.
+    const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    expect(
+      (await post(receiver, bomb, { 'content-type': JSON_TYPE, 'content-encoding': 'gzip' })).status,
+    ).toBe(413);
+    // The connection is still good for the next export.
+    expect((await post(receiver, valid(), { 'content-type': JSON_TYPE })).status).toBe(200);
+    expect(await rowCount()).toBe(1);
+  });
+
+  it('answers 503 with Retry-After when the exporter queue has no room, and takes nothing', async () => {
+    const receiver = await startReceiver({ maxQueueRows: 1 });
+    const payload = otlpRequest(PYTHON_RESOURCE, [
+      { scope: { name: 'django' }, spans: [djangoServerSpan(), djangoServerSpan()] },
+    ]);
+    const response = await post(receiver, JSON.stringify(payload), { 'content-type': JSON_TYPE });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(await rowCount()).toBe(0);
+  });
+
+  it('answers 404 and 405 off the traces endpoint', async () => {
+    const receiver = await startReceiver();
+    expect((await fetch(receiver.url.replace('/v1/traces', '/v1/logs'), { method: 'POST' })).status).toBe(
+      404,
+    );
+    expect((await fetch(receiver.url)).status).toBe(405);
+  });
+
+  it('requires the bearer token when one is set', async () => {
+    const receiver = await startReceiver({ token: 's3cret-token' });
+    const headers = { 'content-type': JSON_TYPE };
+    expect((await post(receiver, valid(), headers)).status).toBe(401);
+    expect((await post(receiver, valid(), { ...headers, authorization: 'Bearer wrong' })).status).toBe(401);
+    expect(await rowCount()).toBe(0);
+    expect((await post(receiver, valid(), { ...headers, authorization: 'Bearer s3cret-token' })).status).toBe(
+      200,
+    );
+    expect(await rowCount()).toBe(1);
+  });
+});

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp } from '../helpers/app-process.js';
+import { djangoServerSpan, otlpRequest, PYTHON_RESOURCE, toProtobuf } from '../helpers/otlp-payloads.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const CLI = 'dist/cli/otel-pg-analytics.js';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase('ingest_cli');
+});
+
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('otel-pg-analytics ingest', () => {
+  it('refuses to listen on the network without a token, saying what to set', async () => {
+    const app = await startApp(CLI, {
+      register: false,
+      args: ['ingest', '--host', '0.0.0.0', '--port', '0'],
+      env: { OTEL_ANALYTICS_DATABASE_URL: db.url },
+      waitForListening: false,
+    });
+    const exit = await app.exited;
+    expect(exit.code).toBe(2);
+    expect(app.stderr()).toMatch(/refusing to listen on 0\.0\.0\.0 without a token/);
+    expect(app.stderr()).toContain('OTEL_ANALYTICS_INGEST_TOKEN');
+  });
+
+  it('listens with a token on any address, writes what it receives, and flushes on SIGTERM', async () => {
+    const app = await startApp(CLI, {
+      register: false,
+      args: ['ingest', '--host', '0.0.0.0', '--port', '0'],
+      env: {
+        OTEL_ANALYTICS_DATABASE_URL: db.url,
+        OTEL_ANALYTICS_INGEST_TOKEN: 'cli-token',
+        OTEL_ANALYTICS_EXCLUDED_PATHS: '/healthz',
+      },
+    });
+    expect(app.stdout()).toContain('bearer token required');
+    const url = app.url.replace('0.0.0.0', '127.0.0.1');
+    const payload = otlpRequest(PYTHON_RESOURCE, [
+      {
+        scope: { name: 'opentelemetry.instrumentation.django' },
+        spans: [
+          djangoServerSpan(),
+          djangoServerSpan({
+            attributes: { 'http.method': 'GET', 'http.target': '/healthz', 'http.status_code': 200 },
+          }),
+        ],
+      },
+    ]);
+    const denied = await fetch(url, {
+      method: 'POST',
+      body: toProtobuf(payload),
+      headers: { 'content-type': 'application/x-protobuf' },
+    });
+    expect(denied.status).toBe(401);
+    const accepted = await fetch(url, {
+      method: 'POST',
+      body: toProtobuf(payload),
+      headers: { 'content-type': 'application/x-protobuf', authorization: 'Bearer cli-token' },
+    });
+    expect(accepted.status).toBe(200);
+    const exit = await app.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    const rows = await db.query('select path, service_name from api_access_log');
+    // The health check is an excluded path, as in-process.
+    expect(rows).toEqual([{ path: '/api/items/42/', service_name: 'shop-django' }]);
+  });
+});
