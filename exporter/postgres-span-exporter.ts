@@ -2,6 +2,7 @@ import os from 'node:os';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import type pg from 'pg';
 import { createLogger, describeError } from '../src/internal/diag.js';
 import { raceTimeout } from '../src/internal/race-timeout.js';
 import { maskUrlPassword, Redactor } from '../src/internal/redactor.js';
@@ -20,6 +21,7 @@ import { writePipelineStats } from './write-pipeline-stats.js';
 import { Spool } from './spool.js';
 import { spoolTarget } from './spool-target.js';
 import { spanToRow } from './span-to-row.js';
+import { copyBatch } from './copy-batch.js';
 import { writeBatch } from './write-batch.js';
 
 /** `ExportResultCode` of `@opentelemetry/core`, without importing a trace SDK. */
@@ -102,6 +104,8 @@ export class PostgresSpanExporter implements SpanExporterLike {
   readonly #idleWaiters: (() => void)[] = [];
   readonly #sleepers = new Set<() => void>();
   #db: Kysely<unknown> | undefined;
+  /** Our own pool (not a supplied one), for COPY; replaced with the Kysely instance. */
+  #pool: pg.Pool | undefined;
   #draining: Promise<void> | undefined;
   /** The batch the writer holds, taken from the queue. */
   #inFlight: TableRow[] | undefined;
@@ -322,10 +326,17 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#inFlight = batch;
     const unavailable: TableRow[] = [];
     let failure: DatabaseErrorClass | undefined;
-    for (const [table, entries] of groupByTable(batch)) {
-      const rows = entries.map((entry) => entry.row);
-      const result = await this.#write(table, rows, { dataFailures: bisectionBudget(rows.length) }, false);
-      if (result.outcome === 'abandoned') return;
+    // The tables of a batch are written side by side (the pool has connections for that): the
+    // small auth and call statements do not wait behind the API one.
+    const results = await Promise.all(
+      [...groupByTable(batch)].map(async ([table, entries]) => {
+        const rows = entries.map((entry) => entry.row);
+        const result = await this.#write(table, rows, { dataFailures: bisectionBudget(rows.length) }, false);
+        return { entries, result };
+      }),
+    );
+    if (results.some(({ result }) => result.outcome === 'abandoned')) return;
+    for (const { entries, result } of results) {
       if (result.outcome === 'unavailable') {
         unavailable.push(...entries);
         failure = result.failure;
@@ -390,13 +401,26 @@ export class PostgresSpanExporter implements SpanExporterLike {
     budget: { dataFailures: number },
     replay: boolean,
     once = false,
+    copy = true,
   ): Promise<{ outcome: WriteOutcome; failure?: DatabaseErrorClass }> {
     let delay = this.#config.initialRetryDelayMillis;
     for (;;) {
       if (this.#closed) return { outcome: 'abandoned' };
       let failure: DatabaseErrorClass;
       try {
-        await writeBatch(this.#database(), table, rows);
+        const db = this.#database();
+        // Fresh rows go by COPY (twice as fast); replays, and rows whose batch failed once, by
+        // INSERT ... ON CONFLICT DO NOTHING, which takes rows written already in its stride.
+        if (!replay && copy && this.#pool) {
+          try {
+            await copyBatch(this.#pool, table, rows, this.#config.statementTimeoutMillis + 1000);
+          } catch (error) {
+            if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+            await writeBatch(db, table, rows);
+          }
+        } else {
+          await writeBatch(db, table, rows);
+        }
         if (replay) this.#stats.replayedRows += rows.length;
         else this.#stats.exportedRows += rows.length;
         this.#recovered();
@@ -436,7 +460,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
         }
         const middle = Math.ceil(rows.length / 2);
         for (const half of [rows.slice(0, middle), rows.slice(middle)]) {
-          const result = await this.#write(table, half, budget, replay, once);
+          const result = await this.#write(table, half, budget, replay, once, false);
           // The first half is written (or rejected) already; writing it again is harmless.
           if (result.outcome !== 'done') return result;
         }
@@ -600,7 +624,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
         dialect: new PostgresDialect({
           pool: supplied
             ? () => Promise.resolve((typeof supplied === 'function' ? supplied() : supplied) as never)
-            : createPool(
+            : (this.#pool = createPool(
                 {
                   connectionString: this.#config.connectionString!,
                   max: this.#config.maxPoolSize,
@@ -608,7 +632,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
                   connectionTimeoutMillis: this.#config.connectionTimeoutMillis,
                 },
                 this.#logger,
-              ),
+              )),
         }),
       });
     }
@@ -623,6 +647,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
     if (this.#config.pool !== undefined || !this.#db) return;
     const db = this.#db;
     this.#db = undefined;
+    this.#pool = undefined;
     void db.destroy().catch(() => undefined);
   }
 
@@ -715,6 +740,9 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#logger.warn(`${message}; ${total} row(s) ${outcome} (all are counted in getStats())`);
   }
 }
+
+/** SQLSTATE of a duplicate key: a COPY of rows that were written already. */
+const UNIQUE_VIOLATION = '23505';
 
 /** A dropped-rows reason is reported at most this often. */
 const REPORT_INTERVAL_MILLIS = 60_000;

@@ -1,0 +1,53 @@
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { TABLE_COLUMNS, type TableName } from './database.js';
+import { encodeCopyText } from './encode-copy-text.js';
+
+/**
+ * Inserts rows with `COPY ... FROM STDIN`: about twice the rows per second of an
+ * `INSERT ... SELECT` (PostgreSQL inserts a COPY's rows in bulk), for the same app CPU. COPY
+ * knows no `ON CONFLICT`, so a batch that was written already (a retry after a lost
+ * acknowledgement) fails whole with a unique violation, and the caller writes it again with
+ * `writeBatch`. Needs only INSERT privilege. A COPY is not a pg `Query`, so pg's
+ * `query_timeout` does not cover it: past `timeoutMillis` the connection is destroyed (a cut
+ * network would otherwise hold it forever) and the error reads as a lost connection.
+ */
+export async function copyBatch(
+  pool: pg.Pool,
+  table: TableName,
+  rows: readonly object[],
+  timeoutMillis: number,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = TABLE_COLUMNS[table];
+  const text = encodeCopyText(columns, rows);
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const stream = client.query(
+      copyFrom(`copy ${table} (${columns.map((c) => `"${c.name}"`).join(', ')}) from stdin`),
+    );
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error('COPY timeout: the connection answered nothing');
+        broken = error;
+        reject(error);
+        // Destroying the stream's connection ends the COPY on our side.
+        client.release(error);
+      }, timeoutMillis);
+      stream.on('finish', resolve);
+      stream.on('error', reject);
+      stream.end(text);
+    });
+  } catch (error) {
+    broken ??= error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    // A server error (a SQLSTATE: bad data, a duplicate) leaves the connection usable; any other
+    // failure mid-COPY may not, and release(error) destroys it. A timed-out one is gone already.
+    const serverError = typeof (broken as { code?: unknown } | undefined)?.code === 'string';
+    if (!broken?.message.startsWith('COPY timeout')) client.release(serverError ? undefined : broken);
+  }
+}
