@@ -1,7 +1,12 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { doctor } from '../exporter/doctor.js';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../exporter/migrate.js';
+import { loadReportData } from '../exporter/report-data.js';
+import { renderReport } from '../exporter/render-report.js';
+import { resolveReportRange } from '../exporter/resolve-report-range.js';
 import { reprice } from '../exporter/reprice.js';
 import { loadConfigFile } from '../src/config-file.js';
 import { isPostgresUrl } from '../src/internal/postgres-url.js';
@@ -19,11 +24,15 @@ Commands:
   schema           Print schema.sql
   doctor           Check the connection, schema, privileges, pipeline health and spool, and say
                    what to fix; exits 1 when a check fails
+  report           Write a self-contained HTML report (charts as inline SVG): API traffic, errors
+                   and latency, auth events and possible brute force, external calls and cost
 
 Options:
   --database-url <url>   Postgres connection string (default: OTEL_ANALYTICS_DATABASE_URL, then DATABASE_URL)
-  --since <date>         reprice: first call to reprice (ISO date or time)
-  --until <date>         reprice: calls before this only (default: now)
+  --since <date>         reprice, report: start (ISO date or time)
+  --until <date>         reprice, report: end, exclusive (default: now)
+  --last <duration>      report: instead of --since, this long before --until: 90m, 24h, 7d (default: 24h)
+  --out <file>           report: where to write the HTML (default: otel-pg-analytics-report.html)
   --apply                reprice: write the new costs
   --spool-dir <dir>      doctor: spool directory to inspect (default: OTEL_ANALYTICS_SPOOL_DIR)
   -h, --help             Show this help
@@ -38,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       'database-url': { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
+      last: { type: 'string' },
+      out: { type: 'string' },
       apply: { type: 'boolean' },
       'spool-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -109,6 +120,37 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${status.padEnd(4)} ${check}: ${message}${fix ? ` — fix: ${fix}` : ''}\n`);
       }
       return report.some((check) => check.status === 'fail') ? 1 : 0;
+    }
+    case 'report': {
+      const env = readEnv();
+      const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
+      const url = values['database-url'] ?? config.databaseUrl;
+      if (url === undefined || !isPostgresUrl(url)) {
+        process.stderr.write(
+          url === undefined
+            ? 'otel-pg-analytics report: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n'
+            : 'otel-pg-analytics report: --database-url must be a postgres:// or postgresql:// URL\n',
+        );
+        return 2;
+      }
+      const range = resolveReportRange(
+        {
+          ...(values.since !== undefined && { since: values.since }),
+          ...(values.until !== undefined && { until: values.until }),
+          ...(values.last !== undefined && { last: values.last }),
+        },
+        new Date(),
+      );
+      if (typeof range === 'string') {
+        process.stderr.write(`otel-pg-analytics report: ${range}\n`);
+        return 2;
+      }
+      const out = path.resolve(values.out ?? 'otel-pg-analytics-report.html');
+      writeFileSync(out, renderReport(await loadReportData(url, range)));
+      process.stdout.write(
+        `${out}: report of ${range.since.toISOString()} to ${range.until.toISOString()} from ${maskUrlPassword(url)}\n`,
+      );
+      return 0;
     }
     case 'migrate': {
       const url = values['database-url'] ?? resolveConfig({}, { env: readEnv() }).databaseUrl;

@@ -18,6 +18,18 @@ export { spanToRow } from './span-to-row.js';
 export { writeBatch } from './write-batch.js';
 export { migrate, readSchemaSql, SCHEMA_VERSION, type MigrationResult } from './migrate.js';
 export { doctor, type DoctorOptions } from './doctor.js';
+export {
+  chooseBucketSeconds,
+  DEFAULT_REPORT_STATEMENT_TIMEOUT_MILLIS,
+  loadReportData,
+  type LoadReportOptions,
+  type ReportBucket,
+  type ReportData,
+  type ReportRange,
+  type ReportTable,
+} from './report-data.js';
+export { renderReport } from './render-report.js';
+export { DEFAULT_REPORT_LAST, resolveReportRange, type ReportRangeOptions } from './resolve-report-range.js';
 export type { DoctorCheck, DoctorCheckName, DoctorStatus } from './doctor-check.js';
 export type {
   AnalyticsDatabase,
