@@ -20,6 +20,15 @@ const dashboards = readDashboards();
 const now = new Date();
 const HOUR = 3_600_000;
 
+/** A node of EXPLAIN (FORMAT JSON). */
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Index Cond'?: string;
+  Plans?: PlanNode[];
+}
+
 /** The selections each panel is run with: everything, and a narrow one with multi-value picks. */
 type Scenario = 'all' | 'selected';
 
@@ -202,6 +211,41 @@ describe('Grafana dashboards against a database of realistic rows', () => {
       }
     });
   }
+
+  it('every panel has a plan that reads its 24 hours through an index, never a whole log table', async () => {
+    // With sequential scans priced out, PostgreSQL still picks one where no index can serve
+    // the query, or reads a whole index without a condition: either means a panel would scan
+    // the whole table. (Which
+    // plan wins on real volumes, and how fast: bench/dashboards.mjs.)
+    const range = ranges[0]!;
+    await client.query('set enable_seqscan = off');
+    try {
+      for (const [file, dashboard] of dashboards) {
+        for (const scenario of ['all', 'selected'] as const) {
+          const variables = await variablesFor(dashboard, scenario, range);
+          for (const panel of dashboard.panels) {
+            const sql = expandGrafanaSql(panel.targets[0]!.rawSql, { ...range, variables });
+            const [row] = (await client.query(`explain (format json) ${sql}`)).rows;
+            const scans: string[] = [];
+            const walk = (plan: PlanNode): void => {
+              if (plan['Node Type'] === 'Seq Scan' && /_log$/.test(plan['Relation Name'] ?? '')) {
+                scans.push(`seq scan of ${plan['Relation Name']}`);
+              }
+              // An index read from end to end (no condition) is a whole-table scan too.
+              if (/_log_/.test(plan['Index Name'] ?? '') && plan['Index Cond'] === undefined) {
+                scans.push(`whole index ${plan['Index Name']}`);
+              }
+              for (const child of plan.Plans ?? []) walk(child);
+            };
+            walk(row['QUERY PLAN'][0].Plan);
+            expect(scans, `${file} "${panel.title}" (${scenario})`).toEqual([]);
+          }
+        }
+      }
+    } finally {
+      await client.query('reset enable_seqscan');
+    }
+  });
 
   it('filters do narrow: selected values return fewer API rows than All, and only the selected ones', async () => {
     const explore = dashboards.get('explore.json')!;
