@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { doctor } from '../exporter/doctor.js';
 import { forget } from '../exporter/forget.js';
@@ -9,6 +11,9 @@ import {
   migrateRoles,
   type RoleMigration,
 } from '../exporter/migrate-roles.js';
+import { loadReportData } from '../exporter/report-data.js';
+import { renderReport } from '../exporter/render-report.js';
+import { resolveReportRange } from '../exporter/resolve-report-range.js';
 import { reprice } from '../exporter/reprice.js';
 import { ingestCommand } from './ingest-command.js';
 import { loadConfigFile } from '../src/config-file.js';
@@ -38,14 +43,18 @@ Commands:
                    say what to fix; exits 1 when a check fails
   ingest           Receive OTLP/HTTP trace exports (POST /v1/traces) from services in other
                    languages and write their rows; needs OTEL_ANALYTICS_INGEST_TOKEN off loopback
+  report           Write a self-contained HTML report (charts as inline SVG): API traffic, errors
+                   and latency, auth events and possible brute force, external calls and cost
 
 Options:
   --database-url <url>   Postgres connection string (default: OTEL_ANALYTICS_DATABASE_URL, then DATABASE_URL)
   --roles                migrate: also create and grant the writer and reader roles
   --writer-role <name>   migrate --roles: the INSERT-only role (default: ${DEFAULT_WRITER_ROLE})
   --reader-role <name>   migrate --roles: the SELECT-only role (default: ${DEFAULT_READER_ROLE})
-  --since <date>         reprice: first call to reprice (ISO date or time)
-  --until <date>         reprice: calls before this only (default: now)
+  --since <date>         reprice, report: start (ISO date or time)
+  --until <date>         reprice, report: end, exclusive (default: now)
+  --last <duration>      report: instead of --since, this long before --until: 90m, 24h, 7d (default: 24h)
+  --out <file>           report: where to write the HTML (default: otel-pg-analytics-report.html)
   --apply                reprice: write the new costs
   --user <id>            forget: the user's id, as the app passed it
   --anonymize            forget: keep the rows, with user_id null and user-naming metadata keys removed
@@ -66,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
       'database-url': { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
+      last: { type: 'string' },
+      out: { type: 'string' },
       apply: { type: 'boolean' },
       roles: { type: 'boolean' },
       'writer-role': { type: 'string' },
@@ -149,6 +160,37 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'ingest':
       return ingestCommand({ host: values.host, port: values.port, databaseUrl: values['database-url'] });
+    case 'report': {
+      const env = readEnv();
+      const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
+      const url = values['database-url'] ?? config.databaseUrl;
+      if (url === undefined || !isPostgresUrl(url)) {
+        process.stderr.write(
+          url === undefined
+            ? 'otel-pg-analytics report: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n'
+            : 'otel-pg-analytics report: --database-url must be a postgres:// or postgresql:// URL\n',
+        );
+        return 2;
+      }
+      const range = resolveReportRange(
+        {
+          ...(values.since !== undefined && { since: values.since }),
+          ...(values.until !== undefined && { until: values.until }),
+          ...(values.last !== undefined && { last: values.last }),
+        },
+        new Date(),
+      );
+      if (typeof range === 'string') {
+        process.stderr.write(`otel-pg-analytics report: ${range}\n`);
+        return 2;
+      }
+      const out = path.resolve(values.out ?? 'otel-pg-analytics-report.html');
+      writeFileSync(out, renderReport(await loadReportData(url, range)));
+      process.stdout.write(
+        `${out}: report of ${range.since.toISOString()} to ${range.until.toISOString()} from ${maskUrlPassword(url)}\n`,
+      );
+      return 0;
+    }
     case 'migrate': {
       const env = readEnv();
       const url = values['database-url'] ?? resolveConfig({}, { env }).databaseUrl;

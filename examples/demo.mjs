@@ -6,15 +6,16 @@
  *   --app express|http   which example app to run (default: express)
  *   --requests N         how many requests to send (default: 300)
  *   --keep               keep the embedded database running afterwards, for Grafana
+ *   --report FILE        where to write the HTML report (default: .demo/report.html)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { migrate } from 'otel-pg-analytics/exporter';
+import { loadReportData, migrate, renderReport } from 'otel-pg-analytics/exporter';
 import { startEmbeddedPostgres } from './support/embedded-postgres.mjs';
 import { startStubApis, stubServices } from './stub-apis.mjs';
 
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     app: { type: 'string', default: 'express' },
     requests: { type: 'string', default: '300' },
     keep: { type: 'boolean', default: false },
+    report: { type: 'string', default: path.join(here, '..', '.demo', 'report.html') },
   },
 });
 const appFile = values.app === 'http' ? 'http-app.mjs' : 'express-app.cjs';
@@ -80,6 +82,8 @@ const baseUrl = await new Promise((resolve, reject) => {
   app.once('exit', (code) => reject(new Error(`the example app exited early (code ${code})`)));
 });
 
+const trafficStart = new Date();
+
 // 4. Traffic: sign-ups, logins (some failing), browsing, AI and scraping calls, errors.
 const plan = buildTrafficPlan(totalRequests);
 let done = 0;
@@ -99,8 +103,16 @@ await stub.close();
 rmSync(configDir, { recursive: true, force: true });
 out.write(`The app exited (${how}).\n\n`);
 
-// 6. What landed.
+// 6. What landed, and the same as an HTML report (what `otel-pg-analytics report` writes).
 await printSummary(databaseUrl);
+const reportFile = path.resolve(values.report);
+mkdirSync(path.dirname(reportFile), { recursive: true });
+const reportData = await loadReportData(databaseUrl, {
+  since: new Date(trafficStart.getTime() - 60_000),
+  until: new Date(Date.now() + 60_000),
+});
+writeFileSync(reportFile, renderReport(reportData));
+out.write(`\nHTML report (open it in a browser): ${reportFile}\n`);
 out.write(`\nPoint Grafana (PostgreSQL data source) at: ${databaseUrl}\n`);
 if (stopEmbedded && values.keep) {
   out.write('The embedded database keeps running until you press Ctrl-C.\n');

@@ -27,6 +27,18 @@ export {
   type RoleMigration,
 } from './migrate-roles.js';
 export { DEFAULT_USER_METADATA_KEYS, forget, type ForgetOptions, type ForgetResult } from './forget.js';
+export {
+  chooseBucketSeconds,
+  DEFAULT_REPORT_STATEMENT_TIMEOUT_MILLIS,
+  loadReportData,
+  type LoadReportOptions,
+  type ReportBucket,
+  type ReportData,
+  type ReportRange,
+  type ReportTable,
+} from './report-data.js';
+export { renderReport } from './render-report.js';
+export { DEFAULT_REPORT_LAST, resolveReportRange, type ReportRangeOptions } from './resolve-report-range.js';
 export type { DoctorCheck, DoctorCheckName, DoctorStatus } from './doctor-check.js';
 export type {
   AnalyticsDatabase,

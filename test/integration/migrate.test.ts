@@ -15,7 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 const run = promisify(execFile);
 const cli = path.join(packageRoot(), 'dist/cli/otel-pg-analytics.js');
 
-/** Columns (with defaults), types, constraints and indexes of the tables: what must not drift. */
+/** Columns (with defaults), types, constraints, indexes, views and functions: what must not drift. */
 async function catalog(db: TestDatabase): Promise<unknown> {
   const columns = await db.query(`
     select table_name, column_name, data_type, is_nullable, column_default, numeric_precision, numeric_scale, is_identity
@@ -25,7 +25,13 @@ async function catalog(db: TestDatabase): Promise<unknown> {
     from pg_constraint where connamespace = 'public'::regnamespace order by 1, 3`);
   const indexes = await db.query(`
     select tablename, indexdef from pg_indexes where schemaname = 'public' order by tablename, indexname`);
-  return { columns, constraints, indexes };
+  const views = await db.query(`
+    select viewname, definition from pg_views where schemaname = 'public' order by viewname`);
+  const functions = await db.query(`
+    select proname, pg_get_function_arguments(oid) as arguments, pg_get_function_result(oid) as result,
+           provolatile, prosrc
+    from pg_proc where pronamespace = 'public'::regnamespace order by proname`);
+  return { columns, constraints, indexes, views, functions };
 }
 
 describe('migrate', () => {
@@ -113,6 +119,24 @@ describe('migrate', () => {
       await expect(migrate(newer.url)).rejects.toThrow(/newer than this package supports/);
     } finally {
       await newer.drop();
+    }
+  });
+
+  it('brings a version 2 database to the same schema as a fresh schema.sql, with 0003 only', async () => {
+    const old = await createTestDatabase('migrate_v2', { schema: false });
+    const fresh = await createTestDatabase('migrate_fresh2');
+    try {
+      await old.query(readFileSync(path.join(packageRoot(), 'test/fixtures/schema-v2.sql'), 'utf8'));
+      const result = await migrate(old.url);
+      expect(result).toEqual({ from: 2, to: 3, applied: ['0003-dashboard-views.sql'] });
+      const views = await old.query<{ viewname: string }>(
+        "select viewname from pg_views where schemaname = 'public' order by 1",
+      );
+      expect(views.map((v) => v.viewname)).toEqual(['analytics_api_requests', 'analytics_external_calls']);
+      expect(await catalog(old)).toEqual(await catalog(fresh));
+    } finally {
+      await old.drop();
+      await fresh.drop();
     }
   });
 
