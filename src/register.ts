@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   registerLoaderHook('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
     data: { include: HOOKED_MODULES },
   });
-  const { PostgresSpanExporter } = await import('../exporter/index.js');
+  const { PostgresSpanExporter } = await import('../exporter/postgres-span-exporter.js');
   const exporter = new PostgresSpanExporter({
     connectionString: config.databaseUrl,
     redactKeys: config.redactKeys,

@@ -18,9 +18,12 @@ const REGISTRY = Symbol.for('otel-pg-analytics.request-states');
  * package in one process (the register entry and the app's import) share it.
  */
 export function requestStates(): WeakMap<object, RequestState> {
-  const holder = globalThis as { [REGISTRY]?: WeakMap<object, RequestState> };
-  return (holder[REGISTRY] ??= new WeakMap());
+  // Found once per copy of this module: a symbol lookup on globalThis on every span adds up.
+  return (states ??= (globalThis as { [REGISTRY]?: WeakMap<object, RequestState> })[REGISTRY] ??=
+    new WeakMap());
 }
+
+let states: WeakMap<object, RequestState> | undefined;
 
 /** The state of a request, created on first use. */
 export function requestStateOf(requestSpan: object): RequestState {

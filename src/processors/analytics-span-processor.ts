@@ -20,7 +20,7 @@ import { Redactor } from '../internal/redactor.js';
 import {
   findRequestSpan,
   noteRequestError,
-  requestStateOf,
+  requestStates,
   type RequestState,
 } from '../internal/request-state.js';
 import { estimateCost } from '../pricing/estimate-cost.js';
@@ -77,9 +77,15 @@ class TrackedRequest {
   holdTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly state: RequestState,
+    readonly span: object,
     readonly excluded: boolean,
   ) {}
+
+  /** What the app said about the request (`setUser`, errors), if it said anything. */
+  get state(): RequestState | undefined {
+    // Looked up, not created: most requests never get a state, and every allocation counts here.
+    return requestStates().get(this.span);
+  }
 }
 
 /** A request holds at most this many finished outbound calls; more are sent on at once. */
@@ -168,7 +174,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
       if (record === RECORD_API) {
         const path = span.attributes[ATTR_URL_PATH];
         const excluded = typeof path === 'string' && this.#isExcluded(path);
-        this.#requests.set(span, new TrackedRequest(requestStateOf(span), excluded));
+        this.#requests.set(span, new TrackedRequest(span, excluded));
       } else if (record === RECORD_EXTERNAL) {
         const requestSpan = findRequestSpan(parentContext);
         const request = requestSpan && this.#requests.get(requestSpan);
