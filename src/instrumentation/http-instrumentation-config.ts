@@ -56,12 +56,20 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
     startIncomingSpanHook(request: IncomingMessage): Attributes {
       // Returned attributes replace the instrumentation's, so its `client.address` (the first
       // X-Forwarded-For entry, which any client can write) never reaches the span.
-      const { client, peer } = privacy.requestAddresses(request.socket?.remoteAddress, request.headers);
-      const attributes: Attributes = {
-        [ATTR_ANALYTICS_CLIENT_ADDRESS]: client,
-        [ATTR_CLIENT_ADDRESS]: client,
-        [ATTR_NETWORK_PEER_ADDRESS]: peer,
-      };
+      const remote = request.socket?.remoteAddress;
+      const { client, peer } = privacy.requestAddresses(remote, request.headers);
+      // Only what differs from the instrumentation's own values, so the common request (no
+      // proxy headers, addresses kept as they are) adds no attribute at all.
+      const attributes: Attributes = {};
+      if (client !== remote) attributes[ATTR_ANALYTICS_CLIENT_ADDRESS] = client;
+      if (
+        client !== remote ||
+        request.headers['x-forwarded-for'] !== undefined ||
+        request.headers.forwarded !== undefined
+      ) {
+        attributes[ATTR_CLIENT_ADDRESS] = client;
+      }
+      if (peer !== remote) attributes[ATTR_NETWORK_PEER_ADDRESS] = peer;
       const url = request.url ?? '';
       const q = url.indexOf('?');
       if (q !== -1) {
