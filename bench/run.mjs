@@ -3,15 +3,14 @@
 // BENCH_RATE (300 req/s for the latency phase), BENCH_LATENCY_SECONDS (5), BENCH_CONNECTIONS
 // (10), BENCH_SCENARIOS / BENCH_MODES (comma lists), BENCH_DATABASE_URL (an admin URL; default
 // the local server, else an embedded one as the tests use).
-import { spawn } from 'node:child_process';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { migrate } from '../dist/exporter/index.js';
+import { cannon, processStats, startServer, startSink } from './harness.mjs';
 import { startBenchPostgres } from './postgres.mjs';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -22,7 +21,6 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'hello,post-json,outbound').split(',');
 const MODES = (process.env.BENCH_MODES ?? 'bare,floor,stock,ours').split(',');
-const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU time in 1/100 s
 const JSON_BODY = JSON.stringify({
   items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item ${i}` })),
 });
@@ -37,81 +35,6 @@ const REQUEST_OF = {
   },
   outbound: { method: 'GET', path: '/call' },
 };
-
-/** A local server answering with a small JSON body: the outbound target and the OTLP sink. */
-function startSink() {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"ok":true}');
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${server.address().port}`, server }),
-    ),
-  );
-}
-
-function startServer(mode, env) {
-  const args = [];
-  if (mode === 'floor') args.push('--import', path.join(ROOT, 'bench/floor.mjs'));
-  if (mode === 'stock') args.push('--import', path.join(ROOT, 'bench/stock.mjs'));
-  if (mode === 'ours') args.push('--import', 'otel-pg-analytics/register');
-  args.push(path.join(ROOT, 'bench/app.mjs'));
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...clean, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const url = new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    exited.then(() => reject(new Error(`${mode} server exited: ${stderr}`)));
-  });
-  return { child, url, exited, stderr: () => stderr };
-}
-
-/** CPU seconds (user + system) and RSS bytes of a process, from /proc. */
-function processStats(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-  return { cpu, rss };
-}
-
-/**
- * Runs autocannon; `lastResponseAt` is when the last response arrived (autocannon ends
- * `amount` runs on its one-second ticker, so its own duration is whole seconds).
- */
-function cannon(url, request, options) {
-  let lastResponseAt = performance.now();
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: `${url}${request.path}`,
-        method: request.method,
-        body: request.body,
-        headers: request.headers,
-        connections: CONNECTIONS,
-        ...options,
-      },
-      (error, result) => (error ? reject(error) : resolve({ ...result, lastResponseAt })),
-    );
-    instance.on('response', () => (lastResponseAt = performance.now()));
-  });
-}
 
 /** Requests at a fixed rate over keep-alive connections; latency of each, in ms. */
 async function fixedRate(url, request, rate, seconds) {
