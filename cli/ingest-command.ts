@@ -1,5 +1,7 @@
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import { PostgresSpanExporter } from '../exporter/postgres-span-exporter.js';
+import { exporterConfigFrom } from '../exporter/postgres-span-exporter-config.js';
+import { databaseUrlOf } from './database-url-of.js';
 import { IngestPipeline } from '../ingest/ingest-pipeline.js';
 import {
   checkIngestAccess,
@@ -32,15 +34,10 @@ export async function ingestCommand(options: IngestCommandOptions): Promise<numb
   const env = readEnv();
   diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
   const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
-  const url = options.databaseUrl ?? config.databaseUrl;
+  const url = await databaseUrlOf('ingest', options.databaseUrl, env);
+  if (url === undefined) return 2;
   const host = options.host ?? DEFAULT_INGEST_HOST;
   const port = options.port === undefined ? DEFAULT_INGEST_PORT : Number(options.port);
-  if (url === undefined) {
-    process.stderr.write(
-      'otel-pg-analytics ingest: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n',
-    );
-    return 2;
-  }
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     process.stderr.write(`otel-pg-analytics ingest: --port must be a port number, not ${options.port}\n`);
     return 2;
@@ -52,13 +49,8 @@ export async function ingestCommand(options: IngestCommandOptions): Promise<numb
     return 2;
   }
   const exporter = new PostgresSpanExporter({
+    ...exporterConfigFrom(config),
     connectionString: url,
-    redactKeys: config.redactKeys,
-    shutdownTimeoutMillis: Math.max(100, config.shutdownTimeoutMillis - 500),
-    ...(config.spoolDir !== false && { spoolDir: config.spoolDir }),
-    maxSpoolBytes: config.maxSpoolBytes,
-    retryDeadlineMillis: config.retryDeadlineMillis,
-    statsIntervalMillis: config.statsIntervalMillis,
     serviceName: config.serviceName ?? 'otel-pg-analytics-ingest',
   });
   const {

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { databaseUrlOf } from './database-url-of.js';
 import { doctor } from '../exporter/doctor.js';
 import { forget } from '../exporter/forget.js';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../exporter/migrate.js';
@@ -17,7 +18,6 @@ import { resolveReportRange } from '../exporter/resolve-report-range.js';
 import { reprice } from '../exporter/reprice.js';
 import { ingestCommand } from './ingest-command.js';
 import { loadConfigFile } from '../src/config-file.js';
-import { isPostgresUrl } from '../src/internal/postgres-url.js';
 import { maskUrlPassword } from '../src/internal/redactor.js';
 import { resolveConfig } from '../src/config.js';
 import { readEnv } from '../src/env.js';
@@ -141,16 +141,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'doctor': {
       const env = readEnv();
-      const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
-      const url = values['database-url'] ?? config.databaseUrl;
-      if (url === undefined || !isPostgresUrl(url)) {
-        process.stderr.write(
-          url === undefined
-            ? 'otel-pg-analytics doctor: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n'
-            : 'otel-pg-analytics doctor: --database-url must be a postgres:// or postgresql:// URL\n',
-        );
-        return 2;
-      }
+      const url = await databaseUrlOf('doctor', values['database-url'], env);
+      if (url === undefined) return 2;
       const spoolDir = values['spool-dir'] ?? (env.OTEL_ANALYTICS_SPOOL_DIR || undefined);
       const report = await doctor(url, spoolDir === undefined ? {} : { spoolDir });
       for (const { check, status, message, fix } of report) {
@@ -162,16 +154,8 @@ async function main(argv: string[]): Promise<number> {
       return ingestCommand({ host: values.host, port: values.port, databaseUrl: values['database-url'] });
     case 'report': {
       const env = readEnv();
-      const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
-      const url = values['database-url'] ?? config.databaseUrl;
-      if (url === undefined || !isPostgresUrl(url)) {
-        process.stderr.write(
-          url === undefined
-            ? 'otel-pg-analytics report: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n'
-            : 'otel-pg-analytics report: --database-url must be a postgres:// or postgresql:// URL\n',
-        );
-        return 2;
-      }
+      const url = await databaseUrlOf('report', values['database-url'], env);
+      if (url === undefined) return 2;
       const range = resolveReportRange(
         {
           ...(values.since !== undefined && { since: values.since }),
@@ -193,13 +177,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'migrate': {
       const env = readEnv();
-      const url = values['database-url'] ?? resolveConfig({}, { env }).databaseUrl;
-      if (url === undefined) {
-        process.stderr.write(
-          'otel-pg-analytics migrate: set OTEL_ANALYTICS_DATABASE_URL or pass --database-url\n',
-        );
-        return 2;
-      }
+      const url = await databaseUrlOf('migrate', values['database-url'], env);
+      if (url === undefined) return 2;
       const result = await migrate(url);
       const what =
         result.applied.length === 0 ? 'already up to date' : `applied ${result.applied.join(', ')}`;

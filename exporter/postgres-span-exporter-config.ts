@@ -2,6 +2,7 @@ import {
   DEFAULT_MAX_SPOOL_BYTES,
   DEFAULT_RETRY_DEADLINE_MILLIS,
   DEFAULT_STATS_INTERVAL_MILLIS,
+  type ResolvedAnalyticsConfig,
 } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { MAX_TIMER_MILLIS } from '../src/internal/max-timer-millis.js';
@@ -145,4 +146,22 @@ export function resolvePostgresSpanExporterConfig(
     maxPoolSize: positive('maxPoolSize', DEFAULT_MAX_POOL_SIZE),
     redactKeys: [...redactKeys],
   });
+}
+
+/**
+ * The exporter's options from the package configuration (env vars, config file), as the
+ * register entry and the ingest service both run it. Its shutdown deadline sits inside the
+ * outer one, so the exporter can still report what it had to drop.
+ */
+export function exporterConfigFrom(config: ResolvedAnalyticsConfig): PostgresSpanExporterConfig {
+  return {
+    ...(config.databaseUrl !== undefined && { connectionString: config.databaseUrl }),
+    redactKeys: config.redactKeys,
+    shutdownTimeoutMillis: Math.max(100, config.shutdownTimeoutMillis - 500),
+    ...(config.spoolDir !== false && { spoolDir: config.spoolDir }),
+    maxSpoolBytes: config.maxSpoolBytes,
+    retryDeadlineMillis: config.retryDeadlineMillis,
+    statsIntervalMillis: config.statsIntervalMillis,
+    ...(config.serviceName !== undefined && { serviceName: config.serviceName }),
+  };
 }

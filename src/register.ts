@@ -60,18 +60,11 @@ async function main(): Promise<void> {
   registerLoaderHook('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
     data: { include: HOOKED_MODULES },
   });
-  const { PostgresSpanExporter } = await import('../exporter/postgres-span-exporter.js');
-  const exporter = new PostgresSpanExporter({
-    connectionString: config.databaseUrl,
-    redactKeys: config.redactKeys,
-    // Inside the outer deadline, so the exporter can still report what it had to drop.
-    shutdownTimeoutMillis: Math.max(100, config.shutdownTimeoutMillis - 500),
-    ...(config.spoolDir !== false && { spoolDir: config.spoolDir }),
-    maxSpoolBytes: config.maxSpoolBytes,
-    retryDeadlineMillis: config.retryDeadlineMillis,
-    statsIntervalMillis: config.statsIntervalMillis,
-    ...(config.serviceName !== undefined && { serviceName: config.serviceName }),
-  });
+  const [{ PostgresSpanExporter }, { exporterConfigFrom }] = await Promise.all([
+    import('../exporter/postgres-span-exporter.js'),
+    import('../exporter/postgres-span-exporter-config.js'),
+  ]);
+  const exporter = new PostgresSpanExporter(exporterConfigFrom(config));
   // NodeSDK installs its own logger when OTEL_LOG_LEVEL is set; ours would only make it warn
   // that it replaces one.
   if (ownLogger && env.OTEL_LOG_LEVEL !== undefined) diag.disable();
