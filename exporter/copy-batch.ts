@@ -20,7 +20,6 @@ export async function copyBatch(
 ): Promise<void> {
   if (rows.length === 0) return;
   const columns = TABLE_COLUMNS[table];
-  const text = encodeCopyText(columns, rows);
   const client = await pool.connect();
   let broken: Error | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -38,7 +37,7 @@ export async function copyBatch(
       }, timeoutMillis);
       stream.on('finish', resolve);
       stream.on('error', reject);
-      stream.end(text);
+      void writeInSlices(stream, columns, rows).catch(reject);
     });
   } catch (error) {
     broken ??= error instanceof Error ? error : new Error(String(error));
@@ -50,4 +49,20 @@ export async function copyBatch(
     const serverError = typeof (broken as { code?: unknown } | undefined)?.code === 'string';
     if (!broken?.message.startsWith('COPY timeout')) client.release(serverError ? undefined : broken);
   }
+}
+
+/** Rows encoded per turn of the event loop: encoding a whole batch at once held the app up. */
+const ENCODE_SLICE_ROWS = 200;
+
+/** Encodes and writes the rows a slice at a time, letting the app run in between. */
+async function writeInSlices(
+  stream: NodeJS.WritableStream,
+  columns: (typeof TABLE_COLUMNS)[TableName],
+  rows: readonly object[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += ENCODE_SLICE_ROWS) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    stream.write(encodeCopyText(columns, rows.slice(i, i + ENCODE_SLICE_ROWS)));
+  }
+  stream.end();
 }
