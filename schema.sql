@@ -1,11 +1,14 @@
--- otel-pg-analytics schema, version 3.
+-- otel-pg-analytics schema, version 4.
 --
 -- The full, latest schema. Idempotent: applying it again changes nothing. Apply it with
 -- `otel-pg-analytics migrate`, which also upgrades older databases in place through the
 -- ordered files in migrations/ and records the version in analytics_schema_version.
 --
--- Keys are chosen so the tables can be partitioned by time later without rewriting them:
--- primary key (time, id) and unique (span_id, time). The exporter writes with
+-- The three log tables are partitioned by UTC day on time (a DEFAULT partition takes any row no
+-- daily partition covers, so none is ever refused); analytics_ensure_partitions() creates the
+-- days ahead and analytics_prune_partitions() drops expired ones (the owner role runs both:
+-- `otel-pg-analytics migrate`, `partitions`, `prune`, or a scheduled job). Keys include the
+-- partition key: primary key (time, id) and unique (span_id, time). The exporter writes with
 -- ON CONFLICT DO NOTHING and no conflict target (a target would need SELECT privilege), so a
 -- retried batch never duplicates rows. The exporter's role needs INSERT on the three log tables
 -- and on analytics_pipeline_stats, and nothing else.
@@ -15,7 +18,8 @@
 -- error_message 4096; query_params 8192 and metadata 16384 as JSON text.
 --
 -- Version 2 added analytics_pipeline_stats (migrations/0002-pipeline-stats.sql); version 3 the
--- dashboard views (migrations/0003-dashboard-views.sql).
+-- dashboard views (migrations/0003-dashboard-views.sql); version 4 daily partitions and
+-- retention (migrations/0004-daily-partitions.sql).
 
 create table if not exists analytics_schema_version (
   version integer primary key,
@@ -47,7 +51,8 @@ create table if not exists api_access_log (
   metadata jsonb,
   primary key (time, id),
   unique (span_id, time)
-);
+) partition by range (time);
+create table if not exists api_access_log_default partition of api_access_log default;
 
 -- One row per authentication event (signup, login, login_failed, logout, password_reset...).
 create table if not exists authentication_log (
@@ -65,7 +70,8 @@ create table if not exists authentication_log (
   metadata jsonb,
   primary key (time, id),
   unique (span_id, time)
-);
+) partition by range (time);
+create table if not exists authentication_log_default partition of authentication_log default;
 
 -- One row per call the service made to an external API.
 create table if not exists external_api_call_log (
@@ -87,7 +93,8 @@ create table if not exists external_api_call_log (
   metadata jsonb,
   primary key (time, id),
   unique (span_id, time)
-);
+) partition by range (time);
+create table if not exists external_api_call_log_default partition of external_api_call_log default;
 
 -- The exporter's own health: each process inserts a snapshot now and then (and a last one,
 -- final, when it shuts down). Counters are cumulative since started_at, so what happened
@@ -218,6 +225,80 @@ as $$
   having count(*) >= min_failures
 $$;
 
+-- Daily partitions (UTC days) of the three log tables, from days_behind days before today to
+-- days_ahead days after it (from the day of `since` instead, when given, as an upgrade does).
+-- Rows of a new day already in the DEFAULT partition move into it. Returns the partitions
+-- created. Idempotent; the owner role runs it (the exporter's writer may not create tables).
+create or replace function analytics_ensure_partitions(
+  days_behind integer default 1,
+  days_ahead integer default 7,
+  since timestamptz default null
+) returns setof text
+language plpgsql
+as $$
+declare
+  log_table text;
+  day date;
+  part text;
+  lower_bound timestamptz;
+  upper_bound timestamptz;
+  today date := (now() at time zone 'UTC')::date;
+  first_day date := coalesce((since at time zone 'UTC')::date, today - days_behind);
+begin
+  foreach log_table in array array['api_access_log', 'authentication_log', 'external_api_call_log'] loop
+    day := first_day;
+    while day <= today + days_ahead loop
+      part := log_table || '_p' || to_char(day, 'YYYYMMDD');
+      if to_regclass(part) is null then
+        lower_bound := day::timestamp at time zone 'UTC';
+        upper_bound := (day + 1)::timestamp at time zone 'UTC';
+        -- Created apart, filled from the default partition, then attached: CREATE ... PARTITION
+        -- OF would fail while the default partition holds rows of that day.
+        execute format('create table %I (like %I including defaults including constraints)', part, log_table);
+        execute format(
+          'with moved as (delete from %I where time >= $1 and time < $2 returning *) insert into %I select * from moved',
+          log_table || '_default', part
+        ) using lower_bound, upper_bound;
+        execute format('alter table %I attach partition %I for values from (%L) to (%L)',
+          log_table, part, lower_bound, upper_bound);
+        return next part;
+      end if;
+      day := day + 1;
+    end loop;
+  end loop;
+end
+$$;
+
+-- Retention: drops the daily partitions whose day ended before now() - older_than, and deletes
+-- the DEFAULT partitions' rows older than that. Returns the partitions dropped.
+create or replace function analytics_prune_partitions(older_than interval)
+returns setof text
+language plpgsql
+as $$
+declare
+  log_table text;
+  part record;
+  cutoff timestamptz := now() - older_than;
+begin
+  foreach log_table in array array['api_access_log', 'authentication_log', 'external_api_call_log'] loop
+    for part in
+      select c.relname
+      from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = to_regclass(log_table) and c.relname ~ ('^' || log_table || '_p[0-9]{8}$')
+      order by c.relname
+    loop
+      if (to_date(right(part.relname, 8), 'YYYYMMDD') + 1)::timestamp at time zone 'UTC' <= cutoff then
+        execute format('drop table %I', part.relname);
+        return next part.relname;
+      end if;
+    end loop;
+    execute format('delete from %I where time < $1', log_table || '_default') using cutoff;
+  end loop;
+end
+$$;
+
+select analytics_ensure_partitions();
+
 insert into analytics_schema_version (version, description)
-values (3, 'api_access_log, authentication_log, external_api_call_log, analytics_pipeline_stats, dashboard views')
+values (4, 'api_access_log, authentication_log, external_api_call_log (partitioned by day), analytics_pipeline_stats, dashboard views')
 on conflict (version) do nothing;

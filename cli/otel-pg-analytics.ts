@@ -7,6 +7,12 @@ import { doctor } from '../exporter/doctor.js';
 import { forget } from '../exporter/forget.js';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../exporter/migrate.js';
 import {
+  DEFAULT_PARTITION_DAYS_AHEAD,
+  ensurePartitions,
+  parseRetention,
+  prunePartitions,
+} from '../exporter/partitions.js';
+import {
   DEFAULT_READER_ROLE,
   DEFAULT_WRITER_ROLE,
   migrateRoles,
@@ -43,6 +49,9 @@ Commands:
                    say what to fix; exits 1 when a check fails
   ingest           Receive OTLP/HTTP trace exports (POST /v1/traces) from services in other
                    languages and write their rows; needs OTEL_ANALYTICS_INGEST_TOKEN off loopback
+  partitions       Create the daily partitions of the log tables a week ahead (--days-ahead), and
+                   with OTEL_ANALYTICS_RETENTION (e.g. 30d) drop the expired ones; run it daily
+  prune            Drop the daily partitions older than --older-than (30d, 12h, 2w)
   report           Write a self-contained HTML report (charts as inline SVG): API traffic, errors
                    and latency, auth events and possible brute force, external calls and cost
 
@@ -53,6 +62,8 @@ Options:
   --reader-role <name>   migrate --roles: the SELECT-only role (default: ${DEFAULT_READER_ROLE})
   --since <date>         reprice, report: start (ISO date or time)
   --until <date>         reprice, report: end, exclusive (default: now)
+  --days-ahead <n>       partitions: days of partitions to keep ahead (default: 7)
+  --older-than <age>     prune: drop partitions whose day ended longer ago than this (30d, 12h, 2w)
   --last <duration>      report: instead of --since, this long before --until: 90m, 24h, 7d (default: 24h)
   --out <file>           report: where to write the HTML (default: otel-pg-analytics-report.html)
   --apply                reprice: write the new costs
@@ -76,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       since: { type: 'string' },
       until: { type: 'string' },
       last: { type: 'string' },
+      'days-ahead': { type: 'string' },
+      'older-than': { type: 'string' },
       out: { type: 'string' },
       apply: { type: 'boolean' },
       roles: { type: 'boolean' },
@@ -149,6 +162,41 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${status.padEnd(4)} ${check}: ${message}${fix ? ` — fix: ${fix}` : ''}\n`);
       }
       return report.some((check) => check.status === 'fail') ? 1 : 0;
+    }
+    case 'partitions':
+    case 'prune': {
+      const env = readEnv();
+      const url = await databaseUrlOf(command, values['database-url'], env);
+      if (url === undefined) return 2;
+      const retentionText = command === 'prune' ? values['older-than'] : env.OTEL_ANALYTICS_RETENTION;
+      const retention = retentionText === undefined ? undefined : parseRetention(retentionText);
+      if ((command === 'prune' || retentionText !== undefined) && retention === undefined) {
+        process.stderr.write(
+          `otel-pg-analytics ${command}: ${command === 'prune' ? '--older-than' : 'OTEL_ANALYTICS_RETENTION'} must be an age such as 30d, 12h or 2w, not ${JSON.stringify(retentionText ?? '')}\n`,
+        );
+        return 2;
+      }
+      if (command === 'partitions') {
+        const daysAhead =
+          values['days-ahead'] === undefined ? DEFAULT_PARTITION_DAYS_AHEAD : Number(values['days-ahead']);
+        if (!Number.isInteger(daysAhead) || daysAhead < 0 || daysAhead > 366) {
+          process.stderr.write(
+            'otel-pg-analytics partitions: --days-ahead must be a whole number of days (0 to 366)\n',
+          );
+          return 2;
+        }
+        const created = await ensurePartitions(url, daysAhead);
+        process.stdout.write(
+          `created ${created.length} partition(s)${created.length ? `: ${created.join(', ')}` : ''}\n`,
+        );
+      }
+      if (retention !== undefined) {
+        const dropped = await prunePartitions(url, retention);
+        process.stdout.write(
+          `dropped ${dropped.length} partition(s) older than ${retention}${dropped.length ? `: ${dropped.join(', ')}` : ''}\n`,
+        );
+      }
+      return 0;
     }
     case 'ingest':
       return ingestCommand({ host: values.host, port: values.port, databaseUrl: values['database-url'] });

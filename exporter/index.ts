@@ -17,6 +17,12 @@ export {
 export { spanToRow } from './span-to-row.js';
 export { writeBatch } from './write-batch.js';
 export { migrate, readSchemaSql, SCHEMA_VERSION, type MigrationResult } from './migrate.js';
+export {
+  DEFAULT_PARTITION_DAYS_AHEAD,
+  ensurePartitions,
+  parseRetention,
+  prunePartitions,
+} from './partitions.js';
 export { doctor, type DoctorOptions } from './doctor.js';
 export {
   DEFAULT_READER_ROLE,

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /** The schema version schema.sql creates. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** What {@link migrate} did. */
 export interface MigrationResult {
@@ -74,7 +74,13 @@ export async function migrate(connectionString: string): Promise<MigrationResult
       }
     }
     const to = await currentVersion(client);
+    // Every run keeps the daily partitions a week ahead: a daily `migrate` is upkeep enough.
+    const created = await client.query<{ n: number }>(
+      'select count(*)::int as n from analytics_ensure_partitions()',
+    );
     await client.query('commit');
+    if (created.rows[0]!.n > 0 && applied.length === 0)
+      applied.push(`${created.rows[0]!.n} daily partition(s)`);
     return { from, to, applied };
   } catch (error) {
     await client.query('rollback').catch(() => undefined);

@@ -34,6 +34,16 @@ async function catalog(db: TestDatabase): Promise<unknown> {
   return { columns, constraints, indexes, views, functions };
 }
 
+/** Roles are cluster-wide: the grantee of the upgrade test is dropped once its database is. */
+async function migrateRolesCleanup(): Promise<void> {
+  const admin = await createTestDatabase('migrate_cleanup', { schema: false });
+  try {
+    await admin.query('drop role if exists pga_v3_grantee');
+  } finally {
+    await admin.drop();
+  }
+}
+
 describe('migrate', () => {
   let db: TestDatabase;
 
@@ -122,13 +132,17 @@ describe('migrate', () => {
     }
   });
 
-  it('brings a version 2 database to the same schema as a fresh schema.sql, with 0003 only', async () => {
+  it('brings a version 2 database to the same schema as a fresh schema.sql, with 0003 and 0004', async () => {
     const old = await createTestDatabase('migrate_v2', { schema: false });
     const fresh = await createTestDatabase('migrate_fresh2');
     try {
       await old.query(readFileSync(path.join(packageRoot(), 'test/fixtures/schema-v2.sql'), 'utf8'));
       const result = await migrate(old.url);
-      expect(result).toEqual({ from: 2, to: 3, applied: ['0003-dashboard-views.sql'] });
+      expect(result).toEqual({
+        from: 2,
+        to: 4,
+        applied: ['0003-dashboard-views.sql', '0004-daily-partitions.sql'],
+      });
       const views = await old.query<{ viewname: string }>(
         "select viewname from pg_views where schemaname = 'public' order by 1",
       );
@@ -137,6 +151,59 @@ describe('migrate', () => {
     } finally {
       await old.drop();
       await fresh.drop();
+    }
+  });
+
+  it('upgrades a populated version 3 database in place: rows, ids, grants and views carried over', async () => {
+    const old = await createTestDatabase('migrate_v3', { schema: false });
+    try {
+      await old.query(readFileSync(path.join(packageRoot(), 'test/fixtures/schema-v3.sql'), 'utf8'));
+      // Rows over ten days, ending today; and a grant of the kind migrate --roles makes.
+      await old.query(`
+        insert into api_access_log (time, span_id, endpoint, status_code)
+        select now() - make_interval(hours => h), 'a' || h, '/x', 200 from generate_series(0, 240, 6) h`);
+      await old.query(`
+        insert into authentication_log (time, span_id, event_type, success)
+        values (now() - interval '9 days', 'l1', 'login', true), (now(), 'l2', 'login_failed', false)`);
+      await old.query(
+        `insert into external_api_call_log (time, span_id, service) values (now(), 'e1', 'gemini')`,
+      );
+      await old.query(`do $$ begin if not exists (select from pg_roles where rolname = 'pga_v3_grantee') then
+        create role pga_v3_grantee nologin; end if; end $$`);
+      await old.query('grant insert on api_access_log, authentication_log to pga_v3_grantee');
+      const before = await old.query<{ n: number; max: string }>(
+        'select count(*)::int as n, max(id)::text as max from api_access_log',
+      );
+
+      const result = await migrate(old.url);
+      expect(result).toMatchObject({ from: 3, to: 4, applied: ['0004-daily-partitions.sql'] });
+
+      const [after] = await old.query<{ n: number; in_default: number; partitions: number }>(`
+        select (select count(*)::int from api_access_log) as n,
+               (select count(*)::int from api_access_log_default) as in_default,
+               (select count(*)::int from pg_inherits where inhparent = 'api_access_log'::regclass) as partitions`);
+      // Every row is in a daily partition: one per day from the oldest row's, a week ahead, and the default.
+      expect(after).toEqual({ n: before[0]!.n, in_default: 0, partitions: 11 + 7 + 1 });
+      const [auth] = await old.query<{ n: number }>('select count(*)::int as n from authentication_log');
+      expect(auth!.n).toBe(2);
+      // New rows get ids past the old ones.
+      await old.query(`insert into api_access_log (time, span_id) values (now(), 'new')`);
+      const [fresh] = await old.query<{ id: string }>(
+        `select id::text from api_access_log where span_id = 'new'`,
+      );
+      expect(BigInt(fresh!.id)).toBeGreaterThan(BigInt(before[0]!.max));
+      const grants = await old.query<{ table_name: string; privilege_type: string }>(`
+        select table_name, privilege_type from information_schema.role_table_grants
+        where grantee = 'pga_v3_grantee' order by 1`);
+      expect(grants).toEqual([
+        { table_name: 'api_access_log', privilege_type: 'INSERT' },
+        { table_name: 'authentication_log', privilege_type: 'INSERT' },
+      ]);
+      const [view] = await old.query<{ n: number }>('select count(*)::int as n from analytics_api_requests');
+      expect(view!.n).toBe(before[0]!.n + 1);
+    } finally {
+      await old.drop();
+      await migrateRolesCleanup();
     }
   });
 

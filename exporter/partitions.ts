@@ -1,0 +1,59 @@
+import pg from 'pg';
+
+/** Days of partitions `otel-pg-analytics partitions` keeps ahead of today. */
+export const DEFAULT_PARTITION_DAYS_AHEAD = 7;
+
+/**
+ * A retention such as `30d`, `12h` or `2w` as a PostgreSQL interval (`30 days`), or
+ * `undefined` when it is not one.
+ */
+export function parseRetention(text: string): string | undefined {
+  const match = /^\s*(\d{1,5})\s*([hdw])\s*$/i.exec(text);
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  if (amount === 0) return undefined;
+  const unit = { h: 'hours', d: 'days', w: 'weeks' }[match[2]!.toLowerCase() as 'h' | 'd' | 'w'];
+  return `${amount} ${unit}`;
+}
+
+/**
+ * Creates the daily partitions of the log tables from yesterday to `daysAhead` days ahead
+ * (moving rows of those days out of the DEFAULT partitions). Returns the partitions created.
+ * Needs the owner role.
+ */
+export async function ensurePartitions(
+  connectionString: string,
+  daysAhead = DEFAULT_PARTITION_DAYS_AHEAD,
+): Promise<string[]> {
+  return withClient(connectionString, async (client) => {
+    const result = await client.query<{ name: string }>('select analytics_ensure_partitions(1, $1) as name', [
+      daysAhead,
+    ]);
+    return result.rows.map((row) => row.name);
+  });
+}
+
+/**
+ * Retention: drops the daily partitions whose day ended more than `olderThan` (a PostgreSQL
+ * interval, see {@link parseRetention}) ago, and deletes older rows from the DEFAULT
+ * partitions. Returns the partitions dropped. Needs the owner role.
+ */
+export async function prunePartitions(connectionString: string, olderThan: string): Promise<string[]> {
+  return withClient(connectionString, async (client) => {
+    const result = await client.query<{ name: string }>(
+      'select analytics_prune_partitions($1::interval) as name',
+      [olderThan],
+    );
+    return result.rows.map((row) => row.name);
+  });
+}
+
+async function withClient<T>(connectionString: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString, application_name: 'otel-pg-analytics partitions' });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,308 @@
+-- Version 4: the three log tables partitioned by UTC day, with a DEFAULT partition, and the
+-- functions that keep partitions ahead (analytics_ensure_partitions) and drop expired ones
+-- (analytics_prune_partitions). An unpartitioned table cannot become partitioned in place, so
+-- each is renamed, recreated partitioned (daily partitions from its oldest row's day), filled
+-- from the old one with its ids, its identity moved past them, and dropped. Grants on the old
+-- tables (the writer's INSERT, the reader's SELECT, any of the app's) are carried over. The
+-- dashboard views and function depend on the tables, so they are dropped and recreated
+-- unchanged. Runs in migrate's one transaction: a failure leaves version 3 as it was.
+
+drop view if exists analytics_api_requests;
+drop view if exists analytics_external_calls;
+
+create temporary table v4_grants on commit drop as
+select c.relname as log_table, a.grantee, a.privilege_type
+from pg_class c, aclexplode(c.relacl) a
+where c.relnamespace = current_schema()::regnamespace
+  and c.relname in ('api_access_log', 'authentication_log', 'external_api_call_log')
+  and a.grantee <> c.relowner;
+
+do $$
+declare
+  log_table text;
+  idx record;
+begin
+  foreach log_table in array array['api_access_log', 'authentication_log', 'external_api_call_log'] loop
+    execute format('alter table %I rename to %I', log_table, log_table || '_v3');
+    -- The new table's constraints, indexes and identity sequence take the old names.
+    for idx in
+      select i.relname from pg_index x join pg_class i on i.oid = x.indexrelid
+      where x.indrelid = to_regclass(log_table || '_v3')
+    loop
+      execute format('alter index %I rename to %I', idx.relname, idx.relname || '_v3');
+    end loop;
+    execute format('alter table %I alter column id drop identity', log_table || '_v3');
+  end loop;
+end
+$$;
+
+-- One row per API request the service answered.
+create table if not exists api_access_log (
+  id bigint generated always as identity,
+  time timestamptz not null,
+  trace_id text,
+  span_id text not null,
+  service_name text,
+  user_id text,
+  endpoint text,
+  path text,
+  method text,
+  status_code integer,
+  response_time_ms double precision,
+  ip_address inet,
+  peer_address inet,
+  user_agent text,
+  request_size bigint,
+  response_size bigint,
+  query_params jsonb,
+  error_message text,
+  sample_weight double precision not null default 1,
+  metadata jsonb,
+  primary key (time, id),
+  unique (span_id, time)
+) partition by range (time);
+create table if not exists api_access_log_default partition of api_access_log default;
+
+-- One row per authentication event (signup, login, login_failed, logout, password_reset...).
+create table if not exists authentication_log (
+  id bigint generated always as identity,
+  time timestamptz not null,
+  trace_id text,
+  span_id text not null,
+  service_name text,
+  user_id text,
+  event_type text not null,
+  ip_address inet,
+  user_agent text,
+  success boolean not null,
+  error_message text,
+  metadata jsonb,
+  primary key (time, id),
+  unique (span_id, time)
+) partition by range (time);
+create table if not exists authentication_log_default partition of authentication_log default;
+
+-- One row per call the service made to an external API.
+create table if not exists external_api_call_log (
+  id bigint generated always as identity,
+  time timestamptz not null,
+  trace_id text,
+  span_id text not null,
+  service_name text,
+  user_id text,
+  service text,
+  endpoint text,
+  method text,
+  status_code integer,
+  response_time_ms double precision,
+  cost_estimate numeric(14, 8),
+  request_size bigint,
+  response_size bigint,
+  error_message text,
+  metadata jsonb,
+  primary key (time, id),
+  unique (span_id, time)
+) partition by range (time);
+create table if not exists external_api_call_log_default partition of external_api_call_log default;
+
+-- Indexes follow the questions users ask. Recent traffic by time is served by the primary
+-- key (time, id); the rest lead with the filter column and end with time.
+create index if not exists api_access_log_endpoint_time_idx on api_access_log (endpoint, time);
+create index if not exists api_access_log_user_time_idx on api_access_log (user_id, time)
+  where user_id is not null;
+create index if not exists api_access_log_errors_time_idx on api_access_log (time)
+  where status_code >= 400 or error_message is not null;
+
+create index if not exists authentication_log_type_time_idx on authentication_log (event_type, time);
+create index if not exists authentication_log_user_time_idx on authentication_log (user_id, time)
+  where user_id is not null;
+create index if not exists authentication_log_failed_ip_time_idx on authentication_log (ip_address, time)
+  where not success;
+
+create index if not exists external_api_call_log_service_time_idx on external_api_call_log (service, time);
+create index if not exists external_api_call_log_user_time_idx on external_api_call_log (user_id, time)
+  where user_id is not null;
+
+-- Daily partitions (UTC days) of the three log tables, from days_behind days before today to
+-- days_ahead days after it (from the day of `since` instead, when given, as an upgrade does).
+-- Rows of a new day already in the DEFAULT partition move into it. Returns the partitions
+-- created. Idempotent; the owner role runs it (the exporter's writer may not create tables).
+create or replace function analytics_ensure_partitions(
+  days_behind integer default 1,
+  days_ahead integer default 7,
+  since timestamptz default null
+) returns setof text
+language plpgsql
+as $$
+declare
+  log_table text;
+  day date;
+  part text;
+  lower_bound timestamptz;
+  upper_bound timestamptz;
+  today date := (now() at time zone 'UTC')::date;
+  first_day date := coalesce((since at time zone 'UTC')::date, today - days_behind);
+begin
+  foreach log_table in array array['api_access_log', 'authentication_log', 'external_api_call_log'] loop
+    day := first_day;
+    while day <= today + days_ahead loop
+      part := log_table || '_p' || to_char(day, 'YYYYMMDD');
+      if to_regclass(part) is null then
+        lower_bound := day::timestamp at time zone 'UTC';
+        upper_bound := (day + 1)::timestamp at time zone 'UTC';
+        -- Created apart, filled from the default partition, then attached: CREATE ... PARTITION
+        -- OF would fail while the default partition holds rows of that day.
+        execute format('create table %I (like %I including defaults including constraints)', part, log_table);
+        execute format(
+          'with moved as (delete from %I where time >= $1 and time < $2 returning *) insert into %I select * from moved',
+          log_table || '_default', part
+        ) using lower_bound, upper_bound;
+        execute format('alter table %I attach partition %I for values from (%L) to (%L)',
+          log_table, part, lower_bound, upper_bound);
+        return next part;
+      end if;
+      day := day + 1;
+    end loop;
+  end loop;
+end
+$$;
+
+-- Retention: drops the daily partitions whose day ended before now() - older_than, and deletes
+-- the DEFAULT partitions' rows older than that. Returns the partitions dropped.
+create or replace function analytics_prune_partitions(older_than interval)
+returns setof text
+language plpgsql
+as $$
+declare
+  log_table text;
+  part record;
+  cutoff timestamptz := now() - older_than;
+begin
+  foreach log_table in array array['api_access_log', 'authentication_log', 'external_api_call_log'] loop
+    for part in
+      select c.relname
+      from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = to_regclass(log_table) and c.relname ~ ('^' || log_table || '_p[0-9]{8}$')
+      order by c.relname
+    loop
+      if (to_date(right(part.relname, 8), 'YYYYMMDD') + 1)::timestamp at time zone 'UTC' <= cutoff then
+        execute format('drop table %I', part.relname);
+        return next part.relname;
+      end if;
+    end loop;
+    execute format('delete from %I where time < $1', log_table || '_default') using cutoff;
+  end loop;
+end
+$$;
+
+select analytics_ensure_partitions(since => (
+  select min(t) from (
+    select min(time) as t from api_access_log_v3
+    union all select min(time) from authentication_log_v3
+    union all select min(time) from external_api_call_log_v3
+  ) oldest
+));
+
+insert into api_access_log overriding system value select * from api_access_log_v3;
+insert into authentication_log overriding system value select * from authentication_log_v3;
+insert into external_api_call_log overriding system value select * from external_api_call_log_v3;
+
+select setval(pg_get_serial_sequence('api_access_log', 'id'), coalesce(max(id), 0) + 1, false) from api_access_log;
+select setval(pg_get_serial_sequence('authentication_log', 'id'), coalesce(max(id), 0) + 1, false) from authentication_log;
+select setval(pg_get_serial_sequence('external_api_call_log', 'id'), coalesce(max(id), 0) + 1, false)
+from external_api_call_log;
+
+drop table api_access_log_v3;
+drop table authentication_log_v3;
+drop table external_api_call_log_v3;
+
+do $$
+declare
+  g record;
+begin
+  for g in select * from v4_grants loop
+    execute format('grant %s on table %I to %s', g.privilege_type, g.log_table,
+      case when g.grantee = 0 then 'public' else quote_ident(g.grantee::regrole::text) end);
+  end loop;
+end
+$$;
+
+-- Views and a function that the Grafana dashboards (grafana/) and `otel-pg-analytics report`
+-- share: a stable contract. Columns are only ever added at the end (CREATE OR REPLACE VIEW
+-- cannot drop or reorder them), so queries written against them keep working. They are plain
+-- views over the log tables: a filter on time, endpoint, user_id or service reaches the
+-- tables' indexes as if the query named the table itself. The reader role (otel_analytics_reader,
+-- from `migrate --roles`) reads them; they grant nothing beyond the tables' own rows.
+
+-- API requests with what every panel derives: the route (method and endpoint, the unit
+-- dashboards group by), the status class, and whether the request failed on the server side
+-- (a 5xx, or no status at all but an error). `sample_weight` stays a column: counts are
+-- sum(sample_weight), not count(*), so sampled traffic is counted at its true size.
+create or replace view analytics_api_requests as
+select
+  time, id, service_name, user_id, endpoint, path, method, status_code, response_time_ms,
+  ip_address, user_agent, request_size, response_size, error_message, sample_weight, trace_id,
+  metadata,
+  coalesce(method || ' ', '') || coalesce(endpoint, path, '(unknown)') as route,
+  case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end
+    as status_class,
+  coalesce(status_code >= 500, error_message is not null) as is_error
+from api_access_log;
+
+-- External API calls with the model and token counts read out of metadata (null where the
+-- call reported none, or where a value is not a number, so one odd row never fails a
+-- dashboard), and whether the call failed (a 4xx or 5xx from the provider, or no response).
+create or replace view analytics_external_calls as
+select
+  time, id, service_name, user_id, service, endpoint, method, status_code, response_time_ms,
+  cost_estimate, request_size, response_size, error_message, trace_id, metadata,
+  coalesce(metadata ->> 'response_model', metadata ->> 'request_model') as model,
+  case when jsonb_typeof(metadata -> 'input_tokens') = 'number'
+    then (metadata ->> 'input_tokens')::numeric end as input_tokens,
+  case when jsonb_typeof(metadata -> 'output_tokens') = 'number'
+    then (metadata ->> 'output_tokens')::numeric end as output_tokens,
+  case when jsonb_typeof(metadata -> 'cached_input_tokens') = 'number'
+    then (metadata ->> 'cached_input_tokens')::numeric end as cached_input_tokens,
+  case when jsonb_typeof(metadata -> 'reasoning_tokens') = 'number'
+    then (metadata ->> 'reasoning_tokens')::numeric end as reasoning_tokens,
+  coalesce(status_code >= 400, true) or error_message is not null as is_error
+from external_api_call_log;
+
+-- Bursts of failed authentication from one IP address: per fixed window of `burst_window`,
+-- addresses with at least `min_failures` failed events (login_failed, or any event recorded
+-- as unsuccessful) between range_from (inclusive) and range_to (exclusive), with how many
+-- accounts they tried. Many failures over many accounts is password spraying; over one
+-- account, guessing. A SQL function so PostgreSQL inlines it into the calling query.
+create or replace function analytics_failed_login_bursts(
+  range_from timestamptz,
+  range_to timestamptz,
+  burst_window interval default interval '5 minutes',
+  min_failures integer default 5
+)
+returns table (
+  ip_address inet,
+  window_start timestamptz,
+  failures bigint,
+  accounts bigint,
+  first_failure timestamptz,
+  last_failure timestamptz
+)
+language sql
+stable
+as $$
+  select a.ip_address,
+         to_timestamp(floor(extract(epoch from a.time) / extract(epoch from burst_window))
+                      * extract(epoch from burst_window)) as window_start,
+         count(*) as failures,
+         count(distinct a.user_id) as accounts,
+         min(a.time) as first_failure,
+         max(a.time) as last_failure
+  from authentication_log a
+  where not a.success and a.time >= range_from and a.time < range_to
+  group by 1, 2
+  having count(*) >= min_failures
+$$;
+
+insert into analytics_schema_version (version, description)
+values (4, 'api_access_log, authentication_log, external_api_call_log (partitioned by day), analytics_pipeline_stats, dashboard views')
+on conflict (version) do nothing;
