@@ -19,7 +19,7 @@
 --
 -- Version 2 added analytics_pipeline_stats (migrations/0002-pipeline-stats.sql); version 3 the
 -- dashboard views (migrations/0003-dashboard-views.sql); version 4 daily partitions and
--- retention (migrations/0004-daily-partitions.sql).
+-- retention, and hourly rollups (migrations/0004-daily-partitions.sql).
 
 create table if not exists analytics_schema_version (
   version integer primary key,
@@ -224,6 +224,145 @@ as $$
   group by 1, 2
   having count(*) >= min_failures
 $$;
+
+-- Hourly rollups, so 7- and 30-day panels read a few thousand rows instead of millions. Kept
+-- up to date by statement-level triggers that aggregate each INSERT or COPY's new rows (its
+-- transition table: rows an ON CONFLICT DO NOTHING skipped are not in it, so a replayed batch
+-- counts once) and add them in with one upsert. The trigger functions run as their owner
+-- (SECURITY DEFINER, with the search_path fixed when they were created), so the INSERT-only
+-- writer needs no right on the rollups. Requests are weighted by sample_weight, like the
+-- dashboards' counts. latency_buckets[i] holds the requests whose response time falls in
+-- bucket i - 1 of width_bucket(response_time_ms, analytics_latency_bounds_ms()): under 5 ms,
+-- 5 to 10 ms, ..., 10 s and over (12 buckets), enough for percentiles to within a bucket.
+create or replace function analytics_latency_bounds_ms() returns double precision[]
+language sql immutable parallel safe
+as $$ select array[5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]::double precision[] $$;
+
+create table if not exists analytics_api_hourly (
+  hour timestamptz not null,
+  service_name text,
+  endpoint text,
+  method text,
+  status_class text not null,
+  requests double precision not null,
+  errors double precision not null,
+  response_time_ms_sum double precision not null,
+  latency_buckets double precision[] not null,
+  unique nulls not distinct (hour, service_name, endpoint, method, status_class)
+);
+
+create table if not exists analytics_auth_hourly (
+  hour timestamptz not null,
+  service_name text,
+  event_type text not null,
+  success boolean not null,
+  events bigint not null,
+  unique nulls not distinct (hour, service_name, event_type, success)
+);
+
+create table if not exists analytics_external_hourly (
+  hour timestamptz not null,
+  service_name text,
+  service text,
+  model text,
+  calls bigint not null,
+  errors bigint not null,
+  cost_usd numeric not null,
+  input_tokens numeric not null,
+  output_tokens numeric not null,
+  response_time_ms_sum double precision not null,
+  unique nulls not distinct (hour, service_name, service, model)
+);
+
+create or replace function analytics_roll_up_api() returns trigger
+language plpgsql security definer set search_path from current
+as $$
+begin
+  insert into analytics_api_hourly as h
+    (hour, service_name, endpoint, method, status_class, requests, errors, response_time_ms_sum, latency_buckets)
+  select hour, service_name, endpoint, method, status_class, sum(w),
+    coalesce(sum(w) filter (where failed), 0), coalesce(sum(ms * w), 0),
+    array[
+      coalesce(sum(w) filter (where b = 0), 0),
+      coalesce(sum(w) filter (where b = 1), 0),
+      coalesce(sum(w) filter (where b = 2), 0),
+      coalesce(sum(w) filter (where b = 3), 0),
+      coalesce(sum(w) filter (where b = 4), 0),
+      coalesce(sum(w) filter (where b = 5), 0),
+      coalesce(sum(w) filter (where b = 6), 0),
+      coalesce(sum(w) filter (where b = 7), 0),
+      coalesce(sum(w) filter (where b = 8), 0),
+      coalesce(sum(w) filter (where b = 9), 0),
+      coalesce(sum(w) filter (where b = 10), 0),
+      coalesce(sum(w) filter (where b = 11), 0)
+    ]
+  from (
+    select date_trunc('hour', time, 'UTC') as hour, service_name, endpoint, method,
+      case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end
+        as status_class,
+      sample_weight as w, coalesce(status_code >= 500, error_message is not null) as failed,
+      response_time_ms as ms, width_bucket(response_time_ms, analytics_latency_bounds_ms()) as b
+    from new_rows
+  ) r
+  group by 1, 2, 3, 4, 5
+  on conflict (hour, service_name, endpoint, method, status_class) do update set
+    requests = h.requests + excluded.requests,
+    errors = h.errors + excluded.errors,
+    response_time_ms_sum = h.response_time_ms_sum + excluded.response_time_ms_sum,
+    latency_buckets = array(
+      select a + b from unnest(h.latency_buckets, excluded.latency_buckets) as t(a, b)
+    );
+  return null;
+end
+$$;
+
+create or replace function analytics_roll_up_auth() returns trigger
+language plpgsql security definer set search_path from current
+as $$
+begin
+  insert into analytics_auth_hourly as h (hour, service_name, event_type, success, events)
+  select date_trunc('hour', time, 'UTC'), service_name, event_type, success, count(*)
+  from new_rows
+  group by 1, 2, 3, 4
+  on conflict (hour, service_name, event_type, success) do update set events = h.events + excluded.events;
+  return null;
+end
+$$;
+
+create or replace function analytics_roll_up_external() returns trigger
+language plpgsql security definer set search_path from current
+as $$
+begin
+  insert into analytics_external_hourly as h
+    (hour, service_name, service, model, calls, errors, cost_usd, input_tokens, output_tokens, response_time_ms_sum)
+  select date_trunc('hour', time, 'UTC'), service_name, service,
+    coalesce(metadata ->> 'response_model', metadata ->> 'request_model'),
+    count(*), count(*) filter (where coalesce(status_code >= 400, true) or error_message is not null),
+    coalesce(sum(cost_estimate), 0),
+    coalesce(sum(case when jsonb_typeof(metadata -> 'input_tokens') = 'number'
+      then (metadata ->> 'input_tokens')::numeric end), 0),
+    coalesce(sum(case when jsonb_typeof(metadata -> 'output_tokens') = 'number'
+      then (metadata ->> 'output_tokens')::numeric end), 0),
+    coalesce(sum(response_time_ms), 0)
+  from new_rows
+  group by 1, 2, 3, 4
+  on conflict (hour, service_name, service, model) do update set
+    calls = h.calls + excluded.calls,
+    errors = h.errors + excluded.errors,
+    cost_usd = h.cost_usd + excluded.cost_usd,
+    input_tokens = h.input_tokens + excluded.input_tokens,
+    output_tokens = h.output_tokens + excluded.output_tokens,
+    response_time_ms_sum = h.response_time_ms_sum + excluded.response_time_ms_sum;
+  return null;
+end
+$$;
+
+create or replace trigger analytics_api_hourly_rollup after insert on api_access_log
+  referencing new table as new_rows for each statement execute function analytics_roll_up_api();
+create or replace trigger analytics_auth_hourly_rollup after insert on authentication_log
+  referencing new table as new_rows for each statement execute function analytics_roll_up_auth();
+create or replace trigger analytics_external_hourly_rollup after insert on external_api_call_log
+  referencing new table as new_rows for each statement execute function analytics_roll_up_external();
 
 -- Daily partitions (UTC days) of the three log tables, from days_behind days before today to
 -- days_ahead days after it (from the day of `since` instead, when given, as an upgrade does).

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
+import type { ReadableSpanLike } from '../../src/span-types.js';
+import { apiSpan, authSpan, externalSpan } from '../helpers/spans.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const HOUR = 3600;
+
+function exportAll(exporter: PostgresSpanExporter, spans: ReadableSpanLike[]): Promise<void> {
+  return new Promise((resolve) => exporter.export(spans, () => resolve()));
+}
+
+/** A varied stream over three hours: routes, statuses, latencies, weights, users, models. */
+function stream(): ReadableSpanLike[] {
+  const base = Math.floor(Date.now() / 1000 / HOUR) * HOUR - 2 * HOUR;
+  const spans: ReadableSpanLike[] = [];
+  for (let i = 0; i < 600; i++) {
+    const startTime: [number, number] = [base + ((i * 17) % (3 * HOUR)), 0];
+    spans.push(
+      apiSpan(
+        {
+          'url.path': `/items/${i % 4}`,
+          'http.route': i % 3 ? '/items/:id' : undefined,
+          'http.request.method': i % 5 ? 'GET' : 'POST',
+          'http.response.status_code': [200, 201, 404, 500, 503][i % 5],
+          'analytics.sample_weight': i % 7 === 0 ? 4 : 1,
+        },
+        {
+          startTime,
+          durationMillis: [1, 7, 30, 120, 900, 4000, 12000][i % 7]!,
+          serviceName: i % 2 ? 'a' : 'b',
+        },
+      ),
+    );
+    if (i % 3 === 0) {
+      spans.push(
+        authSpan(
+          {
+            'analytics.auth.event_type': i % 2 ? 'login' : 'login_failed',
+            'analytics.auth.success': i % 2 === 1,
+          },
+          { startTime },
+        ),
+      );
+    }
+    if (i % 4 === 0) {
+      spans.push(
+        externalSpan(
+          {
+            'gen_ai.response.model': i % 8 ? 'gemini-2.5-flash' : 'gpt-4o',
+            'gen_ai.usage.input_tokens': 100 + i,
+            'gen_ai.usage.output_tokens': 10 + (i % 9),
+            'analytics.cost.usd': 0.0001 * (i % 5),
+            'http.response.status_code': i % 12 ? 200 : 429,
+          },
+          { startTime, durationMillis: 50 + (i % 30) },
+        ),
+      );
+    }
+  }
+  return spans;
+}
+
+describe('hourly rollups', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('rollups', { writer: true });
+    // As the INSERT-only writer, through COPY; then the same spans again (COPY fails on the
+    // duplicates, INSERT ... ON CONFLICT DO NOTHING skips them) and a few more rows.
+    const exporter = new PostgresSpanExporter({ connectionString: db.writerUrl, statsIntervalMillis: 0 });
+    const spans = stream();
+    await exportAll(exporter, spans);
+    await exporter.forceFlush();
+    await exportAll(exporter, [...spans.slice(0, 100), ...stream().slice(0, 50)]);
+    await exporter.shutdown();
+    expect(exporter.getStats()).toMatchObject({ droppedRows: {}, rejectedRows: {} });
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('counts API requests, errors, time and latency buckets exactly as the raw rows do', async () => {
+    // The buckets as the raw rows give them, one filtered sum per bucket.
+    const buckets = Array.from(
+      { length: 12 },
+      (_, b) =>
+        `coalesce(sum(sample_weight) filter (where width_bucket(response_time_ms, analytics_latency_bounds_ms()) = ${b}), 0)`,
+    ).join(', ');
+    const raw = await db.query(`
+      select date_trunc('hour', time, 'UTC') as hour, service_name, endpoint, method,
+        case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end as status_class,
+        sum(sample_weight) as requests,
+        coalesce(sum(sample_weight) filter (where coalesce(status_code >= 500, error_message is not null)), 0) as errors,
+        round(sum(response_time_ms * sample_weight)::numeric, 6) as ms,
+        array[${buckets}] as buckets
+      from api_access_log
+      group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4, 5`);
+    const rolled = await db.query(`
+      select hour, service_name, endpoint, method, status_class, requests, errors,
+        round(response_time_ms_sum::numeric, 6) as ms, latency_buckets as buckets
+      from analytics_api_hourly order by 1, 2, 3, 4, 5`);
+    expect(rolled.length).toBeGreaterThan(10);
+    expect(rolled).toEqual(raw);
+  });
+
+  it('counts auth events and external calls, tokens and cost exactly as the raw rows do', async () => {
+    const rawAuth = await db.query(`
+      select date_trunc('hour', time, 'UTC') as hour, service_name, event_type, success, count(*)::bigint::text as events
+      from authentication_log group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
+    const rolledAuth = await db.query(`
+      select hour, service_name, event_type, success, events::text from analytics_auth_hourly order by 1, 2, 3, 4`);
+    expect(rolledAuth).toEqual(rawAuth);
+    const rawCalls = await db.query(`
+      select date_trunc('hour', time, 'UTC') as hour, service_name, service, model, count(*)::text as calls,
+        count(*) filter (where is_error)::text as errors, coalesce(sum(cost_estimate), 0)::text as cost,
+        coalesce(sum(input_tokens), 0)::text as input, coalesce(sum(output_tokens), 0)::text as output
+      from analytics_external_calls group by 1, 2, 3, 4 order by 1, 2, 3, 4`);
+    const rolledCalls = await db.query(`
+      select hour, service_name, service, model, calls::text, errors::text, cost_usd::text as cost,
+        input_tokens::text as input, output_tokens::text as output
+      from analytics_external_hourly order by 1, 2, 3, 4`);
+    expect(rolledCalls.length).toBeGreaterThan(2);
+    expect(rolledCalls).toEqual(rawCalls);
+  });
+
+  it('gives the INSERT-only writer no right on the rollups themselves', async () => {
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: db.writerUrl });
+    await client.connect();
+    try {
+      await expect(client.query('select count(*) from analytics_api_hourly')).rejects.toThrow(
+        /permission denied/,
+      );
+      await expect(
+        client.query(`insert into analytics_auth_hourly values (now(), null, 'x', true, 1)`),
+      ).rejects.toThrow(/permission denied/);
+    } finally {
+      await client.end();
+    }
+  });
+});
