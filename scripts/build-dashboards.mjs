@@ -325,6 +325,21 @@ group by user_id
 order by 2 desc
 limit 25`,
   },
+  {
+    type: 'timeseries',
+    title: 'Requests and server errors per hour (hourly rollup: fast over 30 days)',
+    description:
+      'From analytics_api_hourly, kept by a trigger as rows are written: reads a few rows per hour rather than every request. Filters by app and endpoint (not by user).',
+    w: 24,
+    h: 8,
+    format: 'time_series',
+    unit: 'short',
+    sql: `select $__timeGroupAlias(hour, '1h'), sum(requests) as "requests", sum(errors) as "server errors"
+from analytics_api_hourly
+where $__timeFilter(hour) and ${APP} and ${ENDPOINT}
+group by 1
+order by 1`,
+  },
 ];
 
 /** @type {PanelSpec[]} */
@@ -431,6 +446,22 @@ limit 50`,
        count(*) filter (where event_type = 'password_reset') as "password resets"
 from authentication_log
 where $__timeFilter(time) and ${APP} and event_type in ('signup', 'password_reset')
+group by 1
+order by 1`,
+  },
+  {
+    type: 'timeseries',
+    title: 'Events per hour, succeeded and failed (hourly rollup: fast over 30 days)',
+    description: 'From analytics_auth_hourly, kept by a trigger as rows are written.',
+    w: 24,
+    h: 8,
+    format: 'time_series',
+    unit: 'short',
+    sql: `select $__timeGroupAlias(hour, '1h'),
+       coalesce(sum(events) filter (where success), 0) as "succeeded",
+       coalesce(sum(events) filter (where not success), 0) as "failed"
+from analytics_auth_hourly
+where $__timeFilter(hour) and ${APP} and ${EVENT_TYPE}
 group by 1
 order by 1`,
   },
@@ -615,6 +646,22 @@ where ${EXT_WHERE}
 group by 1
 order by 4 desc
 limit 25`,
+  },
+  {
+    type: 'timeseries',
+    title: 'Cost per day by service (hourly rollup: fast over 30 days)',
+    description:
+      'From analytics_external_hourly, kept by a trigger as rows are written. Filters by service (not by user).',
+    w: 24,
+    h: 8,
+    format: 'time_series',
+    unit: 'currencyUSD',
+    custom: { drawStyle: 'bars', stacking: { mode: 'normal', group: 'A' }, fillOpacity: 60 },
+    sql: `select $__timeGroupAlias(hour, '1d'), coalesce(service, '(unknown)') as metric, sum(cost_usd) as "cost"
+from analytics_external_hourly
+where $__timeFilter(hour) and ${SERVICE}
+group by 1, 2
+order by 1, 2`,
   },
 ];
 
