@@ -7,7 +7,10 @@
  * panel: the indexes the plan uses, any sequential scan of a log table, rows returned, and the
  * execution time. Speed figures belong here, never in a test.
  *
- *   npm run build && node bench/dashboards.mjs [--api-rows N] [--reuse] [--selected]
+ *   npm run build && node bench/dashboards.mjs [--api-rows N] [--reuse] [--selected] [--days N]
+ *
+ * --days 30 runs every panel over the last 30 days: the hourly-rollup panels against the
+ * panels that read raw rows.
  *
  * TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) names the server; the
  * database pga_bench_dashboards is created there (kept for --reuse, which skips filling it).
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     'api-rows': { type: 'string', default: '3000000' },
     reuse: { type: 'boolean', default: false },
     selected: { type: 'boolean', default: false },
+    days: { type: 'string', default: '1' },
   },
 });
 const apiRows = Number(values['api-rows']);
@@ -55,6 +59,8 @@ const now = new Date();
 if (!values.reuse || !exists) {
   const started = Date.now();
   out.write(`filling ${name}: ${apiRows} API rows over 30 days...\n`);
+  // Daily partitions for the whole month first, as a database kept by migrate would have.
+  await client.query(`select count(*) from analytics_ensure_partitions(since => now() - interval '31 days')`);
   for (const statement of syntheticRowsSql({
     from: new Date(now.getTime() - 30 * DAY),
     to: now,
@@ -68,14 +74,16 @@ if (!values.reuse || !exists) {
 }
 const latest = (await client.query('select max(time) as t from api_access_log')).rows[0].t;
 const to = new Date(Math.min(now.getTime(), new Date(latest).getTime() + 1000));
-const range = { from: new Date(to.getTime() - DAY), to, intervalMs: 300_000 };
+const days = Number(values.days);
+// Grafana's $__interval for a 30-day range on a dashboard-wide panel is about an hour.
+const range = { from: new Date(to.getTime() - days * DAY), to, intervalMs: days > 2 ? 3_600_000 : 300_000 };
 const sizes = (
   await client.query(`select relname, n_live_tup::bigint as rows from pg_stat_user_tables
                       where relname like '%_log' order by 1`)
 ).rows;
 out.write(`tables: ${sizes.map((r) => `${r.relname} ${r.rows}`).join(', ')}\n`);
 out.write(
-  `window: ${range.from.toISOString()} .. ${range.to.toISOString()} ($__interval 5m)${values.selected ? ', selected values' : ', All'}\n\n`,
+  `window: ${range.from.toISOString()} .. ${range.to.toISOString()} ($__interval ${range.intervalMs / 60_000}m)${values.selected ? ', selected values' : ', All'}\n\n`,
 );
 
 /** @type {Record<string, string[]>} */
@@ -105,7 +113,8 @@ function variablesOf(dashboard) {
 /** @param {any} plan @param {{ indexes: Set<string>, seqScans: Set<string> }} found */
 function walk(plan, found) {
   if (plan['Index Name']) found.indexes.add(plan['Index Name']);
-  if (plan['Node Type'] === 'Seq Scan' && /_log$/.test(plan['Relation Name'] ?? ''))
+  // A log table, or one of its partitions (daily or default).
+  if (plan['Node Type'] === 'Seq Scan' && /_log(_default|_p\d{8})?$/.test(plan['Relation Name'] ?? ''))
     found.seqScans.add(plan['Relation Name']);
   for (const child of plan.Plans ?? []) walk(child, found);
 }
