@@ -1,5 +1,6 @@
-// The benchmark's database: a fresh `pga_bench` on the local server (or BENCH_DATABASE_URL),
-// else on an embedded PostgreSQL, as the tests and the demo do.
+// The benchmark's database: a fresh one of this run's own (`pga_bench_<pid>`, so two runs never
+// drop each other's) on the local server (or BENCH_DATABASE_URL), else on an embedded
+// PostgreSQL, as the tests and the demo do. Dropped again by stop().
 import pg from 'pg';
 import { canConnect, startEmbeddedPostgres } from '../examples/support/embedded-postgres.mjs';
 
@@ -15,11 +16,19 @@ export async function startBenchPostgres() {
   }
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
-  await client.query('drop database if exists pga_bench with (force)');
-  await client.query('create database pga_bench');
+  const name = `pga_bench_${process.pid}`;
+  await client.query(`drop database if exists ${name} with (force)`);
+  await client.query(`create database ${name}`);
   const { rows } = await client.query('show server_version');
   await client.end();
   const url = new URL(admin);
-  url.pathname = '/pga_bench';
-  return { url: url.toString(), description: `${description} ${rows[0].server_version}`, stop };
+  url.pathname = `/${name}`;
+  const dropAndStop = async () => {
+    const drop = new pg.Client({ connectionString: admin });
+    await drop.connect();
+    await drop.query(`drop database if exists ${name} with (force)`);
+    await drop.end();
+    await stop();
+  };
+  return { url: url.toString(), description: `${description} ${rows[0].server_version}`, stop: dropAndStop };
 }
