@@ -305,6 +305,9 @@ begin
     from new_rows
   ) r
   group by 1, 2, 3, 4, 5
+  -- Keys in one order in every statement: concurrent writers (a fleet) then lock rollup rows
+  -- in the same order and cannot deadlock on them.
+  order by 1, 2, 3, 4, 5
   on conflict (hour, service_name, endpoint, method, status_class) do update set
     requests = h.requests + excluded.requests,
     errors = h.errors + excluded.errors,
@@ -324,6 +327,7 @@ begin
   select date_trunc('hour', time, 'UTC'), service_name, event_type, success, count(*)
   from new_rows
   group by 1, 2, 3, 4
+  order by 1, 2, 3, 4
   on conflict (hour, service_name, event_type, success) do update set events = h.events + excluded.events;
   return null;
 end
@@ -346,6 +350,7 @@ begin
     coalesce(sum(response_time_ms), 0)
   from new_rows
   group by 1, 2, 3, 4
+  order by 1, 2, 3, 4
   on conflict (hour, service_name, service, model) do update set
     calls = h.calls + excluded.calls,
     errors = h.errors + excluded.errors,
