@@ -21,7 +21,13 @@ export async function copyBatch(
   if (rows.length === 0) return;
   const columns = TABLE_COLUMNS[table];
   const client = await pool.connect();
-  let broken: Error | undefined;
+  // Released once: by the timer (destroying it) or when the COPY ends, whichever comes first.
+  let released = false;
+  const release = (error?: Error): void => {
+    if (released) return;
+    released = true;
+    client.release(error);
+  };
   let timer: NodeJS.Timeout | undefined;
   try {
     const stream = client.query(
@@ -30,24 +36,23 @@ export async function copyBatch(
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => {
         const error = new Error('COPY timeout: the connection answered nothing');
-        broken = error;
         reject(error);
         // Destroying the stream's connection ends the COPY on our side.
-        client.release(error);
+        release(error);
       }, timeoutMillis);
       stream.on('finish', resolve);
       stream.on('error', reject);
       void writeInSlices(stream, columns, rows).catch(reject);
     });
+    release();
   } catch (error) {
-    broken ??= error instanceof Error ? error : new Error(String(error));
+    // A server error (a SQLSTATE: bad data, a duplicate) leaves the connection usable; any other
+    // failure mid-COPY may not, and release(error) destroys it.
+    const serverError = typeof (error as { code?: unknown }).code === 'string';
+    release(serverError ? undefined : error instanceof Error ? error : new Error(String(error)));
     throw error;
   } finally {
     clearTimeout(timer);
-    // A server error (a SQLSTATE: bad data, a duplicate) leaves the connection usable; any other
-    // failure mid-COPY may not, and release(error) destroys it. A timed-out one is gone already.
-    const serverError = typeof (broken as { code?: unknown } | undefined)?.code === 'string';
-    if (!broken?.message.startsWith('COPY timeout')) client.release(serverError ? undefined : broken);
   }
 }
 
