@@ -148,7 +148,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
     // whole batch (512 spans by default) at once held the app's requests up for milliseconds.
     const max = this.#config.maxQueueRows;
     for (const span of spans) {
-      if (this.#queue.length + this.#pending.length >= max) {
+      if (this.#waitingRows >= max) {
         this.#drop(1, 'queue_full', `the queue is full (${max} rows): Postgres is not keeping up`);
       } else {
         this.#pending.push(span);
@@ -209,15 +209,20 @@ export class PostgresSpanExporter implements SpanExporterLike {
    */
   hasRoomFor(rows: number): boolean {
     if (this.#isShutdown) return false;
-    if (this.#queue.length + this.#pending.length + rows > this.#config.maxQueueRows) return false;
+    if (this.#waitingRows + rows > this.#config.maxQueueRows) return false;
     return !(this.#spooling && this.#spool && this.#spool.bytes >= this.#config.maxSpoolBytes);
+  }
+
+  /** Rows waiting in memory, mapped or not: what maxQueueRows bounds. */
+  get #waitingRows(): number {
+    return this.#queue.length + this.#pending.length;
   }
 
   /** Counters since start; see {@link PipelineStats}. */
   getStats(): ExporterStats {
     return {
       ...this.#stats,
-      queuedRows: this.#pending.length + this.#queue.length + (this.#inFlight?.length ?? 0),
+      queuedRows: this.#waitingRows + (this.#inFlight?.length ?? 0),
       spoolBytes: this.#spool?.bytes ?? 0,
       droppedRows: { ...this.#stats.droppedRows },
       rejectedRows: { ...this.#stats.rejectedRows },
