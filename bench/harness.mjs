@@ -11,11 +11,18 @@ const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU time in 1/100 s
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
-/** A local server answering with a small JSON body: the outbound target and the OTLP sink. */
+/**
+ * A local server answering with a small JSON body: the outbound target and the OTLP sink.
+ * `spans()` is how many spans OTLP/JSON bodies posted to it carried, so a benchmark can wait
+ * for stock OpenTelemetry's export to finish and see what it dropped.
+ */
 export function startSink() {
+  let spans = 0;
   const server = http.createServer((req, res) => {
-    req.resume();
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
+      if (req.url === '/v1/traces') spans += countSpans(Buffer.concat(chunks).toString('latin1'));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"ok":true}');
     });
@@ -23,21 +30,49 @@ export function startSink() {
   server.keepAliveTimeout = 60_000;
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${server.address().port}`, server }),
+      resolve({ url: `http://127.0.0.1:${server.address().port}`, server, spans: () => spans }),
     ),
   );
 }
+
+function countSpans(body) {
+  // Each span of an OTLP/JSON export carries one "spanId" key (parents are "parentSpanId").
+  let n = 0;
+  for (let i = body.indexOf('"spanId"'); i !== -1; i = body.indexOf('"spanId"', i + 8)) n++;
+  return n;
+}
+
+/**
+ * Resolves once `count()` reaches `expected`, or once it has not moved for `quietMillis`
+ * (longer than a BatchSpanProcessor's 5 s delay, so a last partial batch is waited for);
+ * gives the last count. Polls every 50 ms.
+ */
+export async function waitForCount(count, expected, quietMillis = 6000) {
+  let last = await count();
+  let movedAt = performance.now();
+  while (last < expected && performance.now() - movedAt < quietMillis) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = await count();
+    if (now !== last) movedAt = performance.now();
+    last = now;
+  }
+  return last;
+}
+
+/** Modes between "floor" and "ours" (bench/stages.mjs). */
+export const STAGES = ['hooks', 'processor', 'mapped'];
 
 export function startServer(mode, env) {
   const args = [];
   if (mode === 'floor') args.push('--import', path.join(ROOT, 'bench/floor.mjs'));
   if (mode === 'stock') args.push('--import', path.join(ROOT, 'bench/stock.mjs'));
   if (mode === 'ours') args.push('--import', 'otel-pg-analytics/register');
+  if (STAGES.includes(mode)) args.push('--import', path.join(ROOT, 'bench/stages.mjs'));
   args.push(path.join(ROOT, 'bench/app.mjs'));
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...clean, ...env },
+    env: { ...clean, ...env, BENCH_STAGE: mode },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

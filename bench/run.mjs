@@ -1,8 +1,11 @@
 // The overhead benchmark: scenarios × modes, interleaved over rounds, medians and ratios.
 // `npm run bench` (builds first). Options by env: BENCH_ROUNDS (3), BENCH_REQUESTS (20000),
 // BENCH_RATE (300 req/s for the latency phase), BENCH_LATENCY_SECONDS (5), BENCH_CONNECTIONS
-// (10), BENCH_SCENARIOS / BENCH_MODES (comma lists), BENCH_DATABASE_URL (an admin URL; default
-// the local server, else an embedded one as the tests use).
+// (10), BENCH_SCENARIOS / BENCH_MODES (comma lists; besides bare, floor, stock and ours, the
+// stages between floor and ours: hooks, processor, mapped, see bench/stages.mjs),
+// BENCH_DATABASE_URL (an admin URL; default the local server, else an embedded one as the
+// tests use). The CPU window ends once the mode's export of the requests served has arrived
+// (rows in PostgreSQL, spans at the OTLP sink), so export work is counted for every mode.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -10,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../dist/exporter/index.js';
-import { cannon, processStats, startServer, startSink } from './harness.mjs';
+import { cannon, processStats, startServer, startSink, waitForCount } from './harness.mjs';
 import { startBenchPostgres } from './postgres.mjs';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -35,6 +38,8 @@ const REQUEST_OF = {
   },
   outbound: { method: 'GET', path: '/call' },
 };
+// Spans each request makes: the server span, plus the fetch's client span.
+const SPANS_PER_REQUEST = { hello: 1, 'post-json': 1, outbound: 2 };
 
 /** Requests at a fixed rate over keep-alive connections; latency of each, in ms. */
 async function fixedRate(url, request, rate, seconds) {
@@ -78,22 +83,53 @@ async function fixedRate(url, request, rate, seconds) {
   return { p50: at(0.5), p99: at(0.99), sent: total, ok: latencies.length, failed };
 }
 
-async function runOne({ scenario, mode, round, stubUrl, sinkUrl, databaseUrl }) {
+/**
+ * Waits until what the mode exports for the requests served so far has left the process (rows
+ * in the database for "ours", spans at the OTLP sink for "stock"), so the CPU measured includes
+ * the export. Gives what arrived and what was expected.
+ */
+async function drain({ mode, scenario, served, service, sink, sinkBefore, db }) {
+  if (mode === 'ours') {
+    const rows = async () =>
+      (await db.query('select count(*)::int as n from api_access_log where service_name = $1', [service]))
+        .rows[0].n;
+    return { arrived: await waitForCount(rows, served), expected: served };
+  }
+  if (mode === 'stock') {
+    const expected = served * SPANS_PER_REQUEST[scenario];
+    return { arrived: await waitForCount(() => sink.spans() - sinkBefore, expected), expected };
+  }
+  return null;
+}
+
+async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db }) {
   const service = `bench-${scenario}-${round}`;
   const server = startServer(mode, {
     STUB_URL: stubUrl,
-    OTLP_SINK_URL: sinkUrl,
+    OTLP_SINK_URL: sink.url,
     OTEL_ANALYTICS_DATABASE_URL: databaseUrl,
     OTEL_SERVICE_NAME: service,
     OTEL_ANALYTICS_SPOOL_DIR: path.join(os.tmpdir(), `pga-bench-spool-${process.pid}`),
   });
   const url = await server.url;
   const request = REQUEST_OF[scenario];
+  const sinkBefore = sink.spans();
   const warm = await cannon(url, request, { amount: 2000 });
+  // The warm-up's export is not part of the measured window.
+  await drain({ mode, scenario, served: warm['2xx'], service, sink, sinkBefore, db });
   const before = processStats(server.child.pid);
   const t0 = performance.now();
   const load = await cannon(url, request, { amount: REQUESTS });
   const seconds = (load.lastResponseAt - t0) / 1000;
+  const exported = await drain({
+    mode,
+    scenario,
+    served: warm['2xx'] + load['2xx'],
+    service,
+    sink,
+    sinkBefore,
+    db,
+  });
   const after = processStats(server.child.pid);
   const latency = await fixedRate(url, request, RATE, LATENCY_SECONDS);
   const { rss } = processStats(server.child.pid);
@@ -112,7 +148,20 @@ async function runOne({ scenario, mode, round, stubUrl, sinkUrl, databaseUrl }) 
     rssMiB: rss / 1024 / 1024,
     served,
     service,
+    exported,
   };
+}
+
+/**
+ * What reached the destination: rows versus requests served for "ours" (every phase and the
+ * flush at exit), spans at the OTLP sink versus spans made by the warm-up and load for "stock"
+ * (its BatchSpanProcessor drops what does not fit its queue).
+ */
+function recordedOf(mode, runs) {
+  const sum = (f) => runs.reduce((n, r) => n + f(r), 0);
+  if (mode === 'ours') return `${sum((r) => r.rows)} / ${sum((r) => r.served)} rows`;
+  if (mode === 'stock') return `${sum((r) => r.exported.arrived)} / ${sum((r) => r.exported.expected)} spans`;
+  return '';
 }
 
 function median(values) {
@@ -127,6 +176,8 @@ async function main() {
   const stub = await startSink();
   const sink = await startSink();
   await migrate(postgres.url);
+  const db = new pg.Client({ connectionString: postgres.url });
+  await db.connect();
   const runs = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
@@ -138,27 +189,26 @@ async function main() {
           mode,
           round,
           stubUrl: stub.url,
-          sinkUrl: sink.url,
+          sink,
           databaseUrl: postgres.url,
+          db,
         });
         runs.push(run);
         process.stderr.write(
-          `round ${round} ${scenario} ${mode}: ${run.cpuMicrosPerRequest.toFixed(1)} µs/req, ${run.throughput.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(2)} ms\n`,
+          `round ${round} ${scenario} ${mode}: ${run.cpuMicrosPerRequest.toFixed(1)} µs/req, ${run.throughput.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(2)} ms${run.exported ? `, exported ${run.exported.arrived}/${run.exported.expected}` : ''}\n`,
         );
       }
     }
   }
-  // Rows in Postgres for each "ours" run versus requests it served.
-  const client = new pg.Client({ connectionString: postgres.url });
-  await client.connect();
+  // Rows in Postgres for each "ours" run versus requests it served (the latency phase and the
+  // flush at SIGTERM included).
   for (const run of runs.filter((r) => r.mode === 'ours')) {
-    const { rows } = await client.query(
-      'select count(*)::int as n from api_access_log where service_name = $1',
-      [run.service],
-    );
+    const { rows } = await db.query('select count(*)::int as n from api_access_log where service_name = $1', [
+      run.service,
+    ]);
     run.rows = rows[0].n;
   }
-  await client.end();
+  await db.end();
 
   const summary = [];
   for (const scenario of SCENARIOS) {
@@ -173,21 +223,18 @@ async function main() {
         p99Ms: median(mine.map((r) => r.p99Ms)),
         rssMiB: median(mine.map((r) => r.rssMiB)),
         errors: mine.reduce((n, r) => n + r.errors, 0),
-        rows:
-          mode === 'ours'
-            ? `${mine.reduce((n, r) => n + r.rows, 0)} / ${mine.reduce((n, r) => n + r.served, 0)}`
-            : '',
+        recorded: recordedOf(mode, mine),
       });
     }
   }
   const cell = (scenario, mode) => summary.find((s) => s.scenario === scenario && s.mode === mode);
   const lines = [
-    `| scenario | mode | CPU µs/req | req/s (saturated) | p50 ms @${RATE}/s | p99 ms @${RATE}/s | RSS MiB | rows / served |`,
+    `| scenario | mode | CPU µs/req | req/s (saturated) | p50 ms @${RATE}/s | p99 ms @${RATE}/s | RSS MiB | recorded |`,
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const s of summary) {
     lines.push(
-      `| ${s.scenario} | ${s.mode} | ${s.cpuMicrosPerRequest.toFixed(0)} | ${s.throughput.toFixed(0)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.rssMiB.toFixed(0)} | ${s.rows} |`,
+      `| ${s.scenario} | ${s.mode} | ${s.cpuMicrosPerRequest.toFixed(0)} | ${s.throughput.toFixed(0)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.rssMiB.toFixed(0)} | ${s.recorded} |`,
     );
   }
   lines.push(

@@ -1,0 +1,57 @@
+// The stages between "floor" and "ours", to see where our cost per request goes (BENCH_STAGE):
+// "hooks": the instrumentations as we configure them (hooks counting body bytes, redacting
+// queries, reading client addresses), every span to a BatchSpanProcessor with a no-op
+// exporter, as the floor has; "processor": plus AnalyticsSpanProcessor (classification,
+// sampling, request state, the derived span); "mapped": plus mapping each span to its row and
+// encoding the rows as COPY text, written nowhere. "ours" then adds the writes to PostgreSQL.
+import { register } from 'node:module';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  AnalyticsSpanProcessor,
+  batchSpanProcessorOptions,
+  createAnalyticsInstrumentations,
+  readEnv,
+  Redactor,
+  resolveConfig,
+} from 'otel-pg-analytics';
+import { spanToRow } from 'otel-pg-analytics/exporter';
+import { TABLE_COLUMNS } from '../dist/exporter/database.js';
+import { encodeCopyText } from '../dist/exporter/encode-copy-text.js';
+
+const stage = process.env.BENCH_STAGE;
+const redactor = new Redactor();
+let bytes = 0;
+const exporter = {
+  export(spans, done) {
+    if (stage === 'mapped') {
+      const rows = { api_access_log: [], authentication_log: [], external_api_call_log: [] };
+      for (const span of spans) {
+        const mapped = spanToRow(span, redactor);
+        if (mapped) rows[mapped.table].push(mapped.row);
+      }
+      for (const [table, list] of Object.entries(rows)) {
+        bytes += encodeCopyText(TABLE_COLUMNS[table], list).length;
+      }
+    }
+    done({ code: 0 });
+  },
+  shutdown: async () => {},
+  forceFlush: async () => {},
+};
+register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
+  data: { include: ['http', 'https', 'node:http', 'node:https'] },
+});
+const config = resolveConfig({}, { env: readEnv() });
+const bsp = new BatchSpanProcessor({ exporter, ...batchSpanProcessorOptions(config) });
+const sdk = new NodeSDK({
+  instrumentations: createAnalyticsInstrumentations(config),
+  spanProcessors: [stage === 'hooks' ? bsp : new AnalyticsSpanProcessor({ ...config, spanProcessor: bsp })],
+  sampler: new AlwaysOnSampler(),
+  metricReaders: [],
+  logRecordProcessors: [],
+});
+sdk.start();
+process.once('SIGTERM', () =>
+  sdk.shutdown().finally(() => process.exit(bytes > 0 || stage !== 'mapped' ? 0 : 1)),
+);
