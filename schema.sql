@@ -1,4 +1,4 @@
--- otel-pg-analytics schema, version 4.
+-- otel-pg-analytics schema, version 5.
 --
 -- The full, latest schema. Idempotent: applying it again changes nothing. Apply it with
 -- `otel-pg-analytics migrate`, which also upgrades older databases in place through the
@@ -19,7 +19,8 @@
 --
 -- Version 2 added analytics_pipeline_stats (migrations/0002-pipeline-stats.sql); version 3 the
 -- dashboard views (migrations/0003-dashboard-views.sql); version 4 daily partitions and
--- retention, and hourly rollups (migrations/0004-daily-partitions.sql).
+-- retention, and hourly rollups (migrations/0004-daily-partitions.sql); version 5 rollups that
+-- follow deletes and updates too (migrations/0005-rollups-follow-changes.sql).
 
 create table if not exists analytics_schema_version (
   version integer primary key,
@@ -226,9 +227,9 @@ as $$
 $$;
 
 -- Hourly rollups, so 7- and 30-day panels read a few thousand rows instead of millions. Kept
--- up to date by statement-level triggers that aggregate each INSERT or COPY's new rows (its
+-- up to date by statement-level triggers that aggregate each statement's changed rows (its
 -- transition table: rows an ON CONFLICT DO NOTHING skipped are not in it, so a replayed batch
--- counts once) and add them in with one upsert. The trigger functions run as their owner
+-- counts once) and add them in (or take them out) with one upsert. The trigger functions run as their owner
 -- (SECURITY DEFINER, with the search_path fixed when they were created), so the INSERT-only
 -- writer needs no right on the rollups. Requests are weighted by sample_weight, like the
 -- dashboards' counts. latency_buckets[i] holds the requests whose response time falls in
@@ -277,6 +278,10 @@ create table if not exists analytics_external_hourly (
 create or replace function analytics_roll_up_api() returns trigger
 language plpgsql security definer set search_path from current
 as $$
+declare
+  -- +1 adds the statement's rows (INSERT, and the new side of an UPDATE), -1 takes them away
+  -- (DELETE, and the old side of an UPDATE).
+  s integer := coalesce(tg_argv[0], '1')::integer;
 begin
   insert into analytics_api_hourly as h
     (hour, service_name, endpoint, method, status_class, requests, errors, response_time_ms_sum, latency_buckets)
@@ -300,9 +305,9 @@ begin
     select date_trunc('hour', time, 'UTC') as hour, service_name, endpoint, method,
       case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end
         as status_class,
-      sample_weight as w, coalesce(status_code >= 500, error_message is not null) as failed,
+      s * sample_weight as w, coalesce(status_code >= 500, error_message is not null) as failed,
       response_time_ms as ms, width_bucket(response_time_ms, analytics_latency_bounds_ms()) as b
-    from new_rows
+    from changed_rows
   ) r
   group by 1, 2, 3, 4, 5
   -- Keys in one order in every statement: concurrent writers (a fleet) then lock rollup rows
@@ -322,10 +327,12 @@ $$;
 create or replace function analytics_roll_up_auth() returns trigger
 language plpgsql security definer set search_path from current
 as $$
+declare
+  s integer := coalesce(tg_argv[0], '1')::integer;
 begin
   insert into analytics_auth_hourly as h (hour, service_name, event_type, success, events)
-  select date_trunc('hour', time, 'UTC'), service_name, event_type, success, count(*)
-  from new_rows
+  select date_trunc('hour', time, 'UTC'), service_name, event_type, success, sum(s)
+  from changed_rows
   group by 1, 2, 3, 4
   order by 1, 2, 3, 4
   on conflict (hour, service_name, event_type, success) do update set events = h.events + excluded.events;
@@ -336,19 +343,21 @@ $$;
 create or replace function analytics_roll_up_external() returns trigger
 language plpgsql security definer set search_path from current
 as $$
+declare
+  s integer := coalesce(tg_argv[0], '1')::integer;
 begin
   insert into analytics_external_hourly as h
     (hour, service_name, service, model, calls, errors, cost_usd, input_tokens, output_tokens, response_time_ms_sum)
   select date_trunc('hour', time, 'UTC'), service_name, service,
     coalesce(metadata ->> 'response_model', metadata ->> 'request_model'),
-    count(*), count(*) filter (where coalesce(status_code >= 400, true) or error_message is not null),
-    coalesce(sum(cost_estimate), 0),
+    sum(s), coalesce(sum(s) filter (where coalesce(status_code >= 400, true) or error_message is not null), 0),
+    coalesce(sum(s * cost_estimate), 0),
     coalesce(sum(case when jsonb_typeof(metadata -> 'input_tokens') = 'number'
-      then (metadata ->> 'input_tokens')::numeric end), 0),
+      then s * (metadata ->> 'input_tokens')::numeric end), 0),
     coalesce(sum(case when jsonb_typeof(metadata -> 'output_tokens') = 'number'
-      then (metadata ->> 'output_tokens')::numeric end), 0),
-    coalesce(sum(response_time_ms), 0)
-  from new_rows
+      then s * (metadata ->> 'output_tokens')::numeric end), 0),
+    coalesce(sum(s * response_time_ms), 0)
+  from changed_rows
   group by 1, 2, 3, 4
   order by 1, 2, 3, 4
   on conflict (hour, service_name, service, model) do update set
@@ -362,12 +371,36 @@ begin
 end
 $$;
 
+-- Each statement's rows are added in (INSERT, COPY), taken out (DELETE, as `forget` does) or
+-- both (UPDATE, as `reprice --apply` does: out with the old values, in with the new), so the
+-- rollups keep matching the rows. A trigger sees one transition table, named changed_rows
+-- whichever side it is. Statements on a partition itself (retention's DROP of a day, or its
+-- DELETE from the default partition; rows moved into a new day's partition) fire none of them:
+-- rollups outlive the raw rows on purpose.
 create or replace trigger analytics_api_hourly_rollup after insert on api_access_log
-  referencing new table as new_rows for each statement execute function analytics_roll_up_api();
+  referencing new table as changed_rows for each statement execute function analytics_roll_up_api('1');
+create or replace trigger analytics_api_hourly_rollup_deleted after delete on api_access_log
+  referencing old table as changed_rows for each statement execute function analytics_roll_up_api('-1');
+create or replace trigger analytics_api_hourly_rollup_updated_new after update on api_access_log
+  referencing new table as changed_rows for each statement execute function analytics_roll_up_api('1');
+create or replace trigger analytics_api_hourly_rollup_updated_old after update on api_access_log
+  referencing old table as changed_rows for each statement execute function analytics_roll_up_api('-1');
 create or replace trigger analytics_auth_hourly_rollup after insert on authentication_log
-  referencing new table as new_rows for each statement execute function analytics_roll_up_auth();
+  referencing new table as changed_rows for each statement execute function analytics_roll_up_auth('1');
+create or replace trigger analytics_auth_hourly_rollup_deleted after delete on authentication_log
+  referencing old table as changed_rows for each statement execute function analytics_roll_up_auth('-1');
+create or replace trigger analytics_auth_hourly_rollup_updated_new after update on authentication_log
+  referencing new table as changed_rows for each statement execute function analytics_roll_up_auth('1');
+create or replace trigger analytics_auth_hourly_rollup_updated_old after update on authentication_log
+  referencing old table as changed_rows for each statement execute function analytics_roll_up_auth('-1');
 create or replace trigger analytics_external_hourly_rollup after insert on external_api_call_log
-  referencing new table as new_rows for each statement execute function analytics_roll_up_external();
+  referencing new table as changed_rows for each statement execute function analytics_roll_up_external('1');
+create or replace trigger analytics_external_hourly_rollup_deleted after delete on external_api_call_log
+  referencing old table as changed_rows for each statement execute function analytics_roll_up_external('-1');
+create or replace trigger analytics_external_hourly_rollup_updated_new after update on external_api_call_log
+  referencing new table as changed_rows for each statement execute function analytics_roll_up_external('1');
+create or replace trigger analytics_external_hourly_rollup_updated_old after update on external_api_call_log
+  referencing old table as changed_rows for each statement execute function analytics_roll_up_external('-1');
 
 -- Daily partitions (UTC days) of the three log tables, from days_behind days before today to
 -- days_ahead days after it (from the day of `since` instead, when given, as an upgrade does).
@@ -444,5 +477,5 @@ $$;
 select analytics_ensure_partitions();
 
 insert into analytics_schema_version (version, description)
-values (4, 'api_access_log, authentication_log, external_api_call_log (partitioned by day), analytics_pipeline_stats, dashboard views')
+values (5, 'api_access_log, authentication_log, external_api_call_log (partitioned by day), analytics_pipeline_stats, dashboard views, hourly rollups')
 on conflict (version) do nothing;

@@ -132,7 +132,7 @@ describe('migrate', () => {
     }
   });
 
-  it('brings a version 2 database to the same schema as a fresh schema.sql, with 0003 and 0004', async () => {
+  it('brings a version 2 database to the same schema as a fresh schema.sql, with 0003, 0004 and 0005', async () => {
     const old = await createTestDatabase('migrate_v2', { schema: false });
     const fresh = await createTestDatabase('migrate_fresh2');
     try {
@@ -140,8 +140,8 @@ describe('migrate', () => {
       const result = await migrate(old.url);
       expect(result).toEqual({
         from: 2,
-        to: 4,
-        applied: ['0003-dashboard-views.sql', '0004-daily-partitions.sql'],
+        to: 5,
+        applied: ['0003-dashboard-views.sql', '0004-daily-partitions.sql', '0005-rollups-follow-changes.sql'],
       });
       const views = await old.query<{ viewname: string }>(
         "select viewname from pg_views where schemaname = 'public' order by 1",
@@ -176,7 +176,11 @@ describe('migrate', () => {
       );
 
       const result = await migrate(old.url);
-      expect(result).toMatchObject({ from: 3, to: 4, applied: ['0004-daily-partitions.sql'] });
+      expect(result).toMatchObject({
+        from: 3,
+        to: 5,
+        applied: ['0004-daily-partitions.sql', '0005-rollups-follow-changes.sql'],
+      });
 
       const [after] = await old.query<{ n: number; in_default: number; partitions: number }>(`
         select (select count(*)::int from api_access_log) as n,

@@ -92,6 +92,12 @@ describe('reprice', () => {
     expect(rows[2]!.metadata).toMatchObject({ repriced_at: expect.any(String), cost_model: 'per_token' });
     expect(rows[2]!.metadata.price_source).not.toBe('old-table');
     expect(rows[1]!.metadata).not.toHaveProperty('repriced_at');
+    // The hourly rollup (the 30-day cost panels) follows the new prices.
+    const [rolled] = await db.query<{ rolled: string; raw: string }>(`
+      select (select sum(cost_usd)::text from analytics_external_hourly) as rolled,
+             (select sum(cost_estimate)::text from external_api_call_log) as raw`);
+    expect(Number(rolled!.rolled)).toBeCloseTo(1 + 2 * gpt4oCost + 3, 8);
+    expect(rolled!.rolled).toBe(rolled!.raw);
   });
 
   it('runs from the CLI, with prices from the config file', async () => {
