@@ -20,7 +20,7 @@ import { Redactor } from '../internal/redactor.js';
 import {
   findRequestSpan,
   noteRequestError,
-  requestStates,
+  requestStateIfAny,
   type RequestState,
 } from '../internal/request-state.js';
 import { estimateCost } from '../pricing/estimate-cost.js';
@@ -84,9 +84,23 @@ class TrackedRequest {
   /** What the app said about the request (`setUser`, errors), if it said anything. */
   get state(): RequestState | undefined {
     // Looked up, not created: most requests never get a state, and every allocation counts here.
-    return requestStates().get(this.span);
+    return requestStateIfAny(this.span);
   }
 }
+
+/** This processor's bookkeeping for one outbound call: its request, its user, when it opened. */
+class TrackedCall {
+  recordedIncomplete = false;
+
+  constructor(
+    readonly request: TrackedRequest | undefined,
+    readonly user: string | undefined,
+    readonly openedAt: number,
+  ) {}
+}
+
+/** Spans as this processor keeps its bookkeeping on them, under its own symbols. */
+type Tracked = { [key: symbol]: TrackedRequest | TrackedCall | undefined };
 
 /** A request holds at most this many finished outbound calls; more are sent on at once. */
 const MAX_HELD_PER_REQUEST = 256;
@@ -131,12 +145,15 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   readonly #redactor: Redactor;
   /** `enduser.id`, or `enduser.pseudo.id` when user ids are pseudonyms. */
   readonly #userAttribute: string;
-  readonly #requests = new WeakMap<object, TrackedRequest>();
-  readonly #callRequests = new WeakMap<object, TrackedRequest>();
-  /** Users of calls made under `runAsUser` (jobs, queues): used when no request says otherwise. */
-  readonly #callUsers = new WeakMap<object, string>();
-  readonly #openCalls = new Map<SpanLike, number>();
-  readonly #recordedIncomplete = new WeakSet<object>();
+  /**
+   * Keys of this processor's bookkeeping on the spans themselves: a request's on its SERVER
+   * span, a call's on its CLIENT span. Not WeakMaps: see `request-state.ts`. Symbols of this
+   * instance, so two processors never see each other's.
+   */
+  readonly #requestKey = Symbol('otel-pg-analytics.tracked-request');
+  readonly #callKey = Symbol('otel-pg-analytics.tracked-call');
+  /** Outbound calls still open, by span id, watched for the incomplete-call deadline. */
+  readonly #openCalls = new Map<string, SpanLike>();
   readonly #holding = new Set<TrackedRequest>();
   readonly #reporter = new RateLimitedReporter(createLogger('processor'));
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -174,13 +191,16 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
       if (record === RECORD_API) {
         const path = span.attributes[ATTR_URL_PATH];
         const excluded = typeof path === 'string' && this.#isExcluded(path);
-        this.#requests.set(span, new TrackedRequest(span, excluded));
+        (span as unknown as Tracked)[this.#requestKey] = new TrackedRequest(span, excluded);
       } else if (record === RECORD_EXTERNAL) {
         const requestSpan = findRequestSpan(parentContext);
-        const request = requestSpan && this.#requests.get(requestSpan);
-        if (request) this.#callRequests.set(span, request);
-        const user = userOfContext(parentContext);
-        if (user !== undefined) this.#callUsers.set(span, user);
+        // Users of calls made under `runAsUser` (jobs, queues): used when no request says otherwise.
+        const call = new TrackedCall(
+          requestSpan && this.#requestOf(requestSpan),
+          userOfContext(parentContext),
+          Date.now(),
+        );
+        (span as unknown as Tracked)[this.#callKey] = call;
         this.#watchOpenCall(span);
       }
       // Only spans that become rows: the downstream never sees a start without its end.
@@ -232,8 +252,16 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     return this.#shutdownPromise;
   }
 
+  #requestOf(span: object): TrackedRequest | undefined {
+    return (span as Tracked)[this.#requestKey] as TrackedRequest | undefined;
+  }
+
+  #callOf(span: object): TrackedCall | undefined {
+    return (span as Tracked)[this.#callKey] as TrackedCall | undefined;
+  }
+
   #endRequest(span: ReadableSpanLike): void {
-    const request = this.#requests.get(span);
+    const request = this.#requestOf(span);
     const state = request?.state;
     if (request) {
       request.ended = true;
@@ -264,9 +292,10 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   }
 
   #endCall(span: ReadableSpanLike): void {
-    this.#openCalls.delete(span as SpanLike);
-    if (this.#recordedIncomplete.has(span)) return;
-    const request = this.#callRequests.get(span);
+    this.#openCalls.delete(span.spanContext().spanId);
+    const call = this.#callOf(span);
+    if (call?.recordedIncomplete) return;
+    const request = call?.request;
     if (request && !request.ended && (request.held?.length ?? 0) < MAX_HELD_PER_REQUEST) {
       (request.held ??= []).push(span);
       if (!request.holdTimer) {
@@ -320,7 +349,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     if (cost.priceCheckedAt) out[ATTR_ANALYTICS_PRICE_CHECKED_AT] = cost.priceCheckedAt;
     if (cost.priceEffectiveFrom) out[ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM] = cost.priceEffectiveFrom;
     if (cost.priceTableVersion) out[ATTR_ANALYTICS_PRICE_TABLE_VERSION] = cost.priceTableVersion;
-    const user = state?.userId ?? this.#callUsers.get(span);
+    const user = state?.userId ?? this.#callOf(span)?.user;
     if (user !== undefined && attributes[this.#userAttribute] === undefined) out[this.#userAttribute] = user;
     this.#forward(span, out, endTime);
   }
@@ -358,7 +387,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
       );
       return;
     }
-    this.#openCalls.set(span, Date.now());
+    this.#openCalls.set(span.spanContext().spanId, span);
     if (!this.#sweepTimer) {
       const interval = Math.min(5000, Math.max(10, Math.floor(this.#maxOpenMillis / 4)));
       this.#sweepTimer = setInterval(() => this.#recordOpenCalls(this.#maxOpenMillis), interval);
@@ -370,20 +399,21 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   #recordOpenCalls(minAgeMillis: number): void {
     try {
       const now = Date.now();
-      for (const [span, startedAt] of this.#openCalls) {
-        if (span.ended) {
-          this.#openCalls.delete(span);
+      for (const [spanId, span] of this.#openCalls) {
+        const call = this.#callOf(span);
+        if (span.ended || !call) {
+          this.#openCalls.delete(spanId);
           continue;
         }
-        if (now - startedAt < minAgeMillis) continue;
-        this.#openCalls.delete(span);
-        this.#recordedIncomplete.add(span);
+        if (now - call.openedAt < minAgeMillis) continue;
+        this.#openCalls.delete(spanId);
+        call.recordedIncomplete = true;
         const incomplete: Attributes = { [ATTR_ANALYTICS_INCOMPLETE]: true };
         // An LLM response still being read has no usage yet: say so rather than leave it blank.
         if (span.attributes[ATTR_GEN_AI_PROVIDER_NAME] !== undefined) {
           incomplete[ATTR_ANALYTICS_USAGE_UNKNOWN_REASON] = 'response_not_finished';
         }
-        this.#forwardCall(span, this.#callRequests.get(span)?.state, incomplete, hrTime());
+        this.#forwardCall(span, call.request?.state, incomplete, hrTime());
       }
     } catch (error) {
       this.#reporter.error('sweep', 'otel-pg-analytics: recording open calls failed', error);
