@@ -69,13 +69,44 @@ export function truncateUtf8(text: string, maxBytes: number): string {
  */
 export function sanitizeJson(value: unknown, maxBytes: number): string | null {
   if (value === undefined || value === null) return null;
-  const json = JSON.stringify(cleanJsonValue(value, 0));
+  const json = (isShallow(value) && serializesClean(value)) || JSON.stringify(cleanJsonValue(value, 0));
   if (json === undefined) return null;
   if (json.length * 3 <= maxBytes || Buffer.byteLength(json, 'utf8') <= maxBytes) return json;
   return JSON.stringify({ truncated: true, bytes: Buffer.byteLength(json, 'utf8') });
 }
 
 const MAX_JSON_DEPTH = 10;
+
+/**
+ * Whether `value` is an object of primitives or arrays of primitives, as most rows' metadata
+ * and query parameters are: serialized directly, it cannot be too deep, and a NUL or a lone
+ * surrogate shows in the JSON as an escape.
+ */
+function isShallow(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) return false;
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'object' && v !== null) {
+      if (!Array.isArray(v)) return false;
+      for (const item of v) if (typeof item === 'object' && item !== null) return false;
+    } else if (typeof v === 'bigint') return false;
+  }
+  return true;
+}
+
+/**
+ * JSON of a shallow value when it needs no cleaning, else undefined. JSON.stringify writes a
+ * NUL as `\u0000` and a lone surrogate as `\ud800`..`\udfff` (paired ones stay characters), so
+ * their escapes are looked for; a match that is not one (an escaped backslash before such
+ * text) only sends the value the slow way.
+ */
+function serializesClean(value: object): string | undefined {
+  const json = JSON.stringify(value);
+  return DIRTY_JSON.test(json) ? undefined : json;
+}
+
+const DIRTY_JSON = /\\u(?:0000|d[89a-f])/i;
 
 function cleanJsonValue(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return cleanString(value);

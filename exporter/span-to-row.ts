@@ -80,7 +80,7 @@ export function spanToRow(span: ReadableSpanLike, redactor: Redactor): TableRow 
 function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
   const a = withStableHttpAttributes(span.attributes, span.kind);
   const metadata: Record<string, unknown> = {};
-  const rawPath = str(a[ATTR_URL_PATH]) ?? '/';
+  const path = redactor.redactPath(str(a[ATTR_URL_PATH]) ?? '/');
   const route = str(a[ATTR_HTTP_ROUTE]);
   const status = sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);
   const client = normalizeIp(a[ATTR_ANALYTICS_CLIENT_ADDRESS] ?? a[ATTR_NETWORK_PEER_ADDRESS]);
@@ -97,8 +97,8 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
   return {
     ...commonColumns(span),
     user_id: sanitizeText(str(a[ATTR_ENDUSER_ID] ?? a[ATTR_ENDUSER_PSEUDO_ID]), TEXT_LIMITS.indexed),
-    endpoint: sanitizeText(route ?? normalizePath(redactor.redactPath(rawPath)), TEXT_LIMITS.indexed),
-    path: sanitizeText(redactor.redactPath(rawPath), TEXT_LIMITS.path),
+    endpoint: sanitizeText(route ?? normalizePath(path), TEXT_LIMITS.indexed),
+    path: sanitizeText(path, TEXT_LIMITS.path),
     method: sanitizeText(method(a), TEXT_LIMITS.short),
     status_code: status,
     response_time_ms: durationMillis(span.duration),

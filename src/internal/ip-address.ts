@@ -18,6 +18,18 @@ const LEADING_ZERO_OCTET = /(^|\.)0\d/;
  */
 export function normalizeIp(value: unknown): NormalizedIp {
   if (typeof value !== 'string' || value.length === 0) return { ip: null };
+  // A row's client and peer are usually the same address, and so are a keep-alive client's
+  // requests: the last answer is kept (results are never modified).
+  if (value === lastValue) return lastResult;
+  lastResult = parseIp(value);
+  lastValue = value;
+  return lastResult;
+}
+
+let lastValue: string | undefined;
+let lastResult: NormalizedIp = { ip: null };
+
+function parseIp(value: string): NormalizedIp {
   let candidate = value.trim();
   if (candidate.startsWith('[')) {
     // `[v6]` or `[v6]:port`, nothing else: `[::1]junk` is not an address.

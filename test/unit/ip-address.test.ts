@@ -2,6 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { MAX_INVALID_IP_LENGTH, normalizeIp } from '../../src/internal/ip-address.js';
 
 describe('normalizeIp', () => {
+  it('answers the same for an address seen just before (the last answer is kept) as for a new one', () => {
+    const sequence = [
+      '::ffff:10.0.0.1',
+      '::ffff:10.0.0.1',
+      '010.1.1.1',
+      '010.1.1.1',
+      '[::1]:80',
+      '::ffff:10.0.0.1',
+    ];
+    expect(sequence.map((v) => normalizeIp(v))).toEqual([
+      { ip: '10.0.0.1' },
+      { ip: '10.0.0.1' },
+      { ip: null, raw: '010.1.1.1' },
+      { ip: null, raw: '010.1.1.1' },
+      { ip: '::1' },
+      { ip: '10.0.0.1' },
+    ]);
+  });
+
   it.each([
     ['an IPv4 address', '192.168.1.10', '192.168.1.10'],
     ['0.0.0.0', '0.0.0.0', '0.0.0.0'],

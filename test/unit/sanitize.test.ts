@@ -122,6 +122,22 @@ describe('sanitizeJson', () => {
     expect(json.isWellFormed()).toBe(true);
   });
 
+  it('cleans flat objects and arrays of strings (the common metadata and query shapes) the same way', () => {
+    const json = sanitizeJson({ q: ['a\u0000', 'b\uDC00'], flag: true, n: 1, none: null }, 1000)!;
+    expect(JSON.parse(json)).toEqual({ q: ['a', 'b\uFFFD'], flag: true, n: 1, none: null });
+    expect(json.isWellFormed()).toBe(true);
+  });
+
+  it('keeps text that only looks like an escape, and keys named like prototype members', () => {
+    const value = Object.fromEntries([
+      ['__proto__', 'x'],
+      ['text', 'a literal \\u0000 and \\ud800'],
+    ]);
+    const json = sanitizeJson(value, 1000)!;
+    expect(json).toBe(JSON.stringify(value));
+    expect(Object.getOwnPropertyNames(JSON.parse(json) as object)).toEqual(['__proto__', 'text']);
+  });
+
   it('turns NaN and Infinity into null', () => {
     expect(
       JSON.parse(
