@@ -1,5 +1,6 @@
 // The overhead benchmark: scenarios × modes, interleaved over rounds, medians and ratios.
-// `npm run bench` (builds first). Options by env: BENCH_ROUNDS (3), BENCH_REQUESTS (20000),
+// `npm run bench` (builds first). Options by env: BENCH_ROUNDS (3), BENCH_REQUESTS (50000),
+// BENCH_WARMUP (10000 requests first, unmeasured: the JIT compiles the pipeline's code then),
 // BENCH_RATE (300 req/s for the latency phase), BENCH_LATENCY_SECONDS (5), BENCH_CONNECTIONS
 // (10), BENCH_SCENARIOS / BENCH_MODES (comma lists; besides bare, floor, stock and ours, the
 // stages between floor and ours: hooks, processor, mapped, see bench/stages.mjs),
@@ -18,7 +19,8 @@ import { startBenchPostgres } from './postgres.mjs';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 50_000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -121,7 +123,7 @@ async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db })
   const url = await server.url;
   const request = REQUEST_OF[scenario];
   const sinkBefore = sink.spans();
-  const warm = await cannon(url, request, { amount: 2000 });
+  const warm = await cannon(url, request, { amount: WARMUP });
   // The warm-up's export is not part of the measured window.
   await drain({ mode, scenario, served: warm['2xx'], service, sink, sinkBefore, db, since });
   const before = processStats(server.child.pid);
@@ -266,7 +268,7 @@ async function main() {
     );
   }
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${postgres.description}`;
-  const table = `Machine: ${machine}\nRounds: ${ROUNDS}, ${REQUESTS} requests per CPU/throughput run (${CONNECTIONS} connections), latency at ${RATE} req/s for ${LATENCY_SECONDS} s; medians.\n\n${lines.join('\n')}\n`;
+  const table = `Machine: ${machine}\nRounds: ${ROUNDS}, ${REQUESTS} requests per CPU/throughput run after ${WARMUP} unmeasured (${CONNECTIONS} connections), latency at ${RATE} req/s for ${LATENCY_SECONDS} s; medians.\n\n${lines.join('\n')}\n`;
   process.stdout.write(`\n${table}`);
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
