@@ -16,6 +16,7 @@ import pg from 'pg';
 import { migrate } from '../dist/exporter/index.js';
 import { cannon, processStats, startServer, startSink, waitForCount } from './harness.mjs';
 import { startBenchPostgres } from './postgres.mjs';
+import { summarize } from './summarize.mjs';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -162,25 +163,6 @@ async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db })
   };
 }
 
-/**
- * What reached the destination: rows versus requests served for "ours" (every phase and the
- * flush at exit), spans at the OTLP sink versus spans made by the warm-up and load for "stock"
- * (its BatchSpanProcessor drops what does not fit its queue).
- */
-function recordedOf(mode, runs) {
-  const sum = (f) => runs.reduce((n, r) => n + f(r), 0);
-  if (mode === 'ours') return `${sum((r) => r.rows)} / ${sum((r) => r.served)} rows`;
-  if (mode === 'stock') return `${sum((r) => r.exported.arrived)} / ${sum((r) => r.exported.expected)} spans`;
-  return '';
-}
-
-function median(values) {
-  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 async function main() {
   const postgres = await startBenchPostgres();
   const stub = await startSink();
@@ -220,60 +202,21 @@ async function main() {
   }
   await db.end();
 
-  const summary = [];
-  for (const scenario of SCENARIOS) {
-    for (const mode of MODES) {
-      const mine = runs.filter((r) => r.scenario === scenario && r.mode === mode);
-      summary.push({
-        scenario,
-        mode,
-        cpuMicrosPerRequest: median(mine.map((r) => r.cpuMicrosPerRequest)),
-        throughput: median(mine.map((r) => r.throughput)),
-        p50Ms: median(mine.map((r) => r.p50Ms)),
-        p99Ms: median(mine.map((r) => r.p99Ms)),
-        rssMiB: median(mine.map((r) => r.rssMiB)),
-        errors: mine.reduce((n, r) => n + r.errors, 0),
-        recorded: recordedOf(mode, mine),
-      });
-    }
-  }
-  const cell = (scenario, mode) => summary.find((s) => s.scenario === scenario && s.mode === mode);
-  const lines = [
-    `| scenario | mode | CPU µs/req | req/s (saturated) | p50 ms @${RATE}/s | p99 ms @${RATE}/s | RSS MiB | recorded |`,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
-  ];
-  for (const s of summary) {
-    lines.push(
-      `| ${s.scenario} | ${s.mode} | ${s.cpuMicrosPerRequest.toFixed(0)} | ${s.throughput.toFixed(0)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.rssMiB.toFixed(0)} | ${s.recorded} |`,
-    );
-  }
-  lines.push(
-    '',
-    '| scenario | ours / stock CPU | ours / floor CPU | floor / bare CPU | p99 ours − bare (ms) |',
-    '| --- | ---: | ---: | ---: | ---: |',
-  );
-  const ratios = {};
-  for (const scenario of SCENARIOS) {
-    const [bare, floor, stock, ours] = ['bare', 'floor', 'stock', 'ours'].map((m) => cell(scenario, m));
-    ratios[scenario] = {
-      oursOverStock: ours && stock ? ours.cpuMicrosPerRequest / stock.cpuMicrosPerRequest : null,
-      oursOverFloor: ours && floor ? ours.cpuMicrosPerRequest / floor.cpuMicrosPerRequest : null,
-      floorOverBare: floor && bare ? floor.cpuMicrosPerRequest / bare.cpuMicrosPerRequest : null,
-      p99AddedMs: ours && bare ? ours.p99Ms - bare.p99Ms : null,
-    };
-    const r = ratios[scenario];
-    const f = (v, d = 2) => (v === null ? '–' : v.toFixed(d));
-    lines.push(
-      `| ${scenario} | ${f(r.oursOverStock)} | ${f(r.oursOverFloor)} | ${f(r.floorOverBare)} | ${f(r.p99AddedMs)} |`,
-    );
-  }
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${postgres.description}`;
-  const table = `Machine: ${machine}\nRounds: ${ROUNDS}, ${REQUESTS} requests per CPU/throughput run after ${WARMUP} unmeasured (${CONNECTIONS} connections), latency at ${RATE} req/s for ${LATENCY_SECONDS} s; medians.\n\n${lines.join('\n')}\n`;
+  const settings = {
+    rounds: ROUNDS,
+    requests: REQUESTS,
+    warmup: WARMUP,
+    connections: CONNECTIONS,
+    rate: RATE,
+    latencySeconds: LATENCY_SECONDS,
+  };
+  const { summary, ratios, stages, table } = summarize({ machine, settings, runs });
   process.stdout.write(`\n${table}`);
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
     path.join(ROOT, 'bench/results/latest.json'),
-    JSON.stringify({ machine, runs, summary, ratios }, null, 2),
+    JSON.stringify({ machine, settings, runs, summary, ratios, stages }, null, 2),
   );
   writeFileSync(path.join(ROOT, 'bench/results/latest.md'), table);
   stub.server.close();

@@ -1,0 +1,133 @@
+// Medians and ratios of a benchmark's runs, as tables. Used by bench/run.mjs; also on its own,
+// to print the tables of an earlier run again: `node bench/summarize.mjs [bench/results/latest.json]`.
+//
+// Ratios are taken within each round (the modes of a scenario run one after another, minutes
+// apart at most) and their median reported: this machine's speed drifts between rounds by more
+// than the differences measured, and a ratio of medians would mix rounds.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * What reached the destination: rows versus requests served for "ours" (every phase and the
+ * flush at exit), spans at the OTLP sink versus spans made by the warm-up and load for "stock"
+ * (its BatchSpanProcessor drops what does not fit its queue).
+ */
+function recordedOf(mode, runs) {
+  const sum = (f) => runs.reduce((n, r) => n + f(r), 0);
+  if (mode === 'ours') return `${sum((r) => r.rows ?? 0)} / ${sum((r) => r.served)} rows`;
+  if (mode === 'stock') return `${sum((r) => r.exported.arrived)} / ${sum((r) => r.exported.expected)} spans`;
+  return '';
+}
+
+/** The median over rounds of `f(a, b)` for the runs of modes `a` and `b` in the same round. */
+function perRound(runs, scenario, a, b, f) {
+  const rounds = [...new Set(runs.map((r) => r.round))];
+  const values = rounds.map((round) => {
+    const x = runs.find((r) => r.scenario === scenario && r.mode === a && r.round === round);
+    const y = runs.find((r) => r.scenario === scenario && r.mode === b && r.round === round);
+    return x && y ? f(x, y) : Number.NaN;
+  });
+  const m = median(values);
+  return Number.isNaN(m) ? null : m;
+}
+
+/** `{ summary, ratios, stages, table }` of a run's `{ machine, settings, runs }`. */
+export function summarize({ machine, settings, runs }) {
+  const scenarios = [...new Set(runs.map((r) => r.scenario))];
+  const modes = [...new Set(runs.map((r) => r.mode))];
+  const summary = [];
+  for (const scenario of scenarios) {
+    for (const mode of modes) {
+      const mine = runs.filter((r) => r.scenario === scenario && r.mode === mode);
+      if (mine.length === 0) continue;
+      summary.push({
+        scenario,
+        mode,
+        cpuMicrosPerRequest: median(mine.map((r) => r.cpuMicrosPerRequest)),
+        throughput: median(mine.map((r) => r.throughput)),
+        p50Ms: median(mine.map((r) => r.p50Ms)),
+        p99Ms: median(mine.map((r) => r.p99Ms)),
+        rssMiB: median(mine.map((r) => r.rssMiB)),
+        errors: mine.reduce((n, r) => n + r.errors, 0),
+        recorded: recordedOf(mode, mine),
+      });
+    }
+  }
+  const { rate } = settings;
+  const f = (v, d = 2) => (v === null ? '–' : v.toFixed(d));
+  const lines = [
+    `| scenario | mode | CPU µs/req | req/s (saturated) | p50 ms @${rate}/s | p99 ms @${rate}/s | RSS MiB | recorded |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const s of summary) {
+    lines.push(
+      `| ${s.scenario} | ${s.mode} | ${s.cpuMicrosPerRequest.toFixed(0)} | ${s.throughput.toFixed(0)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.rssMiB.toFixed(0)} | ${s.recorded} |`,
+    );
+  }
+  const cpu = (x, y) => x.cpuMicrosPerRequest / y.cpuMicrosPerRequest;
+  const ratios = {};
+  lines.push(
+    '',
+    '| scenario | ours / stock CPU | ours / floor CPU | stock / floor CPU | floor / bare CPU | p99 ours − bare (ms) | p99 ours − stock (ms) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const scenario of scenarios) {
+    const r = {
+      oursOverStock: perRound(runs, scenario, 'ours', 'stock', cpu),
+      oursOverFloor: perRound(runs, scenario, 'ours', 'floor', cpu),
+      stockOverFloor: perRound(runs, scenario, 'stock', 'floor', cpu),
+      floorOverBare: perRound(runs, scenario, 'floor', 'bare', cpu),
+      p99AddedMs: perRound(runs, scenario, 'ours', 'bare', (x, y) => x.p99Ms - y.p99Ms),
+      p99OverStockMs: perRound(runs, scenario, 'ours', 'stock', (x, y) => x.p99Ms - y.p99Ms),
+    };
+    ratios[scenario] = r;
+    lines.push(
+      `| ${scenario} | ${f(r.oursOverStock)} | ${f(r.oursOverFloor)} | ${f(r.stockOverFloor)} | ${f(r.floorOverBare)} | ${f(r.p99AddedMs)} | ${f(r.p99OverStockMs)} |`,
+    );
+  }
+  // Every mode against the floor: where the cost of "ours" goes when the stages ran.
+  const stages = {};
+  if (modes.includes('floor') && modes.some((m) => ['hooks', 'processor', 'mapped'].includes(m))) {
+    lines.push('', '| scenario | mode | × floor CPU | µs/req over floor |', '| --- | --- | ---: | ---: |');
+    for (const scenario of scenarios) {
+      for (const mode of modes.filter((m) => m !== 'floor' && m !== 'bare')) {
+        const times = perRound(runs, scenario, mode, 'floor', cpu);
+        const over = perRound(
+          runs,
+          scenario,
+          mode,
+          'floor',
+          (x, y) => x.cpuMicrosPerRequest - y.cpuMicrosPerRequest,
+        );
+        (stages[scenario] ??= {})[mode] = { overFloor: times, microsOverFloor: over };
+        lines.push(`| ${scenario} | ${mode} | ${f(times)} | ${f(over, 1)} |`);
+      }
+    }
+  }
+  const header = `Machine: ${machine}\nRounds: ${settings.rounds}, ${settings.requests} requests per CPU/throughput run after ${settings.warmup} unmeasured (${settings.connections} connections), latency at ${rate} req/s for ${settings.latencySeconds} s; medians, ratios as the median of each round's.`;
+  return { summary, ratios, stages, table: `${header}\n\n${lines.join('\n')}\n` };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const file =
+    process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results/latest.json');
+  const result = JSON.parse(readFileSync(file, 'utf8'));
+  // Results written before the settings were recorded ran with the defaults.
+  result.settings ??= {
+    rounds: Math.max(...result.runs.map((r) => r.round)),
+    requests: 50_000,
+    warmup: 10_000,
+    connections: 10,
+    rate: 300,
+    latencySeconds: 5,
+  };
+  process.stdout.write(summarize(result).table);
+}
