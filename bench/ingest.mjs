@@ -12,6 +12,7 @@ import { TABLE_COLUMNS } from '../dist/exporter/database.js';
 import { Redactor } from '../dist/src/internal/redactor.js';
 import { fakeSpan } from '../test/helpers/spans.ts';
 import { startBenchPostgres } from './postgres.mjs';
+import { median } from './summarize.mjs';
 
 const ROWS = Number(process.env.BENCH_INGEST_ROWS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -172,12 +173,6 @@ async function viaCopy(url, files) {
   }
   const seconds = (performance.now() - t0) / 1000;
   return { seconds, rowsPerSecond: ROWS / seconds };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const postgres = await startBenchPostgres();
