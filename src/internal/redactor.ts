@@ -44,7 +44,18 @@ export const DEFAULT_SENSITIVE_WORDS: readonly string[] = Object.freeze([
   'ssn',
   'cvv',
   'cvc',
+  'pin',
+  'totp',
+  'csrf',
+  'xsrf',
 ]);
+
+/**
+ * Words glued to these are sensitive too: Node lower-cases header names, so `X-CSRFToken`
+ * arrives as `x-csrftoken`, and names like `newpassword` or `webhooksecret` have no humps.
+ */
+const SENSITIVE_WORD_ENDINGS = /(?:token|secret|password|passwd|passphrase|passcode|apikey|csrf|xsrf)$/;
+const SENSITIVE_WORD_STARTS = /^(?:password|passwd|csrf|xsrf)/;
 
 /** Whole names (after lower-casing and removing separators) that are sensitive. */
 const SENSITIVE_COMPACT_NAMES = new Set([
@@ -150,12 +161,16 @@ export class Redactor {
     const compacted = compact(name);
     const result =
       this.#compactNames.has(compacted) ||
-      this.#words.has(compacted) ||
-      splitWords(name).some((w) => this.#words.has(w));
+      this.#isSensitiveWord(compacted) ||
+      splitWords(name).some((w) => this.#isSensitiveWord(w));
     // Names come from requests, so the cache is bounded.
     if (this.#cache.size >= MAX_CACHED_NAMES) this.#cache.clear();
     this.#cache.set(name, result);
     return result;
+  }
+
+  #isSensitiveWord(word: string): boolean {
+    return this.#words.has(word) || SENSITIVE_WORD_ENDINGS.test(word) || SENSITIVE_WORD_STARTS.test(word);
   }
 
   /**

@@ -33,6 +33,22 @@ describe('Redactor.isSensitiveKey', () => {
     'code',
     'otp',
     'password[]',
+    'pin',
+    'user_pin',
+    'pinCode',
+    'passcode',
+    'cvv',
+    'ssn',
+    'totp',
+    // CSRF headers as Node hands them over (lower case, so `X-CSRFToken` has no hump left).
+    'x-csrf',
+    'x-csrf-token',
+    'x-xsrf-token',
+    'x-csrftoken',
+    'X-CSRFToken',
+    'csrfmiddlewaretoken',
+    'newpassword',
+    'webhooksecret',
   ])('treats %j as sensitive', (name) => {
     expect(redactor.isSensitiveKey(name)).toBe(true);
   });
@@ -48,6 +64,12 @@ describe('Redactor.isSensitiveKey', () => {
     'limit',
     'search',
     'passenger',
+    'ping',
+    'spinner',
+    'pinned',
+    'opinion',
+    'tokenizer',
+    'secretary',
     '',
   ])('treats %j as not sensitive', (name) => {
     expect(redactor.isSensitiveKey(name)).toBe(false);

@@ -245,6 +245,17 @@ describe('spanToRow for API spans', () => {
     expect(row.query_params).not.toContain('abc');
   });
 
+  it('redacts PINs, one-time codes and card codes in the query', () => {
+    const row = apiRow(apiSpan({ [ATTR_URL_QUERY]: 'pin=4821&otp=552211&cvv=123&ssn=078-05-1120&page=2' }));
+    expect(json(row.query_params)).toEqual({
+      pin: REDACTED,
+      otp: REDACTED,
+      cvv: REDACTED,
+      ssn: REDACTED,
+      page: '2',
+    });
+  });
+
   it('decodes query values and keys', () => {
     const row = apiRow(apiSpan({ [ATTR_URL_QUERY]: 'q=red+shoes&name=%C3%A9t%C3%A9&a%20b=1&flag' }));
     expect(json(row.query_params)).toEqual({ q: 'red shoes', name: 'été', 'a b': '1', flag: '' });
@@ -395,6 +406,20 @@ describe('spanToRow for API spans', () => {
     );
     expect(row.metadata).not.toContain('abcdefghijkl');
     expect(json(row.metadata)).toMatchObject({ headers: { 'x-request-id': ['r-1'] } });
+  });
+
+  it('redacts allow-listed CSRF headers, however the framework names them', () => {
+    const names = ['x-csrf', 'x-csrf-token', 'x-xsrf-token', 'x-csrftoken', 'x-xsrftoken'];
+    const row = apiRow(
+      apiSpan({
+        [ATTR_HTTP_ROUTE]: '/x',
+        ...Object.fromEntries(
+          names.map((n, i) => [`${ATTR_HTTP_REQUEST_HEADER_PREFIX}${n}`, [`csrf-${i}-q9`]]),
+        ),
+      }),
+    );
+    expect(row.metadata).not.toMatch(/csrf-\d-q9/);
+    expect(json(row.metadata)).toEqual({ headers: Object.fromEntries(names.map((n) => [n, [REDACTED]])) });
   });
 
   it('becomes an API row when the processor tagged it, whatever its scope', () => {
