@@ -1,4 +1,4 @@
--- otel-pg-analytics schema, version 5.
+-- otel-pg-analytics schema, version 6.
 --
 -- The full, latest schema. Idempotent: applying it again changes nothing. Apply it with
 -- `otel-pg-analytics migrate`, which also upgrades older databases in place through the
@@ -20,7 +20,23 @@
 -- Version 2 added analytics_pipeline_stats (migrations/0002-pipeline-stats.sql); version 3 the
 -- dashboard views (migrations/0003-dashboard-views.sql); version 4 daily partitions and
 -- retention, and hourly rollups (migrations/0004-daily-partitions.sql); version 5 rollups that
--- follow deletes and updates too (migrations/0005-rollups-follow-changes.sql).
+-- follow deletes and updates too (migrations/0005-rollups-follow-changes.sql); version 6
+-- functions that resolve no name through a caller's search_path (migrations/0006-pinned-search-paths.sql).
+--
+-- Everything is created in the schema first on the search_path (`public` unless the connection
+-- says otherwise; `migrate` refuses a schema that every role may create in). The search_path is
+-- then pinned to that schema with pg_temp last, so that the functions below, which keep the path
+-- they were created with, never look in a session's temporary schema before their own.
+
+do $$
+begin
+  if pg_catalog.current_schema() is null then
+    raise exception 'no schema to create the tables in: the search_path (%) names none that exists',
+      pg_catalog.current_setting('search_path');
+  end if;
+  perform pg_catalog.set_config('search_path', pg_catalog.format('%I, pg_temp', pg_catalog.current_schema()), false);
+end
+$$;
 
 create table if not exists analytics_schema_version (
   version integer primary key,
@@ -195,7 +211,8 @@ from external_api_call_log;
 -- addresses with at least `min_failures` failed events (login_failed, or any event recorded
 -- as unsuccessful) between range_from (inclusive) and range_to (exclusive), with how many
 -- accounts they tried. Many failures over many accounts is password spraying; over one
--- account, guessing. A SQL function so PostgreSQL inlines it into the calling query.
+-- account, guessing. A SQL function so PostgreSQL inlines it into the calling query; its body is
+-- SQL-standard (BEGIN ATOMIC), so its names were bound when it was created, whoever calls it.
 create or replace function analytics_failed_login_bursts(
   range_from timestamptz,
   range_to timestamptz,
@@ -212,7 +229,7 @@ returns table (
 )
 language sql
 stable
-as $$
+begin atomic
   select a.ip_address,
          to_timestamp(floor(extract(epoch from a.time) / extract(epoch from burst_window))
                       * extract(epoch from burst_window)) as window_start,
@@ -223,21 +240,27 @@ as $$
   from authentication_log a
   where not a.success and a.time >= range_from and a.time < range_to
   group by 1, 2
-  having count(*) >= min_failures
-$$;
+  having count(*) >= min_failures;
+end;
 
 -- Hourly rollups, so 7- and 30-day panels read a few thousand rows instead of millions. Kept
 -- up to date by statement-level triggers that aggregate each statement's changed rows (its
 -- transition table: rows an ON CONFLICT DO NOTHING skipped are not in it, so a replayed batch
 -- counts once) and add them in (or take them out) with one upsert. The trigger functions run as their owner
--- (SECURITY DEFINER, with the search_path fixed when they were created), so the INSERT-only
--- writer needs no right on the rollups. Requests are weighted by sample_weight, like the
+-- (SECURITY DEFINER), so the INSERT-only writer needs no right on the rollups. Since they run
+-- as the owner on the writer's behalf, nothing in them may resolve to an object the writer can
+-- make: they name the schema's tables and function with the schema (written in for @schema@
+-- when created) and find everything else in pg_catalog alone (search_path pg_catalog, pg_temp:
+-- pg_temp last, as PostgreSQL documents, so a temporary table never shadows anything; the
+-- schema absent, so an overload made there by a role that may create in it never beats a
+-- built-in). Only the owner may execute them, so no one attaches them to a table of their own.
+-- Requests are weighted by sample_weight, like the
 -- dashboards' counts. latency_buckets[i] holds the requests whose response time falls in
 -- bucket i - 1 of width_bucket(response_time_ms, analytics_latency_bounds_ms()): under 5 ms,
 -- 5 to 10 ms, ..., 10 s and over (12 buckets), enough for percentiles to within a bucket.
 create or replace function analytics_latency_bounds_ms() returns double precision[]
 language sql immutable parallel safe
-as $$ select array[5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]::double precision[] $$;
+return array[5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]::double precision[];
 
 create table if not exists analytics_api_hourly (
   hour timestamptz not null,
@@ -275,15 +298,18 @@ create table if not exists analytics_external_hourly (
   unique nulls not distinct (hour, service_name, service, model)
 );
 
-create or replace function analytics_roll_up_api() returns trigger
-language plpgsql security definer set search_path from current
-as $$
+do $do$
+begin
+  execute pg_catalog.replace($ddl$
+create or replace function @schema@.analytics_roll_up_api() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp
+as $body$
 declare
   -- +1 adds the statement's rows (INSERT, and the new side of an UPDATE), -1 takes them away
   -- (DELETE, and the old side of an UPDATE).
   s integer := coalesce(tg_argv[0], '1')::integer;
 begin
-  insert into analytics_api_hourly as h
+  insert into @schema@.analytics_api_hourly as h
     (hour, service_name, endpoint, method, status_class, requests, errors, response_time_ms_sum, latency_buckets)
   select hour, service_name, endpoint, method, status_class, sum(w),
     coalesce(sum(w) filter (where failed), 0), coalesce(sum(ms * w), 0),
@@ -306,7 +332,7 @@ begin
       case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end
         as status_class,
       s * sample_weight as w, coalesce(status_code >= 500, error_message is not null) as failed,
-      response_time_ms as ms, width_bucket(response_time_ms, analytics_latency_bounds_ms()) as b
+      response_time_ms as ms, width_bucket(response_time_ms, @schema@.analytics_latency_bounds_ms()) as b
     from changed_rows
   ) r
   group by 1, 2, 3, 4, 5
@@ -322,15 +348,15 @@ begin
     );
   return null;
 end
-$$;
+$body$;
 
-create or replace function analytics_roll_up_auth() returns trigger
-language plpgsql security definer set search_path from current
-as $$
+create or replace function @schema@.analytics_roll_up_auth() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp
+as $body$
 declare
   s integer := coalesce(tg_argv[0], '1')::integer;
 begin
-  insert into analytics_auth_hourly as h (hour, service_name, event_type, success, events)
+  insert into @schema@.analytics_auth_hourly as h (hour, service_name, event_type, success, events)
   select date_trunc('hour', time, 'UTC'), service_name, event_type, success, sum(s)
   from changed_rows
   group by 1, 2, 3, 4
@@ -338,15 +364,15 @@ begin
   on conflict (hour, service_name, event_type, success) do update set events = h.events + excluded.events;
   return null;
 end
-$$;
+$body$;
 
-create or replace function analytics_roll_up_external() returns trigger
-language plpgsql security definer set search_path from current
-as $$
+create or replace function @schema@.analytics_roll_up_external() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp
+as $body$
 declare
   s integer := coalesce(tg_argv[0], '1')::integer;
 begin
-  insert into analytics_external_hourly as h
+  insert into @schema@.analytics_external_hourly as h
     (hour, service_name, service, model, calls, errors, cost_usd, input_tokens, output_tokens, response_time_ms_sum)
   select date_trunc('hour', time, 'UTC'), service_name, service,
     coalesce(metadata ->> 'response_model', metadata ->> 'request_model'),
@@ -369,7 +395,13 @@ begin
     response_time_ms_sum = h.response_time_ms_sum + excluded.response_time_ms_sum;
   return null;
 end
-$$;
+$body$;
+
+revoke all on function @schema@.analytics_roll_up_api(), @schema@.analytics_roll_up_auth(),
+  @schema@.analytics_roll_up_external() from public;
+$ddl$, '@schema@', pg_catalog.quote_ident(pg_catalog.current_schema()));
+end
+$do$;
 
 -- Each statement's rows are added in (INSERT, COPY), taken out (DELETE, as `forget` does) or
 -- both (UPDATE, as `reprice --apply` does: out with the old values, in with the new), so the
@@ -412,6 +444,7 @@ create or replace function analytics_ensure_partitions(
   since timestamptz default null
 ) returns setof text
 language plpgsql
+set search_path from current
 as $$
 declare
   log_table text;
@@ -451,6 +484,7 @@ $$;
 create or replace function analytics_prune_partitions(older_than interval)
 returns setof text
 language plpgsql
+set search_path from current
 as $$
 declare
   log_table text;
@@ -477,5 +511,5 @@ $$;
 select analytics_ensure_partitions();
 
 insert into analytics_schema_version (version, description)
-values (5, 'api_access_log, authentication_log, external_api_call_log (partitioned by day), analytics_pipeline_stats, dashboard views, hourly rollups')
+values (6, 'api_access_log, authentication_log, external_api_call_log (partitioned by day), analytics_pipeline_stats, dashboard views, hourly rollups')
 on conflict (version) do nothing;

@@ -215,6 +215,9 @@ async function ensureRole(
 }
 
 /**
+ * Refuses a role that may create objects in the schema: the rollup triggers run as the owner,
+ * and functions of the schema's path (the partition upkeep) run as the owner's sessions.
+ *
  * CONNECT on the database and USAGE on the schema, without which no privilege on a table is
  * of any use (without USAGE the tables are not even found). PUBLIC has both by default, but
  * hardened clusters revoke them, so they are granted explicitly whenever we may; only the
@@ -232,14 +235,26 @@ async function grantCommon(
     has_connect: boolean;
     may_grant_usage: boolean;
     has_usage: boolean;
+    may_create: boolean;
   }>(
     `select has_database_privilege(current_database(), 'CONNECT WITH GRANT OPTION') as may_grant_connect,
             has_database_privilege($1, current_database(), 'CONNECT') as has_connect,
             has_schema_privilege($2, 'USAGE WITH GRANT OPTION') as may_grant_usage,
-            has_schema_privilege($1, $2, 'USAGE') as has_usage`,
+            has_schema_privilege($1, $2, 'USAGE') as has_usage,
+            has_schema_privilege($1, $2, 'CREATE') as may_create`,
     [migration.role, target.schema],
   );
   const found = rows[0]!;
+  if (found.may_create) {
+    const { rows: shown } = await client.query<{ statement: string }>(
+      'select format($1::text, $2::text, $3::text) as statement',
+      ['revoke create on schema %I from %I', target.schema, migration.role],
+    );
+    throw new Error(
+      `role ${migration.role} may create objects in schema ${target.schema}, so it could run code as the owner of the tables: ` +
+        `run \`${shown[0]!.statement}\` (or revoke it from the role it has it through), then again`,
+    );
+  }
   const needs = [
     {
       may: found.may_grant_connect,

@@ -28,8 +28,7 @@ async function catalog(db: TestDatabase): Promise<unknown> {
   const views = await db.query(`
     select viewname, definition from pg_views where schemaname = 'public' order by viewname`);
   const functions = await db.query(`
-    select proname, pg_get_function_arguments(oid) as arguments, pg_get_function_result(oid) as result,
-           provolatile, prosrc
+    select proname, pg_get_functiondef(oid) as definition, proacl::text[] as acl
     from pg_proc where pronamespace = 'public'::regnamespace order by proname`);
   return { columns, constraints, indexes, views, functions };
 }
@@ -132,7 +131,7 @@ describe('migrate', () => {
     }
   });
 
-  it('brings a version 2 database to the same schema as a fresh schema.sql, with 0003, 0004 and 0005', async () => {
+  it('brings a version 2 database to the same schema as a fresh schema.sql, with 0003 to 0006', async () => {
     const old = await createTestDatabase('migrate_v2', { schema: false });
     const fresh = await createTestDatabase('migrate_fresh2');
     try {
@@ -140,8 +139,13 @@ describe('migrate', () => {
       const result = await migrate(old.url);
       expect(result).toEqual({
         from: 2,
-        to: 5,
-        applied: ['0003-dashboard-views.sql', '0004-daily-partitions.sql', '0005-rollups-follow-changes.sql'],
+        to: 6,
+        applied: [
+          '0003-dashboard-views.sql',
+          '0004-daily-partitions.sql',
+          '0005-rollups-follow-changes.sql',
+          '0006-pinned-search-paths.sql',
+        ],
       });
       const views = await old.query<{ viewname: string }>(
         "select viewname from pg_views where schemaname = 'public' order by 1",
@@ -178,8 +182,12 @@ describe('migrate', () => {
       const result = await migrate(old.url);
       expect(result).toMatchObject({
         from: 3,
-        to: 5,
-        applied: ['0004-daily-partitions.sql', '0005-rollups-follow-changes.sql'],
+        to: 6,
+        applied: [
+          '0004-daily-partitions.sql',
+          '0005-rollups-follow-changes.sql',
+          '0006-pinned-search-paths.sql',
+        ],
       });
 
       const [after] = await old.query<{ n: number; in_default: number; partitions: number }>(`
