@@ -1,3 +1,5 @@
+import { isProseWord, redactSecretPhrases } from './secret-phrases.js';
+
 /**
  * One redaction policy for everything that could carry a secret: query strings (inbound and
  * outbound), URLs with userinfo, header values, auth-event metadata and free text such as
@@ -108,15 +110,16 @@ const SECRET_VALUE_HINT = /eyJ|sk-|AIza|AKIA|ASIA|gh[pousr]_|xox[abprs]-|-----BE
  * case, or be long, so prose such as "Token expired" or "Basic authentication failed" stays.
  */
 const AUTH_SCHEME_PATTERN = /\b(Bearer|Basic|Token|Digest)\s+([A-Za-z0-9._~+/=-]{6,})/gi;
-/** `name: value` inside text (`password: hunter2`, `x-api-key: abc`); the value is one word. */
-const COLON_PAIR_PATTERN = /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,63})(\s*:\s*)([^\s,;"'<>]+)/g;
+/** `name: value` inside text (`password: hunter2`, `x-api-key: 'abc'`); the value is one word or quoted. */
+const COLON_PAIR_PATTERN =
+  /(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,63})(\s*:\s*)("[^"\n]{1,200}"|'[^'\n]{1,200}'|[^\s,;"'<>]+)/g;
 const AUTH_SCHEMES = new Set(['bearer', 'basic', 'token', 'digest']);
 /** Userinfo of a URL anywhere inside text (`see https://bob:pw@host/...`). */
 const TEXT_USERINFO_PATTERN = /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s/?#@]+@/g;
 /** Query values shorter than this are not scanned for secret shapes: no secret pattern is that short. */
 const MIN_SECRET_VALUE_LENGTH = 8;
-/** `name=value` pairs inside text (URLs, form bodies, log lines). */
-const PAIR_PATTERN = /([A-Za-z0-9_.[\]-]{1,64})=([^&\s;,"'<>]*)/g;
+/** `name=value` pairs inside text (URLs, form bodies, log lines), the value possibly quoted. */
+const PAIR_PATTERN = /([A-Za-z0-9_.[\]-]{1,64})=("[^"\n]{1,200}"|'[^'\n]{1,200}'|[^&\s;,"'<>]*)/g;
 /** `;name=value` parameters inside a path segment. */
 const PATH_PARAM_PATTERN = /;([^;/=?#]{1,64})=[^;/?#]+/g;
 /** `"name": "value"` pairs inside JSON-looking text. */
@@ -220,24 +223,30 @@ export class Redactor {
     let result =
       text.length > MAX_REDACTED_TEXT_LENGTH ? `${text.slice(0, MAX_REDACTED_TEXT_LENGTH)}…` : text;
     result = redactSecretShapes(result);
+    result = redactSecretPhrases(result, REDACTED);
     result = result.replace(AUTH_SCHEME_PATTERN, (match: string, scheme: string, credential: string) =>
       scheme.toLowerCase() === 'bearer' || looksLikeCredential(credential) ? `${scheme} ${REDACTED}` : match,
     );
     if (result.includes('@')) result = result.replace(TEXT_USERINFO_PATTERN, `$1${REDACTED}@`);
     if (result.includes(':')) {
-      result = result.replace(COLON_PAIR_PATTERN, (match: string, key: string, sep: string, value: string) =>
-        value !== REDACTED &&
-        !AUTH_SCHEMES.has(value.toLowerCase()) &&
-        // Prose such as "session: expired" stays; a password is a password whatever it looks like.
-        (looksLikeCredential(value) || /pass|pwd/i.test(key)) &&
-        this.isSensitiveKey(key)
-          ? `${key}${sep}${REDACTED}`
-          : match,
-      );
+      result = result.replace(COLON_PAIR_PATTERN, (match: string, key: string, sep: string, raw: string) => {
+        const quote = quoteOf(raw);
+        const value = quote ? raw.slice(1, -1) : raw;
+        return value !== REDACTED &&
+          !AUTH_SCHEMES.has(value.toLowerCase()) &&
+          // Prose such as "session: expired" stays; a password is anything but a word of prose.
+          (looksLikeCredential(value) || quote !== '' || (/pass|pwd/i.test(key) && !isProseWord(value))) &&
+          this.isSensitiveKey(key)
+          ? `${key}${sep}${quote}${REDACTED}${quote}`
+          : match;
+      });
     }
-    result = result.replace(PAIR_PATTERN, (match: string, key: string, value: string) =>
-      value.length > 0 && this.isSensitiveKey(key) ? `${key}=${REDACTED}` : match,
-    );
+    result = result.replace(PAIR_PATTERN, (match: string, key: string, raw: string) => {
+      const quote = quoteOf(raw);
+      return raw.length > quote.length * 2 && this.isSensitiveKey(key)
+        ? `${key}=${quote}${REDACTED}${quote}`
+        : match;
+    });
     result = result.replace(JSON_PAIR_PATTERN, (match: string, key: string, sep: string, value: string) =>
       value.length > 0 && this.isSensitiveKey(key) ? `"${key}"${sep}"${REDACTED}"` : match,
     );
@@ -316,6 +325,11 @@ function redactSecretShapes(text: string): string {
   let result = text;
   for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
   return result;
+}
+
+/** The quote around a quoted value (`"` or `'`), or the empty string. */
+function quoteOf(value: string): string {
+  return value.length >= 2 && (value[0] === '"' || value[0] === "'") ? value[0] : '';
 }
 
 function looksLikeCredential(text: string): boolean {

@@ -62,6 +62,21 @@ describe('recordAuthEvent', () => {
     expect(JSON.stringify(event!.attributes)).not.toMatch(/hunter2|k-123|xyz|abc\.def/);
   });
 
+  it('redacts secrets written as prose in metadata text and in the error', () => {
+    harness = createProcessorHarness();
+    recordAuthEvent({
+      type: 'password_reset',
+      error: 'password hunter3 rejected: api key is 8f14e45fceea',
+      metadata: { note: 'my secret is swordfish', reason: 'password reset requested' },
+    });
+    const [event] = recordsOf(harness.passed(), 'auth');
+    expect(event!.attributes['error.message']).toBe('password REDACTED rejected: api key is REDACTED');
+    expect(JSON.parse(String(event!.attributes['analytics.auth.metadata']))).toEqual({
+      note: 'my secret is REDACTED',
+      reason: 'password reset requested',
+    });
+  });
+
   it('attributes the request, and its calls, to the user of a successful login', () => {
     harness = createProcessorHarness();
     const { span, ctx } = harness.startRequest();

@@ -5,6 +5,7 @@ import {
   REDACTED,
   Redactor,
 } from '../../src/internal/redactor.js';
+import { BENIGN_LINES, HOSTILE_LINES } from '../security/secret-text-corpus.js';
 
 const redactor = new Redactor();
 
@@ -367,6 +368,39 @@ describe('Redactor.redactText on prose', () => {
     ['Bearer sessiontoken', 'Bearer REDACTED'],
   ])('redacts the credential in %j', (text, expected) => {
     expect(redactor.redactText(text)).toBe(expected);
+  });
+});
+
+describe('Redactor.redactText on a corpus of messages', () => {
+  const redactor = new Redactor();
+
+  it.each(HOSTILE_LINES)('removes the secret of $text', ({ text, secret }) => {
+    const result = redactor.redactText(text);
+    expect(result).not.toContain(secret);
+    expect(result).toContain(REDACTED);
+  });
+
+  it.each(BENIGN_LINES)('keeps %j as it is', (text) => {
+    expect(redactor.redactText(text)).toBe(text);
+  });
+
+  it.each([
+    ['login failed: password hunter3 rejected', `login failed: password ${REDACTED} rejected`],
+    ['Password is hunter3.', `Password is ${REDACTED}.`],
+    ["password='hunter3' user=bob", `password='${REDACTED}' user=bob`],
+    ['password: "hunter 3", retry', `password: "${REDACTED}", retry`],
+    ['PIN 4821 rejected', `PIN ${REDACTED} rejected`],
+    ['my secret is swordfish, keep it', `my secret is ${REDACTED}, keep it`],
+  ])('keeps the words around the secret of %j', (text, expected) => {
+    expect(redactor.redactText(text)).toBe(expected);
+  });
+
+  it('handles 8 KB of secret nouns, spaces and prose in one pass', () => {
+    const text = 'password \t  api key is missing; token: '.repeat(220).slice(0, MAX_REDACTED_TEXT_LENGTH);
+    expect(redactor.redactText(`${text}password hunter3`)).toBe(`${text}…`);
+    expect(redactor.redactText(`${text.slice(0, 8000)} password hunter3`)).toBe(
+      `${text.slice(0, 8000)} password ${REDACTED}`,
+    );
   });
 });
 
