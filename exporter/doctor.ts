@@ -567,19 +567,37 @@ async function spoolCheck(dir: string): Promise<DoctorCheck> {
     if (!spool.exists) {
       return { check: 'spool', status: 'ok', message: `${dir} does not exist: nothing was spooled there` };
     }
-    if (spool.segments === 0) {
+    if (spool.problem !== undefined) {
       return {
         check: 'spool',
-        status: 'ok',
-        message: `${dir}: nothing pending (${plural(spool.instanceFolders, 'instance folder')})`,
+        status: 'fail',
+        message: `${dir} ${spool.problem}: the app refuses it (another user could put rows there), so rows Postgres cannot take are dropped instead of spooled`,
+        fix: `make it the app user's alone (chown it to that user, chmod 700 ${dir}), or remove it to have it made afresh, or set OTEL_ANALYTICS_SPOOL_DIR to a directory only that user can write; run doctor as the user the app runs as`,
       };
     }
-    return {
-      check: 'spool',
-      status: 'warn',
-      message: `${dir}: ${plural(spool.segments, 'segment file')} (${formatBytes(spool.bytes)}) pending in ${spool.pendingFolders} of ${plural(spool.instanceFolders, 'instance folder')}`,
-      fix: 'these rows could not be written yet; the next process that starts with this spool dir and this database replays them (start one if none runs), and the pipeline check says why they were spooled',
-    };
+    const pending =
+      spool.segments === 0
+        ? `${dir}: nothing pending (${plural(spool.instanceFolders, 'instance folder')})`
+        : `${dir}: ${plural(spool.segments, 'segment file')} (${formatBytes(spool.bytes)}) pending in ${spool.pendingFolders} of ${plural(spool.instanceFolders, 'instance folder')}`;
+    if (spool.segments === 0 && spool.refused.length === 0) {
+      return { check: 'spool', status: 'ok', message: pending };
+    }
+    const messages = [pending];
+    const fixes: string[] = [];
+    if (spool.segments > 0) {
+      fixes.push(
+        'these rows could not be written yet; the next process that starts with this spool dir and this database replays them (start one if none runs), and the pipeline check says why they were spooled',
+      );
+    }
+    if (spool.refused.length > 0) {
+      const shown = spool.refused.slice(0, 3).map((r) => `${r.path} ${r.problem}`);
+      if (spool.refused.length > shown.length) shown.push('...');
+      messages.push(`${plural(spool.refused.length, 'folder')} refused, never replayed: ${shown.join('; ')}`);
+      fixes.push(
+        "another user could have written the refused folders' rows: remove those that are not the app user's; make those that are its alone (chown, chmod go-w) to have them replayed",
+      );
+    }
+    return { check: 'spool', status: 'warn', message: messages.join('; '), fix: fixes.join('; ') };
   } catch (error) {
     return {
       check: 'spool',

@@ -1,11 +1,24 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import {
+  findUnsafeSpoolPath,
+  processUid,
+  spoolDirectoryProblem,
+  type RefusedSpoolPath,
+} from './spool-path-problem.js';
 
 /** What waits in a spool directory. */
 export interface SpoolSummary {
   dir: string;
   /** Whether `dir` exists (a spool dir is created by the first process that spools). */
   exists: boolean;
+  /**
+   * Why the app would refuse `dir` itself (another user could write it: "is writable by other
+   * users (mode 0777)"); then nothing in it is counted.
+   */
+  problem?: string;
+  /** Folders the app would refuse (something in them another user could have written). */
+  refused: RefusedSpoolPath[];
   /** Instance folders: one per process that used this spool dir. */
   instanceFolders: number;
   /** Instance folders holding at least one segment. */
@@ -20,14 +33,16 @@ const SEGMENT_NAME = /^\d{10}\.seg$/;
 
 /**
  * Counts the segments waiting in a spool directory laid out as
- * `<dir>/<instance folder>/<10-digit sequence>.seg` (plus a `lock` file per folder). Reads
- * names and sizes only: a segment's rows belong to the process that replays them, and a
- * missing directory just means nothing was ever spooled there.
+ * `<dir>/<instance folder>/<10-digit sequence>.seg` (plus a `lock` file per folder), judging
+ * ownership and modes as the app does for this process's user. Reads names, sizes and modes
+ * only: a segment's rows belong to the process that replays them, and a missing directory just
+ * means nothing was ever spooled there.
  */
 export async function inspectSpool(dir: string): Promise<SpoolSummary> {
   const summary: SpoolSummary = {
     dir,
     exists: false,
+    refused: [],
     instanceFolders: 0,
     pendingFolders: 0,
     segments: 0,
@@ -41,11 +56,19 @@ export async function inspectSpool(dir: string): Promise<SpoolSummary> {
     throw error;
   }
   summary.exists = true;
+  const uid = processUid();
+  summary.problem = await spoolDirectoryProblem(dir, uid);
+  if (summary.problem !== undefined) return summary;
   for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
+    if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
     const folder = path.join(dir, entry.name);
     let files;
     try {
+      const refused = await findUnsafeSpoolPath(folder, uid);
+      if (refused) {
+        summary.refused.push(refused);
+        continue;
+      }
       files = await readdir(folder, { withFileTypes: true });
     } catch (error) {
       // Removed by a running process between the listings.

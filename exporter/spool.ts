@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { constants, type Stats } from 'node:fs';
 import {
+  lstat,
   mkdir,
   open,
   readdir,
-  readFile,
   rename,
   rm,
-  stat,
   unlink,
   writeFile,
   type FileHandle,
@@ -14,7 +14,17 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_SPOOL_BYTES } from '../src/config.js';
+import { createLogger } from '../src/internal/diag.js';
 import type { TableRow } from './database.js';
+import {
+  findUnsafeSpoolPath,
+  processUid,
+  readSpoolFile,
+  spoolDirectoryProblem,
+  spoolPathProblem,
+  UnsafeSpoolPathError,
+  type RefusedSpoolPath,
+} from './spool-path-problem.js';
 import { decodeRecords, encodeRecord, type DecodedSegment } from './spool-record.js';
 
 /** Options of {@link Spool.open}. */
@@ -37,10 +47,13 @@ export interface SpoolOptions {
 export const DEFAULT_SPOOL_SEGMENT_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SPOOL_SYNC_INTERVAL_MILLIS = 1000;
 
-/** Folders of processes that died without a lock file are adopted once this old. */
 /** Spool folders and files are the process user's alone (before the umask narrows further). */
 const PRIVATE_DIRECTORY_MODE = 0o700;
 const PRIVATE_FILE_MODE = 0o600;
+/** A new segment: never an existing file, never through a symbolic link. */
+const NEW_SEGMENT_FLAGS =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND | constants.O_NOFOLLOW;
+/** Folders of processes that died without a lock file are adopted once this old. */
 const UNLOCKED_FOLDER_GRACE_MILLIS = 60_000;
 const LOCK_FILE = 'lock';
 const SEGMENT = /^(\d{10})\.seg$/;
@@ -48,6 +61,9 @@ const ADOPTED_PREFIX = 'adopted-';
 
 /** Folders of spools open in this process (they carry this pid, but are not orphans). */
 const openFolders = new Set<string>();
+/** Folders refused already: each is reported once per process, however often it is met. */
+const reportedRefusals = new Set<string>();
+const logger = createLogger('spool');
 
 /** A segment waiting for replay, read whole (segments are small). */
 export interface SpooledSegment extends DecodedSegment {
@@ -77,6 +93,12 @@ interface Segment {
  * process being killed; it reaches the disk (surviving a power loss) at the next fsync, at
  * most `syncIntervalMillis` later, and when a segment is closed. A record torn by a crash, or
  * damaged, is detected by its checksum and skipped (and counted); the rest is read.
+ *
+ * Trust: replayed rows are written as the app's own role, so the spool reads only what no
+ * other user could have written. The directory must be the process user's and writable by no
+ * one else (else `open` throws an {@link UnsafeSpoolPathError}); a folder to adopt, its lock
+ * and its segments likewise, and none may be a symbolic link. A folder that fails is left as
+ * it is, never read, and reported once (a diag warning naming it and the fix).
  */
 export class Spool {
   readonly #directory: string;
@@ -113,6 +135,16 @@ export class Spool {
     };
     // Rows hold user ids, addresses and paths: only this user may read them.
     await mkdir(resolved.directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+    const problem = await spoolDirectoryProblem(resolved.directory, processUid());
+    if (problem !== undefined) {
+      const dir = resolved.directory;
+      throw new UnsafeSpoolPathError(
+        { path: dir, problem },
+        `${dir} ${problem}: another user could put rows there for this process to write as its own. ` +
+          `Make it this user's alone (chown it to this user, chmod 700 ${dir}), remove it to have it made ` +
+          `afresh, or set OTEL_ANALYTICS_SPOOL_DIR to a directory only this user can write`,
+      );
+    }
     const name = `${safeName(os.hostname())}-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`;
     const folder = path.join(resolved.directory, name);
     await mkdir(folder, { mode: PRIVATE_DIRECTORY_MODE });
@@ -122,7 +154,10 @@ export class Spool {
       target: resolved.target,
       startedAt: new Date().toISOString(),
     };
-    await writeFile(path.join(folder, LOCK_FILE), JSON.stringify(lock), { mode: PRIVATE_FILE_MODE });
+    await writeFile(path.join(folder, LOCK_FILE), JSON.stringify(lock), {
+      mode: PRIVATE_FILE_MODE,
+      flag: 'wx',
+    });
     openFolders.add(folder);
     const spool = new Spool(resolved, folder);
     await spool.adoptOrphans();
@@ -189,40 +224,63 @@ export class Spool {
   nextSegment(): Promise<SpooledSegment | undefined> {
     return this.#exclusive(async () => {
       if (this.#closed.length === 0 && (this.#current?.bytes ?? 0) > 0) await this.#closeSegment();
-      const segment = this.#closed[0];
-      if (!segment) return undefined;
-      let decoded: DecodedSegment;
-      try {
-        decoded = decodeRecords(await readFile(segment.file));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        decoded = { entries: [], corrupt: 0, truncated: false };
+      for (;;) {
+        const segment = this.#closed[0];
+        if (!segment) return undefined;
+        let decoded: DecodedSegment;
+        try {
+          decoded = decodeRecords(await readSpoolFile(segment.file, processUid()));
+        } catch (error) {
+          if (error instanceof UnsafeSpoolPathError) {
+            // Changed since it was adopted: left out of the replay, unread.
+            this.#closed.shift();
+            this.#bytes -= segment.bytes;
+            reportRefusal(path.dirname(segment.file), error.refused);
+            continue;
+          }
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          decoded = { entries: [], corrupt: 0, truncated: false };
+        }
+        return {
+          ...decoded,
+          remove: () => this.#exclusive(() => this.#removeSegment(segment)),
+        };
       }
-      return {
-        ...decoded,
-        remove: () => this.#exclusive(() => this.#removeSegment(segment)),
-      };
     });
   }
 
   /**
    * Adopts the folders of dead processes that spooled for the same database: moved into this
    * process's folder (a rename, so two processes never adopt the same one) and queued for
-   * replay before this process's own segments. Returns the number of folders adopted.
+   * replay before this process's own segments. A folder (or anything in it) another user could
+   * have written is refused: left where it is, unread, and reported once. Returns the number of
+   * folders adopted.
    */
   adoptOrphans(): Promise<number> {
     return this.#exclusive(async () => {
       let adopted = 0;
-      let names: string[];
+      let entries;
       try {
-        names = await readdir(this.#directory);
+        entries = await readdir(this.#directory, { withFileTypes: true });
       } catch {
         return 0;
       }
-      for (const name of names.sort()) {
-        const folder = path.join(this.#directory, name);
-        if (folder === this.#folder || !(await this.#isOrphan(folder))) continue;
-        const destination = path.join(this.#folder, `${ADOPTED_PREFIX}${name}`);
+      const uid = processUid();
+      for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        // Plain files are never read; folders, and links that would stand for one, are.
+        if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+        const folder = path.join(this.#directory, entry.name);
+        if (folder === this.#folder) continue;
+        let verdict: 'orphan' | 'not-orphan' | RefusedSpoolPath;
+        try {
+          verdict = await this.#inspect(folder, uid);
+          if (verdict === 'orphan') verdict = (await findUnsafeSpoolPath(folder, uid)) ?? 'orphan';
+        } catch {
+          continue; // Removed, or adopted, by another process meanwhile.
+        }
+        if (typeof verdict === 'object') reportRefusal(folder, verdict);
+        if (verdict !== 'orphan') continue;
+        const destination = path.join(this.#folder, `${ADOPTED_PREFIX}${entry.name}`);
         try {
           await rename(folder, destination);
         } catch {
@@ -254,26 +312,34 @@ export class Spool {
     });
   }
 
-  async #isOrphan(folder: string): Promise<boolean> {
-    if (openFolders.has(folder)) return false;
+  /**
+   * Whether `folder` is an orphan to adopt, judged by its lock (read only from a folder and a
+   * lock file no other user could have written), or what makes it untrustworthy.
+   */
+  async #inspect(
+    folder: string,
+    uid: number | undefined,
+  ): Promise<'orphan' | 'not-orphan' | RefusedSpoolPath> {
+    if (openFolders.has(folder)) return 'not-orphan';
+    const info: Stats = await lstat(folder);
+    const problem = spoolPathProblem(info, 'directory', uid);
+    if (problem !== undefined) return { path: folder, problem };
     let lock: Partial<Lock>;
     try {
-      lock = JSON.parse(await readFile(path.join(folder, LOCK_FILE), 'utf8')) as Partial<Lock>;
-    } catch {
+      lock = JSON.parse(
+        (await readSpoolFile(path.join(folder, LOCK_FILE), uid)).toString('utf8'),
+      ) as Partial<Lock>;
+    } catch (error) {
+      if (error instanceof UnsafeSpoolPathError) return error.refused;
       // No readable lock: a folder being created right now, or a process that died creating it.
-      try {
-        const info = await stat(folder);
-        return info.isDirectory() && Date.now() - info.mtimeMs > UNLOCKED_FOLDER_GRACE_MILLIS;
-      } catch {
-        return false;
-      }
+      return Date.now() - info.mtimeMs > UNLOCKED_FOLDER_GRACE_MILLIS ? 'orphan' : 'not-orphan';
     }
-    if (lock.target !== this.#target) return false;
+    if (lock.target !== this.#target) return 'not-orphan';
     // Another host's process cannot be checked: its folder is left to that host.
-    if (lock.host !== os.hostname() || typeof lock.pid !== 'number') return false;
+    if (lock.host !== os.hostname() || typeof lock.pid !== 'number') return 'not-orphan';
     // Our own pid on a folder that is not ours: an earlier run of this process (a container
     // restarted with the same pid).
-    return lock.pid === process.pid || !isAlive(lock.pid);
+    return lock.pid === process.pid || !isAlive(lock.pid) ? 'orphan' : 'not-orphan';
   }
 
   #adoptedCount(): number {
@@ -287,7 +353,7 @@ export class Spool {
   async #startSegment(): Promise<{ handle: FileHandle; file: string; bytes: number }> {
     this.#sequence++;
     const file = path.join(this.#folder, `${String(this.#sequence).padStart(10, '0')}.seg`);
-    const handle = await open(file, 'a', PRIVATE_FILE_MODE);
+    const handle = await open(file, NEW_SEGMENT_FLAGS, PRIVATE_FILE_MODE);
     this.#current = { handle, file, bytes: 0 };
     return this.#current;
   }
@@ -358,11 +424,22 @@ async function listSegments(folder: string): Promise<Segment[]> {
   for (const name of names) {
     if (!SEGMENT.test(name)) continue;
     const file = path.join(folder, name);
-    const info = await stat(file).catch(() => undefined);
+    const info = await lstat(file).catch(() => undefined);
     if (info && info.size > 0) segments.push({ file, bytes: info.size });
     else await unlink(file).catch(() => undefined);
   }
   return segments;
+}
+
+/** Says, once per process, that a folder is not replayed and why. */
+function reportRefusal(folder: string, refused: RefusedSpoolPath): void {
+  if (reportedRefusals.has(folder)) return;
+  reportedRefusals.add(folder);
+  logger.warn(
+    `not replaying the spool folder ${folder}: ${refused.path} ${refused.problem}, so another user could ` +
+      `have written its rows, which are never read; remove it if it is not this user's, or, if it is, make ` +
+      `it this user's alone (chown, chmod go-w) and restart to have it replayed`,
+  );
 }
 
 function isAlive(pid: number): boolean {

@@ -1,0 +1,411 @@
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthenticationLogRow } from '../../exporter/database.js';
+import { doctor } from '../../exporter/doctor.js';
+import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
+import { spoolPathProblem } from '../../exporter/spool-path-problem.js';
+import { encodeRecord } from '../../exporter/spool-record.js';
+import { spoolTarget } from '../../exporter/spool-target.js';
+import { Spool } from '../../exporter/spool.js';
+import { captureDiagWarnings } from '../helpers/diag-warnings.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+/*
+ * The attack: a local user makes the spool directory (or a folder in it) before the app does,
+ * and leaves a segment with forged rows and a lock naming a dead process, the app's host and
+ * the app's database. The app, adopting what a crashed run left, would write those rows to
+ * PostgreSQL as its own role. Here the forged row is a successful `admin` login from 1.2.3.4.
+ *
+ * The other user: as root (as in CI) planted paths are chowned to `nobody`, a real foreign
+ * owner. A process that is not root cannot make a file another user's, and neither can an
+ * attacker inside a directory only the app's user can write: there the foreign-owner cases
+ * apply the same check to the planted path's real lstat, as a user who does not own it sees
+ * it. Group- and world-writable paths and symbolic links need no root and run as they are.
+ */
+
+const ROOT = process.getuid!() === 0;
+const NOBODY = 65534;
+
+let db: TestDatabase;
+let base: string;
+let warnings: string[];
+let stopCapture: () => void;
+
+beforeAll(async () => {
+  db = await createTestDatabase('planted_spool', { writer: true });
+});
+
+afterAll(async () => {
+  await db.drop();
+});
+
+beforeEach(async () => {
+  ({ warnings, stop: stopCapture } = captureDiagWarnings());
+  base = mkdtempSync(path.join(os.tmpdir(), 'pga-planted-'));
+  await db.query('truncate authentication_log');
+});
+
+afterEach(() => {
+  stopCapture();
+  rmSync(base, { recursive: true, force: true });
+});
+
+const FORGED: AuthenticationLogRow = {
+  time: '2026-11-26T03:14:15.926535Z',
+  trace_id: null,
+  span_id: 'f0f0f0f0f0f0f0f0',
+  service_name: 'shop',
+  metadata: null,
+  user_id: 'admin',
+  event_type: 'login',
+  ip_address: '1.2.3.4',
+  user_agent: null,
+  success: true,
+  error_message: null,
+};
+
+/** A pid no process has any more. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid;
+}
+
+/** Plants, in `dir`, a folder as a crashed run of the app would leave it, with the forged row. */
+function plantFolder(dir: string, name = `${os.hostname()}-${deadPid()}-1-abcdef`) {
+  const folder = path.join(dir, name);
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const lock = path.join(folder, 'lock');
+  writeFileSync(
+    lock,
+    JSON.stringify({
+      pid: deadPid(),
+      host: os.hostname(),
+      target: spoolTarget(db.writerUrl),
+      startedAt: new Date().toISOString(),
+    }),
+    { mode: 0o600 },
+  );
+  const segment = path.join(folder, '0000000001.seg');
+  writeFileSync(segment, encodeRecord({ table: 'authentication_log', row: FORGED }), { mode: 0o600 });
+  return { folder, lock, segment };
+}
+
+/** A directory for the spool, made as the app's user would make it (0700). */
+function privateDir(name = 'spool'): string {
+  const dir = path.join(base, name);
+  mkdirSync(dir, { mode: 0o700 });
+  return dir;
+}
+
+/** Starts the app's exporter on `spoolDir` (it adopts what it trusts) and shuts it down. */
+async function runExporter(spoolDir: string): Promise<PostgresSpanExporter> {
+  const exporter = new PostgresSpanExporter({
+    connectionString: db.writerUrl,
+    spoolDir,
+    statsIntervalMillis: 0,
+    shutdownTimeoutMillis: 5000,
+  });
+  // Shutdown replays what the spool holds while Postgres takes it.
+  await exporter.shutdown();
+  return exporter;
+}
+
+async function forgedRows(): Promise<number> {
+  const [row] = await db.query<{ n: number }>(
+    `select count(*)::int as n from authentication_log where user_id = 'admin' and ip_address = '1.2.3.4'`,
+  );
+  return row!.n;
+}
+
+/** The warnings that name `file`. */
+const warningsAbout = (file: string) => warnings.filter((w) => w.includes(file));
+
+describe('the spool', () => {
+  it('replays a folder a crashed run of its own user left (the setting of every attack below)', async () => {
+    const dir = privateDir();
+    plantFolder(dir);
+    const exporter = await runExporter(dir);
+    expect(await forgedRows()).toBe(1);
+    expect(exporter.getStats().replayedRows).toBe(1);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  describe('refuses a spool directory another user could write, writes nothing into it, and never reads it', () => {
+    it.each([
+      ['world-writable (1777, as /tmp)', 0o1777],
+      ['world-writable (0777)', 0o777],
+      ['group-writable (0770)', 0o770],
+    ])('%s', async (_label, mode) => {
+      const dir = privateDir();
+      const planted = plantFolder(dir);
+      chmodSync(dir, mode);
+      const exporter = await runExporter(dir);
+      expect(await forgedRows()).toBe(0);
+      expect(exporter.getStats().replayedRows).toBe(0);
+      // Nothing written into it, nothing taken from it.
+      expect(readdirSync(dir)).toEqual([path.basename(planted.folder)]);
+      expect(warningsAbout(dir)).toHaveLength(1);
+      expect(warningsAbout(dir)[0]).toMatch(
+        /writable by (its group|other users).*rows Postgres cannot take will be dropped/,
+      );
+      expect(warningsAbout(dir)[0]).toContain('chmod 700');
+    });
+
+    it(
+      ROOT
+        ? 'owned by another user (nobody), mode 0755'
+        : 'owned by another user (its lstat, as a user who does not own it)',
+      async () => {
+        const dir = privateDir();
+        const planted = plantFolder(dir);
+        chmodSync(dir, 0o755);
+        if (!ROOT) {
+          await expectRefusedAs(dir, 'directory', /owned by uid \d+, not by this process's user/);
+          return;
+        }
+        for (const file of [dir, planted.folder, planted.lock, planted.segment])
+          lchownSync(file, NOBODY, NOBODY);
+        const exporter = await runExporter(dir);
+        expect(await forgedRows()).toBe(0);
+        expect(exporter.getStats().replayedRows).toBe(0);
+        expect(readdirSync(dir)).toEqual([path.basename(planted.folder)]);
+        expect(warningsAbout(dir)).toHaveLength(1);
+        expect(warningsAbout(dir)[0]).toContain(
+          `is owned by uid ${NOBODY}, not by this process's user (uid 0)`,
+        );
+      },
+    );
+
+    it('a symbolic link to a world-writable directory', async () => {
+      const target = privateDir('elsewhere');
+      plantFolder(target);
+      chmodSync(target, 0o777);
+      const link = path.join(base, 'spool');
+      symlinkSync(target, link);
+      await runExporter(link);
+      expect(await forgedRows()).toBe(0);
+      expect(warningsAbout(link)).toHaveLength(1);
+      expect(warningsAbout(link)[0]).toContain('writable by other users');
+    });
+
+    it(
+      ROOT
+        ? 'a symbolic link another user (nobody) planted, even to a directory of its own'
+        : 'a symbolic link another user planted (its lstat, as a user who does not own it)',
+      async () => {
+        const target = privateDir('mine');
+        plantFolder(target);
+        const link = path.join(base, 'spool');
+        symlinkSync(target, link);
+        if (!ROOT) {
+          await expectRefusedAs(link, 'directory', /symbolic link owned by uid \d+/, { link: 'owned' });
+          return;
+        }
+        lchownSync(link, NOBODY, NOBODY);
+        await runExporter(link);
+        expect(await forgedRows()).toBe(0);
+        expect(warningsAbout(link)).toHaveLength(1);
+        expect(warningsAbout(link)[0]).toContain(`symbolic link owned by uid ${NOBODY}`);
+      },
+    );
+  });
+
+  describe('in a directory of its own, refuses with one warning, and never reads, a planted folder', () => {
+    async function expectRefused(dir: string, refused: string, reason: RegExp): Promise<void> {
+      const exporter = await runExporter(dir);
+      expect(await forgedRows()).toBe(0);
+      expect(exporter.getStats().replayedRows).toBe(0);
+      const said = warningsAbout(refused);
+      expect(said).toHaveLength(1);
+      expect(said[0]).toMatch(reason);
+      expect(said[0]).toContain('never read');
+      // Left where it was, for the operator to look at; the app's own folder is gone.
+      expect(existsSync(refused)).toBe(true);
+    }
+
+    it.each([
+      ['group-writable', 0o770, /writable by its group \(mode 0770\)/],
+      ['world-writable', 0o777, /writable by other users \(mode 0777\)/],
+    ])('that is %s', async (_label, mode, reason) => {
+      const dir = privateDir();
+      const { folder } = plantFolder(dir);
+      chmodSync(folder, mode);
+      await expectRefused(dir, folder, reason);
+    });
+
+    it.each(['lock', 'segment'] as const)('whose %s is world-writable', async (which) => {
+      const dir = privateDir();
+      const planted = plantFolder(dir);
+      chmodSync(planted[which], 0o666);
+      await expectRefused(dir, planted[which], /writable by other users \(mode 0666\)/);
+    });
+
+    it.each(['lock', 'segment'] as const)('whose %s is a symbolic link', async (which) => {
+      const dir = privateDir();
+      const planted = plantFolder(dir);
+      // What it points at is sound (ours, private): only the link is wrong.
+      const real = path.join(base, `real-${which}`);
+      writeFileSync(real, readFileSync(planted[which]), { mode: 0o600 });
+      rmSync(planted[which]);
+      symlinkSync(real, planted[which]);
+      await expectRefused(dir, planted[which], /is a symbolic link/);
+    });
+
+    it('that is a symbolic link to a folder elsewhere', async () => {
+      const dir = privateDir();
+      const elsewhere = privateDir('elsewhere');
+      const { folder } = plantFolder(elsewhere);
+      const link = path.join(dir, `${os.hostname()}-${deadPid()}-2-abcdef`);
+      symlinkSync(folder, link);
+      await expectRefused(dir, link, /is a symbolic link/);
+    });
+
+    it('that holds an unsafe folder it had adopted', async () => {
+      const dir = privateDir();
+      const { folder } = plantFolder(dir);
+      const inner = plantFolder(folder, 'adopted-inner');
+      chmodSync(inner.segment, 0o646);
+      await expectRefused(dir, inner.segment, /writable by other users/);
+    });
+
+    it.each(['folder', 'lock', 'segment'] as const)(
+      ROOT
+        ? 'whose %s another user (nobody) owns'
+        : 'whose %s another user owns (its lstat, as a user who does not own it)',
+      async (which) => {
+        const dir = privateDir();
+        const planted = plantFolder(dir);
+        if (!ROOT) {
+          await expectRefusedAs(planted[which], which === 'folder' ? 'directory' : 'file', /owned by uid/);
+          return;
+        }
+        lchownSync(planted[which], NOBODY, NOBODY);
+        await expectRefused(
+          dir,
+          planted[which],
+          new RegExp(`owned by uid ${NOBODY}, not by this process's user`),
+        );
+      },
+    );
+
+    it('warns once per process about a refused folder, however often the spool is opened', async () => {
+      const dir = privateDir();
+      const { folder } = plantFolder(dir);
+      chmodSync(folder, 0o777);
+      for (let i = 0; i < 3; i++)
+        await (await Spool.open({ directory: dir, target: spoolTarget(db.writerUrl) })).close();
+      expect(warningsAbout(folder)).toHaveLength(1);
+      expect(warningsAbout(folder)[0]).toContain('remove it');
+    });
+  });
+
+  it('is reported by doctor when its directory is unsafe or holds refused folders', async () => {
+    const open = privateDir('open');
+    plantFolder(open);
+    chmodSync(open, 0o777);
+    expect((await doctor(db.url, { spoolDir: open })).find((c) => c.check === 'spool')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining(`${open} is writable by other users (mode 0777)`),
+      fix: expect.stringContaining('chmod 700'),
+    });
+
+    const mine = privateDir('mine');
+    const planted = plantFolder(mine);
+    chmodSync(planted.segment, 0o666);
+    const check = (await doctor(db.url, { spoolDir: mine })).find((c) => c.check === 'spool');
+    expect(check).toMatchObject({ status: 'warn', message: expect.stringContaining(planted.segment) });
+    expect(check!.message).toContain(
+      `${mine}: nothing pending (0 instance folders); 1 folder refused, never replayed`,
+    );
+    expect(check!.message).toContain('is writable by other users (mode 0666)');
+  });
+});
+
+/** Not root: applies the check to `file`'s real lstat as a user who does not own it. */
+async function expectRefusedAs(
+  file: string,
+  kind: 'directory' | 'file',
+  reason: RegExp,
+  options: { link?: 'owned' } = {},
+): Promise<void> {
+  const stats = lstatSync(file);
+  expect(spoolPathProblem(stats, kind, stats.uid + 1, options)).toMatch(reason);
+  expect(spoolPathProblem(stats, kind, stats.uid, options)).toBeUndefined();
+}
+
+describe('spoolPathProblem: the check, as a function of (lstat, uid)', () => {
+  const stats = (type: 'directory' | 'file' | 'link', uid: number, mode: number) => ({
+    uid,
+    mode,
+    isDirectory: () => type === 'directory',
+    isFile: () => type === 'file',
+    isSymbolicLink: () => type === 'link',
+  });
+
+  it('trusts what the user owns and no one else can write', () => {
+    expect(spoolPathProblem(stats('directory', 1000, 0o40700), 'directory', 1000)).toBeUndefined();
+    expect(spoolPathProblem(stats('directory', 1000, 0o40755), 'directory', 1000)).toBeUndefined();
+    expect(spoolPathProblem(stats('file', 1000, 0o100644), 'file', 1000)).toBeUndefined();
+  });
+
+  it("refuses another user's path, whatever its mode", () => {
+    expect(spoolPathProblem(stats('directory', 1001, 0o40700), 'directory', 1000)).toBe(
+      "is owned by uid 1001, not by this process's user (uid 1000)",
+    );
+    expect(spoolPathProblem(stats('file', 0, 0o100600), 'file', 1000)).toBe(
+      "is owned by uid 0, not by this process's user (uid 1000)",
+    );
+    expect(spoolPathProblem(stats('file', 1000, 0o100600), 'file', 0)).toMatch(/owned by uid 1000/);
+  });
+
+  it('refuses a path its group or other users can write', () => {
+    expect(spoolPathProblem(stats('directory', 7, 0o40770), 'directory', 7)).toBe(
+      'is writable by its group (mode 0770)',
+    );
+    expect(spoolPathProblem(stats('directory', 7, 0o41777), 'directory', 7)).toBe(
+      'is writable by other users (mode 01777)',
+    );
+    expect(spoolPathProblem(stats('file', 7, 0o100602), 'file', 7)).toBe(
+      'is writable by other users (mode 0602)',
+    );
+  });
+
+  it('refuses a symbolic link, or the wrong kind, where a directory or a file is expected', () => {
+    expect(spoolPathProblem(stats('link', 7, 0o120777), 'directory', 7)).toBe(
+      'is a symbolic link, not a directory',
+    );
+    expect(spoolPathProblem(stats('link', 7, 0o120777), 'file', 7)).toBe(
+      'is a symbolic link, not a regular file',
+    );
+    expect(spoolPathProblem(stats('file', 7, 0o100600), 'directory', 7)).toBe('is not a directory');
+    expect(spoolPathProblem(stats('directory', 7, 0o40700), 'file', 7)).toBe('is not a regular file');
+  });
+
+  it("accepts, for the spool directory itself, only the user's own symbolic link", () => {
+    expect(spoolPathProblem(stats('link', 7, 0o120777), 'directory', 7, { link: 'owned' })).toBeUndefined();
+    expect(spoolPathProblem(stats('link', 8, 0o120777), 'directory', 7, { link: 'owned' })).toBe(
+      "is a symbolic link owned by uid 8, not by this process's user (uid 7)",
+    );
+  });
+
+  it('checks only the kind where files have no POSIX owner (Windows)', () => {
+    expect(spoolPathProblem(stats('directory', 0, 0o40777), 'directory', undefined)).toBeUndefined();
+    expect(spoolPathProblem(stats('link', 0, 0o120777), 'file', undefined)).toBe(
+      'is a symbolic link, not a regular file',
+    );
+  });
+});
