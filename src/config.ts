@@ -1,7 +1,6 @@
-import os from 'node:os';
-import path from 'node:path';
 import type { EnvSnapshot } from './env.js';
 import { ConfigError } from './errors.js';
+import { defaultSpoolDir } from './internal/default-spool-dir.js';
 import { createLogger } from './internal/diag.js';
 import { MAX_TIMER_MILLIS } from './internal/max-timer-millis.js';
 import { isPostgresUrl } from './internal/postgres-url.js';
@@ -61,9 +60,12 @@ export interface AnalyticsConfig {
   shutdownTimeoutMillis?: number;
   /**
    * Where rows Postgres cannot take wait on disk (replayed when it is back, also after a
-   * crash); `false` turns the spool off. Defaults to `<os tmpdir>/otel-pg-analytics`: point it
-   * at a persistent volume to survive container restarts. Env: `OTEL_ANALYTICS_SPOOL_DIR`
-   * (`off` turns it off).
+   * crash); `false` turns the spool off. It must be this user's alone (owned by it, not group-
+   * or world-writable): another directory is refused, with a warning, and the spool is off.
+   * Defaults to a per-user directory, made `0700`: `$XDG_STATE_HOME/otel-pg-analytics`, else
+   * `~/.local/state/otel-pg-analytics`, else (a home that cannot be written)
+   * `<os tmpdir>/otel-pg-analytics-<uid>`. Point it at a persistent volume to survive container
+   * restarts. Env: `OTEL_ANALYTICS_SPOOL_DIR` (`off` turns it off).
    */
   spoolDir?: string | false;
   /** Bytes the spool may hold; rows beyond are dropped and counted. Defaults to 256 MiB. */
@@ -152,7 +154,8 @@ export const DEFAULT_SLOW_REQUEST_MILLIS = 1000;
 export const DEFAULT_REQUEST_HOLD_MILLIS = 30_000;
 export const DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS = 300_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5000;
-export const DEFAULT_SPOOL_DIR = path.join(os.tmpdir(), 'otel-pg-analytics');
+/** The spool directory when none is configured: this user's own (see {@link AnalyticsConfig.spoolDir}). */
+export const DEFAULT_SPOOL_DIR = defaultSpoolDir();
 export const DEFAULT_MAX_SPOOL_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_RETRY_DEADLINE_MILLIS = 30_000;
 export const DEFAULT_STATS_INTERVAL_MILLIS = 60_000;

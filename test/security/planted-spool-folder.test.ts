@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -22,6 +22,8 @@ import { spoolPathProblem } from '../../exporter/spool-path-problem.js';
 import { encodeRecord } from '../../exporter/spool-record.js';
 import { spoolTarget } from '../../exporter/spool-target.js';
 import { Spool } from '../../exporter/spool.js';
+import { DEFAULT_SPOOL_DIR } from '../../src/config.js';
+import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -407,5 +409,54 @@ describe('spoolPathProblem: the check, as a function of (lstat, uid)', () => {
     expect(spoolPathProblem(stats('link', 0, 0o120777), 'file', undefined)).toBe(
       'is a symbolic link, not a regular file',
     );
+  });
+});
+
+describe('the default spool directory', () => {
+  const tmpFallback = path.join(os.tmpdir(), `otel-pg-analytics-${process.getuid!()}`);
+
+  it("is this user's state directory, never a shared one", () => {
+    expect(defaultSpoolDir({ XDG_STATE_HOME: '/srv/state', HOME: base })).toBe(
+      '/srv/state/otel-pg-analytics',
+    );
+    expect(defaultSpoolDir({ XDG_STATE_HOME: 'relative/state', HOME: base })).toBe(
+      path.join(base, '.local', 'state', 'otel-pg-analytics'),
+    );
+    expect(defaultSpoolDir({ HOME: base })).toBe(path.join(base, '.local', 'state', 'otel-pg-analytics'));
+    expect(DEFAULT_SPOOL_DIR).not.toBe(path.join(os.tmpdir(), 'otel-pg-analytics'));
+  });
+
+  it("falls back to a per-user folder of the tmpdir when the home cannot hold it (a container's)", () => {
+    expect(defaultSpoolDir({ HOME: '/nonexistent' })).toBe(tmpFallback);
+    const file = path.join(base, 'not-a-home');
+    writeFileSync(file, '');
+    expect(defaultSpoolDir({ HOME: file })).toBe(tmpFallback);
+    const readOnly = path.join(base, 'read-only-home');
+    mkdirSync(readOnly);
+    if (ROOT) {
+      // Root writes through modes: a read-only filesystem is what stops it.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', readOnly]);
+    } else {
+      chmodSync(readOnly, 0o555);
+    }
+    try {
+      expect(defaultSpoolDir({ HOME: readOnly })).toBe(tmpFallback);
+    } finally {
+      if (ROOT) execFileSync('umount', [readOnly]);
+    }
+  });
+
+  it("is made this user's alone, folders on the way included", async () => {
+    const dir = defaultSpoolDir({ HOME: base });
+    const spool = await Spool.open({ directory: dir, target: 'db' });
+    for (const made of [path.join(base, '.local'), path.dirname(dir), dir, spool.folder]) {
+      const stats = lstatSync(made);
+      expect({ made, uid: stats.uid, mode: stats.mode & 0o777 }).toEqual({
+        made,
+        uid: process.getuid!(),
+        mode: 0o700,
+      });
+    }
+    await spool.close();
   });
 });

@@ -1,5 +1,3 @@
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import {
@@ -23,6 +21,7 @@ import {
   type AnalyticsConfig,
 } from '../../src/config.js';
 import { AnalyticsError, ConfigError } from '../../src/errors.js';
+import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
 
 /** Warnings reported through `diag` while a test runs. */
 let warnings: string[] = [];
@@ -87,7 +86,7 @@ describe('resolveConfig defaults', () => {
     );
     expect(resolveConfig({}, { env: { OTEL_ANALYTICS_SPOOL_DIR: 'off' } }).spoolDir).toBe(false);
     expect(resolveConfig({ spoolDir: false }).spoolDir).toBe(false);
-    expect(DEFAULT_SPOOL_DIR).toBe(path.join(os.tmpdir(), 'otel-pg-analytics'));
+    expect(DEFAULT_SPOOL_DIR).toBe(defaultSpoolDir(process.env));
     expect(() => resolveConfig({ spoolDir: '' })).toThrow(/Invalid spoolDir: ""/);
     expect(() => resolveConfig({ statsIntervalMillis: -1 })).toThrow(/Invalid statsIntervalMillis: -1/);
     expect(() => resolveConfig({ trustedProxies: ['10.0.0.0/40'] })).toThrow(
