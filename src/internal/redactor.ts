@@ -1,3 +1,4 @@
+import { redactPathTokens } from './redact-path-tokens.js';
 import { isProseWord, redactSecretPhrases } from './secret-phrases.js';
 
 /**
@@ -254,8 +255,10 @@ export class Redactor {
   }
 
   /**
-   * Redacts values that are secrets by their shape alone (tokens, keys, JWTs) inside a URL
-   * path, where reset links and webhooks carry them (`/reset/eyJ...`, `/bot123:AAE.../`).
+   * Redacts secrets inside a URL path, where reset links and webhooks carry them: values that
+   * are secrets by their shape (`/reset/eyJ...`), random-looking segments and those after a
+   * link word (`/reset/<token>`, `/verify/482913`, see `redactPathTokens`), and sensitive
+   * matrix parameters.
    */
   redactPath(path: string): string {
     let result = redactSecretShapes(path);
@@ -265,7 +268,7 @@ export class Redactor {
         this.isSensitiveKey(key) ? `;${key}=${REDACTED}` : match,
       );
     }
-    return result;
+    return redactPathTokens(result, REDACTED);
   }
 
   /** Redacts a header value when the header name is sensitive (`authorization`, `cookie`...). */

@@ -350,7 +350,67 @@ describe('Redactor.redactPath', () => {
   ])('redacts %s to %s', (path, expected) => {
     expect(redactor.redactPath(path)).toBe(expected);
   });
+
+  const token40 = 'q7Xk2_Lm9PzR4vT0bYw1Nc8HdJ3sFa6GeU5iKo-B';
+  it.each([
+    [`/reset/${token40}`, `/reset/${REDACTED}`],
+    [`/reset/${'3f9a'.repeat(10)}`, `/reset/${REDACTED}`],
+    [`/s/${token40}/download`, `/s/${REDACTED}/download`],
+    ['/verify/482913', `/verify/${REDACTED}`],
+    ['/invite/ABCD-1234/accept', `/invite/${REDACTED}/accept`],
+    ['/magic-link/xyz123', `/magic-link/${REDACTED}`],
+    ['/auth/reset-password/MQ/5ta-4b8e9f2b1c0d3e4f5a6b/', `/auth/reset-password/${REDACTED}/${REDACTED}/`],
+    ['/email/confirm/alice@example.com', `/email/confirm/${REDACTED}`],
+    [`/reset/${encodeURIComponent('ab+cd/ef==')}`, `/reset/${REDACTED}`],
+  ])('redacts the token segment of %s', (path, expected) => {
+    expect(redactor.redactPath(path)).toBe(expected);
+  });
+
+  it.each([
+    '/password/reset/confirm',
+    '/users/password/edit',
+    '/api/v1/token/refresh',
+    '/auth/v1/verify',
+    '/invite/v2/accept',
+    '/api/items/507f1f77bcf86cd799439011',
+    '/users/3f2b8c1e-9d4a-4e7b-8c21-0a1b2c3d4e5f/orders/1234567890123456789',
+    '/assets/index-4f9a8b2c3d1e5f60.js',
+    '/blog/how-to-reset-your-password-in-2024/2',
+    '/docs/getUserPreferencesById',
+    '/v1beta2ProjectsLocations/ListObjectsV2Response',
+    '/photos/IMG_20240517_123456789',
+    '/p/product-name-12345-blue-large',
+    '/internationalization/AbstractSingletonProxyFactoryBean',
+  ])('keeps %s, which holds no token', (path) => {
+    expect(redactor.redactPath(path)).toBe(path);
+  });
+
+  it.each([20, 24, 32, 40])(
+    'redacts at least 99 percent of random %i-character base64url tokens',
+    (length) => {
+      const random = seededRandom(length);
+      let redacted = 0;
+      for (let i = 0; i < 2000; i++) {
+        const token = Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)))
+          .toString('base64url')
+          .slice(0, length);
+        if (redactor.redactPath(`/t/${token}`) === `/t/${REDACTED}`) redacted++;
+      }
+      expect(redacted / 2000).toBeGreaterThanOrEqual(length >= 32 ? 0.999 : 0.99);
+    },
+  );
 });
+
+/** A deterministic stream of numbers in [0, 1) (mulberry32), so sampled tests never flake. */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 describe('Redactor.redactText on prose', () => {
   const redactor = new Redactor();

@@ -228,6 +228,21 @@ describe('spanToRow for API spans', () => {
     expect(json(row.metadata)).toEqual({ endpoint_source: 'normalized_path' });
   });
 
+  it('redacts opaque tokens and link codes in the path and the endpoint', () => {
+    const token = 'q7Xk2_Lm9PzR4vT0bYw1Nc8HdJ3sFa6GeU5iKo-B';
+    const reset = apiRow(apiSpan({ [ATTR_URL_PATH]: `/reset/${token}` }));
+    expect({ path: reset.path, endpoint: reset.endpoint }).toEqual({
+      path: `/reset/${REDACTED}`,
+      endpoint: `/reset/${REDACTED}`,
+    });
+    // Without the redactor the endpoint kept the code: it is no id by its shape.
+    const invite = apiRow(apiSpan({ [ATTR_URL_PATH]: '/invite/ABCD-EFGH/accept' }));
+    expect({ path: invite.path, endpoint: invite.endpoint }).toEqual({
+      path: `/invite/${REDACTED}/accept`,
+      endpoint: `/invite/${REDACTED}/accept`,
+    });
+  });
+
   it('uses / as the path when the span has none', () => {
     const row = apiRow(apiSpan({ [ATTR_URL_PATH]: undefined }));
     expect(row.path).toBe('/');
