@@ -399,8 +399,15 @@ export class PostgresSpanExporter implements SpanExporterLike {
     if (segment.corrupt > 0) {
       this.#drop(segment.corrupt, 'spool_corrupt', 'damaged spool records were skipped');
     }
-    if (segment.truncated) {
-      this.#drop(1, 'spool_truncated', 'a spool record cut off by a crash was skipped');
+    if (segment.truncated && segment.failedWrite !== undefined) {
+      // Its row was counted (spool_error) when the write failed: not counted again.
+      this.#logger.debug(`skipped the tail of a spool write that failed (${segment.failedWrite})`);
+    } else if (segment.truncated) {
+      this.#drop(
+        1,
+        'spool_truncated',
+        'a spool record cut off at the end of a segment (by a crash, or a write that failed in an earlier run) was skipped',
+      );
     }
     for (const [table, entries] of groupByTable(segment.entries)) {
       for (let i = 0; i < entries.length; i += this.#config.maxBatchRows) {
@@ -551,16 +558,25 @@ export class PostgresSpanExporter implements SpanExporterLike {
     }
   }
 
-  /** Appends rows to the spool; counts what it refuses (full) or loses (an I/O error). */
+  /**
+   * Appends rows to the spool; counts what it refuses (full) or what an I/O error kept off the
+   * disk, and only that: rows written before the error are spooled, and replayed once.
+   */
   async #spillRows(spool: Spool, entries: TableRow[]): Promise<void> {
+    let result;
     try {
-      const { written, refused } = await spool.append(entries);
-      this.#stats.spooledRows += written;
-      if (refused > 0) {
-        this.#drop(refused, 'spool_full', `the spool is full (${this.#config.maxSpoolBytes} bytes)`);
-      }
+      result = await spool.append(entries);
     } catch (error) {
       this.#drop(entries.length, 'spool_error', `the spool could not be written (${describeError(error)})`);
+      return;
+    }
+    const { written, refused, failed, error } = result;
+    this.#stats.spooledRows += written;
+    if (refused > 0) {
+      this.#drop(refused, 'spool_full', `the spool is full (${this.#config.maxSpoolBytes} bytes)`);
+    }
+    if (failed > 0) {
+      this.#drop(failed, 'spool_error', `the spool could not be written (${describeError(error)})`);
     }
   }
 

@@ -14,7 +14,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_SPOOL_BYTES } from '../src/config.js';
-import { createLogger } from '../src/internal/diag.js';
+import { createLogger, describeError } from '../src/internal/diag.js';
 import type { TableRow } from './database.js';
 import {
   findUnsafeSpoolPath,
@@ -67,8 +67,26 @@ const logger = createLogger('spool');
 
 /** A segment waiting for replay, read whole (segments are small). */
 export interface SpooledSegment extends DecodedSegment {
+  /**
+   * Why the segment ends in a cut-off record, when this spool knows: a write of its own that
+   * failed (the error), whose rows {@link Spool.append} reported as failed then. `undefined` for
+   * a tail nobody here saw cut (a crash of an earlier run).
+   */
+  failedWrite?: string;
   /** Deletes the segment: call once its rows are written (or counted as given up). */
   remove(): Promise<void>;
+}
+
+/** What {@link Spool.append} did with the rows it was given, each counted once. */
+export interface SpoolAppendResult {
+  /** Rows on disk, to be replayed. */
+  written: number;
+  /** The newest rows, refused because the spool holds `maxBytes`. */
+  refused: number;
+  /** Rows an I/O error kept off the disk (a full disk): those after the last whole record written. */
+  failed: number;
+  /** That error, when `failed` > 0. */
+  error?: unknown;
 }
 
 interface Lock {
@@ -81,6 +99,8 @@ interface Lock {
 interface Segment {
   file: string;
   bytes: number;
+  /** Its last record was cut off by a write that failed with this, and could not be cut away. */
+  failedWrite?: string;
 }
 
 /**
@@ -109,7 +129,7 @@ export class Spool {
   readonly #syncIntervalMillis: number;
   /** Closed segments, in replay order: adopted ones first, then this process's. */
   readonly #closed: Segment[] = [];
-  #current: { handle: FileHandle; file: string; bytes: number } | undefined;
+  #current: (Segment & { handle: FileHandle }) | undefined;
   #sequence = 0;
   #bytes = 0;
   #queue: Promise<unknown> = Promise.resolve();
@@ -176,12 +196,14 @@ export class Spool {
 
   /**
    * Appends rows, oldest first; those that would take the spool past `maxBytes` are refused
-   * (the newest: what is already spooled is kept). Rejects on an I/O error (a full disk), after
-   * which the next append starts a new segment.
+   * (the newest: what is already spooled is kept). On an I/O error (a full disk) the rows whose
+   * records reached the file whole stay spooled, and the rest are reported as failed; the part
+   * of a record the error cut off is cut away again, so no torn record is left to replay. The
+   * next append starts a new segment. Never rejects for an I/O error.
    */
-  append(entries: readonly TableRow[]): Promise<{ written: number; refused: number }> {
+  append(entries: readonly TableRow[]): Promise<SpoolAppendResult> {
     return this.#exclusive(async () => {
-      if (this.#isClosed) return { written: 0, refused: entries.length };
+      if (this.#isClosed) return { written: 0, refused: entries.length, failed: 0 };
       const records: Buffer[] = [];
       let size = 0;
       for (const entry of entries) {
@@ -190,25 +212,30 @@ export class Spool {
         records.push(record);
         size += record.length;
       }
-      if (records.length === 0) return { written: 0, refused: entries.length };
-      const current = this.#current ?? (await this.#startSegment());
-      const data = records.length === 1 ? records[0]! : Buffer.concat(records, size);
+      const refused = entries.length - records.length;
+      if (records.length === 0) return { written: 0, refused, failed: 0 };
+      let current;
       try {
-        let done = 0;
+        current = this.#current ?? (await this.#startSegment());
+      } catch (error) {
+        return { written: 0, refused, failed: records.length, error };
+      }
+      const data = records.length === 1 ? records[0]! : Buffer.concat(records, size);
+      let done = 0;
+      try {
         while (done < data.length) {
           const { bytesWritten } = await current.handle.write(data, done, data.length - done);
           done += bytesWritten;
         }
       } catch (error) {
-        // What was written of it is a torn record the reader will skip; start afresh.
-        await this.#closeSegment().catch(() => undefined);
-        throw error;
+        const written = await this.#keepWholeRecords(current, records, done, error);
+        return { written, refused, failed: records.length - written, error };
       }
       current.bytes += data.length;
       this.#bytes += data.length;
       if (current.bytes >= this.#maxSegmentBytes) await this.#closeSegment();
       else this.#scheduleSync();
-      return { written: records.length, refused: entries.length - records.length };
+      return { written: records.length, refused, failed: 0 };
     });
   }
 
@@ -243,6 +270,7 @@ export class Spool {
         }
         return {
           ...decoded,
+          ...(decoded.truncated && segment.failedWrite !== undefined && { failedWrite: segment.failedWrite }),
           remove: () => this.#exclusive(() => this.#removeSegment(segment)),
         };
       }
@@ -350,7 +378,38 @@ export class Spool {
     return count;
   }
 
-  async #startSegment(): Promise<{ handle: FileHandle; file: string; bytes: number }> {
+  /**
+   * After a write that failed with `done` bytes of `records` written: keeps the records written
+   * whole, cuts the file back to their end (shrinking needs no space, so this works on a full
+   * disk), and closes the segment. Returns how many records were kept.
+   */
+  async #keepWholeRecords(
+    current: Segment & { handle: FileHandle },
+    records: readonly Buffer[],
+    done: number,
+    error: unknown,
+  ): Promise<number> {
+    let kept = 0;
+    let keptBytes = 0;
+    while (kept < records.length && keptBytes + records[kept]!.length <= done)
+      keptBytes += records[kept++]!.length;
+    let onDisk = keptBytes;
+    if (done > keptBytes) {
+      try {
+        await current.handle.truncate(current.bytes + keptBytes);
+      } catch {
+        // The cut-off record stays; the replay skips it, knowing why (its row is counted now).
+        onDisk = done;
+        current.failedWrite = describeError(error);
+      }
+    }
+    current.bytes += onDisk;
+    this.#bytes += onDisk;
+    await this.#closeSegment().catch(() => undefined);
+    return kept;
+  }
+
+  async #startSegment(): Promise<Segment & { handle: FileHandle }> {
     this.#sequence++;
     const file = path.join(this.#folder, `${String(this.#sequence).padStart(10, '0')}.seg`);
     const handle = await open(file, NEW_SEGMENT_FLAGS, PRIVATE_FILE_MODE);
@@ -363,13 +422,15 @@ export class Spool {
     if (!current) return;
     this.#current = undefined;
     this.#clearSync();
+    // Queued for replay even if the fsync fails: its records reached the operating system.
+    const { handle, ...segment } = current;
+    if (segment.bytes > 0) this.#closed.push(segment);
     try {
-      await current.handle.datasync();
+      await handle.datasync();
     } finally {
-      await current.handle.close();
+      await handle.close();
+      if (segment.bytes === 0) await unlink(segment.file).catch(() => undefined);
     }
-    if (current.bytes > 0) this.#closed.push({ file: current.file, bytes: current.bytes });
-    else await unlink(current.file).catch(() => undefined);
   }
 
   async #removeSegment(segment: Segment): Promise<void> {

@@ -35,6 +35,11 @@ export interface StartAppOptions {
   args?: string[];
   /** Wait for a `listening on` line (default true). */
   waitForListening?: boolean;
+  /**
+   * A command to start the app under (e.g. `unshare`): Node and its arguments follow its own,
+   * and it must exec them, so the child stays the app's process.
+   */
+  launcher?: string[];
   cwd?: string;
 }
 
@@ -64,7 +69,8 @@ export async function startApp(script: string, options: StartAppOptions = {}): P
     path.resolve(ROOT, script),
     ...(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, {
+  const [command = process.execPath, ...launcherArgs] = options.launcher ?? [];
+  const child = spawn(command, options.launcher ? [...launcherArgs, process.execPath, ...args] : args, {
     cwd: options.cwd ?? ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -95,7 +95,7 @@ describe('Spool', () => {
   it('gives rows back oldest first, across segments, and removes its folder once empty', async () => {
     const spool = await openSpool({ maxSegmentBytes: 2000 });
     for (const batch of [ids(10, 'a'), ids(10, 'b'), ids(10, 'c')]) {
-      expect(await spool.append(batch.map(entry))).toEqual({ written: 10, refused: 0 });
+      expect(await spool.append(batch.map(entry))).toEqual({ written: 10, refused: 0, failed: 0 });
     }
     expect(readdirSync(spool.folder).filter((f) => f.endsWith('.seg')).length).toBeGreaterThan(2);
     expect(spool.bytes).toBeGreaterThan(0);
@@ -120,10 +120,10 @@ describe('Spool', () => {
   it('refuses the newest rows past its size bound, keeping what it holds', async () => {
     const one = encodeRecord(entry('s0')).length;
     const spool = await openSpool({ maxBytes: one * 5 + 1 });
-    expect(await spool.append(ids(3).map(entry))).toEqual({ written: 3, refused: 0 });
-    expect(await spool.append(ids(4, 't').map(entry))).toEqual({ written: 2, refused: 2 });
+    expect(await spool.append(ids(3).map(entry))).toEqual({ written: 3, refused: 0, failed: 0 });
+    expect(await spool.append(ids(4, 't').map(entry))).toEqual({ written: 2, refused: 2, failed: 0 });
     expect(await drain(spool)).toEqual([...ids(3), 't0', 't1']);
-    expect(await spool.append(ids(1, 'u').map(entry))).toEqual({ written: 1, refused: 0 });
+    expect(await spool.append(ids(1, 'u').map(entry))).toEqual({ written: 1, refused: 0, failed: 0 });
   });
 
   it('keeps its rows on disk when closed with rows left, for the next process', async () => {
