@@ -540,6 +540,26 @@ async function roleCheck(client: pg.Client, session: Session): Promise<{ checks:
       ],
     };
   }
+  // A role that may create objects where the tables are could plant what the owner's own
+  // statements resolve to (the rollup triggers are immune; `migrate` and upkeep run as the owner).
+  const creatable = await client.query<{ schema: string; everyone: boolean }>(
+    `select quote_ident(n.nspname) as schema, has_schema_privilege('public', n.oid, 'CREATE') as everyone
+     from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.oid = to_regclass('api_access_log') and has_schema_privilege(n.oid, 'CREATE')`,
+  );
+  const writable = creatable.rows[0];
+  if (writable !== undefined) {
+    return {
+      checks: [
+        {
+          check: 'role',
+          status: 'warn',
+          message: `role ${session.role} may create objects in schema ${writable.schema}${writable.everyone ? ' (as every role may)' : ''}, which the exporter never needs: it could plant functions that the owner's statements there run`,
+          fix: `as the owner of the schema, run \`REVOKE CREATE ON SCHEMA ${writable.schema} FROM ${writable.everyone ? 'PUBLIC' : session.quotedRole}\``,
+        },
+      ],
+    };
+  }
   return {
     checks: [
       {

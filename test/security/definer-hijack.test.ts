@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { doctor } from '../../exporter/doctor.js';
 import { migrate, packageRoot, SCHEMA_VERSION } from '../../exporter/migrate.js';
 import { migrateRoles } from '../../exporter/migrate-roles.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -246,6 +247,22 @@ describe.each([
     await target.db.query('grant create on schema public to public');
     try {
       expect(await attack(target, { schemaWritable: true })).toEqual(NOTHING_GAINED);
+    } finally {
+      await target.db.query('revoke create on schema public from public');
+    }
+  });
+
+  it('doctor, run as the writer, warns when the writer may create in the schema', async () => {
+    const before = await doctor(target.writerUrl);
+    expect(before.find((check) => check.check === 'role')).toMatchObject({ status: 'ok' });
+    await target.db.query('grant create on schema public to public');
+    try {
+      const after = await doctor(target.writerUrl);
+      expect(after.find((check) => check.check === 'role')).toMatchObject({
+        status: 'warn',
+        message: expect.stringContaining('may create objects in schema public (as every role may)'),
+        fix: 'as the owner of the schema, run `REVOKE CREATE ON SCHEMA public FROM PUBLIC`',
+      });
     } finally {
       await target.db.query('revoke create on schema public from public');
     }
