@@ -25,7 +25,7 @@ export interface DecodedSegment {
   entries: TableRow[];
   /** Damaged stretches skipped (a flipped byte, a record of an unknown table...). */
   corrupt: number;
-  /** The segment ends inside a record: a write cut off by a crash. */
+  /** The segment ends inside a record: a write cut off (by a crash, or by a write that failed). */
   truncated: boolean;
 }
 
@@ -46,7 +46,7 @@ export function decodeRecords(buffer: Buffer): DecodedSegment {
       continue;
     }
     // Damaged, or cut off: a good record further on means damage (a flipped length can look
-    // like a cut); none means the tail of a write a crash interrupted, or damage to the end.
+    // like a cut); none means the tail of a write that was interrupted, or damage to the end.
     const next = nextRecordOffset(buffer, offset + 1);
     if (next === undefined) {
       if (result === 'truncated') truncated = true;

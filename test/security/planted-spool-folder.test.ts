@@ -304,6 +304,22 @@ describe('the spool', () => {
       },
     );
 
+    it('that was sound when adopted and made writable by others before its replay', async () => {
+      const dir = privateDir();
+      plantFolder(dir);
+      const spool = await Spool.open({ directory: dir, target: spoolTarget(db.writerUrl) });
+      const [adopted] = readdirSync(spool.folder, { recursive: true })
+        .map((name) => path.join(spool.folder, String(name)))
+        .filter((file) => file.endsWith('.seg'));
+      // The check is made on the file opened for reading, not on a name looked up earlier.
+      chmodSync(adopted!, 0o666);
+      expect(await spool.nextSegment()).toBeUndefined();
+      expect(spool.bytes).toBe(0);
+      expect(warningsAbout(adopted!)).toHaveLength(1);
+      expect(warningsAbout(adopted!)[0]).toContain('is writable by other users (mode 0666)');
+      await spool.close();
+    });
+
     it('warns once per process about a refused folder, however often the spool is opened', async () => {
       const dir = privateDir();
       const { folder } = plantFolder(dir);
