@@ -5,6 +5,7 @@ import {
   type ResolvedAnalyticsConfig,
 } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
+import type { UserIdMode } from '../src/internal/privacy-policy.js';
 import { MAX_TIMER_MILLIS } from '../src/internal/max-timer-millis.js';
 import { isPostgresUrl } from '../src/internal/postgres-url.js';
 import { maskUrlPassword } from '../src/internal/redactor.js';
@@ -48,6 +49,14 @@ export interface PostgresSpanExporterConfig {
   /** Extra names to redact, as in the processors' `redactKeys`. */
   redactKeys?: readonly string[];
   /**
+   * As the processors' `userIdMode`: under `hmac`, email addresses in error messages, paths,
+   * query and metadata values, and user-naming fields (`email`, `username`, ...) are stored as
+   * the user's pseudonym; under `none`, redacted. Defaults to `plain`.
+   */
+  userIdMode?: UserIdMode;
+  /** Key of `userIdMode: 'hmac'` (without it, that mode redacts instead). */
+  hmacKey?: string;
+  /**
    * A directory for the durable spool: rows Postgres cannot take (it stayed down past the
    * retry deadline, the queue is nearly full, or the process is shutting down) are written
    * there and replayed, in order, once it is back — also by the next process after a crash.
@@ -78,8 +87,10 @@ export { DEFAULT_MAX_SPOOL_BYTES, DEFAULT_RETRY_DEADLINE_MILLIS, DEFAULT_STATS_I
 
 /** {@link PostgresSpanExporterConfig} validated, with defaults; frozen. */
 export type ResolvedPostgresSpanExporterConfig = Readonly<
-  Required<Omit<PostgresSpanExporterConfig, 'connectionString' | 'pool' | 'spoolDir' | 'serviceName'>> &
-    Pick<PostgresSpanExporterConfig, 'connectionString' | 'pool' | 'spoolDir' | 'serviceName'>
+  Required<
+    Omit<PostgresSpanExporterConfig, 'connectionString' | 'pool' | 'spoolDir' | 'serviceName' | 'hmacKey'>
+  > &
+    Pick<PostgresSpanExporterConfig, 'connectionString' | 'pool' | 'spoolDir' | 'serviceName' | 'hmacKey'>
 >;
 
 /** Validates options passed in code; an invalid one throws a {@link ConfigError} quoting it. */
@@ -112,7 +123,11 @@ export function resolvePostgresSpanExporterConfig(
   if (!Array.isArray(redactKeys) || !redactKeys.every((k) => typeof k === 'string')) {
     throw new ConfigError(`Invalid redactKeys: ${JSON.stringify(redactKeys)} (expected an array of names)`);
   }
-  for (const name of ['spoolDir', 'serviceName'] as const) {
+  const userIdMode = config.userIdMode ?? 'plain';
+  if (!['plain', 'hmac', 'none'].includes(userIdMode)) {
+    throw new ConfigError(`Invalid userIdMode: ${JSON.stringify(userIdMode)} (expected plain, hmac or none)`);
+  }
+  for (const name of ['spoolDir', 'serviceName', 'hmacKey'] as const) {
     const value = config[name];
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
       throw new ConfigError(`Invalid ${name}: ${JSON.stringify(value)} (expected a non-empty string)`);
@@ -132,6 +147,8 @@ export function resolvePostgresSpanExporterConfig(
     ...(config.connectionString !== undefined && { connectionString: config.connectionString }),
     ...(config.spoolDir !== undefined && { spoolDir: config.spoolDir }),
     ...(config.serviceName !== undefined && { serviceName: config.serviceName }),
+    ...(config.hmacKey !== undefined && { hmacKey: config.hmacKey }),
+    userIdMode,
     maxSpoolBytes: positive('maxSpoolBytes', DEFAULT_MAX_SPOOL_BYTES, Number.MAX_SAFE_INTEGER),
     statsIntervalMillis,
     ...(config.pool !== undefined && { pool: config.pool }),
@@ -157,6 +174,8 @@ export function exporterConfigFrom(config: ResolvedAnalyticsConfig): PostgresSpa
   return {
     ...(config.databaseUrl !== undefined && { connectionString: config.databaseUrl }),
     redactKeys: config.redactKeys,
+    userIdMode: config.userIdMode,
+    hmacKey: config.hmacKey,
     shutdownTimeoutMillis: Math.max(100, config.shutdownTimeoutMillis - 500),
     ...(config.spoolDir !== false && { spoolDir: config.spoolDir }),
     maxSpoolBytes: config.maxSpoolBytes,

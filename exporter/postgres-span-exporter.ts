@@ -131,7 +131,11 @@ export class PostgresSpanExporter implements SpanExporterLike {
 
   constructor(config: PostgresSpanExporterConfig) {
     this.#config = resolvePostgresSpanExporterConfig(config);
-    this.#redactor = new Redactor({ extraKeys: this.#config.redactKeys });
+    this.#redactor = new Redactor({
+      extraKeys: this.#config.redactKeys,
+      userIdMode: this.#config.userIdMode,
+      hmacKey: this.#config.hmacKey,
+    });
     this.#spoolReady = this.#openSpool();
     if (this.#config.statsIntervalMillis > 0) {
       this.#statsTimer = setInterval(() => void this.#recordStats(), this.#config.statsIntervalMillis);

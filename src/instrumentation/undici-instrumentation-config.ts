@@ -49,7 +49,11 @@ export function createUndiciInstrumentationConfig(
   options: AnalyticsConfig = {},
 ): UndiciInstrumentationConfig {
   const config = resolveConfig(options);
-  const redactor = new Redactor({ extraKeys: config.redactKeys });
+  const redactor = new Redactor({
+    extraKeys: config.redactKeys,
+    userIdMode: config.userIdMode,
+    hmacKey: config.hmacKey,
+  });
   const catalog = new ServiceCatalog(config.services);
   // Before the instrumentation subscribes (its constructor takes this config): see there.
   subscribeUndiciBodies();

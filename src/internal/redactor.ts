@@ -1,5 +1,13 @@
+import type { UserIdMode } from './privacy-policy.js';
 import { redactPathTokens } from './redact-path-tokens.js';
 import { isProseWord, redactSecretPhrases } from './secret-phrases.js';
+import {
+  isUserKey,
+  keepUserValue,
+  replaceEmails,
+  userIdKeeper,
+  type KeepUserId,
+} from './user-identifiers.js';
 
 /**
  * One redaction policy for everything that could carry a secret: query strings (inbound and
@@ -143,6 +151,15 @@ const MAX_CACHED_NAMES = 1000;
 export interface RedactorConfig {
   /** Extra sensitive names: matched as whole names and as words of names (case-insensitive). */
   extraKeys?: readonly string[];
+  /**
+   * How user ids are kept (`OTEL_ANALYTICS_USER_ID_MODE`). Under `hmac`, email addresses in
+   * text, paths and values, and the values of fields that name a user (`email`, `username`,
+   * `user_id`, ...), become the user's pseudonym, as `user_id` does; under `none` they are
+   * redacted. Defaults to `plain`: they stay.
+   */
+  userIdMode?: UserIdMode;
+  /** Key of the `hmac` mode; without it that mode redacts instead (fail closed). */
+  hmacKey?: string;
 }
 
 /** Applies the redaction policy. Instances are immutable and safe to share. */
@@ -150,11 +167,14 @@ export class Redactor {
   readonly #words: ReadonlySet<string>;
   readonly #compactNames: ReadonlySet<string>;
   readonly #cache = new Map<string, boolean>();
+  /** How user identifiers outside `user_id` are kept; undefined when they stay as they are. */
+  readonly #keepUserId: KeepUserId | undefined;
 
   constructor(config: RedactorConfig = {}) {
     const extra = (config.extraKeys ?? []).map((k) => compact(k)).filter((k) => k.length > 0);
     this.#words = new Set([...DEFAULT_SENSITIVE_WORDS, ...extra]);
     this.#compactNames = new Set([...SENSITIVE_COMPACT_NAMES, ...extra]);
+    this.#keepUserId = userIdKeeper(config.userIdMode, config.hmacKey, REDACTED);
   }
 
   /** Whether a parameter, header or field name looks like it holds a secret. */
@@ -190,10 +210,18 @@ export class Redactor {
       const eq = part.indexOf('=');
       if (eq === -1 || part.length === eq + 1) continue;
       const rawKey = part.slice(0, eq);
-      if (this.isSensitiveKey(decodeQueryComponent(rawKey))) {
+      const key = decodeQueryComponent(rawKey);
+      if (this.isSensitiveKey(key)) {
         parts[i] = `${rawKey}=${REDACTED}`;
         changed = true;
-      } else if (part.length - eq > MIN_SECRET_VALUE_LENGTH) {
+      } else if (this.#keepUserId && isUserKey(key)) {
+        const value = decodeQueryComponent(part.slice(eq + 1));
+        const kept = keepUserValue(value, this.#keepUserId, REDACTED);
+        if (kept !== value) {
+          parts[i] = `${rawKey}=${encodeURIComponent(kept)}`;
+          changed = true;
+        }
+      } else if (part.length - eq > MIN_SECRET_VALUE_LENGTH || (this.#keepUserId && /@|%40/i.test(part))) {
         // A harmless name can still carry a secret (`?t=eyJ...`, `?next=https://x/?token=...`).
         const value = decodeQueryComponent(part.slice(eq + 1));
         const redacted = this.redactText(value);
@@ -251,6 +279,7 @@ export class Redactor {
     result = result.replace(JSON_PAIR_PATTERN, (match: string, key: string, sep: string, value: string) =>
       value.length > 0 && this.isSensitiveKey(key) ? `"${key}"${sep}"${REDACTED}"` : match,
     );
+    if (this.#keepUserId) result = replaceEmails(result, this.#keepUserId, REDACTED);
     return result;
   }
 
@@ -268,7 +297,8 @@ export class Redactor {
         this.isSensitiveKey(key) ? `;${key}=${REDACTED}` : match,
       );
     }
-    return redactPathTokens(result, REDACTED);
+    result = redactPathTokens(result, REDACTED);
+    return this.#keepUserId ? replaceEmails(result, this.#keepUserId, REDACTED) : result;
   }
 
   /** Redacts a header value when the header name is sensitive (`authorization`, `cookie`...). */
@@ -302,6 +332,10 @@ export class Redactor {
           entries.push([key, REDACTED]);
           continue;
         }
+        if (this.#keepUserId && isUserKey(key) && isIdentifier(v)) {
+          entries.push([key, keepUserValue(String(v), this.#keepUserId, REDACTED)]);
+          continue;
+        }
         const redacted = this.#redactValue(v, depth + 1, seen);
         if (redacted !== undefined) entries.push([key, redacted]);
       }
@@ -328,6 +362,15 @@ function redactSecretShapes(text: string): string {
   let result = text;
   for (const pattern of SECRET_VALUE_PATTERNS) result = result.replace(pattern, REDACTED);
   return result;
+}
+
+/** Whether a value can be a user's identifier as it is (objects under `user` are walked instead). */
+function isIdentifier(value: unknown): value is string | number | bigint {
+  return (
+    typeof value === 'string' ||
+    typeof value === 'bigint' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
 }
 
 /** The quote around a quoted value (`"` or `'`), or the empty string. */

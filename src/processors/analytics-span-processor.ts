@@ -175,7 +175,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     this.#isExcluded = createPathMatcher(resolved.excludedPaths);
     this.#catalog = new ServiceCatalog(resolved.services);
     this.#prices = new PriceTable([...DEFAULT_MODEL_PRICES, ...resolved.modelPrices]);
-    this.#redactor = new Redactor({ extraKeys: resolved.redactKeys });
+    this.#redactor = new Redactor({
+      extraKeys: resolved.redactKeys,
+      userIdMode: resolved.userIdMode,
+      hmacKey: resolved.hmacKey,
+    });
     // The helpers (recordAuthEvent, setUser, framework errors) apply the same policies.
     setActiveRedactor(this.#redactor);
     const privacy = new PrivacyPolicy(resolved);

@@ -5,6 +5,7 @@ import {
   REDACTED,
   Redactor,
 } from '../../src/internal/redactor.js';
+import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
 import { BENIGN_LINES, HOSTILE_LINES } from '../security/secret-text-corpus.js';
 
 const redactor = new Redactor();
@@ -399,6 +400,89 @@ describe('Redactor.redactPath', () => {
       expect(redacted / 2000).toBeGreaterThanOrEqual(length >= 32 ? 0.999 : 0.99);
     },
   );
+});
+
+describe('Redactor under OTEL_ANALYTICS_USER_ID_MODE=hmac', () => {
+  const KEY = 'test-hmac-key-of-at-least-16-bytes';
+  const redactor = new Redactor({ userIdMode: 'hmac', hmacKey: KEY });
+  const alice = pseudonymizeUserId('alice@example.com', KEY);
+
+  it('gives an email in free text the pseudonym user_id gets', () => {
+    expect(redactor.redactText('no account for alice@example.com, try again')).toBe(
+      `no account for ${alice}, try again`,
+    );
+    expect(redactor.redactHeader('x-forwarded-user', 'alice@example.com')).toBe(alice);
+  });
+
+  it('gives an email in a path its pseudonym, encoded or not', () => {
+    expect(redactor.redactPath('/users/alice@example.com/profile')).toBe(`/users/${alice}/profile`);
+    expect(redactor.redactPath('/users/alice%40example.com')).toBe(`/users/${alice}`);
+  });
+
+  it('gives user-naming query parameters and emails in query values their pseudonyms', () => {
+    const query =
+      'email=alice%40example.com&username=bob&user_id=42&page=2&next=mailto%3Aalice%40example.com';
+    expect([...new URLSearchParams(redactor.redactQuery(query))]).toEqual([
+      ['email', alice],
+      ['username', pseudonymizeUserId('bob', KEY)],
+      ['user_id', pseudonymizeUserId('42', KEY)],
+      ['page', '2'],
+      ['next', `mailto:${alice}`],
+    ]);
+    expect(redactor.redactQuery('to=a%40b.io')).toBe(`to=${pseudonymizeUserId('a@b.io', KEY)}`);
+  });
+
+  it('gives user-naming fields and emails in metadata their pseudonyms, at any depth', () => {
+    const metadata = {
+      email: ' alice@example.com ',
+      username: 'bob',
+      userId: 42,
+      user: { email: 'alice@example.com', plan: 'pro' },
+      note: 'reset link sent to alice@example.com',
+      plan: 'pro',
+      password: 'hunter3',
+    };
+    expect(redactor.redactObject(metadata)).toEqual({
+      email: alice,
+      username: pseudonymizeUserId('bob', KEY),
+      userId: pseudonymizeUserId('42', KEY),
+      user: { email: alice, plan: 'pro' },
+      note: `reset link sent to ${alice}`,
+      plan: 'pro',
+      password: REDACTED,
+    });
+  });
+
+  it('keeps a pseudonym once, however many times it is redacted', () => {
+    const once = redactor.redactObject({ email: 'alice@example.com', user: 'bob' });
+    expect(redactor.redactObject(once)).toEqual(once);
+    const query = redactor.redactQuery('user=bob&email=alice%40example.com');
+    expect(redactor.redactQuery(query)).toBe(query);
+    expect(redactor.redactText(redactor.redactText('for alice@example.com'))).toBe(`for ${alice}`);
+  });
+
+  it('leaves URL userinfo, package versions and addresses without a domain alone', () => {
+    expect(redactor.redactText('GET https://bob:pw1@host.test/x')).toBe('GET https://REDACTED@host.test/x');
+    expect(redactor.redactText('react@18.2.0 and @scope/pkg and root@localhost')).toBe(
+      'react@18.2.0 and @scope/pkg and root@localhost',
+    );
+  });
+
+  it('redacts them instead under none, and under hmac without a key', () => {
+    for (const r of [new Redactor({ userIdMode: 'none' }), new Redactor({ userIdMode: 'hmac' })]) {
+      expect(r.redactText('for alice@example.com')).toBe(`for ${REDACTED}`);
+      expect(r.redactObject({ username: 'bob' })).toEqual({ username: REDACTED });
+    }
+  });
+
+  it('keeps them under plain, the default', () => {
+    for (const r of [new Redactor(), new Redactor({ userIdMode: 'plain', hmacKey: KEY })]) {
+      expect(r.redactText('for alice@example.com')).toBe('for alice@example.com');
+      expect(r.redactPath('/users/alice@example.com')).toBe('/users/alice@example.com');
+      expect(r.redactQuery('user=bob&email=a%40b.io')).toBe('user=bob&email=a%40b.io');
+      expect(r.redactObject({ username: 'bob' })).toEqual({ username: 'bob' });
+    }
+  });
 });
 
 /** A deterministic stream of numbers in [0, 1) (mulberry32), so sampled tests never flake. */

@@ -20,6 +20,7 @@ import type {
 } from '../../exporter/database.js';
 import { TEXT_LIMITS } from '../../exporter/sanitize.js';
 import { hrTimeToIso, spanToRow } from '../../exporter/span-to-row.js';
+import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
 import { REDACTED, Redactor } from '../../src/internal/redactor.js';
 import {
   ATTR_ANALYTICS_ABORTED,
@@ -241,6 +242,34 @@ describe('spanToRow for API spans', () => {
       path: `/invite/${REDACTED}/accept`,
       endpoint: `/invite/${REDACTED}/accept`,
     });
+  });
+
+  it('stores emails and user-naming values as the pseudonym user_id gets under hmac', () => {
+    const key = 'test-hmac-key-of-at-least-16-bytes';
+    const pseudonym = pseudonymizeUserId('alice@example.com', key);
+    const hmac = new Redactor({ userIdMode: 'hmac', hmacKey: key });
+    const api = spanToRow(
+      apiSpan({
+        [ATTR_URL_PATH]: '/users/alice@example.com',
+        [ATTR_URL_QUERY]: 'email=alice%40example.com&page=2',
+        [ATTR_ERROR_MESSAGE]: 'no mailbox alice@example.com',
+      }),
+      hmac,
+    )!.row as ApiAccessLogRow;
+    expect(api).toMatchObject({
+      path: `/users/${pseudonym}`,
+      error_message: `no mailbox ${pseudonym}`,
+    });
+    expect(json(api.query_params)).toEqual({ email: pseudonym, page: '2' });
+    const auth = spanToRow(
+      authSpan({
+        [ATTR_ERROR_MESSAGE]: 'no account for alice@example.com',
+        [ATTR_ANALYTICS_AUTH_METADATA]: JSON.stringify({ email: 'alice@example.com', plan: 'pro' }),
+      }),
+      hmac,
+    )!.row as AuthenticationLogRow;
+    expect(auth.error_message).toBe(`no account for ${pseudonym}`);
+    expect(json(auth.metadata)).toEqual({ email: pseudonym, plan: 'pro' });
   });
 
   it('uses / as the path when the span has none', () => {

@@ -1,0 +1,85 @@
+import type { UserIdMode } from './privacy-policy.js';
+import { PSEUDONYM_PREFIX, pseudonymizeUserId } from './pseudonymize.js';
+
+/**
+ * Who a user is, where it shows outside `user_id`: email addresses in free text, paths and
+ * query values, and the values of fields that name a user (`email`, `username`, `user_id`).
+ * Under `OTEL_ANALYTICS_USER_ID_MODE=hmac` they get the pseudonym `user_id` gets (so rows still
+ * join on it), under `none` they are redacted; under `plain` they stay.
+ */
+
+/** How a user identifier found in text or a field is kept. */
+export type KeepUserId = (id: string) => string;
+
+/**
+ * The keeper for a user-id mode: the HMAC pseudonym under `hmac` with a key; `redacted` under
+ * `none`, and under `hmac` without a key (fail closed, as for `user_id`); none under `plain`.
+ */
+export function userIdKeeper(
+  mode: UserIdMode | undefined,
+  key: string | undefined,
+  redacted: string,
+): KeepUserId | undefined {
+  if (mode === undefined || mode === 'plain') return undefined;
+  if (mode === 'hmac' && key !== undefined && key.length > 0) {
+    // Trimmed and cut as `user_id` is before it is pseudonymized, so the two stay equal.
+    return (id) => pseudonymizeUserId(id.trim().slice(0, MAX_USER_ID_LENGTH), key);
+  }
+  return () => redacted;
+}
+
+/** As `MAX_USER_ID_LENGTH` of the helpers, which this module cannot import (they import it). */
+const MAX_USER_ID_LENGTH = 256;
+
+/**
+ * An email address: a local part, `@` (or `%40` in a URL), a domain with a dot. Each part is
+ * bounded and the local part cannot start inside another, so the scan stays linear.
+ */
+const EMAIL_PATTERN =
+  /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/gi;
+const EMAIL_HINT = /@|%40/i;
+
+/** Replaces every email address in `text` with its kept form. */
+export function replaceEmails(text: string, keep: KeepUserId, redacted: string): string {
+  if (!EMAIL_HINT.test(text)) return text;
+  return text.replace(EMAIL_PATTERN, (email: string) => {
+    const decoded = email.replace(/%40/i, '@');
+    // A URL's userinfo redacted before (`https://REDACTED@host`) is no address.
+    return decoded.startsWith(`${redacted}@`) ? email : keep(decoded);
+  });
+}
+
+/** Field and parameter names (lower case, separators removed) whose values name a user. */
+const USER_KEYS = new Set([
+  'email',
+  'emailaddress',
+  'mail',
+  'useremail',
+  'user',
+  'username',
+  'userid',
+  'userlogin',
+  'login',
+  'loginname',
+  'enduser',
+  'enduserid',
+  'accountemail',
+  'customeremail',
+]);
+
+/** Whether a field or parameter name holds who a user is (`email`, `user_name`, `userId`). */
+export function isUserKey(name: string): boolean {
+  return USER_KEYS.has(name.toLowerCase().replace(/[^a-z0-9]/g, ''));
+}
+
+const PSEUDONYM = new RegExp(`^${PSEUDONYM_PREFIX}[A-Za-z0-9_-]{22}$`);
+
+/**
+ * The kept form of a value under a user-naming key. A pseudonym (already kept, by this
+ * process or by a sender) and `redacted` stay as they are, so values are kept once however
+ * many times they pass.
+ */
+export function keepUserValue(value: string, keep: KeepUserId, redacted: string): string {
+  if (value.length === 0 || value === redacted || PSEUDONYM.test(value)) return value;
+  return keep(value);
+}
