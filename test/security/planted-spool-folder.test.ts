@@ -25,6 +25,7 @@ import { Spool } from '../../exporter/spool.js';
 import { DEFAULT_SPOOL_DIR } from '../../src/config.js';
 import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
+import { apiSpan } from '../helpers/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /*
@@ -191,6 +192,28 @@ describe('the spool', () => {
         );
       },
     );
+
+    it('so the spool is off: rows an outage then costs are counted as dropped, none put there', async () => {
+      const dir = privateDir();
+      chmodSync(dir, 0o777);
+      const exporter = new PostgresSpanExporter({
+        // Nothing listens there: Postgres is away.
+        connectionString: 'postgres://app@127.0.0.1:1/app',
+        spoolDir: dir,
+        statsIntervalMillis: 0,
+        retryDeadlineMillis: 200,
+        initialRetryDelayMillis: 20,
+        connectionTimeoutMillis: 200,
+      });
+      await new Promise<void>((resolve) =>
+        exporter.export([apiSpan(), apiSpan(), apiSpan()], () => resolve()),
+      );
+      await exporter.forceFlush();
+      expect(exporter.getStats()).toMatchObject({ spooledRows: 0, droppedRows: { database_unavailable: 3 } });
+      await exporter.shutdown();
+      expect(readdirSync(dir)).toEqual([]);
+      expect(warningsAbout(dir)[0]).toContain('rows Postgres cannot take will be dropped');
+    });
 
     it('a symbolic link to a world-writable directory', async () => {
       const target = privateDir('elsewhere');
