@@ -7,13 +7,15 @@ import {
   checkIngestAccess,
   DEFAULT_INGEST_HOST,
   DEFAULT_INGEST_PORT,
+  DEFAULT_MAX_IN_FLIGHT_BYTES,
   IngestServer,
   TRACES_PATH,
 } from '../ingest/ingest-server.js';
 import { protectForeignAttributes } from '../ingest/protect-foreign-attributes.js';
 import { loadConfigFile } from '../src/config-file.js';
 import { resolveConfig } from '../src/config.js';
-import { readEnv } from '../src/env.js';
+import { readEnv, type EnvSnapshot } from '../src/env.js';
+import { createLogger } from '../src/internal/diag.js';
 import { PrivacyPolicy } from '../src/internal/privacy-policy.js';
 import { maskUrlPassword } from '../src/internal/redactor.js';
 
@@ -72,6 +74,7 @@ export async function ingestCommand(options: IngestCommandOptions): Promise<numb
     host,
     port,
     ...(token !== undefined && { token }),
+    maxInFlightBytes: maxInFlightBytesFrom(env),
     protect: (attributes, kind) => protectForeignAttributes(attributes, kind, privacy),
   });
   const address = await server.listen();
@@ -89,4 +92,23 @@ export async function ingestCommand(options: IngestCommandOptions): Promise<numb
   await pipeline.shutdown();
   process.stdout.write('otel-pg-analytics ingest: stopped\n');
   return 0;
+}
+
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/**
+ * `OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES`: bytes, or `KiB`, `MiB`, `GiB` (`128MiB`). An
+ * invalid value is reported and the default used, as for the other env vars.
+ */
+function maxInFlightBytesFrom(env: EnvSnapshot): number {
+  const name = 'OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES';
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_MAX_IN_FLIGHT_BYTES;
+  const match = /^(\d+)\s*(kib|mib|gib)?$/i.exec(raw);
+  const bytes = match ? Number(match[1]) * BYTE_UNITS[(match[2] ?? '').toLowerCase()]! : Number.NaN;
+  if (Number.isSafeInteger(bytes) && bytes > 0) return bytes;
+  createLogger('config').warn(
+    `Invalid ${name}=${JSON.stringify(raw)} (expected a positive number of bytes, or KiB, MiB, GiB); using the default`,
+  );
+  return DEFAULT_MAX_IN_FLIGHT_BYTES;
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError } from '../src/errors.js';
 import { createLogger, describeError } from '../src/internal/diag.js';
 import type { ReadableSpanLike } from '../src/span-types.js';
 import type { Attributes, SpanKind } from '@opentelemetry/api';
@@ -13,6 +14,7 @@ import {
   GRPC_UNIMPLEMENTED,
   IngestRequestError,
 } from './ingest-request-error.js';
+import { InFlightBudget } from './in-flight-budget.js';
 import type { IngestOutcome } from './ingest-pipeline.js';
 import { isLoopbackHost } from './is-loopback-host.js';
 import {
@@ -28,6 +30,15 @@ export const DEFAULT_INGEST_PORT = 4318;
 export const DEFAULT_INGEST_HOST = '127.0.0.1';
 /** Largest request body, compressed or not (the Collector's default batches are far smaller). */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/**
+ * Request body bytes held at once across all requests (see {@link InFlightBudget}). Under a
+ * flood of 7.5 MiB exports the process peaks at about 450 MiB with it (90 MiB at start, the
+ * rest mostly V8's heap while it decodes exports back to back, much the same from one sender as
+ * from a hundred); `test/security/ingest-memory-flood.test.ts` holds it to 512 MiB.
+ */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+/** How often refusals over the in-flight budget are reported. */
+const BUSY_REPORT_INTERVAL_MILLIS = 60_000;
 /** What a 503 asks the sender to wait before retrying. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 /** A request (headers and body) must arrive within this; a slow sender cannot hold memory for long. */
@@ -50,6 +61,14 @@ export interface IngestServerConfig {
   token?: string;
   /** Largest body accepted, compressed and decompressed; beyond it 413. Defaults to 8 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Request body bytes held in memory at once across all requests (compressed as they are read,
+   * and decompressed, until the spans are in the exporter's queue); beyond it senders get 503
+   * with `Retry-After` before their body is read. Large bodies may fill three quarters of it,
+   * the rest is kept for small ones, so a body over three quarters of it is refused (413).
+   * Defaults to 64 MiB.
+   */
+  maxInFlightBytes?: number;
   /** Defaults to 5. */
   retryAfterSeconds?: number;
   /** Defaults to 30000. */
@@ -81,7 +100,8 @@ export function checkIngestAccess(host: string, token: string | undefined): stri
  *   `partial_success` when some spans were invalid);
  * - 400 for a body that cannot be decoded, 413 beyond `maxBodyBytes`, 415 for another content
  *   type or encoding, 401 without the token (not retried: nothing was written);
- * - 503 with `Retry-After` when the exporter's queue has no room (retried later).
+ * - 503 with `Retry-After` when the exporter's queue has no room, or when other requests hold
+ *   the budget of bytes in flight (`maxInFlightBytes`), before the body is read (retried later).
  *
  * Stateless: nothing is kept between requests, so any number of replicas can share a load
  * balancer (each with its own spool).
@@ -90,22 +110,36 @@ export class IngestServer {
   readonly #config: Required<Omit<IngestServerConfig, 'token' | 'protect'>> &
     Pick<IngestServerConfig, 'token' | 'protect'>;
   readonly #server: Server;
+  readonly #budget: InFlightBudget;
+  /** `maxBodyBytes`, or less when the budget could never hold a body that large. */
+  readonly #maxBodyBytes: number;
   readonly #logger = createLogger('ingest');
+  #busyRefusals = 0;
+  #busyReportedAt = Number.NEGATIVE_INFINITY;
 
   constructor(config: IngestServerConfig) {
     const host = config.host ?? DEFAULT_INGEST_HOST;
     const problem = checkIngestAccess(host, config.token);
     if (problem !== undefined) throw new Error(problem);
+    const maxInFlightBytes = config.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
+    if (!isByteCount(maxInFlightBytes)) {
+      throw new ConfigError(
+        `Invalid maxInFlightBytes: ${JSON.stringify(maxInFlightBytes)} (expected a positive integer of bytes)`,
+      );
+    }
     this.#config = Object.freeze({
       pipeline: config.pipeline,
       host,
       port: config.port ?? DEFAULT_INGEST_PORT,
       maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      maxInFlightBytes,
       retryAfterSeconds: config.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
       requestTimeoutMillis: config.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS,
       ...(config.token ? { token: config.token } : {}),
       ...(config.protect ? { protect: config.protect } : {}),
     });
+    this.#budget = new InFlightBudget(maxInFlightBytes);
+    this.#maxBodyBytes = Math.min(this.#config.maxBodyBytes, this.#budget.largestBodyBytes);
     this.#server = createServer(
       { requestTimeout: this.#config.requestTimeoutMillis },
       (request, response) => {
@@ -125,6 +159,11 @@ export class IngestServer {
     });
   }
 
+  /** Request body bytes held now against `maxInFlightBytes`. */
+  get inFlightBytes(): number {
+    return this.#budget.inFlightBytes;
+  }
+
   /** Stops accepting connections and resolves when the requests being answered are done. */
   close(): Promise<void> {
     return new Promise((resolve) => {
@@ -135,6 +174,9 @@ export class IngestServer {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     let encoding: OtlpEncoding = 'json';
+    // Held until the spans are in the exporter's queue (or the request is refused).
+    const reservation = this.#budget.open();
+    let reading = false;
     try {
       const path = (request.url ?? '').split('?')[0];
       if (path !== TRACES_PATH)
@@ -159,7 +201,9 @@ export class IngestServer {
           `unsupported Content-Type ${JSON.stringify(mediaType)}; send application/x-protobuf or application/json`,
         );
       }
-      const body = await readRequestBody(request, this.#config.maxBodyBytes);
+      reading = true;
+      const body = await readRequestBody(request, this.#maxBodyBytes, reservation);
+      reading = false;
       const decoded = decode(body, encoding);
       const { spans, rejectedSpans, errorMessage } = otlpToSpans(
         decoded,
@@ -167,10 +211,10 @@ export class IngestServer {
       );
       const outcome = this.#config.pipeline.submit(spans);
       if (!outcome.accepted) {
-        response.setHeader('Retry-After', String(this.#config.retryAfterSeconds));
         throw new IngestRequestError(503, GRPC_UNAVAILABLE, 'the queue is full: retry later');
       }
       this.#send(
+        request,
         response,
         200,
         encoding,
@@ -185,22 +229,70 @@ export class IngestServer {
       }
       const failure =
         error instanceof IngestRequestError ? error : new IngestRequestError(500, 13, 'internal error');
+      if (failure.status === 503 && reading) this.#reportBusy();
       this.#send(
+        request,
         response,
         failure.status,
         encoding,
         encodeStatus(encoding, failure.grpcCode, failure.message),
       );
+    } finally {
+      reservation.release();
     }
   }
 
-  #send(response: ServerResponse, status: number, encoding: OtlpEncoding, body: Buffer): void {
+  /** Says, at most once a minute, that senders are being turned away for the budget. */
+  #reportBusy(): void {
+    this.#busyRefusals++;
+    const now = Date.now();
+    if (now - this.#busyReportedAt < BUSY_REPORT_INTERVAL_MILLIS) return;
+    this.#logger.warn(
+      `${this.#busyRefusals} export(s) answered 503 since the last report: request bodies in ` +
+        `memory reached maxInFlightBytes (${this.#config.maxInFlightBytes} bytes, ` +
+        'OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES); senders retry later. Add replicas or raise it',
+    );
+    this.#busyRefusals = 0;
+    this.#busyReportedAt = now;
+  }
+
+  /**
+   * Answers. A request refused before its body was read gets the whole answer at once, and the
+   * response ends only once the rest of the body has arrived (discarded): ended earlier, Node
+   * closes the connection with the sender's bytes unread, and the reset that follows can destroy
+   * the answer before the sender reads it.
+   */
+  #send(
+    request: IncomingMessage,
+    response: ServerResponse,
+    status: number,
+    encoding: OtlpEncoding,
+    body: Buffer,
+  ): void {
     if (response.headersSent) return;
     response.statusCode = status;
+    // OTLP/HTTP's throttling answer: the Collector's otlphttp exporter waits this many seconds.
+    if (status === 503) response.setHeader('Retry-After', String(this.#config.retryAfterSeconds));
     response.setHeader('Content-Type', OTLP_CONTENT_TYPES[encoding]);
     response.setHeader('Content-Length', body.length);
-    response.end(body);
+    if (request.complete || request.destroyed) {
+      response.end(body);
+      return;
+    }
+    response.write(body);
+    const end = (): void => {
+      request.off('end', end);
+      request.off('close', end);
+      response.end();
+    };
+    request.once('end', end);
+    request.once('close', end);
+    request.resume();
   }
+}
+
+function isByteCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 
 function decode(body: Buffer, encoding: OtlpEncoding): unknown {

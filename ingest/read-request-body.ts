@@ -5,9 +5,11 @@ import { createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
 import {
   GRPC_INVALID_ARGUMENT,
   GRPC_RESOURCE_EXHAUSTED,
+  GRPC_UNAVAILABLE,
   GRPC_UNIMPLEMENTED,
   IngestRequestError,
 } from './ingest-request-error.js';
+import type { InFlightReservation } from './in-flight-budget.js';
 
 /** The `Content-Encoding`s accepted: the Collector's otlphttp compressions but snappy and lz4. */
 const DECOMPRESSORS: Readonly<Record<string, (() => Transform) | null>> = {
@@ -22,11 +24,19 @@ const DECOMPRESSORS: Readonly<Record<string, (() => Transform) | null>> = {
  * Reads a request body, decompressed, refusing more than `maxBytes` before or after
  * decompression (413): a declared `Content-Length` beyond it is refused before anything is
  * read, and reading stops as soon as either count passes it, so a small compressed body that
- * inflates without end (a zip bomb) costs at most `maxBytes` of memory. On a refusal the rest
- * of the body is discarded as it arrives (the server's request timeout bounds how long), so the
- * connection stays usable and the sender sees the status.
+ * inflates without end (a zip bomb) costs at most `maxBytes` of memory.
+ *
+ * The bytes are held against `reservation` (see `InFlightBudget`): a declared length is
+ * reserved before anything is read, an undeclared one as the bytes arrive, and decompressed
+ * bytes as they are produced; when the budget has no room, 503 (the sender retries later).
+ * On a refusal the rest of the body is discarded as it arrives (the server's request timeout
+ * bounds how long), so the connection stays usable and the sender sees the status.
  */
-export async function readRequestBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export async function readRequestBody(
+  request: IncomingMessage,
+  maxBytes: number,
+  reservation: InFlightReservation,
+): Promise<Buffer> {
   const encoding = (request.headers['content-encoding'] ?? '').trim().toLowerCase() || 'identity';
   const decompressor = DECOMPRESSORS[encoding];
   if (decompressor === undefined) {
@@ -41,19 +51,25 @@ export async function readRequestBody(request: IncomingMessage, maxBytes: number
     request.resume();
     throw tooLarge(maxBytes);
   }
+  if (Number.isFinite(declared) && !reservation.growTo(declared)) {
+    request.resume();
+    throw busy();
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   let received = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
-      callback(received > maxBytes ? tooLarge(maxBytes) : null, chunk);
+      if (received > maxBytes) return callback(tooLarge(maxBytes));
+      callback(reservation.growTo(received) ? null : busy(), chunk);
     },
   });
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
       if (size > maxBytes) return callback(tooLarge(maxBytes));
+      if (!reservation.growTo(size)) return callback(busy());
       chunks.push(chunk);
       callback();
     },
@@ -68,7 +84,7 @@ export async function readRequestBody(request: IncomingMessage, maxBytes: number
   request.pipe(counter);
   try {
     await (decompressor ? pipeline(counter, decompressor(), sink) : pipeline(counter, sink));
-    return Buffer.concat(chunks, size);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
   } catch (error) {
     request.unpipe(counter);
     request.resume();
@@ -79,6 +95,14 @@ export async function readRequestBody(request: IncomingMessage, maxBytes: number
   } finally {
     request.off('close', onClose);
   }
+}
+
+function busy(): IngestRequestError {
+  return new IngestRequestError(
+    503,
+    GRPC_UNAVAILABLE,
+    'too many bytes of other exports are being read: retry later',
+  );
 }
 
 function tooLarge(maxBytes: number): IngestRequestError {

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SpanKind, context, trace } from '@opentelemetry/api';
@@ -35,6 +36,7 @@ const TABLES = ['api_access_log', 'authentication_log', 'external_api_call_log']
 
 interface Receiver {
   url: string;
+  server: IngestServer;
   exporter: PostgresSpanExporter;
   close(): Promise<void>;
 }
@@ -43,7 +45,13 @@ let db: TestDatabase;
 const receivers: Receiver[] = [];
 
 async function startReceiver(
-  options: { token?: string; maxQueueRows?: number; maxBodyBytes?: number; trustedProxies?: string[] } = {},
+  options: {
+    token?: string;
+    maxQueueRows?: number;
+    maxBodyBytes?: number;
+    maxInFlightBytes?: number;
+    trustedProxies?: string[];
+  } = {},
 ): Promise<Receiver> {
   const exporter = new PostgresSpanExporter({
     connectionString: db.url,
@@ -62,11 +70,13 @@ async function startReceiver(
     port: 0,
     ...(options.token !== undefined && { token: options.token }),
     ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.maxInFlightBytes !== undefined && { maxInFlightBytes: options.maxInFlightBytes }),
     protect: (attributes, kind) => protectForeignAttributes(attributes, kind, privacy),
   });
   const address = await server.listen();
   const receiver = {
     url: `http://127.0.0.1:${address.port}/v1/traces`,
+    server,
     exporter,
     async close() {
       await server.close();
@@ -86,6 +96,60 @@ async function post(
   const bytes = Buffer.from(await response.arrayBuffer());
   await receiver.exporter.forceFlush();
   return { status: response.status, headers: response.headers, body: bytes };
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/**
+ * An upload the test paces: `first` bytes of `body` are sent at once (with Content-Length
+ * unless `chunked`), the rest on `finish()`. `answer` resolves with the response, whenever it
+ * comes: before the body is complete when the receiver refuses it early.
+ */
+function upload(
+  receiver: Receiver,
+  body: Buffer,
+  options: { first: number; chunked?: boolean },
+): { finish(): void; answer: Promise<Answer> } {
+  const req = httpRequest(receiver.url, {
+    method: 'POST',
+    agent: false,
+    headers: {
+      'content-type': JSON_TYPE,
+      ...(options.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': body.length }),
+    },
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
+    });
+    req.on('error', reject);
+  });
+  if (options.first > 0) req.write(body.subarray(0, options.first));
+  else req.flushHeaders();
+  return {
+    finish: () => req.end(body.subarray(options.first)),
+    answer,
+  };
+}
+
+/** Resolves once the receiver holds at least `bytes` against its budget. */
+async function untilHeld(receiver: Receiver, bytes: number): Promise<void> {
+  while (receiver.server.inFlightBytes < bytes) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A valid OTLP/JSON export of `rows` Django requests, padded with spaces to `bytes`. */
+function paddedExport(rows: number, bytes: number): Buffer {
+  const spans = Array.from({ length: rows }, () => djangoServerSpan());
+  const json = JSON.stringify(otlpRequest(PYTHON_RESOURCE, [{ scope: { name: 'django' }, spans }]));
+  return Buffer.concat([Buffer.from(json), Buffer.alloc(bytes - Buffer.byteLength(json), 0x20)]);
 }
 
 async function rowCount(): Promise<number> {
@@ -433,5 +497,80 @@ describe('ingest: refusals, with nothing written', () => {
       200,
     );
     expect(await rowCount()).toBe(1);
+  });
+});
+
+describe('ingest: a budget of bytes in flight across requests', () => {
+  const KiB = 1024;
+
+  it('answers 503 with Retry-After before reading a declared body the budget has no room for', async () => {
+    // Large bodies may hold 192 KiB of the 256 KiB.
+    const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB });
+    const holding = upload(receiver, paddedExport(1, 150 * KiB), { first: 1000 });
+    await untilHeld(receiver, 150 * KiB);
+    // Headers only: the answer comes before any of the body is sent.
+    const refused = upload(receiver, paddedExport(1, 100 * KiB), { first: 0 });
+    const answer = await refused.answer;
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe('5');
+    expect(JSON.parse(answer.body.toString())).toMatchObject({ code: 14 });
+    refused.finish();
+    holding.finish();
+    expect((await holding.answer).status).toBe(200);
+    // The budget is free again: the refused export, sent again, is taken.
+    const retried = upload(receiver, paddedExport(1, 100 * KiB), { first: 0 });
+    retried.finish();
+    expect((await retried.answer).status).toBe(200);
+    await receiver.exporter.forceFlush();
+    expect(await rowCount()).toBe(2);
+  });
+
+  it('reserves an undeclared (chunked) body as it arrives and answers 503 once it would pass the budget', async () => {
+    const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB });
+    const holding = upload(receiver, paddedExport(1, 150 * KiB), { first: 1000 });
+    await untilHeld(receiver, 150 * KiB);
+    const chunked = upload(receiver, paddedExport(1, 100 * KiB), { first: 30 * KiB, chunked: true });
+    // 30 KiB fit beside the 150; the rest would not.
+    chunked.finish();
+    const answer = await chunked.answer;
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe('5');
+    holding.finish();
+    expect((await holding.answer).status).toBe(200);
+    await receiver.exporter.forceFlush();
+    expect(await rowCount()).toBe(1);
+  });
+
+  it('keeps room for small exports while large ones fill their share', async () => {
+    const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB });
+    const large = upload(receiver, paddedExport(1, 190 * KiB), { first: 1000 });
+    await untilHeld(receiver, 190 * KiB);
+    const anotherLarge = upload(receiver, paddedExport(1, 20 * KiB), { first: 0 });
+    expect((await anotherLarge.answer).status).toBe(503);
+    anotherLarge.finish();
+    // A small export (at most 8 KiB of the 256) still fits in the kept quarter.
+    const small = upload(receiver, paddedExport(1, 4 * KiB), { first: 0 });
+    small.finish();
+    expect((await small.answer).status).toBe(200);
+    large.finish();
+    expect((await large.answer).status).toBe(200);
+    await receiver.exporter.forceFlush();
+    expect(await rowCount()).toBe(2);
+  });
+
+  it('answers 413 to a body the budget could never hold (over three quarters of it)', async () => {
+    const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB });
+    const response = await post(receiver, paddedExport(1, 193 * KiB), { 'content-type': JSON_TYPE });
+    expect(response.status).toBe(413);
+    expect(await rowCount()).toBe(0);
+  });
+
+  it('refuses an invalid maxInFlightBytes in code, naming it', () => {
+    const pipeline = { submit: () => ({ accepted: true as const, rows: 0 }) };
+    for (const value of [0, -1, 1.5, Number.NaN, '64MiB']) {
+      expect(() => new IngestServer({ pipeline, port: 0, maxInFlightBytes: value as number })).toThrow(
+        `Invalid maxInFlightBytes: ${JSON.stringify(value)}`,
+      );
+    }
   });
 });

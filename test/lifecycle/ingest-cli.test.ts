@@ -70,4 +70,33 @@ describe('otel-pg-analytics ingest', () => {
     // The health check is an excluded path, as in-process.
     expect(rows).toEqual([{ path: '/api/items/42/', service_name: 'shop-django' }]);
   });
+
+  it('takes its budget of bytes in flight from OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES', async () => {
+    const payload = otlpRequest(PYTHON_RESOURCE, [
+      { scope: { name: 'django' }, spans: [djangoServerSpan()] },
+    ]);
+    const json = JSON.stringify(payload);
+    // 100 KiB: more than large bodies may hold of a 64 KiB budget (three quarters).
+    const body = json + ' '.repeat(100 * 1024 - json.length);
+    const post = (url: string) =>
+      fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+
+    const small = await startApp(CLI, {
+      register: false,
+      args: ['ingest', '--port', '0'],
+      env: { OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES: '64KiB' },
+    });
+    expect((await post(small.url)).status).toBe(413);
+    expect((await small.stop('SIGTERM')).code).toBe(0);
+
+    const invalid = await startApp(CLI, {
+      register: false,
+      args: ['ingest', '--port', '0'],
+      env: { OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES: 'lots' },
+    });
+    expect(invalid.stderr()).toContain('Invalid OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES="lots"');
+    expect(invalid.stderr()).toContain('using the default');
+    expect((await post(invalid.url)).status).toBe(200);
+    expect((await invalid.stop('SIGTERM')).code).toBe(0);
+  });
 });
