@@ -28,6 +28,7 @@ import {
   ATTR_ANALYTICS_CLIENT_ADDRESS,
   ATTR_ANALYTICS_COST_USD,
   ATTR_ANALYTICS_INCOMPLETE,
+  ATTR_ANALYTICS_NO_RESPONSE,
   ATTR_ANALYTICS_SAMPLE_WEIGHT,
   ATTR_ANALYTICS_SLOW,
   ATTR_ENDUSER_ID,
@@ -43,6 +44,7 @@ import {
 } from '../src/semconv.js';
 import type { ReadableSpanLike } from '../src/span-types.js';
 import { CALL_METADATA_KEYS } from './call-metadata-keys.js';
+import { queryParamsOf } from './query-params.js';
 import type { ApiAccessLogRow, AuthenticationLogRow, ExternalApiCallLogRow, TableRow } from './database.js';
 import {
   TEXT_LIMITS,
@@ -55,8 +57,12 @@ import {
 
 /** Largest value `numeric(14,8)` holds. */
 const MAX_COST_USD = 999_999.99999999;
-/** Most query parameters kept per row; the rest are counted in `metadata`. */
-const MAX_QUERY_PARAMS = 100;
+/** Why a request got no response, as its row says it (`analytics.no_response`). */
+const NO_RESPONSE_MESSAGES: Readonly<Record<string, string>> = {
+  client_closed: 'the client closed the connection before a response',
+  process_stopped: 'the process stopped (on a signal) before a response',
+  unknown: 'the connection closed before a response',
+};
 
 /**
  * Maps a finished span to the row it becomes, or `undefined` for spans that become none.
@@ -82,17 +88,20 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
   const metadata: Record<string, unknown> = {};
   const path = redactor.redactPath(str(a[ATTR_URL_PATH]) ?? '/');
   const route = str(a[ATTR_HTTP_ROUTE]);
-  const status = sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);
+  const noResponse = noResponseReason(a[ATTR_ANALYTICS_NO_RESPONSE]);
+  // A response never sent still has its default status (200): the client saw none.
+  const status = noResponse ? null : sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);
   const client = normalizeIp(a[ATTR_ANALYTICS_CLIENT_ADDRESS] ?? a[ATTR_NETWORK_PEER_ADDRESS]);
   const peer = normalizeIp(a[ATTR_NETWORK_PEER_ADDRESS]);
   if (client.raw !== undefined) metadata.invalid_ip_address = client.raw;
   if (peer.raw !== undefined) metadata.invalid_peer_address = peer.raw;
   if (a[ATTR_ANALYTICS_SLOW] === true) metadata.slow = true;
   if (a[ATTR_ANALYTICS_ABORTED] === true) metadata.aborted = true;
+  if (noResponse) metadata.no_response = noResponse;
   if (route === undefined) metadata.endpoint_source = 'normalized_path';
   const headers = capturedHeaders(a, redactor);
   if (headers) metadata.headers = headers;
-  const query = parseQuery(str(a[ATTR_URL_QUERY]), redactor, metadata);
+  const query = queryParamsOf(str(a[ATTR_URL_QUERY]), redactor, metadata);
   const weight = sanitizeFinite(a[ATTR_ANALYTICS_SAMPLE_WEIGHT]);
   return {
     ...commonColumns(span),
@@ -108,7 +117,10 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
     request_size: sanitizeSize(a[ATTR_HTTP_REQUEST_BODY_SIZE]),
     response_size: sanitizeSize(a[ATTR_HTTP_RESPONSE_BODY_SIZE]),
     query_params: query === undefined ? null : sanitizeJson(query, TEXT_LIMITS.queryParams),
-    error_message: sanitizeText(errorMessage(span, status, redactor), TEXT_LIMITS.errorMessage),
+    error_message: sanitizeText(
+      errorMessage(span, status, redactor) ?? (noResponse && NO_RESPONSE_MESSAGES[noResponse]),
+      TEXT_LIMITS.errorMessage,
+    ),
     sample_weight: weight !== null && weight > 0 ? weight : 1,
     metadata: finishMetadata(metadata),
   };
@@ -224,6 +236,12 @@ function errorMessage(span: ReadableSpanLike, status: number | null, redactor: R
   return type && redactor.redactText(type);
 }
 
+/** `analytics.no_response` as a known reason (`unknown` for any other value), else undefined. */
+function noResponseReason(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === false) return undefined;
+  return typeof value === 'string' && Object.hasOwn(NO_RESPONSE_MESSAGES, value) ? value : 'unknown';
+}
+
 /**
  * Which Supabase service a call used (`rest`, `auth`, `storage`, `functions`, `realtime`,
  * `graphql`) and the edge function's name: the drivers of its plan's overage (with the bytes).
@@ -248,33 +266,6 @@ function callEndpoint(a: Attributes, redactor: Redactor): string | undefined {
   if (full === undefined) return undefined;
   const cut = full.search(/[?#]/);
   return redactor.redactPath(redactor.redactUrl(cut === -1 ? full : full.slice(0, cut)));
-}
-
-/** Query parameters as a JSON object (repeated names become arrays), redacted. */
-function parseQuery(
-  query: string | undefined,
-  redactor: Redactor,
-  metadata: Record<string, unknown>,
-): Record<string, string | string[]> | undefined {
-  if (query === undefined) return undefined;
-  const raw = query.startsWith('?') ? query.slice(1) : query;
-  if (raw.length === 0) return undefined;
-  const params = new URLSearchParams(redactor.redactQuery(raw));
-  // A Map, then fromEntries: parameters named `__proto__`, `constructor` or `toString` stay
-  // plain data (an object would find inherited members, and assignment to __proto__ re-parents).
-  const values = new Map<string, string | string[]>();
-  let count = 0;
-  for (const [key, value] of params) {
-    if (++count > MAX_QUERY_PARAMS) {
-      metadata.query_params_dropped = ((metadata.query_params_dropped as number | undefined) ?? 0) + 1;
-      continue;
-    }
-    const existing = values.get(key);
-    if (existing === undefined) values.set(key, value);
-    else if (Array.isArray(existing)) existing.push(value);
-    else values.set(key, [existing, value]);
-  }
-  return Object.fromEntries(values);
 }
 
 /** Allow-listed request headers, redacted again (a span from another pipeline may carry any). */

@@ -51,8 +51,14 @@ export const ATTR_ANALYTICS_SAMPLE_WEIGHT = 'analytics.sample_weight';
 export const ATTR_ANALYTICS_CLIENT_ADDRESS = 'analytics.client.address';
 /** The request took at least the slow-request threshold. */
 export const ATTR_ANALYTICS_SLOW = 'analytics.slow';
-/** The client went away before the response was complete. */
+/** The response did not complete: the connection closed first. */
 export const ATTR_ANALYTICS_ABORTED = 'analytics.aborted';
+/**
+ * The connection closed before any response reached it, so the client got no status:
+ * `client_closed` (the client went away) or `process_stopped` (cut as the process stopped on a
+ * signal). The span's status code is then only the default the response never sent.
+ */
+export const ATTR_ANALYTICS_NO_RESPONSE = 'analytics.no_response';
 /** The span was still open after the bounded wait and was recorded as it stood. */
 export const ATTR_ANALYTICS_INCOMPLETE = 'analytics.incomplete';
 /** Estimated cost of an external call, in USD. */
