@@ -14,8 +14,8 @@ import { Redactor } from '../internal/redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
 import { captureKindOf } from '../usage/capture-kind-of.js';
 import { captureOf, finishCapture, pushChunk, startCapture } from '../usage/usage-capture.js';
+import { trackServedConnection } from '../lifecycle/stop-serving.js';
 import {
-  ATTR_ANALYTICS_ABORTED,
   ATTR_ANALYTICS_CLIENT_ADDRESS,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_HTTP_REQUEST_BODY_SIZE,
@@ -29,6 +29,7 @@ import {
   declaredRequestBodySize,
   declaredResponseBodySize,
 } from './body-size.js';
+import { describeUnfinishedResponse } from './unfinished-response.js';
 
 /** Longest captured header value; longer values are cut. */
 const MAX_HEADER_VALUE_LENGTH = 1024;
@@ -37,9 +38,10 @@ const MAX_HEADER_VALUE_LENGTH = 1024;
  * Hooks for `@opentelemetry/instrumentation-http` that put on each span, before it ends,
  * everything a row needs: redacted query strings and outbound URLs (set before the span
  * starts, so secrets never become attributes), request and response body sizes in bytes
- * (chunked bodies included), allow-listed headers (sensitive values redacted) and whether the
- * client went away early, and the client address as the trusted proxies tell it (by default
- * the socket peer), kept as the privacy options say.
+ * (chunked bodies included), allow-listed headers (sensitive values redacted), what the client
+ * got of a response that did not finish (see `describeUnfinishedResponse`), and the client
+ * address as the trusted proxies tell it (by default the socket peer), kept as the privacy
+ * options say. It also notes each request's connection, for the register entry's signal path.
  *
  * ```ts
  * new HttpInstrumentation(createHttpInstrumentationConfig({ captureHeaders: ['x-request-id'] }))
@@ -94,6 +96,7 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
 
     requestHook(span, request) {
       if (request instanceof IncomingMessage) {
+        trackServedConnection(request.socket);
         if (declaredRequestBodySize(request.headers) === undefined) countReadBytes(request);
       } else if (request instanceof ClientRequest) {
         countWrittenBytes(request);
@@ -132,7 +135,7 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
         if (requestSize !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, requestSize);
         const responseSize = countedBytes(response);
         if (responseSize !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, responseSize);
-        if (!response.writableFinished) span.setAttribute(ATTR_ANALYTICS_ABORTED, true);
+        if (!response.writableFinished) describeUnfinishedResponse(span, request, response);
       } else if (request instanceof ClientRequest && response instanceof IncomingMessage) {
         const requestSize = countedBytes(request);
         if (requestSize !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, requestSize);

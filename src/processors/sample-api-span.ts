@@ -1,6 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
+import { ATTR_ANALYTICS_NO_RESPONSE } from '../semconv.js';
 import type { ReadableSpanLike } from '../span-types.js';
 
 /** Whether an API span is kept, what it stands for, and whether it was slow. */
@@ -13,10 +14,10 @@ export interface SamplingDecision {
 
 /**
  * Thins ordinary API rows at span end, when status and duration are known: server errors,
- * responses without a status and slow requests are always kept; the rest are kept when the
- * trace id hashes below `rate`, so all rows of one trace share the decision (the span id
- * instead when the trace id came from the client). A head sampler
- * cannot do this: it decides before status and duration exist.
+ * responses without a status, requests that got no response and slow requests are always
+ * kept; the rest are kept when the trace id hashes below `rate`, so all rows of one trace
+ * share the decision (the span id instead when the trace id came from the client). A head
+ * sampler cannot do this: it decides before status and duration exist.
  */
 export function sampleApiSpan(
   span: ReadableSpanLike,
@@ -26,7 +27,11 @@ export function sampleApiSpan(
   const slow = hrTimeToMilliseconds(span.duration) >= slowRequestMillis;
   if (rate >= 1) return { keep: true, weight: 1, slow };
   const status = span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
-  const failed = typeof status !== 'number' || status >= 500 || span.status.code === SpanStatusCode.ERROR;
+  const failed =
+    typeof status !== 'number' ||
+    status >= 500 ||
+    span.status.code === SpanStatusCode.ERROR ||
+    span.attributes[ATTR_ANALYTICS_NO_RESPONSE] !== undefined;
   if (failed || slow) return { keep: true, weight: 1, slow };
   // A trace id from an inbound `traceparent` is the client's choice: a client could pick ids
   // that are always dropped (hiding its traffic) or always kept. Then the local span id decides.

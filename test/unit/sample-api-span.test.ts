@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SpanKind, SpanStatusCode, type Attributes, type HrTime, type SpanStatus } from '@opentelemetry/api';
 import { ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import { sampleApiSpan, traceIdRatio } from '../../src/processors/sample-api-span.js';
+import { ATTR_ANALYTICS_NO_RESPONSE } from '../../src/semconv.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 
 const SLOW_MS = 1000;
@@ -56,6 +57,8 @@ describe('sampleApiSpan', () => {
       { attributes: { [ATTR_HTTP_RESPONSE_STATUS_CODE]: '200' }, status: undefined },
     ],
     ['a span with ERROR status', { spanStatus: { code: SpanStatusCode.ERROR, message: 'boom' } }],
+    // Its status attribute is the default 200 the response never sent.
+    ['a request that got no response', { attributes: { [ATTR_ANALYTICS_NO_RESPONSE]: 'client_closed' } }],
   ])('always keeps %s with weight 1', (_label, input) => {
     const decision = sampleApiSpan(fakeSpan({ ...input, traceId: HIGH_TRACE }), 0.01, SLOW_MS);
     expect(decision).toEqual({ keep: true, weight: 1, slow: false });
