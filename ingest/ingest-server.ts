@@ -25,6 +25,7 @@ import {
 } from './otlp-response.js';
 import { otlpToSpans } from './otlp-to-spans.js';
 import { readRequestBody } from './read-request-body.js';
+import { MAKE_TOKEN_HINT, MIN_INGEST_TOKEN_LENGTH, weakTokenReason } from './weak-token-reason.js';
 
 export const DEFAULT_INGEST_PORT = 4318;
 export const DEFAULT_INGEST_HOST = '127.0.0.1';
@@ -79,15 +80,26 @@ export interface IngestServerConfig {
 
 /**
  * Checks that a listen address and token are a safe pair, and says how to fix it if not: on
- * anything but loopback, anyone who can reach the port could write rows, so a token is needed.
+ * anything but loopback, anyone who can reach the port could write rows, so a token is needed,
+ * and one that cannot be guessed (see {@link weakTokenReason}). On loopback any token will do.
+ * The message never quotes the token.
  */
 export function checkIngestAccess(host: string, token: string | undefined): string | undefined {
-  if (token !== undefined && token.length > 0) return undefined;
   if (isLoopbackHost(host)) return undefined;
+  if (token === undefined || token.length === 0) {
+    return (
+      `refusing to listen on ${host} without a token: anyone who can reach it could write rows. ` +
+      `Set OTEL_ANALYTICS_INGEST_TOKEN to a random secret of at least ${MIN_INGEST_TOKEN_LENGTH} ` +
+      `characters (${MAKE_TOKEN_HINT}; senders then send "Authorization: Bearer <token>"), ` +
+      'or listen on 127.0.0.1 behind a proxy that authenticates'
+    );
+  }
+  const weakness = weakTokenReason(token);
+  if (weakness === undefined) return undefined;
   return (
-    `refusing to listen on ${host} without a token: anyone who can reach it could write rows. ` +
-    'Set OTEL_ANALYTICS_INGEST_TOKEN (senders then send "Authorization: Bearer <token>"), ' +
-    'or listen on 127.0.0.1 behind a proxy that authenticates'
+    `refusing to listen on ${host} with a weak OTEL_ANALYTICS_INGEST_TOKEN (${weakness}): anyone ` +
+    `who can reach it could guess it and write rows. Use a random secret of at least ` +
+    `${MIN_INGEST_TOKEN_LENGTH} characters (${MAKE_TOKEN_HINT}), or listen on 127.0.0.1`
   );
 }
 
@@ -120,7 +132,7 @@ export class IngestServer {
   constructor(config: IngestServerConfig) {
     const host = config.host ?? DEFAULT_INGEST_HOST;
     const problem = checkIngestAccess(host, config.token);
-    if (problem !== undefined) throw new Error(problem);
+    if (problem !== undefined) throw new ConfigError(problem);
     const maxInFlightBytes = config.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
     if (!isByteCount(maxInFlightBytes)) {
       throw new ConfigError(

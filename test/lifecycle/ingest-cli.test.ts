@@ -4,6 +4,8 @@ import { djangoServerSpan, otlpRequest, PYTHON_RESOURCE, toProtobuf } from '../h
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const CLI = 'dist/cli/otel-pg-analytics.js';
+/** As `openssl rand -base64 32` makes them. */
+const TOKEN = 'yN4r+T8kQ2wZ6mB0vC3xL7pH1sJ5dF9gA2eU6iO0tR4=';
 
 let db: TestDatabase;
 
@@ -35,7 +37,7 @@ describe('otel-pg-analytics ingest', () => {
       args: ['ingest', '--host', '0.0.0.0', '--port', '0'],
       env: {
         OTEL_ANALYTICS_DATABASE_URL: db.url,
-        OTEL_ANALYTICS_INGEST_TOKEN: 'cli-token',
+        OTEL_ANALYTICS_INGEST_TOKEN: TOKEN,
         OTEL_ANALYTICS_EXCLUDED_PATHS: '/healthz',
       },
     });
@@ -61,7 +63,7 @@ describe('otel-pg-analytics ingest', () => {
     const accepted = await fetch(url, {
       method: 'POST',
       body: toProtobuf(payload),
-      headers: { 'content-type': 'application/x-protobuf', authorization: 'Bearer cli-token' },
+      headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}` },
     });
     expect(accepted.status).toBe(200);
     const exit = await app.stop('SIGTERM');
