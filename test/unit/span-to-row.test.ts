@@ -311,6 +311,51 @@ describe('spanToRow for API spans', () => {
     expect(apiRow(apiSpan()).query_params).toBeNull();
   });
 
+  it('keeps the parameters of a query string over 8 KB that fit, in order, and counts the rest', () => {
+    // The case of issue 12: stored as {"bytes":8216,"truncated":true}, every parameter lost.
+    const filters = Array.from({ length: 40 }, (_, i) => `f${i}=${String(i).padStart(200, 'v')}`);
+    const query = ['q=shoes', ...filters, 'page=2'].join('&');
+    const row = apiRow(apiSpan({ [ATTR_URL_QUERY]: query, [ATTR_HTTP_ROUTE]: '/search' }));
+    const kept = json(row.query_params) as Record<string, string>;
+    expect(Buffer.byteLength(row.query_params!, 'utf8')).toBeLessThanOrEqual(TEXT_LIMITS.queryParams);
+    const keys = Object.keys(kept);
+    expect(keys.slice(0, 3)).toEqual(['q', 'f0', 'f1']);
+    expect(kept.q).toBe('shoes');
+    expect(kept.f1).toBe(String(1).padStart(200, 'v'));
+    // A later parameter that still fits is kept after those that did not.
+    expect(keys.at(-1)).toBe('page');
+    const dropped = (json(row.metadata) as { query_params_dropped: number }).query_params_dropped;
+    expect(keys.length + dropped).toBe(42);
+    expect(dropped).toBeGreaterThan(0);
+    expect(keys.length).toBeGreaterThan(30);
+  });
+
+  it('cuts a huge value of an over-long query to 1 KB and keeps the parameters after it', () => {
+    const query = `q=shoes&blob=${'z'.repeat(20_000)}&page=2&tag=a&tag=b`;
+    const row = apiRow(apiSpan({ [ATTR_URL_QUERY]: query, [ATTR_HTTP_ROUTE]: '/x' }));
+    const kept = json(row.query_params) as Record<string, string | string[]>;
+    expect(kept).toEqual({ q: 'shoes', blob: `${'z'.repeat(1021)}…`, page: '2', tag: ['a', 'b'] });
+    expect(row.metadata).toBeNull();
+  });
+
+  it('keeps an over-long query of repeated and multibyte values within 8 KB of JSON', () => {
+    const query = Array.from({ length: 100 }, () => `tag=${encodeURIComponent('é'.repeat(60))}`).join('&');
+    const row = apiRow(apiSpan({ [ATTR_URL_QUERY]: query, [ATTR_HTTP_ROUTE]: '/x' }));
+    const bytes = Buffer.byteLength(row.query_params!, 'utf8');
+    expect(bytes).toBeLessThanOrEqual(TEXT_LIMITS.queryParams);
+    expect(bytes).toBeGreaterThan(TEXT_LIMITS.queryParams - 200);
+    const tags = (json(row.query_params) as { tag: string[] }).tag;
+    expect(tags.every((t) => t === 'é'.repeat(60))).toBe(true);
+    expect(tags.length + (json(row.metadata) as { query_params_dropped: number }).query_params_dropped).toBe(
+      100,
+    );
+  });
+
+  it('keeps every value of a query that fits whole, however long', () => {
+    const row = apiRow(apiSpan({ [ATTR_URL_QUERY]: `q=${'y'.repeat(6000)}`, [ATTR_HTTP_ROUTE]: '/x' }));
+    expect(json(row.query_params)).toEqual({ q: 'y'.repeat(6000) });
+  });
+
   it('keeps at most 100 query parameters and counts the rest in metadata', () => {
     const query = Array.from({ length: 130 }, (_, i) => `p${i}=${i}`).join('&');
     const row = apiRow(apiSpan({ [ATTR_URL_QUERY]: query, [ATTR_HTTP_ROUTE]: '/x' }));
