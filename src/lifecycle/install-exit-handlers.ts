@@ -1,6 +1,7 @@
 import { createLogger } from '../internal/diag.js';
 import { raceTimeout } from '../internal/race-timeout.js';
 import type { StartedPipeline } from '../start-analytics.js';
+import { stopServing } from './stop-serving.js';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 const logger = createLogger('exit');
@@ -11,8 +12,11 @@ const logger = createLogger('exit');
  * - on SIGTERM/SIGINT (unless `handleSignals` is false). A signal listener cancels Node's
  *   default exit, so what happens depends on whether the app listens too, decided when the
  *   signal arrives (an app's `once` listener is gone by the time a flush ends):
- *   - the app does not listen: flush within `timeoutMillis`, then re-raise the signal so the
- *     process ends exactly as it would have without us;
+ *   - the app does not listen: without us the process would die at once, answering nothing
+ *     more. So it stops serving at once (new connections and requests are closed without a
+ *     response, requests in flight are cut and recorded as such), flushes within
+ *     `timeoutMillis`, then re-raises the signal so the process ends by it. Every request it
+ *     answered has its row, and it answers none during the flush;
  *   - the app listens: it decides when to exit; rows written so far are flushed now, and the
  *     final flush runs when it exits naturally. (An app that calls `process.exit()` skips
  *     that: it should `await shutdown()` first.)
@@ -33,13 +37,21 @@ export function installExitHandlers(
         void pipeline.forceFlush().catch(() => undefined);
         return;
       }
-      void shutdownWithin(pipeline, options.timeoutMillis).finally(() => {
+      void stopAndFlush(pipeline, options.timeoutMillis).finally(() => {
         process.kill(process.pid, signal);
       });
     };
     handlers.set(signal, onSignal);
     process.on(signal, onSignal);
   }
+}
+
+async function stopAndFlush(pipeline: StartedPipeline, timeoutMillis: number): Promise<void> {
+  const deadline = Date.now() + timeoutMillis;
+  // The cut requests' spans end as their connections close: wait for that, so the final
+  // flush records them.
+  await raceTimeout(stopServing(), timeoutMillis, { keepAlive: true });
+  await shutdownWithin(pipeline, Math.max(0, deadline - Date.now()));
 }
 
 async function shutdownWithin(pipeline: StartedPipeline, timeoutMillis: number): Promise<void> {

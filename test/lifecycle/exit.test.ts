@@ -1,5 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startApp } from '../helpers/app-process.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 let db: TestDatabase;
@@ -82,5 +88,92 @@ describe('leaving the process', () => {
     await (await fetch(`${app.url}/once`)).text();
     expect(await app.stop('SIGTERM')).toEqual({ code: null, signal: 'SIGTERM' });
     expect(await apiRows()).toBe(0);
+  });
+});
+
+/** A GET whose outcome is the status line the client saw, or the error it got instead. */
+function get(
+  url: string,
+  agent: http.Agent | false,
+): Promise<{ status?: number; error?: string; socket: net.Socket }> {
+  return new Promise((resolve) => {
+    let socket: net.Socket;
+    const request = http.get(url, { agent }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode, socket }));
+    });
+    request.on('socket', (s) => (socket = s));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ error: error.code ?? error.message, socket }),
+    );
+  });
+}
+
+describe('SIGTERM while the final flush takes its time (Postgres refuses connections)', () => {
+  it('answers nothing more at once, records the request it cut, and ends by the signal', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pga-exit-'));
+    const url = new URL(db.writerUrl);
+    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    // A service that takes calls and never answers: the app's request to it stays in flight.
+    const silent = net.createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}/`;
+    try {
+      const config = path.join(dir, 'analytics.json');
+      writeFileSync(config, JSON.stringify({ retryDeadlineMillis: 60_000, statsIntervalMillis: 0 }));
+      const env = {
+        ...SLOW_FLUSH,
+        OTEL_ANALYTICS_DATABASE_URL: proxy.urlFor(db.writerUrl),
+        OTEL_ANALYTICS_CONFIG: config,
+        OTEL_ANALYTICS_SPOOL_DIR: path.join(dir, 'spool'),
+        OTEL_ANALYTICS_SHUTDOWN_TIMEOUT: '3000',
+      };
+      proxy.refuse(true);
+      const app = await startApp('test/fixtures/serve-forever.mjs', { env });
+      const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const answered = await get(`${app.url}/answered`, keepAlive);
+      expect(answered.status).toBe(200);
+      const idleClosed = new Promise<void>((resolve) => answered.socket.once('close', () => resolve()));
+      const inFlight = get(`${app.url}/call?to=${encodeURIComponent(silentUrl)}`, false);
+      // The app's outbound call is open: its request is in flight.
+      await new Promise<void>((resolve) => silent.once('connection', () => resolve()));
+
+      app.child.kill('SIGTERM');
+      // At once, as a killed process would: the request in flight is cut, the idle keep-alive
+      // connection closed, and a new request gets no answer, while the flush still runs.
+      expect((await inFlight).status).toBeUndefined();
+      await idleClosed;
+      const after = await get(`${app.url}/after`, false);
+      expect(after.status).toBeUndefined();
+      expect(app.child.exitCode).toBeNull();
+      expect(await app.exited).toEqual({ code: null, signal: 'SIGTERM' });
+      keepAlive.destroy();
+
+      // The rows went to the spool: the next start, with Postgres back, writes them.
+      proxy.refuse(false);
+      const next = await startApp('test/fixtures/serve-forever.mjs', { env });
+      expect(await next.stop('SIGTERM')).toEqual({ code: null, signal: 'SIGTERM' });
+      const rows = await db.query<{
+        path: string;
+        status: number | null;
+        error: string | null;
+        metadata: object | null;
+      }>(
+        'select path, status_code as status, error_message as error, metadata from api_access_log order by time',
+      );
+      expect(rows).toEqual([
+        { path: '/answered', status: 200, error: null, metadata: { endpoint_source: 'normalized_path' } },
+        {
+          path: '/call',
+          status: null,
+          error: 'the process stopped (on a signal) before a response',
+          metadata: { aborted: true, no_response: 'process_stopped', endpoint_source: 'normalized_path' },
+        },
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+      await proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
