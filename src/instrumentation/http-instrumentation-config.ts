@@ -49,7 +49,11 @@ const MAX_HEADER_VALUE_LENGTH = 1024;
  */
 export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): HttpInstrumentationConfig {
   const config = resolveConfig(options);
-  const redactor = new Redactor({ extraKeys: config.redactKeys });
+  const redactor = new Redactor({
+    extraKeys: config.redactKeys,
+    userIdMode: config.userIdMode,
+    hmacKey: config.hmacKey,
+  });
   const catalog = new ServiceCatalog(config.services);
   const capture = config.captureHeaders.map((h) => h.toLowerCase());
   const privacy = new PrivacyPolicy(config);
