@@ -90,7 +90,7 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
   const route = str(a[ATTR_HTTP_ROUTE]);
   const noResponse = noResponseReason(a[ATTR_ANALYTICS_NO_RESPONSE]);
   // A response never sent still has its default status (200): the client saw none.
-  const status = noResponse ? null : sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);
+  const status = noResponse ? null : httpStatus(a[ATTR_HTTP_RESPONSE_STATUS_CODE], metadata);
   const client = normalizeIp(a[ATTR_ANALYTICS_CLIENT_ADDRESS] ?? a[ATTR_NETWORK_PEER_ADDRESS]);
   const peer = normalizeIp(a[ATTR_NETWORK_PEER_ADDRESS]);
   if (client.raw !== undefined) metadata.invalid_ip_address = client.raw;
@@ -171,7 +171,7 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
   if (supabase) Object.assign(metadata, supabase);
   const cost = sanitizeFinite(a[ATTR_ANALYTICS_COST_USD]);
   if (cost !== null && (cost < 0 || cost > MAX_COST_USD)) metadata.invalid_cost_estimate = cost;
-  const status = sanitizeInteger(a[ATTR_HTTP_RESPONSE_STATUS_CODE]);
+  const status = httpStatus(a[ATTR_HTTP_RESPONSE_STATUS_CODE], metadata);
   return {
     ...commonColumns(span),
     user_id: sanitizeText(str(a[ATTR_ENDUSER_ID] ?? a[ATTR_ENDUSER_PSEUDO_ID]), TEXT_LIMITS.indexed),
@@ -234,6 +234,23 @@ function errorMessage(span: ReadableSpanLike, status: number | null, redactor: R
   if (status !== null && status >= 400) return STATUS_CODES[status] ?? `HTTP ${status}`;
   const type = str(span.attributes[ATTR_ERROR_TYPE]);
   return type && redactor.redactText(type);
+}
+
+/**
+ * An HTTP status code: 100 to 599, as RFC 9110 defines them (no SDK reports `-1` or `1000`;
+ * `999`, which some sites send, is not HTTP's either). Anything else leaves the column null and
+ * goes to `metadata.invalid_status_code` as it was (text cut to 64 characters), so it neither
+ * lands in a status class nor disappears unseen.
+ */
+function httpStatus(value: unknown, metadata: Record<string, unknown>): number | null {
+  if (value === undefined || value === null) return null;
+  const status = sanitizeInteger(value);
+  if (status !== null && status >= 100 && status <= 599) return status;
+  metadata.invalid_status_code =
+    typeof value === 'number'
+      ? value
+      : (typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 64);
+  return null;
 }
 
 /** `analytics.no_response` as a known reason (`unknown` for any other value), else undefined. */

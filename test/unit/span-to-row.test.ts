@@ -1023,3 +1023,30 @@ describe('attribute names', () => {
     expect(row.sample_weight).toBe(1);
   });
 });
+
+describe('spanToRow: status codes no HTTP response has', () => {
+  it.each([-1, 0, 99, 600, 999, 1000, 2 ** 31, 200.5])(
+    'stores %s as no status, with the value in metadata.invalid_status_code',
+    (status) => {
+      const api = apiRow(apiSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: status }));
+      expect(api.status_code).toBeNull();
+      expect(json(api.metadata)).toMatchObject({ invalid_status_code: status });
+      const call = externalRow(externalSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: status }));
+      expect(call.status_code).toBeNull();
+      expect(json(call.metadata)).toMatchObject({ invalid_status_code: status });
+    },
+  );
+
+  it('keeps 100 to 599, and notes a status sent as text, cut to 64 characters', () => {
+    for (const status of [100, 101, 200, 404, 599]) {
+      const row = apiRow(apiSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: status }));
+      expect(row.status_code).toBe(status);
+      expect(row.metadata === null || !('invalid_status_code' in (json(row.metadata) as object))).toBe(true);
+    }
+    const text = apiRow(apiSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: `200${'x'.repeat(100)}` }));
+    expect(text.status_code).toBeNull();
+    expect((json(text.metadata) as { invalid_status_code: string }).invalid_status_code).toBe(
+      `200${'x'.repeat(61)}`,
+    );
+  });
+});
