@@ -216,7 +216,7 @@ describe('pseudonymous users, truncated addresses and trace context', () => {
         OTEL_ANALYTICS_IP_MODE: 'truncate',
       },
     });
-    // The id comes in a header: an id in the URL would be in query_params, which the app owns.
+    // The id comes in a header, as a session would give it (ids in URLs: test/security/emails-under-hmac).
     await get(app, '/login', { 'x-user': 'alice@example.com' });
     await get(app, '/me', { 'x-user': 'alice@example.com' });
     await app.stop();
