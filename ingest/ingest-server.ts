@@ -217,10 +217,10 @@ export class IngestServer {
       const body = await readRequestBody(request, this.#maxBodyBytes, reservation);
       reading = false;
       const decoded = decode(body, encoding);
-      const { spans, rejectedSpans, errorMessage } = otlpToSpans(
-        decoded,
-        this.#config.protect ? { protect: this.#config.protect } : {},
-      );
+      const { spans, rejectedSpans, errorMessage } = otlpToSpans(decoded, {
+        receivedAtMillis: Date.now(),
+        ...(this.#config.protect && { protect: this.#config.protect }),
+      });
       const outcome = this.#config.pipeline.submit(spans);
       if (!outcome.accepted) {
         throw new IngestRequestError(503, GRPC_UNAVAILABLE, 'the queue is full: retry later');

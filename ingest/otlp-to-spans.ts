@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { ReadableSpanLike, TimedEventLike } from '../src/span-types.js';
 import { withStableHttpAttributes } from '../src/internal/stable-http-attributes.js';
+import { boundUsageCounts } from './bound-usage-counts.js';
 import { GRPC_INVALID_ARGUMENT, IngestRequestError } from './ingest-request-error.js';
 
 /** What an OTLP trace export request became. */
@@ -20,7 +21,25 @@ export interface OtlpToSpansOptions {
    * privacy options (client address, user ids) reach spans that no hook of ours has seen.
    */
   protect?: (attributes: Attributes, kind: SpanKind) => Attributes;
+  /**
+   * When the request arrived (ms since the epoch): spans that start more than
+   * {@link MAX_SPAN_AGE_MILLIS} before it, or start or end more than
+   * {@link MAX_CLOCK_SKEW_MILLIS} after it, are left out. Without it times are not checked.
+   */
+  receivedAtMillis?: number;
 }
+
+/**
+ * Oldest start accepted: 30 days. A Collector's persistent queue can deliver spans days after
+ * an outage; older ones would land in days that retention (`OTEL_ANALYTICS_RETENTION`, `30d` in
+ * its example) drops, or in the default partition, where 1970 rows sit out of every panel.
+ */
+export const MAX_SPAN_AGE_MILLIS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * Latest start or end accepted: an hour ahead, far beyond the skew of a synchronized clock;
+ * a row in 2262 would sit in the default partition for good and skew every "latest" panel.
+ */
+export const MAX_CLOCK_SKEW_MILLIS = 60 * 60 * 1000;
 
 /** `SpanFlags` of trace.proto: whether the parent's locality is known, and if it is remote. */
 const FLAG_HAS_IS_REMOTE = 0x100;
@@ -28,6 +47,7 @@ const FLAG_IS_REMOTE = 0x200;
 /** Nesting kept when an array or map attribute value is turned into JSON text. */
 const MAX_VALUE_DEPTH = 8;
 const NANOS_PER_SECOND = 1_000_000_000n;
+const NANOS_PER_MILLI = 1_000_000n;
 
 type Primitive = string | number | boolean;
 
@@ -52,8 +72,10 @@ const STATUS_NAMES: Readonly<Record<string, number>> = {
  * classification and row mapping as in-process ones. Pure.
  *
  * Read leniently, as OTLP/JSON receivers should: enums as integers or names, 64-bit integers
- * as strings or numbers, unknown fields ignored. A span whose ids or times are invalid is left
- * out and counted; a body that is no export request at all throws an {@link IngestRequestError}.
+ * as strings or numbers, unknown fields ignored. A span whose ids or times are invalid (or,
+ * with `receivedAtMillis`, far from when it was received) is left out and counted; a body that
+ * is no export request at all throws an {@link IngestRequestError}. Token and record counts
+ * no call can have are dropped ({@link boundUsageCounts}).
  *
  * The parent's locality comes from the span's flags when its SDK sets them; otherwise a parent
  * sent in the same request is local, any other remote (see `classifySpan`).
@@ -116,12 +138,22 @@ function toSpan(
   const start = nanos(span.startTimeUnixNano);
   const end = nanos(span.endTimeUnixNano);
   if (start === undefined || end === undefined) return 'invalid start or end time';
+  if (options.receivedAtMillis !== undefined) {
+    const received = BigInt(Math.trunc(options.receivedAtMillis)) * NANOS_PER_MILLI;
+    if (start < received - BigInt(MAX_SPAN_AGE_MILLIS) * NANOS_PER_MILLI) {
+      return 'start time more than 30 days before the span was received';
+    }
+    const latest = received + BigInt(MAX_CLOCK_SKEW_MILLIS) * NANOS_PER_MILLI;
+    if (start > latest || end > latest) {
+      return 'start or end time more than an hour after the span was received';
+    }
+  }
   const flags = typeof span.flags === 'number' && Number.isInteger(span.flags) ? span.flags : 0;
   const parentId = hexId(span.parentSpanId, 16);
   const isRemote =
     (flags & FLAG_HAS_IS_REMOTE) !== 0 ? (flags & FLAG_IS_REMOTE) !== 0 : !sent.has(`${traceId}/${parentId}`);
   const kind = spanKind(span.kind);
-  let attributes = withStableHttpAttributes(toAttributes(span.attributes), kind);
+  let attributes = withStableHttpAttributes(boundUsageCounts(toAttributes(span.attributes)), kind);
   if (options.protect) attributes = options.protect(attributes, kind);
   const status = record(span.status);
   const statusCode = enumValue(status.code, STATUS_NAMES);

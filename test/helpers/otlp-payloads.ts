@@ -36,7 +36,11 @@ export interface OtlpScopeInput {
   spans: OtlpSpanInput[];
 }
 
-export const START_NANOS = 1_780_000_000_123_456_789n;
+/**
+ * When the spans start: a minute before the tests started (ingest refuses spans far from when
+ * it receives them), at .123456789 of a second to show that nanoseconds survive.
+ */
+export const START_NANOS = BigInt(Math.floor(Date.now() / 1000) - 60) * 1_000_000_000n + 123_456_789n;
 
 export function hexId(bytes: number): string {
   return randomBytes(bytes).toString('hex');

@@ -168,6 +168,92 @@ describe('otlpToSpans', () => {
   });
 });
 
+describe('otlpToSpans: values no SDK would send', () => {
+  const RECEIVED = Date.UTC(2026, 5, 1, 12, 0, 0);
+  const DAY = 24 * 60 * 60 * 1000;
+  const at = (millis: number, plusNanos = 0n) => String(BigInt(millis) * 1_000_000n + plusNanos);
+  const timed = (startMillis: number, endMillis = startMillis + 25) => ({
+    ...base,
+    startTimeUnixNano: at(startMillis),
+    endTimeUnixNano: at(endMillis),
+  });
+  const convert = (spans: Record<string, unknown>[]) =>
+    otlpToSpans({ resourceSpans: [{ scopeSpans: [{ spans }] }] }, { receivedAtMillis: RECEIVED });
+
+  it('takes spans from 30 days before they were received to an hour after', () => {
+    const result = convert([
+      timed(RECEIVED - 30 * DAY + 1),
+      timed(RECEIVED - 5 * 60_000),
+      timed(RECEIVED + 60 * 60_000 - 100),
+    ]);
+    expect(result.rejectedSpans).toBe(0);
+    expect(result.spans).toHaveLength(3);
+  });
+
+  it('leaves out a span that starts more than 30 days before it was received (1970), and says why', () => {
+    const result = convert([timed(0), timed(RECEIVED - 30 * DAY - 1), timed(RECEIVED)]);
+    expect(result.spans).toHaveLength(1);
+    expect(result.rejectedSpans).toBe(2);
+    expect(result.errorMessage).toBe('start time more than 30 days before the span was received');
+  });
+
+  it('leaves out a span that starts or ends more than an hour after it was received (2262), and says why', () => {
+    const year2262 = [
+      { ...base, startTimeUnixNano: '9200000000000000000', endTimeUnixNano: '9200000000025000000' },
+    ];
+    const result = convert([
+      ...year2262,
+      timed(RECEIVED + 60 * 60_000 + 1),
+      timed(RECEIVED, RECEIVED + 2 * 60 * 60_000),
+      timed(RECEIVED),
+    ]);
+    expect(result.spans).toHaveLength(1);
+    expect(result.rejectedSpans).toBe(3);
+    expect(result.errorMessage).toBe('start or end time more than an hour after the span was received');
+  });
+
+  const anyValue = (value: number | string) => {
+    if (typeof value === 'string')
+      return /^-?\d+$/.test(value) ? { intValue: value } : { stringValue: value };
+    return Number.isInteger(value) ? { intValue: value } : { doubleValue: value };
+  };
+  const usage = (attributes: Record<string, number | string>) =>
+    otlpToSpans(
+      request({
+        ...base,
+        kind: 3,
+        attributes: Object.entries(attributes).map(([key, value]) => ({ key, value: anyValue(value) })),
+      }),
+    ).spans[0]!.attributes;
+
+  it('keeps token and record counts from 0 to 100 million per call', () => {
+    const counts = {
+      'gen_ai.usage.input_tokens': 100_000_000,
+      'gen_ai.usage.output_tokens': 0,
+      'gen_ai.usage.cache_read.input_tokens': 1200,
+      'analytics.usage.records': 50,
+    };
+    expect(usage(counts)).toEqual(counts);
+  });
+
+  it.each([
+    ['a negative output count', { 'gen_ai.usage.input_tokens': 120, 'gen_ai.usage.output_tokens': -5 }],
+    ['an absurd input count', { 'gen_ai.usage.input_tokens': 1e15, 'gen_ai.usage.output_tokens': 30 }],
+    ['a count past 2^53', { 'gen_ai.usage.input_tokens': '18446744073709551615' }],
+    ['a fractional count', { 'gen_ai.usage.output_tokens': 2.5 }],
+    [
+      'a negative cache count',
+      { 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.cache_read.input_tokens': -1 },
+    ],
+    ['an absurd record count', { 'analytics.usage.records': 100_000_001 }],
+  ])('drops every count of a call with %s, saying why', (_, counts) => {
+    const attributes = usage({ ...counts, 'gen_ai.request.model': 'gpt-4o' });
+    for (const name of Object.keys(counts)) expect(attributes[name]).toBeUndefined();
+    expect(attributes['analytics.usage.unknown_reason']).toBe('invalid_usage_count');
+    expect(attributes['gen_ai.request.model']).toBe('gpt-4o');
+  });
+});
+
 describe('protectForeignAttributes', () => {
   const policy = (overrides: Partial<ConstructorParameters<typeof PrivacyPolicy>[0]> = {}) =>
     new PrivacyPolicy({
