@@ -36,7 +36,7 @@ const LINK_WORDS = new Set([
 const ORDINARY_SEGMENT =
   /^(?:[a-z]{1,32}|[A-Z][a-z]{1,31})(?:[-_.][a-z]{1,32}){0,8}$|^v\d{1,3}(?:[a-z]{1,8}\d{0,3})?$/;
 
-const TOKEN_CHARACTERS = /^[A-Za-z0-9_~+=-]{20,}$/;
+const TOKEN_CHARACTERS = /^[A-Za-z0-9_~+=-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX = /^[0-9a-f]+$/i;
 /** Hex this long is a digest or a random token; shorter hex (ObjectIds: 24) an id. */
@@ -48,19 +48,28 @@ const LETTER_RUN = /[A-Z]?[a-z]+|[A-Z]+(?![a-z])/g;
 const VOWEL = /[aeiouy]/i;
 const FOUR_CONSONANTS = /[b-df-hj-np-tv-xz]{4}/i;
 
+/** A path none of the link words can be in lacks all of these. */
+const LINK_HINT = /reset|password|token|verif|confirm|invit|magic|activat|unsubscribe|recover|otp|secret/i;
+/** Shortest segment looked at as a possible random token. */
+const MIN_TOKEN_LENGTH = 20;
+
 /** Replaces token segments of `path` (no query) with `redacted`. */
 export function redactPathTokens(path: string, redacted: string): string {
+  // Most paths have no link word and no long segment: two scans, nothing allocated.
+  const mayNameLink = LINK_HINT.test(path);
+  if (!mayNameLink && !hasLongSegment(path)) return path;
   const segments = path.split('/');
   let afterLinkWord = false;
   let changed = false;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
     if (segment.length === 0 || segment === redacted) continue;
+    if (!mayNameLink && segment.length < MIN_TOKEN_LENGTH) continue;
     const decoded = decodeSegment(segment);
     if (afterLinkWord ? !ORDINARY_SEGMENT.test(decoded) : looksLikeToken(decoded)) {
       segments[i] = redacted;
       changed = true;
-    } else if (!afterLinkWord && namesLink(decoded)) {
+    } else if (mayNameLink && !afterLinkWord && namesLink(decoded)) {
       afterLinkWord = true;
     }
   }
@@ -75,7 +84,10 @@ export function redactPathTokens(path: string, redacted: string): string {
  * names (measured in the unit tests); the link words above catch those in reset links.
  */
 export function looksLikeToken(segment: string): boolean {
-  if (!TOKEN_CHARACTERS.test(segment) || UUID.test(segment) || /^\d+$/.test(segment)) return false;
+  if (segment.length < MIN_TOKEN_LENGTH || UUID.test(segment) || !TOKEN_CHARACTERS.test(segment)) {
+    return false;
+  }
+  if (/^\d+$/.test(segment)) return false;
   if (HEX.test(segment)) return segment.length >= MIN_SECRET_HEX_LENGTH;
   if (SLUG.test(segment)) return false;
   const compact = segment.replace(/[_~+=-]/g, '');
@@ -107,6 +119,17 @@ function charKind(code: number): number {
 
 /** Most words in a segment naming a link (`confirm-email-change`); more make a title or slug. */
 const MAX_LINK_SEGMENT_WORDS = 3;
+
+/** Whether a segment of `path` is long enough to be a token (native `indexOf` jumps, no copies). */
+function hasLongSegment(path: string): boolean {
+  let start = 0;
+  for (;;) {
+    const end = path.indexOf('/', start);
+    if ((end === -1 ? path.length : end) - start >= MIN_TOKEN_LENGTH) return true;
+    if (end === -1) return false;
+    start = end + 1;
+  }
+}
 
 function namesLink(segment: string): boolean {
   const words = segment
