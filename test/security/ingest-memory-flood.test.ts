@@ -231,6 +231,8 @@ describe('ingest under a flood of large bodies', () => {
         expect(r.retryAfter).toMatch(/^\d+$/);
       }
       expect(peak).toBeLessThanOrEqual(PEAK_RSS_BOUND_BYTES);
+      // The operator hears of it, once a minute at most.
+      expect(app.stderr().match(/answered 503 since the last report/g)).toHaveLength(1);
 
       // Every accepted export's spans, once; none of a refused one.
       const expected = accepted.length * ROWS_PER_BODY + smallResults.length;
