@@ -175,7 +175,8 @@ create index if not exists analytics_pipeline_stats_instance_time_idx
 
 -- API requests with what every panel derives: the route (method and endpoint, the unit
 -- dashboards group by), the status class, and whether the request failed on the server side
--- (a 5xx, or no status at all but an error). `sample_weight` stays a column: counts are
+-- (a 5xx, or no status at all but an error; a client that went away before the answer, nginx's
+-- 499, is not the server's failure). `sample_weight` stays a column: counts are
 -- sum(sample_weight), not count(*), so sampled traffic is counted at its true size.
 create or replace view analytics_api_requests as
 select
@@ -185,7 +186,8 @@ select
   coalesce(method || ' ', '') || coalesce(endpoint, path, '(unknown)') as route,
   case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end
     as status_class,
-  coalesce(status_code >= 500, error_message is not null) as is_error
+  coalesce(status_code >= 500, error_message is not null and metadata ->> 'no_response' is distinct from 'client_closed')
+    as is_error
 from api_access_log;
 
 -- External API calls with the model and token counts read out of metadata (null where the
@@ -331,7 +333,8 @@ begin
     select date_trunc('hour', time, 'UTC') as hour, service_name, endpoint, method,
       case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end
         as status_class,
-      s * sample_weight as w, coalesce(status_code >= 500, error_message is not null) as failed,
+      s * sample_weight as w,
+      coalesce(status_code >= 500, error_message is not null and metadata ->> 'no_response' is distinct from 'client_closed') as failed,
       response_time_ms as ms, width_bucket(response_time_ms, @schema@.analytics_latency_bounds_ms()) as b
     from changed_rows
   ) r

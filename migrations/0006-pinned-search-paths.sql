@@ -6,7 +6,22 @@
 -- schema's objects with the schema, find everything else in pg_catalog (search_path
 -- pg_catalog, pg_temp), and only the owner may execute them. The partition functions keep the
 -- schema's path with pg_temp last; the SQL functions get SQL-standard bodies, bound when created.
--- Runs in migrate's one transaction, with the search_path pinned to the tables' schema.
+-- A request no client saw answered because the client went away first (no status,
+-- metadata.no_response = client_closed) no longer counts as a server error, in the view nor in
+-- the rollup's errors. Runs in migrate's one transaction, with the search_path pinned to the
+-- tables' schema.
+
+create or replace view analytics_api_requests as
+select
+  time, id, service_name, user_id, endpoint, path, method, status_code, response_time_ms,
+  ip_address, user_agent, request_size, response_size, error_message, sample_weight, trace_id,
+  metadata,
+  coalesce(method || ' ', '') || coalesce(endpoint, path, '(unknown)') as route,
+  case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end
+    as status_class,
+  coalesce(status_code >= 500, error_message is not null and metadata ->> 'no_response' is distinct from 'client_closed')
+    as is_error
+from api_access_log;
 
 create or replace function analytics_latency_bounds_ms() returns double precision[]
 language sql immutable parallel safe
@@ -75,7 +90,8 @@ begin
     select date_trunc('hour', time, 'UTC') as hour, service_name, endpoint, method,
       case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end
         as status_class,
-      s * sample_weight as w, coalesce(status_code >= 500, error_message is not null) as failed,
+      s * sample_weight as w,
+      coalesce(status_code >= 500, error_message is not null and metadata ->> 'no_response' is distinct from 'client_closed') as failed,
       response_time_ms as ms, width_bucket(response_time_ms, @schema@.analytics_latency_bounds_ms()) as b
     from changed_rows
   ) r

@@ -23,7 +23,9 @@ function stream(): ReadableSpanLike[] {
           'url.path': `/items/${i % 4}`,
           'http.route': i % 3 ? '/items/:id' : undefined,
           'http.request.method': i % 5 ? 'GET' : 'POST',
-          'http.response.status_code': [200, 201, 404, 500, 503][i % 5],
+          // Every 11th request got no response: its client went away, or the process stopped.
+          'http.response.status_code': i % 11 ? [200, 201, 404, 500, 503][i % 5] : undefined,
+          'analytics.no_response': i % 11 ? undefined : i % 2 ? 'client_closed' : 'process_stopped',
           'analytics.sample_weight': i % 7 === 0 ? 4 : 1,
           'enduser.id': `user-${i % 6}`,
         },
@@ -89,6 +91,17 @@ describe('hourly rollups', () => {
     const { raw, rolled } = await apiRollups(db);
     expect(rolled.length).toBeGreaterThan(10);
     expect(rolled).toEqual(raw);
+  });
+
+  it('counts a request cut by the process as a server error, and one its client left as none', async () => {
+    const rows = await db.query(`
+      select metadata ->> 'no_response' as reason, status_class, bool_and(is_error) as all_errors,
+             bool_or(is_error) as any_error, count(*) > 0 as seen
+      from analytics_api_requests where metadata ? 'no_response' group by 1, 2 order by 1`);
+    expect(rows).toEqual([
+      { reason: 'client_closed', status_class: 'none', all_errors: false, any_error: false, seen: true },
+      { reason: 'process_stopped', status_class: 'none', all_errors: true, any_error: true, seen: true },
+    ]);
   });
 
   it('counts auth events and external calls, tokens and cost exactly as the raw rows do', async () => {
@@ -188,10 +201,10 @@ async function apiRollups(db: TestDatabase) {
     select date_trunc('hour', time, 'UTC') as hour, service_name, endpoint, method,
       case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end as status_class,
       sum(sample_weight) as requests,
-      coalesce(sum(sample_weight) filter (where coalesce(status_code >= 500, error_message is not null)), 0) as errors,
+      coalesce(sum(sample_weight) filter (where is_error), 0) as errors,
       round(sum(response_time_ms * sample_weight)::numeric, 6) as ms,
       array[${buckets}] as buckets
-    from api_access_log
+    from analytics_api_requests
     group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4, 5`);
   // Groups whose rows were all deleted or moved stay behind at zero.
   const rolled = await db.query(`
