@@ -87,7 +87,7 @@ export function looksLikeToken(segment: string): boolean {
   if (segment.length < MIN_TOKEN_LENGTH || UUID.test(segment) || !TOKEN_CHARACTERS.test(segment)) {
     return false;
   }
-  if (/^\d+$/.test(segment)) return false;
+  if (/^\d+$/.test(segment) || !hasManyCharacters(segment)) return false;
   if (HEX.test(segment)) return segment.length >= MIN_SECRET_HEX_LENGTH;
   if (SLUG.test(segment)) return false;
   const compact = segment.replace(/[_~+=-]/g, '');
@@ -105,6 +105,16 @@ export function looksLikeToken(segment: string): boolean {
   }
   const wordShare = wordLetters / letters;
   return (switches / (compact.length - 1) >= 0.3 && wordShare < 0.8) || wordShare < 0.6;
+}
+
+/** Fewest different characters in a token: random text of 20 has about 17, `xxxx…` one. */
+const MIN_DISTINCT_CHARACTERS = 8;
+
+/** Whether `text` has at least {@link MIN_DISTINCT_CHARACTERS} different characters. */
+function hasManyCharacters(text: string): boolean {
+  const seen = new Set<number>();
+  for (let i = 0; i < text.length && seen.size < MIN_DISTINCT_CHARACTERS; i++) seen.add(text.charCodeAt(i));
+  return seen.size >= MIN_DISTINCT_CHARACTERS;
 }
 
 const SMALL = 0;
