@@ -272,7 +272,8 @@ export class IngestServer {
    * Answers. A request refused before its body was read gets the whole answer at once, and the
    * response ends only once the rest of the body has arrived (discarded): ended earlier, Node
    * closes the connection with the sender's bytes unread, and the reset that follows can destroy
-   * the answer before the sender reads it.
+   * the answer before the sender reads it. A sender that goes on past `maxBodyBytes` more (or
+   * past the request timeout) is cut off instead.
    */
   #send(
     request: IncomingMessage,
@@ -292,11 +293,18 @@ export class IngestServer {
       return;
     }
     response.write(body);
+    let discarded = 0;
+    const onData = (chunk: Buffer): void => {
+      discarded += chunk.length;
+      if (discarded > this.#config.maxBodyBytes) end();
+    };
     const end = (): void => {
+      request.off('data', onData);
       request.off('end', end);
       request.off('close', end);
       response.end();
     };
+    request.on('data', onData);
     request.once('end', end);
     request.once('close', end);
     request.resume();

@@ -469,6 +469,34 @@ describe('ingest: refusals, with nothing written', () => {
     expect(await rowCount()).toBe(1);
   });
 
+  it('answers a refused upload at once, and cuts the sender off once it sends maxBodyBytes more', async () => {
+    const receiver = await startReceiver({ maxBodyBytes: 64 * 1024 });
+    const declared = 100 * 1024 * 1024;
+    const req = httpRequest(receiver.url, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': JSON_TYPE, 'content-length': declared },
+    });
+    const status = new Promise<number>((resolve) => req.on('response', (r) => resolve(r.statusCode ?? 0)));
+    let sent = 0;
+    const closed = new Promise<void>((resolve) => {
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+    });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = (): void => {
+      while (sent < declared && !req.destroyed) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+    };
+    pump();
+    expect(await status).toBe(413);
+    await closed;
+    // Cut off long before the 100 MiB it declared.
+    expect(sent).toBeLessThan(declared / 2);
+  });
+
   it('answers 503 with Retry-After when the exporter queue has no room, and takes nothing', async () => {
     const receiver = await startReceiver({ maxQueueRows: 1 });
     const payload = otlpRequest(PYTHON_RESOURCE, [
