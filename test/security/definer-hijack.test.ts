@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { doctor } from '../../exporter/doctor.js';
 import { migrate, packageRoot, SCHEMA_VERSION } from '../../exporter/migrate.js';
 import { migrateRoles } from '../../exporter/migrate-roles.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { createTestDatabase, withClient, type TestDatabase } from '../helpers/test-database.js';
 
 /**
  * The attack of issue 12: the INSERT-only writer plants objects that the rollup triggers (which
@@ -32,16 +32,6 @@ function asRole(url: string, role: string, password?: string): string {
   parsed.username = role;
   parsed.password = password ?? '';
   return parsed.toString();
-}
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /**
