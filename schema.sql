@@ -24,17 +24,24 @@
 -- functions that resolve no name through a caller's search_path (migrations/0006-pinned-search-paths.sql).
 --
 -- Everything is created in the schema first on the search_path (`public` unless the connection
--- says otherwise; `migrate` refuses a schema that every role may create in). The search_path is
--- then pinned to that schema with pg_temp last, so that the functions below, which keep the path
--- they were created with, never look in a session's temporary schema before their own.
+-- says otherwise). A schema every role may create in is refused (PUBLIC's CREATE on `public`, the
+-- default before PostgreSQL 15): any role could plant there a function that beats a built-in by
+-- a closer type match in the owner's own statements. The functions below resolve nothing
+-- through a caller's search_path.
 
 do $$
+declare
+  target text := pg_catalog.current_schema();
 begin
-  if pg_catalog.current_schema() is null then
+  if target is null then
     raise exception 'no schema to create the tables in: the search_path (%) names none that exists',
       pg_catalog.current_setting('search_path');
   end if;
-  perform pg_catalog.set_config('search_path', pg_catalog.format('%I, pg_temp', pg_catalog.current_schema()), false);
+  if pg_catalog.has_schema_privilege('public', target, 'CREATE') then
+    raise exception 'schema % is writable by every role (PUBLIC may CREATE in it, the default before PostgreSQL 15): any role could then run code as the owner of the tables',
+      pg_catalog.quote_ident(target)
+      using hint = pg_catalog.format('Run REVOKE CREATE ON SCHEMA %I FROM PUBLIC as the owner of the schema (or keep the tables in a schema of their own), then apply it again.', target);
+  end if;
 end
 $$;
 
@@ -441,15 +448,24 @@ create or replace trigger analytics_external_hourly_rollup_updated_old after upd
 -- days_ahead days after it (from the day of `since` instead, when given, as an upgrade does).
 -- Rows of a new day already in the DEFAULT partition move into it. Returns the partitions
 -- created. Idempotent; the owner role runs it (the exporter's writer may not create tables).
+-- Retention: analytics_prune_partitions drops the daily partitions whose day ended before
+-- now() - older_than, and deletes the DEFAULT partitions' rows older than that. Returns the
+-- partitions dropped. Both run as the owner, so like the rollup functions they find nothing
+-- through the search_path but pg_catalog: the schema's name is written in for @schema_name@
+-- when they are created, and every statement they build names it.
+do $do$
+begin
+  execute pg_catalog.replace($ddl$
 create or replace function analytics_ensure_partitions(
   days_behind integer default 1,
   days_ahead integer default 7,
   since timestamptz default null
 ) returns setof text
 language plpgsql
-set search_path from current
-as $$
+set search_path = pg_catalog, pg_temp
+as $body$
 declare
+  schema_name constant text := @schema_name@;
   log_table text;
   day date;
   part text;
@@ -462,34 +478,34 @@ begin
     day := first_day;
     while day <= today + days_ahead loop
       part := log_table || '_p' || to_char(day, 'YYYYMMDD');
-      if to_regclass(part) is null then
+      if to_regclass(format('%I.%I', schema_name, part)) is null then
         lower_bound := day::timestamp at time zone 'UTC';
         upper_bound := (day + 1)::timestamp at time zone 'UTC';
         -- Created apart, filled from the default partition, then attached: CREATE ... PARTITION
         -- OF would fail while the default partition holds rows of that day.
-        execute format('create table %I (like %I including defaults including constraints)', part, log_table);
+        execute format('create table %1$I.%2$I (like %1$I.%3$I including defaults including constraints)',
+          schema_name, part, log_table);
         execute format(
-          'with moved as (delete from %I where time >= $1 and time < $2 returning *) insert into %I select * from moved',
-          log_table || '_default', part
+          'with moved as (delete from %1$I.%2$I where time >= $1 and time < $2 returning *) insert into %1$I.%3$I select * from moved',
+          schema_name, log_table || '_default', part
         ) using lower_bound, upper_bound;
-        execute format('alter table %I attach partition %I for values from (%L) to (%L)',
-          log_table, part, lower_bound, upper_bound);
+        execute format('alter table %1$I.%2$I attach partition %1$I.%3$I for values from (%4$L) to (%5$L)',
+          schema_name, log_table, part, lower_bound, upper_bound);
         return next part;
       end if;
       day := day + 1;
     end loop;
   end loop;
 end
-$$;
+$body$;
 
--- Retention: drops the daily partitions whose day ended before now() - older_than, and deletes
--- the DEFAULT partitions' rows older than that. Returns the partitions dropped.
 create or replace function analytics_prune_partitions(older_than interval)
 returns setof text
 language plpgsql
-set search_path from current
-as $$
+set search_path = pg_catalog, pg_temp
+as $body$
 declare
+  schema_name constant text := @schema_name@;
   log_table text;
   part record;
   cutoff timestamptz := now() - older_than;
@@ -498,18 +514,22 @@ begin
     for part in
       select c.relname
       from pg_inherits i join pg_class c on c.oid = i.inhrelid
-      where i.inhparent = to_regclass(log_table) and c.relname ~ ('^' || log_table || '_p[0-9]{8}$')
+      where i.inhparent = to_regclass(format('%I.%I', schema_name, log_table))
+        and c.relname ~ ('^' || log_table || '_p[0-9]{8}$')
       order by c.relname
     loop
       if (to_date(right(part.relname, 8), 'YYYYMMDD') + 1)::timestamp at time zone 'UTC' <= cutoff then
-        execute format('drop table %I', part.relname);
+        execute format('drop table %I.%I', schema_name, part.relname);
         return next part.relname;
       end if;
     end loop;
-    execute format('delete from %I where time < $1', log_table || '_default') using cutoff;
+    execute format('delete from %I.%I where time < $1', schema_name, log_table || '_default') using cutoff;
   end loop;
 end
-$$;
+$body$;
+$ddl$, '@schema_name@', pg_catalog.quote_literal(pg_catalog.current_schema()));
+end
+$do$;
 
 select analytics_ensure_partitions();
 

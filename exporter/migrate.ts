@@ -94,34 +94,34 @@ export async function migrate(connectionString: string): Promise<MigrationResult
 /**
  * Pins this transaction's search_path to the schema of the tables (the schema first on the
  * connection's path for a new database), with pg_temp last: names in the files resolve there,
- * and the functions they create keep that path. Refuses a schema every role may create in
- * (PostgreSQL's default for `public` before version 15): there any role could plant a function
- * that beats a built-in by a closer type match, in the owner's own statements and in functions
- * that take the schema's path, and so run as the owner (or the superuser running migrate).
+ * and what they create goes there. Refuses a schema every role may create in (PostgreSQL's
+ * default for `public` before version 15): there any role could plant a function that beats a
+ * built-in by a closer type match in the statements migrate runs, and so run as the owner (or
+ * as the superuser running migrate). schema.sql refuses it too, for those who apply it by hand.
  */
 async function pinSearchPath(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{ schema: string | null; writable: boolean | null }>(
-    `select s.schema, pg_catalog.has_schema_privilege('public', s.schema, 'CREATE') as writable
+  const { rows } = await client.query<{
+    schema: string | null;
+    quoted: string | null;
+    writable: boolean | null;
+  }>(
+    `select s.schema, pg_catalog.quote_ident(s.schema) as quoted,
+            pg_catalog.has_schema_privilege('public', s.schema, 'CREATE') as writable
      from (select coalesce(
        (select n.nspname from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
         where c.oid = pg_catalog.to_regclass('analytics_schema_version')),
        pg_catalog.current_schema())::text as schema) s`,
   );
-  const { schema, writable } = rows[0]!;
+  const { schema, quoted, writable } = rows[0]!;
   if (schema === null) {
     throw new Error(
-      'no schema to create the tables in: the search_path names none that exists (set one with ?options=-csearch_path=<schema>)',
+      'no schema to create the tables in: the search_path names none that exists (set one with ?options=-csearch_path%3D<schema>)',
     );
   }
   if (writable) {
-    const { rows: shown } = await client.query<{ name: string }>(
-      'select pg_catalog.quote_ident($1) as name',
-      [schema],
-    );
-    const name = shown[0]!.name;
     throw new Error(
-      `schema ${name} is writable by every role (PUBLIC may CREATE in it, the default before PostgreSQL 15): ` +
-        `any role could then run code as the owner of the tables. Run \`REVOKE CREATE ON SCHEMA ${name} FROM PUBLIC\` ` +
+      `schema ${quoted} is writable by every role (PUBLIC may CREATE in it, the default before PostgreSQL 15): ` +
+        `any role could then run code as the owner of the tables. Run \`REVOKE CREATE ON SCHEMA ${quoted} FROM PUBLIC\` ` +
         `as the owner of the schema (or keep the tables in a schema of their own), then migrate again`,
     );
   }

@@ -4,8 +4,8 @@
 -- first: the INSERT-only writer could make a temporary table named like a rollup table, with a
 -- trigger of its own, and have that trigger run as the owner (issue 12). They now name the
 -- schema's objects with the schema, find everything else in pg_catalog (search_path
--- pg_catalog, pg_temp), and only the owner may execute them. The partition functions keep the
--- schema's path with pg_temp last; the SQL functions get SQL-standard bodies, bound when created.
+-- pg_catalog, pg_temp), and only the owner may execute them; so do the partition functions,
+-- which run as the owner too. The SQL functions get SQL-standard bodies, bound when created.
 -- A request no client saw answered because the client went away first (no status,
 -- metadata.no_response = client_closed) no longer counts as a server error, in the view nor in
 -- the rollup's errors. Runs in migrate's one transaction, with the search_path pinned to the
@@ -163,8 +163,92 @@ $ddl$, '@schema@', pg_catalog.quote_ident(pg_catalog.current_schema()));
 end
 $do$;
 
-alter function analytics_ensure_partitions(integer, integer, timestamptz) set search_path from current;
-alter function analytics_prune_partitions(interval) set search_path from current;
+-- Daily partitions (UTC days) of the three log tables, from days_behind days before today to
+-- days_ahead days after it (from the day of `since` instead, when given, as an upgrade does).
+-- Rows of a new day already in the DEFAULT partition move into it. Returns the partitions
+-- created. Idempotent; the owner role runs it (the exporter's writer may not create tables).
+-- Retention: analytics_prune_partitions drops the daily partitions whose day ended before
+-- now() - older_than, and deletes the DEFAULT partitions' rows older than that. Returns the
+-- partitions dropped. Both run as the owner, so like the rollup functions they find nothing
+-- through the search_path but pg_catalog: the schema's name is written in for @schema_name@
+-- when they are created, and every statement they build names it.
+do $do$
+begin
+  execute pg_catalog.replace($ddl$
+create or replace function analytics_ensure_partitions(
+  days_behind integer default 1,
+  days_ahead integer default 7,
+  since timestamptz default null
+) returns setof text
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $body$
+declare
+  schema_name constant text := @schema_name@;
+  log_table text;
+  day date;
+  part text;
+  lower_bound timestamptz;
+  upper_bound timestamptz;
+  today date := (now() at time zone 'UTC')::date;
+  first_day date := coalesce((since at time zone 'UTC')::date, today - days_behind);
+begin
+  foreach log_table in array array['api_access_log', 'authentication_log', 'external_api_call_log'] loop
+    day := first_day;
+    while day <= today + days_ahead loop
+      part := log_table || '_p' || to_char(day, 'YYYYMMDD');
+      if to_regclass(format('%I.%I', schema_name, part)) is null then
+        lower_bound := day::timestamp at time zone 'UTC';
+        upper_bound := (day + 1)::timestamp at time zone 'UTC';
+        -- Created apart, filled from the default partition, then attached: CREATE ... PARTITION
+        -- OF would fail while the default partition holds rows of that day.
+        execute format('create table %1$I.%2$I (like %1$I.%3$I including defaults including constraints)',
+          schema_name, part, log_table);
+        execute format(
+          'with moved as (delete from %1$I.%2$I where time >= $1 and time < $2 returning *) insert into %1$I.%3$I select * from moved',
+          schema_name, log_table || '_default', part
+        ) using lower_bound, upper_bound;
+        execute format('alter table %1$I.%2$I attach partition %1$I.%3$I for values from (%4$L) to (%5$L)',
+          schema_name, log_table, part, lower_bound, upper_bound);
+        return next part;
+      end if;
+      day := day + 1;
+    end loop;
+  end loop;
+end
+$body$;
+
+create or replace function analytics_prune_partitions(older_than interval)
+returns setof text
+language plpgsql
+set search_path = pg_catalog, pg_temp
+as $body$
+declare
+  schema_name constant text := @schema_name@;
+  log_table text;
+  part record;
+  cutoff timestamptz := now() - older_than;
+begin
+  foreach log_table in array array['api_access_log', 'authentication_log', 'external_api_call_log'] loop
+    for part in
+      select c.relname
+      from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = to_regclass(format('%I.%I', schema_name, log_table))
+        and c.relname ~ ('^' || log_table || '_p[0-9]{8}$')
+      order by c.relname
+    loop
+      if (to_date(right(part.relname, 8), 'YYYYMMDD') + 1)::timestamp at time zone 'UTC' <= cutoff then
+        execute format('drop table %I.%I', schema_name, part.relname);
+        return next part.relname;
+      end if;
+    end loop;
+    execute format('delete from %I.%I where time < $1', schema_name, log_table || '_default') using cutoff;
+  end loop;
+end
+$body$;
+$ddl$, '@schema_name@', pg_catalog.quote_literal(pg_catalog.current_schema()));
+end
+$do$;
 
 insert into analytics_schema_version (version, description)
 values (6, 'api_access_log, authentication_log, external_api_call_log (partitioned by day), analytics_pipeline_stats, dashboard views, hourly rollups')
