@@ -49,8 +49,12 @@ export function installExitHandlers(
 async function stopAndFlush(pipeline: StartedPipeline, timeoutMillis: number): Promise<void> {
   const deadline = Date.now() + timeoutMillis;
   // The cut requests' spans end as their connections close: wait for that, so the final
-  // flush records them.
-  await raceTimeout(stopServing(), timeoutMillis, { keepAlive: true });
+  // flush records them, but for half the deadline at most, so the flush keeps the other half.
+  try {
+    await raceTimeout(stopServing(), timeoutMillis / 2, { keepAlive: true });
+  } catch (error) {
+    logger.warn(`could not stop serving before the final flush: ${String(error)}`);
+  }
   await shutdownWithin(pipeline, Math.max(0, deadline - Date.now()));
 }
 

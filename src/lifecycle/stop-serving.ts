@@ -44,12 +44,14 @@ export function servingStopped(): boolean {
 }
 
 /**
- * Makes the process answer nothing more over HTTP, as it would if the signal had killed it:
+ * Makes the process answer nothing more over HTTP/1, as it would if the signal had killed it:
  * every `http` and `https` server refuses new connections and requests by closing their
  * sockets without a response, and the connections that carried requests are closed, cutting
  * the requests in flight (their spans end, recorded as got no response). Listening sockets
  * stay open and no server emits `close`, so no app code runs that a killed process would not
  * have run. Resolves once the cut connections have closed, by which time their spans ended.
+ * `http2` servers and connections already upgraded (WebSockets) are left alone: the
+ * instrumentation records neither, so no row depends on them.
  * For the register entry's signal path only: there is no way back.
  */
 export function stopServing(): Promise<void> {
@@ -74,7 +76,13 @@ function gate(prototype: { emit(event: string | symbol, ...args: unknown[]): boo
   prototype.emit = function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
     const socketOf = typeof event === 'string' ? GATED_EVENTS.get(event) : undefined;
     if (socketOf === undefined) return emit.call(this, event, ...args);
-    socketOf(args)?.destroy();
+    // Whoever emits (Node, or an adapter emitting a request of its own) must not get a throw.
+    try {
+      const socket = socketOf(args);
+      if (typeof socket?.destroy === 'function') socket.destroy();
+    } catch {
+      // Nothing to close: the event is refused all the same.
+    }
     return true;
   };
 }
