@@ -56,9 +56,12 @@ export function spoolPathProblem(
   return undefined;
 }
 
-/** The user whose spool files are trusted: this process's (`undefined` on Windows). */
+/**
+ * The user whose spool files are trusted: this process's effective user, the owner of the
+ * files it makes (`undefined` on Windows).
+ */
 export function processUid(): number | undefined {
-  return process.getuid?.();
+  return process.geteuid?.();
 }
 
 /**

@@ -26,7 +26,7 @@ export function defaultSpoolDir(env: NodeJS.ProcessEnv = process.env): string {
     const dir = path.join(home, '.local', 'state', NAME);
     if (canMake(dir, home)) return dir;
   }
-  const uid = process.getuid?.();
+  const uid = process.geteuid?.();
   return path.join(os.tmpdir(), uid === undefined ? NAME : `${NAME}-${uid}`);
 }
 

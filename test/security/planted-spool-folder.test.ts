@@ -376,6 +376,11 @@ describe('the spool', () => {
   });
 });
 
+/** A module of the build (`npm run build`), for a child process to import. */
+function distModule(file: string): string {
+  return path.join(import.meta.dirname, '..', '..', 'dist', file);
+}
+
 /** Not root: applies the check to `file`'s real lstat as a user who does not own it. */
 async function expectRefusedAs(
   file: string,
@@ -387,6 +392,38 @@ async function expectRefusedAs(
   expect(spoolPathProblem(stats, kind, stats.uid + 1, options)).toMatch(reason);
   expect(spoolPathProblem(stats, kind, stats.uid, options)).toBeUndefined();
 }
+
+describe("the spool's user", () => {
+  it(
+    ROOT
+      ? 'is the effective user, whose files the process makes: with seteuid(nobody) it spools in a directory of nobody'
+      : 'is the effective user, whose files the process makes',
+    () => {
+      const dir = path.join(base, 'spool');
+      mkdirSync(dir, { mode: 0o700 });
+      if (ROOT) {
+        chmodSync(base, 0o711);
+        lchownSync(dir, NOBODY, NOBODY);
+      }
+      // Real uid 0, effective uid nobody: the spool's files are nobody's, and trusted as such.
+      const script = `
+        ${ROOT ? `process.setegid(${NOBODY}); process.seteuid(${NOBODY});` : ''}
+        const { Spool } = await import(${JSON.stringify(distModule('exporter/spool.js'))});
+        const spool = await Spool.open({ directory: ${JSON.stringify(dir)}, target: 'db' });
+        const result = await spool.append([{ table: 'authentication_log', row: {} }]);
+        console.log(JSON.stringify({ uid: process.getuid(), euid: process.geteuid(), folder: spool.folder, result }));
+        await spool.close();
+      `;
+      const out = JSON.parse(
+        execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }),
+      ) as { uid: number; euid: number; folder: string; result: { written: number } };
+      expect(out).toMatchObject({ uid: process.getuid!(), euid: ROOT ? NOBODY : process.getuid!() });
+      expect(path.dirname(out.folder)).toBe(dir);
+      expect(out.result.written).toBe(1);
+      expect(lstatSync(out.folder).uid).toBe(out.euid);
+    },
+  );
+});
 
 describe('spoolPathProblem: the check, as a function of (lstat, uid)', () => {
   const stats = (type: 'directory' | 'file' | 'link', uid: number, mode: number) => ({
