@@ -25,6 +25,7 @@ import { Spool } from '../../exporter/spool.js';
 import { DEFAULT_SPOOL_DIR } from '../../src/config.js';
 import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
+import { mountNamespaceLauncher } from '../helpers/mount-namespace.js';
 import { apiSpan } from '../helpers/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -509,17 +510,36 @@ describe('the default spool directory', () => {
     expect(defaultSpoolDir({ HOME: file })).toBe(tmpFallback);
     const readOnly = path.join(base, 'read-only-home');
     mkdirSync(readOnly);
-    if (ROOT) {
-      // Root writes through modes: a read-only filesystem is what stops it.
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', readOnly]);
-    } else {
+    if (!ROOT) {
       chmodSync(readOnly, 0o555);
-    }
-    try {
       expect(defaultSpoolDir({ HOME: readOnly })).toBe(tmpFallback);
-    } finally {
-      if (ROOT) execFileSync('umount', [readOnly]);
+      return;
     }
+    // Root writes through modes: a read-only filesystem is what stops it. It is mounted in a
+    // mount namespace of the child's own, so it goes with the child whatever the test does.
+    const script = `
+      const { defaultSpoolDir } = await import(${JSON.stringify(distModule('src/internal/default-spool-dir.js'))});
+      console.log(defaultSpoolDir({ HOME: ${JSON.stringify(readOnly)} }));
+    `;
+    const said = execFileSync(
+      mountNamespaceLauncher()[0]!,
+      [
+        ...mountNamespaceLauncher().slice(1),
+        'sh',
+        '-c',
+        'mount -t tmpfs -o ro,size=64k tmpfs "$1" && shift && exec "$@"',
+        'sh',
+        readOnly,
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(said.trim()).toBe(tmpFallback);
+    // Nothing was mounted here.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(readOnly);
   });
 
   it("is made this user's alone, folders on the way included", async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineStats } from '../../src/pipeline-stats.js';
 import { startApp, type AppProcess } from '../helpers/app-process.js';
 import { startLoad } from '../helpers/load.js';
+import { mountNamespaceLauncher } from '../helpers/mount-namespace.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -24,12 +25,10 @@ const SPOOL_DISK_BYTES = 192 * 1024;
 
 /** Starts load-app.mjs with a tmpfs of {@link SPOOL_DISK_BYTES} mounted on its spool directory. */
 function startAppOnSmallDisk(env: Record<string, string>): Promise<AppProcess> {
-  const namespaces = process.getuid!() === 0 ? ['--mount'] : ['--user', '--map-root-user', '--mount'];
   return startApp('test/fixtures/load-app.mjs', {
     env,
     launcher: [
-      'unshare',
-      ...namespaces,
+      ...mountNamespaceLauncher(),
       'sh',
       '-c',
       `mount -t tmpfs -o size=${SPOOL_DISK_BYTES},mode=0700 tmpfs "$OTEL_ANALYTICS_SPOOL_DIR" && exec "$@"`,
@@ -57,13 +56,15 @@ describe('an app whose spool disk fills while Postgres is away', () => {
 
   afterAll(async () => {
     await proxy?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
     await db?.drop();
   });
 
   it('counts as dropped exactly the rows that are not in the database afterwards, none both', async ({
     annotate,
   }) => {
+    // What the test needs from the machine, first: without it the test fails, saying what is missing.
+    mountNamespaceLauncher();
     // The mount point; the tmpfs mounted on it is the app's alone (0700, its user's).
     const spoolDir = path.join(dir, 'spool');
     mkdirSync(spoolDir);
