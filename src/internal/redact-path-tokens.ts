@@ -1,15 +1,3 @@
-/**
- * Tokens as path segments: reset, verification, invite and magic links carry their secret in
- * the path (`/reset/<token>`, `/invite/ABCD-1234`), where no parameter name gives it away. Two
- * rules find them:
- *
- * - after a segment naming such a link (`reset`, `token`, `verify`, `confirm`, `invite`,
- *   `magic-link`, ...), every later segment that is not an ordinary word (`/reset/confirm`
- *   stays, `/verify/482913` does not);
- * - anywhere, a segment that looks random: 20 or more characters of base64url, not a UUID, a
- *   number, hex shorter than 32 (database ids), a slug or an identifier made of words.
- */
-
 /** Words of a segment that make the segments after it secret. */
 const LINK_WORDS = new Set([
   'reset',
@@ -30,65 +18,147 @@ const LINK_WORDS = new Set([
   'recovery',
   'otp',
   'secret',
+  'share',
+  'shared',
 ]);
+/** Link words after which a one-time code (6 to 8 digits, as RFC 4226 has them) is a secret too. */
+const CODE_LINK_WORDS = new Set(['verify', 'verification', 'confirm', 'confirmation', 'otp']);
+/** A whole segment naming a short share link (`/s/<token>`); inside a name (`what-s-new`) it names none. */
+const SHARE_SEGMENT = 's';
 
-/** Segments that stay after a link word: words, dotted or dashed, and API versions (`v2beta1`). */
-const ORDINARY_SEGMENT =
-  /^(?:[a-z]{1,32}|[A-Z][a-z]{1,31})(?:[-_.][a-z]{1,32}){0,8}$|^v\d{1,3}(?:[a-z]{1,8}\d{0,3})?$/;
+/** A path none of the link words can be in lacks all of these. */
+const LINK_HINT =
+  /reset|password|token|verif|confirm|invit|magic|activat|unsubscribe|recover|otp|secret|share|\/s(?:\/|$)/i;
+/** Most words in a segment naming a link (`confirm-email-change`); more make a title or slug. */
+const MAX_LINK_SEGMENT_WORDS = 3;
 
+const NO_LINK = 0;
+const LINK = 1;
+const CODE_LINK = 2;
+type LinkKind = typeof NO_LINK | typeof LINK | typeof CODE_LINK;
+
+/** Words, dotted or dashed: `accept`, `email-change`, `index.html`. After a link, they end its token. */
+const PLAIN_WORD = /^(?:[a-z]{1,32}|[A-Z][a-z]{1,31})(?:[-_.][a-z]{1,32}){0,8}$/;
+/** API versions (`v2beta1`, `1.2.3`, `2024-05-01`), never a link's token. */
+const VERSION = /^v\d{1,3}(?:[a-z]{1,8}\d{0,3})?$|^v?\d{1,4}(?:\.\d{1,4}){1,3}$|^\d{4}-\d{2}-\d{2}$/;
+/** Locales (`en-US`, `zh-Hant-TW`, `es-419`), never a link's token. */
+const LOCALE = /^[a-z]{2,3}(?:[-_](?:[A-Za-z]{4}|[A-Za-z]{2}|\d{3})){1,2}$/;
+/** A one-time code after `verify`, `confirm` or `otp`: `/verify/482913`. */
+const ONE_TIME_CODE = /^\d{6,8}$/;
+/**
+ * Shortest segment after a link word taken for its token: 8 characters of base64url carry 48
+ * bits, past guessing; shorter ones there are ids (`/unsubscribe/42`, `/activation-status/3`).
+ */
+const MIN_LINK_TOKEN_LENGTH = 8;
+
+/**
+ * Shortest segment taken for a token anywhere. Ordinary ids are shorter: ObjectId 24, ULID 26,
+ * KSUID 27, cuid 25, nanoid 21, Firebase push ids 20, Google place ids 27, Stripe-style
+ * `cus_…` ids about 18; a dashed UUID (36) is recognised by its shape.
+ */
+const MIN_RANDOM_TOKEN_LENGTH = 32;
 const TOKEN_CHARACTERS = /^[A-Za-z0-9_~+=-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX = /^[0-9a-f]+$/i;
-/** Hex this long is a digest or a random token; shorter hex (ObjectIds: 24) an id. */
-const MIN_SECRET_HEX_LENGTH = 32;
+/**
+ * Ids with a type prefix (`user_2NNEqL2n…`, `cs_test_a1YS…`), kept however long unless the
+ * prefix names a secret. Of three letters or more, or with a `test`/`live` mode: a random
+ * base64url token starts like `ab_` too often (one in 300) to keep those.
+ */
+const PREFIXED_ID = /^([a-z]{3,12}|[a-z]{2,12}(?=_(?:test|live)_))(?:_test|_live)?_[A-Za-z0-9]{8,}$/;
+/** Prefixes of secret keys shaped like prefixed ids (Stripe, npm, Hugging Face, Shopify, ...). */
+const SECRET_PREFIXES = new Set([
+  'sk',
+  'rk',
+  'whsec',
+  'npm',
+  'hf',
+  'pat',
+  'shpat',
+  'shpss',
+  'shpca',
+  'shppa',
+]);
 /** Words and numbers joined by `-` or `_`: `how-to-reset-2024`, `IMG_20240517_1234`. */
 const SLUG = /^(?:[a-z]+|[A-Z][a-z]+|[A-Z]+|\d+)(?:[-_](?:[a-z]+|[A-Z][a-z]+|[A-Z]+|\d+))+$/;
 /** A run of letters as identifiers spell words: `User`, `objects`, `HTTP`. */
 const LETTER_RUN = /[A-Z]?[a-z]+|[A-Z]+(?![a-z])/g;
 const VOWEL = /[aeiouy]/i;
 const FOUR_CONSONANTS = /[b-df-hj-np-tv-xz]{4}/i;
+/** Fewest different characters in a token: random text of 32 has about 25, `xxxx…` one. */
+const MIN_DISTINCT_CHARACTERS = 8;
 
-/** A path none of the link words can be in lacks all of these. */
-const LINK_HINT = /reset|password|token|verif|confirm|invit|magic|activat|unsubscribe|recover|otp|secret/i;
-/** Shortest segment looked at as a possible random token. */
-const MIN_TOKEN_LENGTH = 20;
-
-/** Replaces token segments of `path` (no query) with `redacted`. */
+/**
+ * Replaces token segments of `path` (no query) with `redacted`. Reset, verification, invite,
+ * magic and share links carry their secret in the path (`/reset/<token>`, `/invite/ABCD-1234`),
+ * where no parameter name gives it away. Two rules find them, and leave ids alone:
+ *
+ * - after a segment naming such a link (`reset`, `verify`, `confirm`, `invite`, `magic-link`,
+ *   `activation-status`, `unsubscribe`, `s`, ...), up to the next plain word, each segment that
+ *   could be a token: {@link MIN_LINK_TOKEN_LENGTH} characters or more and no word, version or
+ *   locale (`/reset/<token>`, `/invite/abc123def456`, not `/unsubscribe/42` or `/reset/en-US`),
+ *   and after `verify`, `confirm` or `otp` also a code of 6 to 8 digits;
+ * - anywhere, a segment of {@link MIN_RANDOM_TOKEN_LENGTH} characters or more that looks
+ *   random (see {@link looksLikeToken}).
+ */
 export function redactPathTokens(path: string, redacted: string): string {
   // Most paths have no link word and no long segment: two scans, nothing allocated.
   const mayNameLink = LINK_HINT.test(path);
   if (!mayNameLink && !hasLongSegment(path)) return path;
   const segments = path.split('/');
-  let afterLinkWord = false;
+  let link: LinkKind = NO_LINK;
   let changed = false;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
     if (segment.length === 0 || segment === redacted) continue;
-    if (!mayNameLink && segment.length < MIN_TOKEN_LENGTH) continue;
+    if (!mayNameLink && segment.length < MIN_RANDOM_TOKEN_LENGTH) continue;
     const decoded = decodeSegment(segment);
-    if (afterLinkWord ? !ORDINARY_SEGMENT.test(decoded) : looksLikeToken(decoded)) {
+    let secret: boolean;
+    if (link !== NO_LINK && !PLAIN_WORD.test(decoded)) {
+      secret = couldBeLinkToken(decoded, link);
+    } else {
+      // A plain word ends a link's token, and may name the next link (`/password/reset/<token>`).
+      secret = looksLikeToken(decoded);
+      if (!secret && mayNameLink) link = linkKind(decoded);
+    }
+    if (secret) {
       segments[i] = redacted;
       changed = true;
-    } else if (mayNameLink && !afterLinkWord && namesLink(decoded)) {
-      afterLinkWord = true;
     }
   }
   return changed ? segments.join('/') : path;
 }
 
+/** Whether a segment after a link word (not a plain word) can be the link's token. */
+function couldBeLinkToken(segment: string, link: LinkKind): boolean {
+  if (segment.length < MIN_LINK_TOKEN_LENGTH) return link === CODE_LINK && ONE_TIME_CODE.test(segment);
+  // A UUID or another id shape stays a token here: invite and reset links are made of them.
+  return !VERSION.test(segment) && !LOCALE.test(segment);
+}
+
 /**
- * Whether a segment looks like a random token rather than an id, a slug or a name. Random text
- * changes between small letters, capitals and digits often, and little of it spells words
- * (runs of three or more letters with a vowel and no four consonants in a row); names do the
- * opposite. Of random base64url tokens, about 0.4% of 20 characters and 0.02% of 40 pass for
- * names (measured in the unit tests); the link words above catch those in reset links.
+ * Whether a segment looks like a random token rather than an id, a slug or a name: at least
+ * {@link MIN_RANDOM_TOKEN_LENGTH} characters of base64url, no UUID or prefixed id, and spelling
+ * few words. Hex that long counts: a 40-hex git sha is lost with the tokens, since hex is how
+ * most reset and API tokens are written (`SecureRandom.hex(20)`, `secrets.token_hex()`) and
+ * nothing tells the two apart; the route template (`endpoint`) still says which page it was.
+ * Random text changes between small letters, capitals and digits often, and little of it
+ * spells words (runs of three or more letters with a vowel and no four consonants in a row);
+ * names do the opposite.
  */
 export function looksLikeToken(segment: string): boolean {
-  if (segment.length < MIN_TOKEN_LENGTH || UUID.test(segment) || !TOKEN_CHARACTERS.test(segment)) {
+  if (
+    segment.length < MIN_RANDOM_TOKEN_LENGTH ||
+    UUID.test(segment) ||
+    !TOKEN_CHARACTERS.test(segment) ||
+    /^\d+$/.test(segment) ||
+    !hasManyCharacters(segment)
+  ) {
     return false;
   }
-  if (/^\d+$/.test(segment) || !hasManyCharacters(segment)) return false;
-  if (HEX.test(segment)) return segment.length >= MIN_SECRET_HEX_LENGTH;
+  if (HEX.test(segment)) return true;
+  const prefix = PREFIXED_ID.exec(segment)?.[1];
+  if (prefix !== undefined) return SECRET_PREFIXES.has(prefix);
   if (SLUG.test(segment)) return false;
   const compact = segment.replace(/[_~+=-]/g, '');
   let letters = 0;
@@ -107,9 +177,6 @@ export function looksLikeToken(segment: string): boolean {
   return (switches / (compact.length - 1) >= 0.3 && wordShare < 0.8) || wordShare < 0.6;
 }
 
-/** Fewest different characters in a token: random text of 20 has about 17, `xxxx…` one. */
-const MIN_DISTINCT_CHARACTERS = 8;
-
 /** Whether `text` has at least {@link MIN_DISTINCT_CHARACTERS} different characters. */
 function hasManyCharacters(text: string): boolean {
   const seen = new Set<number>();
@@ -127,27 +194,28 @@ function charKind(code: number): number {
   return DIGIT;
 }
 
-/** Most words in a segment naming a link (`confirm-email-change`); more make a title or slug. */
-const MAX_LINK_SEGMENT_WORDS = 3;
-
 /** Whether a segment of `path` is long enough to be a token (native `indexOf` jumps, no copies). */
 function hasLongSegment(path: string): boolean {
   let start = 0;
   for (;;) {
     const end = path.indexOf('/', start);
-    if ((end === -1 ? path.length : end) - start >= MIN_TOKEN_LENGTH) return true;
+    if ((end === -1 ? path.length : end) - start >= MIN_RANDOM_TOKEN_LENGTH) return true;
     if (end === -1) return false;
     start = end + 1;
   }
 }
 
-function namesLink(segment: string): boolean {
+/** Which link a segment names, if any. */
+function linkKind(segment: string): LinkKind {
+  if (segment === SHARE_SEGMENT) return LINK;
   const words = segment
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((w) => w.length > 0);
-  return words.length <= MAX_LINK_SEGMENT_WORDS && words.some((w) => LINK_WORDS.has(w));
+  if (words.length > MAX_LINK_SEGMENT_WORDS) return NO_LINK;
+  if (words.some((w) => CODE_LINK_WORDS.has(w))) return CODE_LINK;
+  return words.some((w) => LINK_WORDS.has(w)) ? LINK : NO_LINK;
 }
 
 function decodeSegment(segment: string): string {

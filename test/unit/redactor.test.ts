@@ -357,12 +357,17 @@ describe('Redactor.redactPath', () => {
     [`/reset/${token40}`, `/reset/${REDACTED}`],
     [`/reset/${'3f9a'.repeat(10)}`, `/reset/${REDACTED}`],
     [`/s/${token40}/download`, `/s/${REDACTED}/download`],
+    ['/s/Zp4mK9xQ2vL7nB3cR8tW5yH1', `/s/${REDACTED}`],
     ['/verify/482913', `/verify/${REDACTED}`],
     ['/invite/ABCD-1234/accept', `/invite/${REDACTED}/accept`],
-    ['/magic-link/xyz123', `/magic-link/${REDACTED}`],
-    ['/auth/reset-password/MQ/5ta-4b8e9f2b1c0d3e4f5a6b/', `/auth/reset-password/${REDACTED}/${REDACTED}/`],
+    ['/invite/abc123def456', `/invite/${REDACTED}`],
+    ['/magic-link/xyz123abc', `/magic-link/${REDACTED}`],
+    ['/auth/reset-password/MQ/5ta-4b8e9f2b1c0d3e4f5a6b/', `/auth/reset-password/MQ/${REDACTED}/`],
     ['/email/confirm/alice@example.com', `/email/confirm/${REDACTED}`],
+    ['/reset/en-US/Zp4mK9xQ2vL7', `/reset/en-US/${REDACTED}`],
+    ['/invite/3f2b8c1e-9d4a-4e7b-8c21-0a1b2c3d4e5f', `/invite/${REDACTED}`],
     [`/reset/${encodeURIComponent('ab+cd/ef==')}`, `/reset/${REDACTED}`],
+    [`/files/${token40}q7Xk2`, `/files/${REDACTED}`],
   ])('redacts the token segment of %s', (path, expected) => {
     expect(redactor.redactPath(path)).toBe(expected);
   });
@@ -388,20 +393,80 @@ describe('Redactor.redactPath', () => {
     expect(redactor.redactPath(path)).toBe(path);
   });
 
-  it.each([20, 24, 32, 40])(
-    'redacts at least 99 percent of random %i-character base64url tokens',
-    (length) => {
-      const random = seededRandom(length);
-      let redacted = 0;
-      for (let i = 0; i < 2000; i++) {
-        const token = Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)))
-          .toString('base64url')
-          .slice(0, length);
-        if (redactor.redactPath(`/t/${token}`) === `/t/${REDACTED}`) redacted++;
-      }
-      expect(redacted / 2000).toBeGreaterThanOrEqual(length >= 32 ? 0.999 : 0.99);
+  it.each([
+    '/api/users/01ARZ3NDEKTSV4RRFFQ69G5FAV',
+    '/api/users/cjld2cjxh0000qzrmn831i7rn',
+    '/api/users/V1StGXR8_Z5jdHi6B-myT',
+    '/api/users/0ujtsYcgvSTl8PAuAdqWYSMnLOv',
+    '/api/customers/cus_NffrFeUfNV2Hib/invoices',
+    '/checkout/cs_test_a1YS1URlnyQCN5fUUduORoQ7Pw41PJqDWkIVQCpJPqkfIhd6tVY8XB1OLY',
+    '/places/ChIJN1t_tDeuEmsRUsoyG83frY4',
+    '/api/activation-status/3',
+    '/unsubscribe/42',
+    '/v2/recover/account/12',
+    '/reset/en-US',
+    '/password-reset-requests/2024',
+    '/invite/team/members',
+    '/api/v1/tokens/2024-05-01/usage',
+  ])(
+    'keeps the id or word in %s (ULID, cuid, nanoid, KSUID, prefixed ids; short ids after link words)',
+    (path) => {
+      expect(redactor.redactPath(path)).toBe(path);
     },
   );
+
+  it.each(['sk_live_4eC39HqLyjWDarjtT1zdp7dc9XyZ1abc', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'])(
+    'redacts %s, a secret key with an id-like prefix',
+    (key) => {
+      expect(redactor.redactPath(`/keys/${key}`)).toBe(`/keys/${REDACTED}`);
+    },
+  );
+
+  /** Random strings of `length` characters of `alphabet`, from a seeded stream. */
+  function randomStrings(alphabet: string, length: number, count: number, seed: number): string[] {
+    const random = seededRandom(seed);
+    return Array.from({ length: count }, () =>
+      Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''),
+    );
+  }
+  const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz';
+  const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  const BASE62 = BASE64URL.slice(0, 62);
+
+  // Of 32 characters, one in 700 starts like a prefixed id (`kyx_WlFH4wf…`) and is kept.
+  it.each([
+    [32, 0.998],
+    [40, 0.999],
+  ])('redacts random %i-character base64url tokens anywhere (at least a share of %f)', (length, share) => {
+    const tokens = randomStrings(BASE64URL, length, 4000, length);
+    const redacted = tokens.filter((t) => redactor.redactPath(`/t/${t}`) === `/t/${REDACTED}`);
+    expect(redacted.length / tokens.length).toBeGreaterThanOrEqual(share);
+  });
+
+  it.each([
+    ['base64url', BASE64URL, 12],
+    ['base64url', BASE64URL, 20],
+    ['base36', BASE36, 24],
+    ['base62', BASE62, 16],
+  ])(
+    'redacts at least 99 percent of random %s tokens of %i characters after a link word',
+    (_name, alphabet, length) => {
+      const tokens = randomStrings(alphabet, length, 2000, length);
+      const redacted = tokens.filter((t) => redactor.redactPath(`/reset/${t}`) === `/reset/${REDACTED}`);
+      expect(redacted.length / tokens.length).toBeGreaterThanOrEqual(0.99);
+    },
+  );
+
+  it.each([
+    ['ULIDs', () => randomStrings(CROCKFORD, 26, 500, 1)],
+    ['cuids', () => randomStrings(BASE36, 24, 500, 2).map((s) => `c${s}`)],
+    ['nanoids', () => randomStrings(BASE64URL, 21, 500, 3)],
+    ['KSUIDs', () => randomStrings(BASE62, 27, 500, 4)],
+    ['prefixed ids', () => randomStrings(BASE62, 40, 500, 5).map((s) => `cs_live_${s}`)],
+  ])('keeps every one of 500 random %s in /api/items/<id>', (_name, make) => {
+    for (const id of make()) expect(redactor.redactPath(`/api/items/${id}`)).toBe(`/api/items/${id}`);
+  });
 });
 
 describe('Redactor under OTEL_ANALYTICS_USER_ID_MODE=hmac', () => {
