@@ -38,14 +38,27 @@ const MAX_USER_ID_LENGTH = 256;
 const EMAIL_PATTERN =
   /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/gi;
 const EMAIL_HINT = /@|%40/i;
+/**
+ * Endings of file names that read as a top-level domain: `logo@2x.png`, `lodash@4.min.js`. None
+ * is a real top-level domain (`.zip`, `.mov`, `.md` or `.py` are, and stay addresses).
+ */
+const FILE_EXTENSIONS = new Set(
+  (
+    'png jpg jpeg gif webp avif svg ico bmp tif tiff heic css js mjs cjs map json html htm xml txt ' +
+    'pdf woff ttf otf eot webm wasm'
+  ).split(' '),
+);
 
 /** Replaces every email address in `text` with its kept form. */
 export function replaceEmails(text: string, keep: KeepUserId, redacted: string): string {
   if (!EMAIL_HINT.test(text)) return text;
   return text.replace(EMAIL_PATTERN, (email: string) => {
     const decoded = email.replace(/%40/i, '@');
-    // A URL's userinfo redacted before (`https://REDACTED@host`) is no address.
-    return decoded.startsWith(`${redacted}@`) ? email : keep(decoded);
+    // A URL's userinfo redacted before (`https://REDACTED@host`) is no address, nor is a file name.
+    if (decoded.startsWith(`${redacted}@`)) return email;
+    return FILE_EXTENSIONS.has(decoded.slice(decoded.lastIndexOf('.') + 1).toLowerCase())
+      ? email
+      : keep(decoded);
   });
 }
 

@@ -46,6 +46,7 @@ describe('emails next to pseudonymous user ids', () => {
       [`/users/${EMAIL}/profile?email=${encoded}&page=2`, { headers: { 'x-user': EMAIL } }],
       [`/users/${encoded}?username=${encoded}`, { headers: { 'x-user': EMAIL } }],
       ['/error', { method: 'POST', body: `mail to ${EMAIL} bounced`, headers: { 'x-user': EMAIL } }],
+      ['/assets/logo@2x.png?fallback=%2Fimg%2Ficon%403x.webp', {}],
     ];
     for (const [target, init] of requests) {
       const response = await fetch(`${app.url}${target}`, init);
@@ -92,6 +93,13 @@ describe('emails next to pseudonymous user ids', () => {
     });
   });
 
+  it('takes no image name for an email (logo@2x.png), in the path or a query value', async () => {
+    const rows = await db.query<{ path: string; query: Record<string, string> }>(
+      `select path, query_params as query from api_access_log where path like '/assets/%'`,
+    );
+    expect(rows).toEqual([{ path: '/assets/logo@2x.png', query: { fallback: '/img/icon@3x.webp' } }]);
+  });
+
   it('lets forget find and erase every row of the user by the email', async () => {
     const forget = spawnSync(
       process.execPath,
@@ -110,6 +118,6 @@ describe('emails next to pseudonymous user ids', () => {
     );
     // Requests not attributed to the user (the failed login's, a bounce) are no rows of theirs:
     // forget leaves them, as it always did, now with the pseudonym in their text, not the email.
-    expect(left).toEqual({ attributed: 0, unattributed: ['/auth-note', '/error'] });
+    expect(left).toEqual({ attributed: 0, unattributed: ['/assets/logo@2x.png', '/auth-note', '/error'] });
   });
 });

@@ -535,6 +535,24 @@ describe('Redactor under OTEL_ANALYTICS_USER_ID_MODE=hmac', () => {
     );
   });
 
+  it.each([
+    '/assets/logo@2x.png',
+    '/img/hero@1.5x.webp',
+    '/static/icon@3x.svg',
+    '/fonts/inter@latest.css',
+    '/vendor/lodash@4.min.js',
+  ])('takes no file name for an email: %s', (path) => {
+    expect(redactor.redactPath(path)).toBe(path);
+    expect(redactor.redactText(`loading ${path} failed`)).toBe(`loading ${path} failed`);
+    expect(redactor.redactQuery(`src=${encodeURIComponent(path)}`)).toBe(`src=${encodeURIComponent(path)}`);
+  });
+
+  it('still takes an address at a domain named like a file for one', () => {
+    expect(redactor.redactText('sent to bob@png.example.com')).toBe(
+      `sent to ${pseudonymizeUserId('bob@png.example.com', KEY)}`,
+    );
+  });
+
   it('redacts them instead under none, and under hmac without a key', () => {
     for (const r of [new Redactor({ userIdMode: 'none' }), new Redactor({ userIdMode: 'hmac' })]) {
       expect(r.redactText('for alice@example.com')).toBe(`for ${REDACTED}`);
