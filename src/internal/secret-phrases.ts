@@ -14,7 +14,8 @@
 
 const STRONG_NOUN = String.raw`pass(?:word|wd|phrase|code)|pwd|(?:(?:client|app)[ _-]?)?secret(?:[ _-]?key)?|(?:api|access|private|signing)[ _-]?key|apikey`;
 const TOKEN_NOUN = String.raw`(?:(?:access|refresh|auth|bearer|session|id|api)[ _-]?)?token`;
-const CODE_NOUN = String.raw`pin|otp|cvv|cvc|ssn|(?:verification|security|one[ _-]?time)[ _-]?code`;
+// `PIN code 1234`: the noun takes `code` in, or `code` would be read as its value.
+const CODE_NOUN = String.raw`(?:pin|otp)(?:[ _-]?code)?|cvv|cvc|ssn|(?:verification|security|one[ _-]?time)[ _-]?code`;
 
 /**
  * A noun (as a whole word), what joins it to its value, the value: quoted (up to 200
