@@ -59,6 +59,9 @@ const TEXT_USERINFO_PATTERN = /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s/?#@]+@/g;
 const MIN_SECRET_VALUE_LENGTH = 8;
 /** `name=value` pairs inside text (URLs, form bodies, log lines), the value possibly quoted. */
 const PAIR_PATTERN = /([A-Za-z0-9_.[\]-]{1,64})=("[^"\n]{1,200}"|'[^'\n]{1,200}'|[^&\s;,"'<>]*)/g;
+/** A path (`/reset/…`), or a URL with one (`https://x/reset/…`, `//x/reset/…`): the path is group 2. */
+const LINKED_PATH_PATTERN = /^((?:[a-zA-Z][a-zA-Z0-9+.-]*:)?\/\/[^/?#]*)?(\/[^?#]*)/;
+const SLASH = 0x2f;
 /** `;name=value` parameters inside a path segment. */
 const PATH_PARAM_PATTERN = /;([^;/=?#]{1,64})=[^;/?#]+/g;
 /** `"name": "value"` pairs inside JSON-looking text. */
@@ -131,9 +134,10 @@ export class Redactor {
           changed = true;
         }
       } else if (part.length - eq > MIN_SECRET_VALUE_LENGTH || (this.#keepUserId && /@|%40/i.test(part))) {
-        // A harmless name can still carry a secret (`?t=eyJ...`, `?next=https://x/?token=...`).
+        // A harmless name can still carry a secret (`?t=eyJ...`, `?next=https://x/?token=...`),
+        // or a link's path (`?next=/reset/<token>`).
         const value = decodeQueryComponent(part.slice(eq + 1));
-        const redacted = this.redactText(value);
+        const redacted = this.#redactLinkedPath(this.redactText(value));
         if (redacted !== value) {
           parts[i] = `${rawKey}=${encodeURIComponent(redacted)}`;
           changed = true;
@@ -141,6 +145,18 @@ export class Redactor {
       }
     }
     return changed ? parts.join('&') : query;
+  }
+
+  /** Redacts the path of a value that is a path or a URL (`/reset/…`, `https://x/reset/…`). */
+  #redactLinkedPath(value: string): string {
+    if (value.charCodeAt(0) !== SLASH && !value.includes('://')) return value;
+    const match = LINKED_PATH_PATTERN.exec(value);
+    if (match === null) return value;
+    const path = match[2]!;
+    const redacted = this.redactPath(path);
+    if (redacted === path) return value;
+    const start = match[1]?.length ?? 0;
+    return `${value.slice(0, start)}${redacted}${value.slice(start + path.length)}`;
   }
 
   /** Redacts userinfo and sensitive query parameters of a URL; drops the fragment. */

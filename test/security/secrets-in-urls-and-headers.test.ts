@@ -4,7 +4,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 
 /**
  * The attack of issue 12: secrets where no sensitive name points at them — a reset or
- * invite token as a path segment, a PIN under `pin`, a CSRF token in a header the operator
+ * invite token as a path segment (also in a query value that is a path or URL, `?next=`,
+ * `?redirect=`), a PIN under `pin`, a CSRF token in a header the operator
  * allow-listed — sent through a real app. None may land in `path`, `endpoint`,
  * `query_params` or `metadata`; what is not secret lands as it was.
  */
@@ -21,6 +22,8 @@ const SECRETS = {
   csrfAngular: 'csrf-angular-Pm44vd',
   csrfDjango: 'csrf-django-Tw92kb',
   csrfPlain: 'csrf-plain-Jr37ns',
+  nextToken: 'Hk3vQ9zL1xWp7RmT2bNc5YdF8sJ4gE6a',
+  redirectToken: 'aB7x_Qm2Lp9zK4tR1vW8nC3yH6dF5sJ0',
 } as const;
 
 describe('secrets in paths, query parameters and allow-listed headers', () => {
@@ -43,6 +46,8 @@ describe('secrets in paths, query parameters and allow-listed headers', () => {
       [`/invite/${s.inviteCode}/accept`],
       [`/s/${s.shareToken}`],
       [`/account/unlock?pin=${s.pin}&otp=${s.otp}&page=2`],
+      [`/signin?next=${encodeURIComponent(`/reset/${s.nextToken}`)}`],
+      [`/signin?redirect=https://app.test/invite/${s.redirectToken}/accept&lang=en`],
       [
         '/settings',
         {
@@ -70,7 +75,7 @@ describe('secrets in paths, query parameters and allow-listed headers', () => {
   });
 
   it('recorded every request', () => {
-    expect(rows).toHaveLength(7);
+    expect(rows).toHaveLength(9);
   });
 
   it('stores none of the secrets', () => {
@@ -87,10 +92,17 @@ describe('secrets in paths, query parameters and allow-listed headers', () => {
       '/invite/REDACTED/accept',
       '/s/REDACTED',
       '/account/unlock',
+      '/signin',
+      '/signin',
       '/settings',
     ]);
     expect(JSON.parse(rows[5]!.query!)).toEqual({ pin: 'REDACTED', otp: 'REDACTED', page: '2' });
-    expect(JSON.parse(rows[6]!.metadata!)).toMatchObject({
+    expect(JSON.parse(rows[6]!.query!)).toEqual({ next: '/reset/REDACTED' });
+    expect(JSON.parse(rows[7]!.query!)).toEqual({
+      redirect: 'https://app.test/invite/REDACTED/accept',
+      lang: 'en',
+    });
+    expect(JSON.parse(rows[8]!.metadata!)).toMatchObject({
       headers: {
         'x-csrf-token': ['REDACTED'],
         'x-xsrf-token': ['REDACTED'],

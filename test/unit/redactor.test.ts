@@ -326,6 +326,32 @@ describe('Redactor on secrets under harmless names', () => {
     expect(redactor.redactQuery(query)).toBe(expected);
   });
 
+  const token = 'q7Xk2_Lm9PzR4vT0bYw1Nc8HdJ3sFa6GeU5iKo-B';
+  it.each([
+    [`next=%2Freset%2F${token}`, `/reset/${REDACTED}`],
+    [`redirect=https://x.test/reset/${token}`, `https://x.test/reset/${REDACTED}`],
+    [
+      `to=${encodeURIComponent(`https://x.test/reset/${token}?lang=en#top`)}`,
+      `https://x.test/reset/${REDACTED}?lang=en`,
+    ],
+    [`next=/invite/abc123def456?ref=mail`, `/invite/${REDACTED}?ref=mail`],
+    [`back=//x.test/verify/482913`, `//x.test/verify/${REDACTED}`],
+    [`next=%2Fs%2F${token}%2Fdownload&page=2`, `/s/${REDACTED}/download`],
+  ])('redacts the token in the path a query value points at: %s', (query, expected) => {
+    const [[, value]] = [...new URLSearchParams(redactor.redactQuery(query))];
+    expect(value?.replace(/#.*$/, '')).toBe(expected);
+    expect(redactor.redactQuery(query)).not.toContain(token);
+  });
+
+  it.each([
+    'next=%2Fapi%2Fusers%2F42',
+    'next=/api/users/01ARZ3NDEKTSV4RRFFQ69G5FAV/orders',
+    'return_to=https%3A%2F%2Fx.test%2Funsubscribe%2F42',
+    'redirect=https://x.test/reset/en-US',
+  ])('keeps a query value that points at a path without a token: %s', (query) => {
+    expect(redactor.redactQuery(query)).toBe(query);
+  });
+
   it.each([
     ['bad password: hunter2', `bad password: ${REDACTED}`],
     ['x-api-key: Ab3dEf9hIj', `x-api-key: ${REDACTED}`],
