@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { normalizeUserId } from '../src/helpers/set-user.js';
+import { normalizeUserId } from '../src/internal/normalize-user-id.js';
 import { pseudonymizeUserId } from '../src/internal/pseudonymize.js';
 import { TABLE_COLUMNS, type TableName } from './database.js';
 import { sanitizeText, TEXT_LIMITS } from './sanitize.js';

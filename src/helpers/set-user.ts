@@ -2,10 +2,11 @@ import { context, type Span } from '@opentelemetry/api';
 import { findRequestSpan, requestStateOf } from '../internal/request-state.js';
 import { safeExecute } from '../internal/safe-execute.js';
 import { activePrivacy } from '../internal/active-pipeline.js';
+import { normalizeUserId } from '../internal/normalize-user-id.js';
 import { ATTR_ENDUSER_ID, ATTR_ENDUSER_PSEUDO_ID } from '../semconv.js';
 
-/** Longest user id stored; longer ids are cut. */
-export const MAX_USER_ID_LENGTH = 256;
+// The ingest service normalizes the ids senders send as this does.
+export { normalizeUserId };
 
 /**
  * Attributes the request being served, and the outbound calls made while serving it (those
@@ -34,16 +35,6 @@ export function attributeRequestTo(keptId: string): void {
   requestStateOf(requestSpan).userId = keptId;
   const span = requestSpan as Partial<Span>;
   if (span.isRecording?.()) span.setAttribute?.(userIdAttribute(), keptId);
-}
-
-/** A user id as stored: a non-empty string of at most {@link MAX_USER_ID_LENGTH} characters. */
-export function normalizeUserId(userId: unknown): string | undefined {
-  if (typeof userId === 'number') return Number.isFinite(userId) ? String(userId) : undefined;
-  if (typeof userId === 'bigint') return userId.toString();
-  if (typeof userId !== 'string') return undefined;
-  const trimmed = userId.trim();
-  if (trimmed.length === 0) return undefined;
-  return trimmed.length > MAX_USER_ID_LENGTH ? trimmed.slice(0, MAX_USER_ID_LENGTH) : trimmed;
 }
 
 /** A user id as the privacy options keep it: normalized, then as given, pseudonymized or not at all. */

@@ -72,6 +72,11 @@ export class PrivacyPolicy {
     return pseudonymizeUserId(id, this.#key!);
   }
 
+  /** Whether user ids are kept as given (`plain`). */
+  get plainUserIds(): boolean {
+    return this.#userIdMode === 'plain';
+  }
+
   /** Whether kept user ids are pseudonyms (then they go in `enduser.pseudo.id`). */
   get pseudonymousUsers(): boolean {
     return this.#userIdMode === 'hmac';

@@ -1,14 +1,9 @@
-import type { UserIdMode } from './privacy-policy.js';
+import { normalizeUserId } from './normalize-user-id.js';
+import { PrivacyPolicy, type UserIdMode } from './privacy-policy.js';
 import { redactPathTokens } from './redact-path-tokens.js';
 import { SensitiveNames } from './sensitive-names.js';
 import { isProseWord, redactSecretPhrases } from './secret-phrases.js';
-import {
-  isUserKey,
-  keepUserValue,
-  replaceEmails,
-  userIdKeeper,
-  type KeepUserId,
-} from './user-identifiers.js';
+import { isUserKey, keepUserValue, replaceEmails, type KeepUserId } from './user-identifiers.js';
 
 /**
  * One redaction policy for everything that could carry a secret: query strings (inbound and
@@ -101,7 +96,16 @@ export class Redactor {
 
   constructor(config: RedactorConfig = {}) {
     this.#names = new SensitiveNames(config.extraKeys ?? []);
-    this.#keepUserId = userIdKeeper(config.userIdMode, config.hmacKey, REDACTED);
+    const privacy = new PrivacyPolicy({
+      trustedProxies: [],
+      ipMode: 'full',
+      userIdMode: config.userIdMode ?? 'plain',
+      hmacKey: config.hmacKey,
+    });
+    // Normalized and kept as `user_id` is, so the two stay equal; redacted where it is not stored.
+    this.#keepUserId = privacy.plainUserIds
+      ? undefined
+      : (id) => privacy.userId(normalizeUserId(id)) ?? REDACTED;
   }
 
   /** Whether a parameter, header or field name looks like it holds a secret. */

@@ -1,35 +1,13 @@
-import type { UserIdMode } from './privacy-policy.js';
-import { PSEUDONYM_PREFIX, pseudonymizeUserId } from './pseudonymize.js';
+import { normalizeUserId } from './normalize-user-id.js';
+import { PSEUDONYM_PREFIX } from './pseudonymize.js';
 
-/**
- * Who a user is, where it shows outside `user_id`: email addresses in free text, paths and
- * query values, and the values of fields that name a user (`email`, `username`, `user_id`).
- * Under `OTEL_ANALYTICS_USER_ID_MODE=hmac` they get the pseudonym `user_id` gets (so rows still
- * join on it), under `none` they are redacted; under `plain` they stay.
- */
+// Who a user is, where it shows outside `user_id`: email addresses in free text, paths and
+// query values, and the values of fields that name a user (`email`, `username`, `user_id`).
+// Under `OTEL_ANALYTICS_USER_ID_MODE=hmac` they get the pseudonym `user_id` gets (so rows still
+// join on it), under `none` they are redacted; under `plain` they stay.
 
-/** How a user identifier found in text or a field is kept. */
+/** How a user identifier found in text or a field is kept (as `user_id` is). */
 export type KeepUserId = (id: string) => string;
-
-/**
- * The keeper for a user-id mode: the HMAC pseudonym under `hmac` with a key; `redacted` under
- * `none`, and under `hmac` without a key (fail closed, as for `user_id`); none under `plain`.
- */
-export function userIdKeeper(
-  mode: UserIdMode | undefined,
-  key: string | undefined,
-  redacted: string,
-): KeepUserId | undefined {
-  if (mode === undefined || mode === 'plain') return undefined;
-  if (mode === 'hmac' && key !== undefined && key.length > 0) {
-    // Trimmed and cut as `user_id` is before it is pseudonymized, so the two stay equal.
-    return (id) => pseudonymizeUserId(id.trim().slice(0, MAX_USER_ID_LENGTH), key);
-  }
-  return () => redacted;
-}
-
-/** As `MAX_USER_ID_LENGTH` of the helpers, which this module cannot import (they import it). */
-const MAX_USER_ID_LENGTH = 256;
 
 /**
  * An email address: a local part, `@` (or `%40` in a URL), a domain with a dot. Each part is
@@ -90,9 +68,9 @@ const PSEUDONYM = new RegExp(`^${PSEUDONYM_PREFIX}[A-Za-z0-9_-]{22}$`);
 /**
  * The kept form of a value under a user-naming key. A pseudonym (already kept, by this
  * process or by a sender) and `redacted` stay as they are, so values are kept once however
- * many times they pass.
+ * many times they pass; so does a blank value, which names no one.
  */
 export function keepUserValue(value: string, keep: KeepUserId, redacted: string): string {
-  if (value.length === 0 || value === redacted || PSEUDONYM.test(value)) return value;
+  if (value === redacted || PSEUDONYM.test(value) || normalizeUserId(value) === undefined) return value;
   return keep(value);
 }

@@ -338,7 +338,7 @@ describe('Redactor on secrets under harmless names', () => {
     [`back=//x.test/verify/482913`, `//x.test/verify/${REDACTED}`],
     [`next=%2Fs%2F${token}%2Fdownload&page=2`, `/s/${REDACTED}/download`],
   ])('redacts the token in the path a query value points at: %s', (query, expected) => {
-    const [[, value]] = [...new URLSearchParams(redactor.redactQuery(query))];
+    const [value] = [...new URLSearchParams(redactor.redactQuery(query)).values()];
     expect(value?.replace(/#.*$/, '')).toBe(expected);
     expect(redactor.redactQuery(query)).not.toContain(token);
   });
@@ -543,6 +543,15 @@ describe('Redactor under OTEL_ANALYTICS_USER_ID_MODE=hmac', () => {
       note: `reset link sent to ${alice}`,
       plan: 'pro',
       password: REDACTED,
+    });
+  });
+
+  it('keeps user-naming values as user_id is kept: trimmed and cut to 256 characters, blank ones naming no one', () => {
+    const long = `${'b'.repeat(300)}`;
+    expect(redactor.redactObject({ username: ` ${long} `, login: '   ', email: '' })).toEqual({
+      username: pseudonymizeUserId(long.slice(0, 256), KEY),
+      login: '   ',
+      email: '',
     });
   });
 
