@@ -588,17 +588,32 @@ async function spoolCheck(dir: string): Promise<DoctorCheck> {
       return { check: 'spool', status: 'ok', message: `${dir} does not exist: nothing was spooled there` };
     }
     if (spool.problem !== undefined) {
+      const { path: refused, problem } = spool.problem;
       return {
         check: 'spool',
         status: 'fail',
-        message: `${dir} ${spool.problem}: the app refuses it (another user could put rows there), so rows Postgres cannot take are dropped instead of spooled`,
-        fix: `make it the app user's alone (chown it to that user, chmod 700 ${dir}), or remove it to have it made afresh, or set OTEL_ANALYTICS_SPOOL_DIR to a directory only that user can write; run doctor as the user the app runs as`,
+        message: `${refused} ${problem}: the app refuses it (another user could put rows there, or choose where they come from), so rows Postgres cannot take are dropped instead of spooled`,
+        fix:
+          refused === dir
+            ? `set OTEL_ANALYTICS_SPOOL_DIR to a directory (or the app user's own link to one); run doctor as the user the app runs as`
+            : `other users can write ${dir}, so the app spools in ${refused}, which another user made first: remove it if it is not the app user's, or set OTEL_ANALYTICS_SPOOL_DIR to a directory only the app user can write; run doctor as the user the app runs as`,
       };
     }
+    if (spool.spoolsIn === undefined) {
+      return {
+        check: 'spool',
+        status: 'ok',
+        message: `${dir}: nothing spooled (other users can write it, so the app spools in a folder of its own there, not made yet)`,
+      };
+    }
+    const where =
+      spool.spoolsIn === dir
+        ? dir
+        : `${spool.spoolsIn} (the app's own folder of ${dir}, which other users can write)`;
     const pending =
       spool.segments === 0
-        ? `${dir}: nothing pending (${plural(spool.instanceFolders, 'instance folder')})`
-        : `${dir}: ${plural(spool.segments, 'segment file')} (${formatBytes(spool.bytes)}) pending in ${spool.pendingFolders} of ${plural(spool.instanceFolders, 'instance folder')}`;
+        ? `${where}: nothing pending (${plural(spool.instanceFolders, 'instance folder')})`
+        : `${where}: ${plural(spool.segments, 'segment file')} (${formatBytes(spool.bytes)}) pending in ${spool.pendingFolders} of ${plural(spool.instanceFolders, 'instance folder')}`;
     if (spool.segments === 0 && spool.refused.length === 0) {
       return { check: 'spool', status: 'ok', message: pending };
     }

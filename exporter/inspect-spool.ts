@@ -1,9 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { isPrivateSpoolFolderName, resolveSpoolDirectory } from './spool-directory.js';
 import {
   findUnsafeSpoolPath,
   processUid,
-  spoolDirectoryProblem,
+  UnsafeSpoolPathError,
   type RefusedSpoolPath,
 } from './spool-path-problem.js';
 
@@ -13,10 +14,15 @@ export interface SpoolSummary {
   /** Whether `dir` exists (a spool dir is created by the first process that spools). */
   exists: boolean;
   /**
-   * Why the app would refuse `dir` itself (another user could write it: "is writable by other
-   * users (mode 0777)"); then nothing in it is counted.
+   * Where the app spools: `dir`, or, when other users can write `dir`, its private folder
+   * `otel-pg-analytics-<euid>`. `undefined` when the app has not made that folder yet.
    */
-  problem?: string;
+  spoolsIn?: string;
+  /**
+   * What the app would refuse, and why, so the spool is off (`dir` is a symbolic link another
+   * user owns; its private folder was made by another user); then nothing is counted.
+   */
+  problem?: RefusedSpoolPath;
   /** Folders the app would refuse (something in them another user could have written). */
   refused: RefusedSpoolPath[];
   /** Instance folders: one per process that used this spool dir. */
@@ -33,8 +39,9 @@ const SEGMENT_NAME = /^\d{10}\.seg$/;
 
 /**
  * Counts the segments waiting in a spool directory laid out as
- * `<dir>/<instance folder>/<10-digit sequence>.seg` (plus a `lock` file per folder), judging
- * ownership and modes as the app does for this process's user. Reads names, sizes and modes
+ * `<dir>/<instance folder>/<10-digit sequence>.seg` (plus a `lock` file per folder), or, when
+ * other users can write `dir`, the same in `<dir>/otel-pg-analytics-<euid>`, judging ownership
+ * and modes as the app does for this process's user. Reads names, sizes and modes
  * only: a segment's rows belong to the process that replays them, and a missing directory just
  * means nothing was ever spooled there.
  */
@@ -57,11 +64,21 @@ export async function inspectSpool(dir: string): Promise<SpoolSummary> {
   }
   summary.exists = true;
   const uid = processUid();
-  summary.problem = await spoolDirectoryProblem(dir, uid);
-  if (summary.problem !== undefined) return summary;
+  let spoolsIn;
+  try {
+    spoolsIn = await resolveSpoolDirectory(dir, uid, { create: false });
+  } catch (error) {
+    if (!(error instanceof UnsafeSpoolPathError)) throw error;
+    summary.problem = error.refused;
+    return summary;
+  }
+  if (spoolsIn === undefined) return summary;
+  summary.spoolsIn = spoolsIn;
+  if (spoolsIn !== dir) entries = await readdir(spoolsIn, { withFileTypes: true });
   for (const entry of entries) {
     if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
-    const folder = path.join(dir, entry.name);
+    if (isPrivateSpoolFolderName(entry.name)) continue;
+    const folder = path.join(spoolsIn, entry.name);
     let files;
     try {
       const refused = await findUnsafeSpoolPath(folder, uid);

@@ -60,7 +60,8 @@ export interface PostgresSpanExporterConfig {
    * A directory for the durable spool: rows Postgres cannot take (it stayed down past the
    * retry deadline, the queue is nearly full, or the process is shutting down) are written
    * there and replayed, in order, once it is back — also by the next process after a crash.
-   * Without it such rows are dropped (and counted).
+   * Without it such rows are dropped (and counted). When other users can write it (a shared
+   * volume), the spool works in its folder `otel-pg-analytics-<euid>`, made `0700`.
    */
   spoolDir?: string;
   /** Bytes the spool may hold on disk; rows beyond are dropped (`spool_full`). Defaults to 256 MiB. */

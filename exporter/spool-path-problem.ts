@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AnalyticsError } from '../src/errors.js';
 
@@ -62,22 +62,6 @@ export function spoolPathProblem(
  */
 export function processUid(): number | undefined {
   return process.geteuid?.();
-}
-
-/**
- * Why the spool directory itself cannot be trusted, or `undefined`. A symbolic link is
- * followed when `uid` owns it (a link an operator made, e.g. to a volume); what it points at
- * must then pass as a directory.
- */
-export async function spoolDirectoryProblem(
-  dir: string,
-  uid: number | undefined,
-): Promise<string | undefined> {
-  const own = await lstat(dir);
-  const problem = spoolPathProblem(own, 'directory', uid, { link: 'owned' });
-  if (problem !== undefined || !own.isSymbolicLink()) return problem;
-  const target = spoolPathProblem(await stat(dir), 'directory', uid);
-  return target === undefined ? undefined : `is a symbolic link to ${await realpath(dir)}, which ${target}`;
 }
 
 /**

@@ -16,11 +16,11 @@ import path from 'node:path';
 import { DEFAULT_MAX_SPOOL_BYTES } from '../src/config.js';
 import { createLogger, describeError } from '../src/internal/diag.js';
 import type { TableRow } from './database.js';
+import { isPrivateSpoolFolderName, resolveSpoolDirectory } from './spool-directory.js';
 import {
   findUnsafeSpoolPath,
   processUid,
   readSpoolFile,
-  spoolDirectoryProblem,
   spoolPathProblem,
   UnsafeSpoolPathError,
   type RefusedSpoolPath,
@@ -29,7 +29,11 @@ import { decodeRecords, encodeRecord, type DecodedSegment } from './spool-record
 
 /** Options of {@link Spool.open}. */
 export interface SpoolOptions {
-  /** The spool directory; this process works in a subfolder of its own. */
+  /**
+   * The spool directory; this process works in a subfolder of its own. When other users can
+   * write it, the spool works in its folder `otel-pg-analytics-<euid>` (see
+   * {@link resolveSpoolDirectory}).
+   */
   directory: string;
   /**
    * The database the rows are for (a digest, never the password): folders left by other
@@ -115,10 +119,11 @@ interface Segment {
  * damaged, is detected by its checksum and skipped (and counted); the rest is read.
  *
  * Trust: replayed rows are written as the app's own role, so the spool reads only what no
- * other user could have written. The directory must be the process user's and writable by no
- * one else (else `open` throws an {@link UnsafeSpoolPathError}); a folder to adopt, its lock
- * and its segments likewise, and none may be a symbolic link. A folder that fails is left as
- * it is, never read, and reported once (a diag warning naming it and the fix).
+ * other user could have written. It works in a directory that is the process user's and
+ * writable by no one else: the configured one, or, when other users can write that, a private
+ * folder of it (else `open` throws an {@link UnsafeSpoolPathError}); a folder to adopt, its lock
+ * and its segments must be the same, and none may be a symbolic link. A folder that fails is
+ * left as it is, never read, and reported once (a diag warning naming it and the fix).
  */
 export class Spool {
   readonly #directory: string;
@@ -154,19 +159,9 @@ export class Spool {
       ...options,
     };
     // Rows hold user ids, addresses and paths: only this user may read them.
-    await mkdir(resolved.directory, { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
-    const problem = await spoolDirectoryProblem(resolved.directory, processUid());
-    if (problem !== undefined) {
-      const dir = resolved.directory;
-      throw new UnsafeSpoolPathError(
-        { path: dir, problem },
-        `${dir} ${problem}: another user could put rows there for this process to write as its own. ` +
-          `Make it this user's alone (chown it to this user, chmod 700 ${dir}), remove it to have it made ` +
-          `afresh, or set OTEL_ANALYTICS_SPOOL_DIR to a directory only this user can write`,
-      );
-    }
+    const directory = (await resolveSpoolDirectory(resolved.directory, processUid(), { create: true }))!;
     const name = `${safeName(os.hostname())}-${process.pid}-${Date.now()}-${randomBytes(3).toString('hex')}`;
-    const folder = path.join(resolved.directory, name);
+    const folder = path.join(directory, name);
     await mkdir(folder, { mode: PRIVATE_DIRECTORY_MODE });
     const lock: Lock = {
       pid: process.pid,
@@ -179,7 +174,7 @@ export class Spool {
       flag: 'wx',
     });
     openFolders.add(folder);
-    const spool = new Spool(resolved, folder);
+    const spool = new Spool({ ...resolved, directory }, folder);
     await spool.adoptOrphans();
     return spool;
   }
@@ -297,6 +292,8 @@ export class Spool {
       for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
         // Plain files are never read; folders, and links that would stand for one, are.
         if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+        // A user's private spool (this directory is shared with other users' processes).
+        if (isPrivateSpoolFolderName(entry.name)) continue;
         const folder = path.join(this.#directory, entry.name);
         if (folder === this.#folder) continue;
         let verdict: 'orphan' | 'not-orphan' | RefusedSpoolPath;

@@ -60,12 +60,14 @@ export interface AnalyticsConfig {
   shutdownTimeoutMillis?: number;
   /**
    * Where rows Postgres cannot take wait on disk (replayed when it is back, also after a
-   * crash); `false` turns the spool off. It must be this user's alone (owned by it, not group-
-   * or world-writable): another directory is refused, with a warning, and the spool is off.
-   * Defaults to a per-user directory, made `0700`: `$XDG_STATE_HOME/otel-pg-analytics`, else
-   * `~/.local/state/otel-pg-analytics`, else (a home that cannot be written)
-   * `<os tmpdir>/otel-pg-analytics-<uid>`. Point it at a persistent volume to survive container
-   * restarts. Env: `OTEL_ANALYTICS_SPOOL_DIR` (`off` turns it off).
+   * crash); `false` turns the spool off. When other users can write it (a volume's mount root:
+   * an `emptyDir` is `0777`, a volume with an `fsGroup` `2775`), the spool works in its folder
+   * `otel-pg-analytics-<euid>`, made `0700`; if another user made that folder first it is
+   * refused, with a warning, and the spool is off. Defaults to a per-user directory, made
+   * `0700`: `$XDG_STATE_HOME/otel-pg-analytics`, else `~/.local/state/otel-pg-analytics`, else
+   * (a home that cannot be written) `<os tmpdir>/otel-pg-analytics-<uid>`. Point it at a
+   * persistent volume to survive container restarts. Env: `OTEL_ANALYTICS_SPOOL_DIR` (`off`
+   * turns it off).
    */
   spoolDir?: string | false;
   /** Bytes the spool may hold; rows beyond are dropped and counted. Defaults to 256 MiB. */

@@ -27,6 +27,7 @@ import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import { mountNamespaceLauncher } from '../helpers/mount-namespace.js';
 import { apiSpan } from '../helpers/spans.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 /*
@@ -44,24 +45,31 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-database.
 
 const ROOT = process.getuid!() === 0;
 const NOBODY = 65534;
+/** The folder the spool makes for itself in a directory other users can write. */
+const PRIVATE_NAME = `otel-pg-analytics-${process.geteuid!()}`;
 
 let db: TestDatabase;
+let proxy: TcpProxy;
 let base: string;
 let warnings: string[];
 let stopCapture: () => void;
 
 beforeAll(async () => {
   db = await createTestDatabase('planted_spool', { writer: true });
+  const url = new URL(db.url);
+  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
 });
 
 afterAll(async () => {
+  await proxy?.close();
   await db.drop();
 });
 
 beforeEach(async () => {
   ({ warnings, stop: stopCapture } = captureDiagWarnings());
   base = mkdtempSync(path.join(os.tmpdir(), 'pga-planted-'));
-  await db.query('truncate authentication_log');
+  proxy.refuse(false);
+  await db.query('truncate authentication_log, api_access_log');
 });
 
 afterEach(() => {
@@ -89,7 +97,11 @@ function deadPid(): number {
 }
 
 /** Plants, in `dir`, a folder as a crashed run of the app would leave it, with the forged row. */
-function plantFolder(dir: string, name = `${os.hostname()}-${deadPid()}-1-abcdef`) {
+function plantFolder(
+  dir: string,
+  name = `${os.hostname()}-${deadPid()}-1-abcdef`,
+  target = spoolTarget(db.writerUrl),
+) {
   const folder = path.join(dir, name);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   const lock = path.join(folder, 'lock');
@@ -98,7 +110,7 @@ function plantFolder(dir: string, name = `${os.hostname()}-${deadPid()}-1-abcdef
     JSON.stringify({
       pid: deadPid(),
       host: os.hostname(),
-      target: spoolTarget(db.writerUrl),
+      target,
       startedAt: new Date().toISOString(),
     }),
     { mode: 0o600 },
@@ -128,6 +140,32 @@ async function runExporter(spoolDir: string): Promise<PostgresSpanExporter> {
   return exporter;
 }
 
+/** An exporter that reaches Postgres through the proxy (so an outage is `proxy.refuse(true)`). */
+function outageExporter(spoolDir: string): PostgresSpanExporter {
+  return new PostgresSpanExporter({
+    connectionString: proxy.urlFor(db.writerUrl),
+    spoolDir,
+    statsIntervalMillis: 0,
+    retryDeadlineMillis: 200,
+    initialRetryDelayMillis: 20,
+    connectionTimeoutMillis: 500,
+    shutdownTimeoutMillis: 5000,
+  });
+}
+
+/** The database digest of {@link outageExporter}'s rows: a planted lock names it to be adopted. */
+const proxyTarget = () => spoolTarget(proxy.urlFor(db.writerUrl));
+
+function exportSpans(exporter: PostgresSpanExporter, n: number): Promise<void> {
+  const spans = Array.from({ length: n }, () => apiSpan());
+  return new Promise((resolve) => exporter.export(spans, () => resolve()));
+}
+
+async function apiRows(): Promise<number> {
+  const [row] = await db.query<{ n: number }>('select count(*)::int as n from api_access_log');
+  return row!.n;
+}
+
 async function forgedRows(): Promise<number> {
   const [row] = await db.query<{ n: number }>(
     `select count(*)::int as n from authentication_log where user_id = 'admin' and ip_address = '1.2.3.4'`,
@@ -148,86 +186,150 @@ describe('the spool', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  describe('refuses a spool directory another user could write, writes nothing into it, and never reads it', () => {
-    it.each([
-      ['world-writable (1777, as /tmp)', 0o1777],
-      ['world-writable (0777)', 0o777],
-      ['group-writable (0770)', 0o770],
-    ])('%s', async (_label, mode) => {
-      const dir = privateDir();
-      const planted = plantFolder(dir);
-      chmodSync(dir, mode);
-      const exporter = await runExporter(dir);
+  describe('in a directory other users can write, spools in a private folder of its own, and reads nothing else there', () => {
+    /** Exports `n` spans while Postgres is away, so the spool takes them; then shuts down. */
+    async function spoolThroughOutage(spoolDir: string, n: number): Promise<PostgresSpanExporter> {
+      proxy.refuse(true);
+      const exporter = outageExporter(spoolDir);
+      await exportSpans(exporter, n);
+      await exporter.forceFlush();
+      await exporter.shutdown();
+      proxy.refuse(false);
+      return exporter;
+    }
+
+    /** A run with Postgres back: it replays what the spool holds, at shutdown at the latest. */
+    async function replay(spoolDir: string): Promise<PostgresSpanExporter> {
+      const exporter = outageExporter(spoolDir);
+      await exporter.shutdown();
+      return exporter;
+    }
+
+    async function expectPrivateSpool(dir: string): Promise<void> {
+      const planted = plantFolder(dir, undefined, proxyTarget()).folder;
+      const outage = await spoolThroughOutage(dir, 3);
+      expect(outage.getStats()).toMatchObject({ spooledRows: 3, droppedRows: {} });
+      const own = path.join(dir, PRIVATE_NAME);
+      // Made by this process, its user's alone; the rows wait there, not beside the planted folder.
+      expect(lstatSync(own)).toMatchObject({ uid: process.geteuid!() });
+      expect(lstatSync(own).mode & 0o777).toBe(0o700);
+      expect(readdirSync(own, { recursive: true }).some((f) => String(f).endsWith('.seg'))).toBe(true);
+      const replayed = await replay(dir);
+      expect(replayed.getStats()).toMatchObject({ replayedRows: 3, droppedRows: {} });
+      expect(await apiRows()).toBe(3);
       expect(await forgedRows()).toBe(0);
-      expect(exporter.getStats().replayedRows).toBe(0);
-      // Nothing written into it, nothing taken from it.
-      expect(readdirSync(dir)).toEqual([path.basename(planted.folder)]);
-      expect(warningsAbout(dir)).toHaveLength(1);
-      expect(warningsAbout(dir)[0]).toMatch(
-        /writable by (its group|other users).*rows Postgres cannot take will be dropped/,
-      );
-      expect(warningsAbout(dir)[0]).toContain('chmod 700');
+      expect(existsSync(planted)).toBe(true);
+      expect(warnings.filter((w) => /cannot be used|not replaying/.test(w))).toEqual([]);
+    }
+
+    it.each([
+      ['world-writable, as an emptyDir volume (0777)', 0o777],
+      ['group-writable with setgid, as a volume with an fsGroup (2775)', 0o2775],
+      ['group-writable (0770)', 0o770],
+      ['world-writable with the sticky bit, as /tmp (1777)', 0o1777],
+    ])('%s: rows survive an outage there and are replayed', async (_label, mode) => {
+      const dir = privateDir();
+      chmodSync(dir, mode);
+      await expectPrivateSpool(dir);
     });
 
     it(
       ROOT
-        ? 'owned by another user (nobody), mode 0755'
-        : 'owned by another user (its lstat, as a user who does not own it)',
+        ? "another user's (nobody, 0755): rows survive an outage there and are replayed"
+        : "another user's (not root: a directory of its own is the nearest), rows survive an outage",
       async () => {
         const dir = privateDir();
-        const planted = plantFolder(dir);
         chmodSync(dir, 0o755);
-        if (!ROOT) {
-          await expectRefusedAs(dir, 'directory', /owned by uid \d+, not by this process's user/);
-          return;
-        }
-        for (const file of [dir, planted.folder, planted.lock, planted.segment])
-          lchownSync(file, NOBODY, NOBODY);
-        const exporter = await runExporter(dir);
-        expect(await forgedRows()).toBe(0);
-        expect(exporter.getStats().replayedRows).toBe(0);
-        expect(readdirSync(dir)).toEqual([path.basename(planted.folder)]);
-        expect(warningsAbout(dir)).toHaveLength(1);
-        expect(warningsAbout(dir)[0]).toContain(
-          `is owned by uid ${NOBODY}, not by this process's user (uid 0)`,
-        );
+        if (ROOT) lchownSync(dir, NOBODY, NOBODY);
+        await expectPrivateSpool(dir);
       },
     );
 
-    it('so the spool is off: rows an outage then costs are counted as dropped, none put there', async () => {
+    it("keeps using that folder once the directory is its user's alone: what waits there is replayed", async () => {
       const dir = privateDir();
       chmodSync(dir, 0o777);
-      const exporter = new PostgresSpanExporter({
-        // Nothing listens there: Postgres is away.
-        connectionString: 'postgres://app@127.0.0.1:1/app',
-        spoolDir: dir,
-        statsIntervalMillis: 0,
-        retryDeadlineMillis: 200,
-        initialRetryDelayMillis: 20,
-        connectionTimeoutMillis: 200,
-      });
-      await new Promise<void>((resolve) =>
-        exporter.export([apiSpan(), apiSpan(), apiSpan()], () => resolve()),
-      );
-      await exporter.forceFlush();
-      expect(exporter.getStats()).toMatchObject({ spooledRows: 0, droppedRows: { database_unavailable: 3 } });
-      await exporter.shutdown();
-      expect(readdirSync(dir)).toEqual([]);
-      expect(warningsAbout(dir)[0]).toContain('rows Postgres cannot take will be dropped');
+      await spoolThroughOutage(dir, 3);
+      chmodSync(dir, 0o700);
+      expect((await replay(dir)).getStats()).toMatchObject({ replayedRows: 3, droppedRows: {} });
+      expect(await apiRows()).toBe(3);
+      expect(warnings.filter((w) => /cannot be used|not replaying/.test(w))).toEqual([]);
     });
 
-    it('a symbolic link to a world-writable directory', async () => {
+    it('reached through a symbolic link of its own', async () => {
       const target = privateDir('elsewhere');
-      plantFolder(target);
       chmodSync(target, 0o777);
       const link = path.join(base, 'spool');
       symlinkSync(target, link);
-      await runExporter(link);
-      expect(await forgedRows()).toBe(0);
-      expect(warningsAbout(link)).toHaveLength(1);
-      expect(warningsAbout(link)[0]).toContain('writable by other users');
+      await expectPrivateSpool(link);
+      expect(existsSync(path.join(target, PRIVATE_NAME))).toBe(true);
     });
 
+    describe("refuses that folder when another user made it first: the spool is off (one warning), an outage's rows are counted as dropped, and no planted row is read", () => {
+      async function expectRefusedFolder(dir: string, reason: RegExp): Promise<void> {
+        const own = path.join(dir, PRIVATE_NAME);
+        proxy.refuse(true);
+        const exporter = outageExporter(dir);
+        await exportSpans(exporter, 3);
+        await exporter.forceFlush();
+        expect(exporter.getStats()).toMatchObject({
+          spooledRows: 0,
+          droppedRows: { database_unavailable: 3 },
+        });
+        await exporter.shutdown();
+        const said = warningsAbout(own);
+        expect(said).toHaveLength(1);
+        expect(said[0]).toMatch(reason);
+        expect(said[0]).toContain('rows Postgres cannot take will be dropped');
+        expect(said[0]).toContain(`remove ${own}`);
+        proxy.refuse(false);
+        // Postgres back: still nothing read from there.
+        await replay(dir);
+        expect(await forgedRows()).toBe(0);
+        expect(await apiRows()).toBe(0);
+      }
+
+      it(
+        ROOT
+          ? 'owned by another user (nobody)'
+          : 'owned by another user (its lstat, as a user who does not own it)',
+        async () => {
+          const dir = privateDir();
+          chmodSync(dir, 0o777);
+          const own = path.join(dir, PRIVATE_NAME);
+          mkdirSync(own, { mode: 0o700 });
+          const planted = plantFolder(own, undefined, proxyTarget());
+          if (!ROOT) {
+            await expectRefusedAs(own, 'directory', /owned by uid \d+, not by this process's user/);
+            return;
+          }
+          for (const file of [own, planted.folder, planted.lock, planted.segment])
+            lchownSync(file, NOBODY, NOBODY);
+          await expectRefusedFolder(dir, new RegExp(`is owned by uid ${NOBODY}, not by this process's user`));
+        },
+      );
+
+      it('a symbolic link, even to a directory of its own', async () => {
+        const dir = privateDir();
+        chmodSync(dir, 0o777);
+        const mine = privateDir('mine');
+        plantFolder(mine, undefined, proxyTarget());
+        symlinkSync(mine, path.join(dir, PRIVATE_NAME));
+        await expectRefusedFolder(dir, /is a symbolic link/);
+      });
+
+      it('writable by its group', async () => {
+        const dir = privateDir();
+        chmodSync(dir, 0o777);
+        const own = path.join(dir, PRIVATE_NAME);
+        mkdirSync(own);
+        chmodSync(own, 0o770);
+        plantFolder(own, undefined, proxyTarget());
+        await expectRefusedFolder(dir, /is writable by its group \(mode 0770\)/);
+      });
+    });
+  });
+
+  describe('refuses a spool directory it cannot trust to be a directory of its choice', () => {
     it(
       ROOT
         ? 'a symbolic link another user (nobody) planted, even to a directory of its own'
@@ -355,14 +457,29 @@ describe('the spool', () => {
     });
   });
 
-  it('is reported by doctor when its directory is unsafe or holds refused folders', async () => {
+  it('is reported by doctor where it spools, when its folder is refused, and when it holds refused folders', async () => {
+    const spoolCheck = async (spoolDir: string) =>
+      (await doctor(db.url, { spoolDir })).find((c) => c.check === 'spool');
     const open = privateDir('open');
     plantFolder(open);
     chmodSync(open, 0o777);
-    expect((await doctor(db.url, { spoolDir: open })).find((c) => c.check === 'spool')).toMatchObject({
+    expect(await spoolCheck(open)).toMatchObject({
+      status: 'ok',
+      message: `${open}: nothing spooled (other users can write it, so the app spools in a folder of its own there, not made yet)`,
+    });
+    const own = path.join(open, PRIVATE_NAME);
+    plantFolder(own);
+    expect(await spoolCheck(open)).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining(
+        `${own} (the app's own folder of ${open}, which other users can write): 1 segment file`,
+      ),
+    });
+    chmodSync(own, 0o770);
+    expect(await spoolCheck(open)).toMatchObject({
       status: 'fail',
-      message: expect.stringContaining(`${open} is writable by other users (mode 0777)`),
-      fix: expect.stringContaining('chmod 700'),
+      message: expect.stringContaining(`${own} is writable by its group (mode 0770): the app refuses it`),
+      fix: expect.stringContaining(`which another user made first: remove it if it is not the app user's`),
     });
 
     const mine = privateDir('mine');
