@@ -5,7 +5,8 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { createLogger, describeError } from '../src/internal/diag.js';
 import { raceTimeout } from '../src/internal/race-timeout.js';
-import { maskUrlPassword, Redactor } from '../src/internal/redactor.js';
+import { createRedactor } from '../src/internal/create-redactor.js';
+import { maskUrlPassword, type Redactor } from '../src/internal/redactor.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
 import { classifyDatabaseError, type DatabaseErrorClass } from './classify-database-error.js';
@@ -131,11 +132,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
 
   constructor(config: PostgresSpanExporterConfig) {
     this.#config = resolvePostgresSpanExporterConfig(config);
-    this.#redactor = new Redactor({
-      extraKeys: this.#config.redactKeys,
-      userIdMode: this.#config.userIdMode,
-      hmacKey: this.#config.hmacKey,
-    });
+    this.#redactor = createRedactor(this.#config);
     this.#spoolReady = this.#openSpool();
     if (this.#config.statsIntervalMillis > 0) {
       this.#statsTimer = setInterval(() => void this.#recordStats(), this.#config.statsIntervalMillis);

@@ -10,7 +10,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { PrivacyPolicy } from '../internal/privacy-policy.js';
-import { Redactor } from '../internal/redactor.js';
+import { createRedactor } from '../internal/create-redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
 import { captureKindOf } from '../usage/capture-kind-of.js';
 import { captureOf, finishCapture, pushChunk, startCapture } from '../usage/usage-capture.js';
@@ -49,11 +49,7 @@ const MAX_HEADER_VALUE_LENGTH = 1024;
  */
 export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): HttpInstrumentationConfig {
   const config = resolveConfig(options);
-  const redactor = new Redactor({
-    extraKeys: config.redactKeys,
-    userIdMode: config.userIdMode,
-    hmacKey: config.hmacKey,
-  });
+  const redactor = createRedactor(config);
   const catalog = new ServiceCatalog(config.services);
   const capture = config.captureHeaders.map((h) => h.toLowerCase());
   const privacy = new PrivacyPolicy(config);

@@ -8,7 +8,7 @@ import {
   ATTR_URL_QUERY,
 } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
-import { Redactor } from '../internal/redactor.js';
+import { createRedactor } from '../internal/create-redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
 import {
   ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
@@ -49,11 +49,7 @@ export function createUndiciInstrumentationConfig(
   options: AnalyticsConfig = {},
 ): UndiciInstrumentationConfig {
   const config = resolveConfig(options);
-  const redactor = new Redactor({
-    extraKeys: config.redactKeys,
-    userIdMode: config.userIdMode,
-    hmacKey: config.hmacKey,
-  });
+  const redactor = createRedactor(config);
   const catalog = new ServiceCatalog(config.services);
   // Before the instrumentation subscribes (its constructor takes this config): see there.
   subscribeUndiciBodies();

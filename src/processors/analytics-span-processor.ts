@@ -16,7 +16,8 @@ import { createPathMatcher } from '../internal/path-matcher.js';
 import { spanErrorMessage } from '../internal/span-error.js';
 import { setActivePrivacy, setActiveRedactor } from '../internal/active-pipeline.js';
 import { PrivacyPolicy } from '../internal/privacy-policy.js';
-import { Redactor } from '../internal/redactor.js';
+import { createRedactor } from '../internal/create-redactor.js';
+import type { Redactor } from '../internal/redactor.js';
 import {
   findRequestSpan,
   noteRequestError,
@@ -175,11 +176,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     this.#isExcluded = createPathMatcher(resolved.excludedPaths);
     this.#catalog = new ServiceCatalog(resolved.services);
     this.#prices = new PriceTable([...DEFAULT_MODEL_PRICES, ...resolved.modelPrices]);
-    this.#redactor = new Redactor({
-      extraKeys: resolved.redactKeys,
-      userIdMode: resolved.userIdMode,
-      hmacKey: resolved.hmacKey,
-    });
+    this.#redactor = createRedactor(resolved);
     // The helpers (recordAuthEvent, setUser, framework errors) apply the same policies.
     setActiveRedactor(this.#redactor);
     const privacy = new PrivacyPolicy(resolved);

@@ -6,6 +6,8 @@ import {
   Redactor,
 } from '../../src/internal/redactor.js';
 import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
+import { createRedactor } from '../../src/internal/create-redactor.js';
+import { resolveConfig } from '../../src/config.js';
 import { BENIGN_LINES, HOSTILE_LINES } from '../security/secret-text-corpus.js';
 
 const redactor = new Redactor();
@@ -664,6 +666,18 @@ describe('Redactor.redactText on a corpus of messages', () => {
     expect(redactor.redactText(`${text}password hunter3`)).toBe(`${text}…`);
     expect(redactor.redactText(`${text.slice(0, 8000)} password hunter3`)).toBe(
       `${text.slice(0, 8000)} password ${REDACTED}`,
+    );
+  });
+});
+
+describe('createRedactor', () => {
+  it('redacts with the redactKeys and privacy options of a resolved configuration', () => {
+    const key = 'test-hmac-key-of-at-least-16-bytes';
+    const redactor = createRedactor(
+      resolveConfig({ redactKeys: ['x-tenant'], userIdMode: 'hmac', hmacKey: key }),
+    );
+    expect(redactor.redactQuery('x-tenant=acme&email=a%40b.io')).toBe(
+      `x-tenant=${REDACTED}&email=${pseudonymizeUserId('a@b.io', key)}`,
     );
   });
 });
