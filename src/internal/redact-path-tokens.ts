@@ -1,3 +1,5 @@
+import { safeDecodeURIComponent } from './safe-decode-uri-component.js';
+
 /** Words of a segment that make the segments after it secret. */
 const LINK_WORDS = new Set([
   'reset',
@@ -112,7 +114,7 @@ export function redactPathTokens(path: string, redacted: string): string {
     const segment = segments[i]!;
     if (segment.length === 0 || segment === redacted) continue;
     if (!mayNameLink && segment.length < MIN_RANDOM_TOKEN_LENGTH) continue;
-    const decoded = decodeSegment(segment);
+    const decoded = safeDecodeURIComponent(segment);
     let secret: boolean;
     if (link !== NO_LINK && !PLAIN_WORD.test(decoded)) {
       secret = couldBeLinkToken(decoded, link);
@@ -216,13 +218,4 @@ function linkKind(segment: string): LinkKind {
   if (words.length > MAX_LINK_SEGMENT_WORDS) return NO_LINK;
   if (words.some((w) => CODE_LINK_WORDS.has(w))) return CODE_LINK;
   return words.some((w) => LINK_WORDS.has(w)) ? LINK : NO_LINK;
-}
-
-function decodeSegment(segment: string): string {
-  if (!segment.includes('%')) return segment;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }

@@ -1,6 +1,7 @@
 import { normalizeUserId } from './normalize-user-id.js';
 import { PrivacyPolicy, type UserIdMode } from './privacy-policy.js';
 import { redactPathTokens } from './redact-path-tokens.js';
+import { safeDecodeURIComponent } from './safe-decode-uri-component.js';
 import { SensitiveNames } from './sensitive-names.js';
 import { isProseWord, redactSecretPhrases } from './secret-phrases.js';
 import { isUserKey, keepUserValue, replaceEmails, type KeepUserId } from './user-identifiers.js';
@@ -57,6 +58,8 @@ const PAIR_PATTERN = /([A-Za-z0-9_.[\]-]{1,64})=("[^"\n]{1,200}"|'[^'\n]{1,200}'
 /** A path (`/reset/…`), or a URL with one (`https://x/reset/…`, `//x/reset/…`): the path is group 2. */
 const LINKED_PATH_PATTERN = /^((?:[a-zA-Z][a-zA-Z0-9+.-]*:)?\/\/[^/?#]*)?(\/[^?#]*)/;
 const SLASH = 0x2f;
+/** Query strings write a space as `+`. */
+const QUERY = { plusIsSpace: true } as const;
 /** `;name=value` parameters inside a path segment. */
 const PATH_PARAM_PATTERN = /;([^;/=?#]{1,64})=[^;/?#]+/g;
 /** `"name": "value"` pairs inside JSON-looking text. */
@@ -126,12 +129,12 @@ export class Redactor {
       const eq = part.indexOf('=');
       if (eq === -1 || part.length === eq + 1) continue;
       const rawKey = part.slice(0, eq);
-      const key = decodeQueryComponent(rawKey);
+      const key = safeDecodeURIComponent(rawKey, QUERY);
       if (this.isSensitiveKey(key)) {
         parts[i] = `${rawKey}=${REDACTED}`;
         changed = true;
       } else if (this.#keepUserId && isUserKey(key)) {
-        const value = decodeQueryComponent(part.slice(eq + 1));
+        const value = safeDecodeURIComponent(part.slice(eq + 1), QUERY);
         const kept = keepUserValue(value, this.#keepUserId, REDACTED);
         if (kept !== value) {
           parts[i] = `${rawKey}=${encodeURIComponent(kept)}`;
@@ -140,7 +143,7 @@ export class Redactor {
       } else if (part.length - eq > MIN_SECRET_VALUE_LENGTH || (this.#keepUserId && /@|%40/i.test(part))) {
         // A harmless name can still carry a secret (`?t=eyJ...`, `?next=https://x/?token=...`),
         // or a link's path (`?next=/reset/<token>`).
-        const value = decodeQueryComponent(part.slice(eq + 1));
+        const value = safeDecodeURIComponent(part.slice(eq + 1), QUERY);
         const redacted = this.#redactLinkedPath(this.redactText(value));
         if (redacted !== value) {
           parts[i] = `${rawKey}=${encodeURIComponent(redacted)}`;
@@ -309,12 +312,4 @@ function quoteOf(value: string): string {
 
 function looksLikeCredential(text: string): boolean {
   return /[0-9._~+/=-]/.test(text) || (/[a-z]/.test(text) && /[A-Z]/.test(text)) || text.length >= 20;
-}
-
-function decodeQueryComponent(raw: string): string {
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch {
-    return raw;
-  }
 }

@@ -1,3 +1,5 @@
+import { safeDecodeURIComponent } from '../internal/safe-decode-uri-component.js';
+
 /** Which wire format a response is read as: the provider's own, or one it imitates. */
 export type UsageFormat = 'gemini' | 'openai' | 'anthropic';
 
@@ -41,7 +43,7 @@ function googleEndpoint(path: string): UsageEndpoint | undefined {
   const match = MODEL_METHOD.exec(path);
   if (match) {
     const publisher = match[1];
-    const model = safeDecode(match[2]!);
+    const model = safeDecodeURIComponent(match[2]!);
     const verb = match[3]!;
     if (publisher === 'anthropic') {
       // Claude on Vertex: Anthropic's Messages format behind `rawPredict`.
@@ -82,12 +84,4 @@ function anthropicEndpoint(path: string): UsageEndpoint | undefined {
     return { format: 'anthropic', operation: 'count_tokens', free: true };
   if (path.endsWith('/messages')) return { format: 'anthropic', operation: 'chat' };
   return undefined;
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
