@@ -8,6 +8,13 @@ export interface InFlightReservation {
   /** Bytes held now. */
   readonly bytes: number;
   /**
+   * Whether a body of `declaredBytes` (its `Content-Length`) has room now. Reserves nothing:
+   * the bytes are held as they arrive ({@link growTo}), so a sender that declares a length and
+   * sends nothing holds nothing. A body declared large counts against large bodies' share
+   * from its first byte.
+   */
+  admit(declaredBytes: number): boolean;
+  /**
    * Raises the reservation to `bytes` (a request's total, not an increment; a lower total
    * changes nothing). False, with nothing taken, when the budget has no room for it.
    */
@@ -19,10 +26,12 @@ export interface InFlightReservation {
 /**
  * A budget of request body bytes held in memory at once across all requests, so that many
  * senders of large bodies cannot together take more memory than it (each body alone is bounded
- * by its own limit). A request reserves before it reads: its whole `Content-Length` up front
- * when declared, else as the bytes arrive, and for a compressed body also the decompressed
- * bytes as they are produced (a request holds the larger of the two). When the budget has no
- * room the request is refused before (or instead of) reading more.
+ * by its own limit). A request holds the bytes it has received, as they arrive, and for a
+ * compressed body also the decompressed bytes as they are produced (the larger of the two);
+ * when the budget has no room for more the request is refused. A declared `Content-Length` is
+ * only checked against the room left, reserving nothing: a reservation made on the headers
+ * alone would let senders that declare large bodies and send nothing hold the whole budget
+ * for free.
  *
  * Large bodies may fill three quarters of the budget; the last quarter is kept for small ones
  * (at most 1/32 of the budget, 2 MiB of the default: an SDK's batch of 512 spans is a few
@@ -56,15 +65,21 @@ export class InFlightBudget {
   open(): InFlightReservation {
     let held = 0;
     let released = false;
+    let declaredLarge = false;
+    const limitFor = (bytes: number): number =>
+      declaredLarge || bytes > this.#smallBytes ? this.#largeLimit : this.#maxBytes;
     return {
       get bytes() {
         return held;
       },
+      admit: (declaredBytes) => {
+        if (declaredBytes > this.#smallBytes) declaredLarge = true;
+        return !released && this.#inFlight - held + declaredBytes <= limitFor(declaredBytes);
+      },
       growTo: (bytes) => {
         if (released) return false;
         if (bytes <= held) return true;
-        const limit = bytes > this.#smallBytes ? this.#largeLimit : this.#maxBytes;
-        if (this.#inFlight + (bytes - held) > limit) return false;
+        if (this.#inFlight + (bytes - held) > limitFor(bytes)) return false;
         this.#inFlight += bytes - held;
         held = bytes;
         return true;

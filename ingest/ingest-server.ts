@@ -63,11 +63,12 @@ export interface IngestServerConfig {
   /** Largest body accepted, compressed and decompressed; beyond it 413. Defaults to 8 MiB. */
   maxBodyBytes?: number;
   /**
-   * Request body bytes held in memory at once across all requests (compressed as they are read,
+   * Request body bytes held in memory at once across all requests (compressed as they arrive,
    * and decompressed, until the spans are in the exporter's queue); beyond it senders get 503
-   * with `Retry-After` before their body is read. Large bodies may fill three quarters of it,
-   * the rest is kept for small ones, so a body over three quarters of it is refused (413).
-   * Defaults to 64 MiB.
+   * with `Retry-After`: before their body is read when its declared length has no room, else
+   * once arriving bytes would pass it. A sender holds only the bytes it has sent. Large bodies
+   * may fill three quarters of it, the rest is kept for small ones, so a body over three
+   * quarters of it is refused (413). Defaults to 64 MiB.
    */
   maxInFlightBytes?: number;
   /** Defaults to 5. */
@@ -112,8 +113,8 @@ export function checkIngestAccess(host: string, token: string | undefined): stri
  *   `partial_success` when some spans were invalid);
  * - 400 for a body that cannot be decoded, 413 beyond `maxBodyBytes`, 415 for another content
  *   type or encoding, 401 without the token (not retried: nothing was written);
- * - 503 with `Retry-After` when the exporter's queue has no room, or when other requests hold
- *   the budget of bytes in flight (`maxInFlightBytes`), before the body is read (retried later).
+ * - 503 with `Retry-After` when the exporter's queue has no room, or when the bytes other
+ *   requests have sent fill the budget of bytes in flight (`maxInFlightBytes`) (retried later).
  *
  * Stateless: nothing is kept between requests, so any number of replicas can share a load
  * balancer (each with its own spool).

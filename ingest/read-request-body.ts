@@ -26,11 +26,12 @@ const DECOMPRESSORS: Readonly<Record<string, (() => Transform) | null>> = {
  * read, and reading stops as soon as either count passes it, so a small compressed body that
  * inflates without end (a zip bomb) costs at most `maxBytes` of memory.
  *
- * The bytes are held against `reservation` (see `InFlightBudget`): a declared length is
- * reserved before anything is read, an undeclared one as the bytes arrive, and decompressed
- * bytes as they are produced; when the budget has no room, 503 (the sender retries later).
- * On a refusal the rest of the body is discarded as it arrives (the server's request timeout
- * bounds how long), so the connection stays usable and the sender sees the status.
+ * The bytes are held against `reservation` (see `InFlightBudget`) as they arrive, and
+ * decompressed bytes as they are produced: a sender holds only what it has sent. A declared
+ * length the budget has no room for now is refused before anything is read; when arriving
+ * bytes would pass the budget, likewise: 503 (the sender retries later). On a refusal the rest
+ * of the body is discarded as it arrives (the server's request timeout bounds how long), so the
+ * connection stays usable and the sender sees the status.
  */
 export async function readRequestBody(
   request: IncomingMessage,
@@ -51,7 +52,7 @@ export async function readRequestBody(
     request.resume();
     throw tooLarge(maxBytes);
   }
-  if (Number.isFinite(declared) && !reservation.growTo(declared)) {
+  if (Number.isFinite(declared) && !reservation.admit(declared)) {
     request.resume();
     throw busy();
   }

@@ -535,7 +535,7 @@ describe('ingest: a budget of bytes in flight across requests', () => {
   it('answers 503 with Retry-After before reading a declared body the budget has no room for', async () => {
     // Large bodies may hold 192 KiB of the 256 KiB.
     const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB });
-    const holding = upload(receiver, paddedExport(1, 150 * KiB), { first: 1000 });
+    const holding = upload(receiver, paddedExport(1, 151 * KiB), { first: 150 * KiB });
     await untilHeld(receiver, 150 * KiB);
     // Headers only: the answer comes before any of the body is sent.
     const refused = upload(receiver, paddedExport(1, 100 * KiB), { first: 0 });
@@ -556,7 +556,7 @@ describe('ingest: a budget of bytes in flight across requests', () => {
 
   it('reserves an undeclared (chunked) body as it arrives and answers 503 once it would pass the budget', async () => {
     const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB });
-    const holding = upload(receiver, paddedExport(1, 150 * KiB), { first: 1000 });
+    const holding = upload(receiver, paddedExport(1, 151 * KiB), { first: 150 * KiB });
     await untilHeld(receiver, 150 * KiB);
     const chunked = upload(receiver, paddedExport(1, 100 * KiB), { first: 30 * KiB, chunked: true });
     // 30 KiB fit beside the 150; the rest would not.
@@ -572,7 +572,7 @@ describe('ingest: a budget of bytes in flight across requests', () => {
 
   it('keeps room for small exports while large ones fill their share', async () => {
     const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB });
-    const large = upload(receiver, paddedExport(1, 190 * KiB), { first: 1000 });
+    const large = upload(receiver, paddedExport(1, 191 * KiB), { first: 190 * KiB });
     await untilHeld(receiver, 190 * KiB);
     const anotherLarge = upload(receiver, paddedExport(1, 20 * KiB), { first: 0 });
     expect((await anotherLarge.answer).status).toBe(503);
@@ -583,6 +583,21 @@ describe('ingest: a budget of bytes in flight across requests', () => {
     expect((await small.answer).status).toBe(200);
     large.finish();
     expect((await large.answer).status).toBe(200);
+    await receiver.exporter.forceFlush();
+    expect(await rowCount()).toBe(2);
+  });
+
+  it('holds only the bytes a sender has sent, so one that declares a large body and stalls keeps no one out', async () => {
+    const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB });
+    // Declares all large bodies may hold, sends a few bytes and waits.
+    const stalled = upload(receiver, paddedExport(1, 192 * KiB), { first: 10 });
+    await untilHeld(receiver, 10);
+    expect(receiver.server.inFlightBytes).toBe(10);
+    const other = upload(receiver, paddedExport(1, 150 * KiB), { first: 0 });
+    other.finish();
+    expect((await other.answer).status).toBe(200);
+    stalled.finish();
+    expect((await stalled.answer).status).toBe(200);
     await receiver.exporter.forceFlush();
     expect(await rowCount()).toBe(2);
   });

@@ -32,6 +32,31 @@ describe('InFlightBudget', () => {
     expect(budget.open().growTo(1)).toBe(false);
   });
 
+  it('checks a declared length against the room left, reserving nothing', () => {
+    const budget = new InFlightBudget(1024 * KiB);
+    const declared = budget.open();
+    expect(declared.admit(768 * KiB)).toBe(true);
+    expect(declared.bytes).toBe(0);
+    expect(budget.inFlightBytes).toBe(0);
+    // Declaring the whole share keeps no one out; bytes that arrive do.
+    const other = budget.open();
+    expect(other.admit(700 * KiB)).toBe(true);
+    expect(other.growTo(700 * KiB)).toBe(true);
+    expect(budget.open().admit(100 * KiB)).toBe(false);
+    expect(budget.open().admit(68 * KiB)).toBe(true);
+    expect(declared.growTo(69 * KiB)).toBe(false);
+  });
+
+  it('counts a body declared large against the large share from its first byte', () => {
+    const budget = new InFlightBudget(1024 * KiB);
+    expect(budget.open().growTo(768 * KiB)).toBe(true);
+    const large = budget.open();
+    expect(large.admit(100 * KiB)).toBe(false);
+    expect(large.growTo(1 * KiB)).toBe(false);
+    // Undeclared, the same first bytes are a small body's.
+    expect(budget.open().growTo(1 * KiB)).toBe(true);
+  });
+
   it('counts a reservation by its total, so growing to a smaller total takes nothing', () => {
     const budget = new InFlightBudget(1024 * KiB);
     const r = budget.open();
