@@ -392,11 +392,12 @@ export class PostgresSpanExporter implements SpanExporterLike {
 
   /**
    * Writes the oldest spool segment; removes it when all its rows are written (or rejected).
-   * Returns false when Postgres could not take them (the segment stays, for later).
+   * Returns false when Postgres could not take them (the segment stays, for later), `'nothing'`
+   * when no segment was left to replay.
    */
-  async #replayNext(spool: Spool, once: boolean): Promise<boolean> {
+  async #replayNext(spool: Spool, once: boolean): Promise<boolean | 'nothing'> {
     const segment = await spool.nextSegment();
-    if (!segment) return true;
+    if (!segment) return 'nothing';
     if (segment.corrupt > 0) {
       this.#drop(segment.corrupt, 'spool_corrupt', 'damaged spool records were skipped');
     }
@@ -549,7 +550,11 @@ export class PostgresSpanExporter implements SpanExporterLike {
 
   /** Whether Postgres takes rows again: the oldest spooled rows are the probe, else `select 1`. */
   async #probe(spool: Spool | undefined): Promise<boolean> {
-    if (spool?.hasPending()) return this.#replayNext(spool, true);
+    if (spool?.hasPending()) {
+      const replayed = await this.#replayNext(spool, true);
+      // Nothing was left to replay (what waited was refused): no answer from Postgres yet.
+      if (replayed !== 'nothing') return replayed;
+    }
     try {
       await context.with(suppressTracing(context.active()), () => sql`select 1`.execute(this.#database()));
       return true;
@@ -589,6 +594,12 @@ export class PostgresSpanExporter implements SpanExporterLike {
         directory,
         target: spoolTarget(this.#config.connectionString),
         maxBytes: this.#config.maxSpoolBytes,
+        onRefusedRows: (rows) =>
+          this.#drop(
+            rows,
+            'spool_refused',
+            'spooled rows were not replayed: their segment changed since it was written or adopted, so another user could have written it',
+          ),
       });
     } catch (error) {
       this.#logger.warn(

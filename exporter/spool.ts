@@ -46,7 +46,16 @@ export interface SpoolOptions {
   maxSegmentBytes?: number;
   /** Longest time appended records wait for an fsync. Defaults to 1000. */
   syncIntervalMillis?: number;
+  /**
+   * Told the rows of a segment refused when it came to be read (it changed since it was
+   * written or adopted, so another user could have written it): they are never replayed, and
+   * the folder they were in goes when the spool closes.
+   */
+  onRefusedRows?: (rows: number) => void;
 }
+
+type ResolvedSpoolOptions = Required<Omit<SpoolOptions, 'onRefusedRows'>> &
+  Pick<SpoolOptions, 'onRefusedRows'>;
 
 export const DEFAULT_SPOOL_SEGMENT_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SPOOL_SYNC_INTERVAL_MILLIS = 1000;
@@ -103,6 +112,8 @@ interface Lock {
 interface Segment {
   file: string;
   bytes: number;
+  /** Rows written whole into it, when this spool wrote it (unknown for an adopted one). */
+  rows?: number;
   /** Its last record was cut off by a write that failed with this, and could not be cut away. */
   failedWrite?: string;
 }
@@ -132,6 +143,7 @@ export class Spool {
   readonly #maxBytes: number;
   readonly #maxSegmentBytes: number;
   readonly #syncIntervalMillis: number;
+  readonly #onRefusedRows: ((rows: number) => void) | undefined;
   /** Closed segments, in replay order: adopted ones first, then this process's. */
   readonly #closed: Segment[] = [];
   #current: (Segment & { handle: FileHandle }) | undefined;
@@ -141,18 +153,19 @@ export class Spool {
   #syncTimer: NodeJS.Timeout | undefined;
   #isClosed = false;
 
-  private constructor(options: Required<SpoolOptions>, folder: string) {
+  private constructor(options: ResolvedSpoolOptions, folder: string) {
     this.#directory = options.directory;
     this.#folder = folder;
     this.#target = options.target;
     this.#maxBytes = options.maxBytes;
     this.#maxSegmentBytes = options.maxSegmentBytes;
     this.#syncIntervalMillis = options.syncIntervalMillis;
+    this.#onRefusedRows = options.onRefusedRows;
   }
 
   /** Creates this process's folder and adopts what dead processes left. */
   static async open(options: SpoolOptions): Promise<Spool> {
-    const resolved: Required<SpoolOptions> = {
+    const resolved: ResolvedSpoolOptions = {
       maxBytes: DEFAULT_MAX_SPOOL_BYTES,
       maxSegmentBytes: DEFAULT_SPOOL_SEGMENT_BYTES,
       syncIntervalMillis: DEFAULT_SPOOL_SYNC_INTERVAL_MILLIS,
@@ -227,6 +240,7 @@ export class Spool {
         return { written, refused, failed: records.length - written, error };
       }
       current.bytes += data.length;
+      current.rows = (current.rows ?? 0) + records.length;
       this.#bytes += data.length;
       if (current.bytes >= this.#maxSegmentBytes) await this.#closeSegment();
       else this.#scheduleSync();
@@ -254,10 +268,11 @@ export class Spool {
           decoded = decodeRecords(await readSpoolFile(segment.file, processUid()));
         } catch (error) {
           if (error instanceof UnsafeSpoolPathError) {
-            // Changed since it was adopted: left out of the replay, unread.
+            // Changed since it was written or adopted: left out of the replay, its rows lost.
             this.#closed.shift();
             this.#bytes -= segment.bytes;
             reportRefusal(path.dirname(segment.file), error.refused);
+            this.#onRefusedRows?.(segment.rows ?? (await countRows(segment)));
             continue;
           }
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -401,6 +416,7 @@ export class Spool {
       }
     }
     current.bytes += onDisk;
+    current.rows = (current.rows ?? 0) + kept;
     this.#bytes += onDisk;
     await this.#closeSegment().catch(() => undefined);
     return kept;
@@ -410,7 +426,7 @@ export class Spool {
     this.#sequence++;
     const file = path.join(this.#folder, `${String(this.#sequence).padStart(10, '0')}.seg`);
     const handle = await open(file, NEW_SEGMENT_FLAGS, PRIVATE_FILE_MODE);
-    this.#current = { handle, file, bytes: 0 };
+    this.#current = { handle, file, bytes: 0, rows: 0 };
     return this.#current;
   }
 
@@ -466,6 +482,27 @@ export class Spool {
     const result = this.#queue.then(fn);
     this.#queue = result.catch(() => undefined);
     return result;
+  }
+}
+
+/**
+ * The rows of an adopted segment refused when read, for the count (never replayed): read
+ * through a descriptor that follows no link, at most the bytes it had when adopted; `0` when
+ * it cannot be read as a file.
+ */
+async function countRows(segment: Segment): Promise<number> {
+  try {
+    const handle = await open(segment.file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      if (!(await handle.stat()).isFile()) return 0;
+      const buffer = Buffer.alloc(segment.bytes);
+      const { bytesRead } = await handle.read(buffer, 0, segment.bytes, 0);
+      return decodeRecords(buffer.subarray(0, bytesRead)).entries.length;
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return 0;
   }
 }
 

@@ -69,7 +69,7 @@ beforeEach(async () => {
   ({ warnings, stop: stopCapture } = captureDiagWarnings());
   base = mkdtempSync(path.join(os.tmpdir(), 'pga-planted-'));
   proxy.refuse(false);
-  await db.query('truncate authentication_log, api_access_log');
+  await db.query('truncate authentication_log, api_access_log, analytics_pipeline_stats');
 });
 
 afterEach(() => {
@@ -430,10 +430,15 @@ describe('the spool', () => {
       },
     );
 
-    it('that was sound when adopted and made writable by others before its replay', async () => {
+    it('that was sound when adopted and made writable by others before its replay (its rows counted)', async () => {
       const dir = privateDir();
       plantFolder(dir);
-      const spool = await Spool.open({ directory: dir, target: spoolTarget(db.writerUrl) });
+      const refusedRows: number[] = [];
+      const spool = await Spool.open({
+        directory: dir,
+        target: spoolTarget(db.writerUrl),
+        onRefusedRows: (rows) => refusedRows.push(rows),
+      });
       const [adopted] = readdirSync(spool.folder, { recursive: true })
         .map((name) => path.join(spool.folder, String(name)))
         .filter((file) => file.endsWith('.seg'));
@@ -443,7 +448,34 @@ describe('the spool', () => {
       expect(spool.bytes).toBe(0);
       expect(warningsAbout(adopted!)).toHaveLength(1);
       expect(warningsAbout(adopted!)[0]).toContain('is writable by other users (mode 0666)');
+      expect(refusedRows).toEqual([1]);
       await spool.close();
+    });
+
+    it('that it wrote itself and that was made writable by others before its replay: the rows are counted as dropped (spool_refused), in getStats and analytics_pipeline_stats', async () => {
+      const dir = privateDir();
+      proxy.refuse(true);
+      const exporter = outageExporter(dir);
+      await exportSpans(exporter, 3);
+      await exporter.forceFlush();
+      expect(exporter.getStats()).toMatchObject({ spooledRows: 3, droppedRows: {} });
+      const [segment] = readdirSync(dir, { recursive: true })
+        .map((name) => path.join(dir, String(name)))
+        .filter((file) => file.endsWith('.seg'));
+      chmodSync(segment!, 0o666);
+      proxy.refuse(false);
+      // Shutdown replays what the spool holds, now that Postgres is back.
+      await exporter.shutdown();
+      expect(exporter.getStats()).toMatchObject({ replayedRows: 0, droppedRows: { spool_refused: 3 } });
+      expect(await apiRows()).toBe(0);
+      const [final] = await db.query<{ dropped_rows: Record<string, number> }>(
+        'select dropped_rows from analytics_pipeline_stats where final',
+      );
+      expect(final!.dropped_rows).toEqual({ spool_refused: 3 });
+      expect(warningsAbout(segment!)).toHaveLength(1);
+      expect(
+        warnings.filter((w) => w.includes('spool_refused') || /3 row\(s\) dropped/.test(w)),
+      ).toHaveLength(1);
     });
 
     it('warns once per process about a refused folder, however often the spool is opened', async () => {
