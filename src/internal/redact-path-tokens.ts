@@ -1,4 +1,5 @@
 import { safeDecodeURIComponent } from './safe-decode-uri-component.js';
+import { splitWords } from './sensitive-names.js';
 
 /** Words of a segment that make the segments after it secret. */
 const LINK_WORDS = new Set([
@@ -210,11 +211,7 @@ function hasLongSegment(path: string): boolean {
 /** Which link a segment names, if any. */
 function linkKind(segment: string): LinkKind {
   if (segment === SHARE_SEGMENT) return LINK;
-  const words = segment
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((w) => w.length > 0);
+  const words = splitWords(segment);
   if (words.length > MAX_LINK_SEGMENT_WORDS) return NO_LINK;
   if (words.some((w) => CODE_LINK_WORDS.has(w))) return CODE_LINK;
   return words.some((w) => LINK_WORDS.has(w)) ? LINK : NO_LINK;

@@ -85,7 +85,7 @@ export class SensitiveNames {
 
   /** `extraKeys` are matched as whole names and as words of names, case-insensitively. */
   constructor(extraKeys: readonly string[]) {
-    const extra = extraKeys.map((k) => compact(k)).filter((k) => k.length > 0);
+    const extra = extraKeys.map((k) => compactName(k)).filter((k) => k.length > 0);
     this.#words = new Set([...DEFAULT_SENSITIVE_WORDS, ...extra]);
     this.#compactNames = new Set([...SENSITIVE_COMPACT_NAMES, ...extra]);
   }
@@ -95,7 +95,7 @@ export class SensitiveNames {
     const cached = this.#cache.get(name);
     if (cached !== undefined) return cached;
     // Separators and control bytes (`pass\u0000word`, `pass-word`) do not hide a name.
-    const compacted = compact(name);
+    const compacted = compactName(name);
     const result =
       this.#compactNames.has(compacted) ||
       this.#isSensitiveWord(compacted) ||
@@ -111,11 +111,13 @@ export class SensitiveNames {
   }
 }
 
-function compact(name: string): string {
+/** A name lower-cased with everything but letters and digits removed: `X-Api_Key` → `xapikey`. */
+export function compactName(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
-function splitWords(name: string): string[] {
+/** The words of a name, lower-cased: split at separators, camelCase humps and acronyms (`HTMLParser`). */
+export function splitWords(name: string): string[] {
   return (
     name
       .replace(/([a-z0-9])([A-Z])/g, '$1 $2')

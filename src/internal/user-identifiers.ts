@@ -1,5 +1,6 @@
 import { normalizeUserId } from './normalize-user-id.js';
 import { PSEUDONYM_PREFIX } from './pseudonymize.js';
+import { compactName } from './sensitive-names.js';
 
 // Who a user is, where it shows outside `user_id`: email addresses in free text, paths and
 // query values, and the values of fields that name a user (`email`, `username`, `user_id`).
@@ -60,7 +61,7 @@ const USER_KEYS = new Set([
 
 /** Whether a field or parameter name holds who a user is (`email`, `user_name`, `userId`). */
 export function isUserKey(name: string): boolean {
-  return USER_KEYS.has(name.toLowerCase().replace(/[^a-z0-9]/g, ''));
+  return USER_KEYS.has(compactName(name));
 }
 
 const PSEUDONYM = new RegExp(`^${PSEUDONYM_PREFIX}[A-Za-z0-9_-]{22}$`);

@@ -396,6 +396,8 @@ describe('Redactor.redactPath', () => {
     ['/invite/3f2b8c1e-9d4a-4e7b-8c21-0a1b2c3d4e5f', `/invite/${REDACTED}`],
     [`/reset/${encodeURIComponent('ab+cd/ef==')}`, `/reset/${REDACTED}`],
     [`/files/${token40}q7Xk2`, `/files/${REDACTED}`],
+    ['/api/OTPVerify/482913', `/api/OTPVerify/${REDACTED}`],
+    ['/api/MagicLINK/Zp4mK9xQ2vL7', `/api/MagicLINK/${REDACTED}`],
   ])('redacts the token segment of %s', (path, expected) => {
     expect(redactor.redactPath(path)).toBe(expected);
   });
