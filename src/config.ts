@@ -156,8 +156,6 @@ export const DEFAULT_SLOW_REQUEST_MILLIS = 1000;
 export const DEFAULT_REQUEST_HOLD_MILLIS = 30_000;
 export const DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS = 300_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 5000;
-/** The spool directory when none is configured: this user's own (see {@link AnalyticsConfig.spoolDir}). */
-export const DEFAULT_SPOOL_DIR = defaultSpoolDir();
 export const DEFAULT_MAX_SPOOL_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_RETRY_DEADLINE_MILLIS = 30_000;
 export const DEFAULT_STATS_INTERVAL_MILLIS = 60_000;
@@ -184,6 +182,8 @@ interface OptionSpec<K extends Key> {
   fallback?: string;
   /** Shows a value in messages (for example without its password). */
   display?: (value: unknown) => string;
+  /** A default that depends on the env, computed only when no source gives a value. */
+  defaultFrom?: (env: EnvSnapshot) => Value<K>;
 }
 
 type OptionSpecs = { [K in Key]-?: OptionSpec<K> };
@@ -299,6 +299,8 @@ const SPECS: OptionSpecs = {
     check: checkSpoolDir,
     expected: 'a directory path, or false',
     env: [{ name: 'OTEL_ANALYTICS_SPOOL_DIR', parse: parseSpoolDir }],
+    // This user's own (see AnalyticsConfig.spoolDir); it looks at the home directory.
+    defaultFrom: defaultSpoolDir,
   },
   maxSpoolBytes: { check: checkPositiveInteger, expected: 'a positive integer' },
   retryDeadlineMillis: { check: checkTimerMillis, expected: `an integer from 1 to ${MAX_TIMER_MILLIS}` },
@@ -361,7 +363,7 @@ const DEFAULTS: { [K in Key]-?: AnalyticsConfig[K] } = {
   maxOpenClientSpanMillis: DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS,
   handleSignals: true,
   shutdownTimeoutMillis: DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
-  spoolDir: DEFAULT_SPOOL_DIR,
+  spoolDir: undefined,
   maxSpoolBytes: DEFAULT_MAX_SPOOL_BYTES,
   retryDeadlineMillis: DEFAULT_RETRY_DEADLINE_MILLIS,
   statsIntervalMillis: DEFAULT_STATS_INTERVAL_MILLIS,
@@ -449,7 +451,7 @@ function resolveOne<K extends Key>(
       `Invalid ${name} in the config file: ${show(file[name])} (expected ${spec.expected}); ${fallback}`,
     );
   }
-  return DEFAULTS[name];
+  return spec.defaultFrom ? spec.defaultFrom(env) : DEFAULTS[name];
 }
 
 /** Either `OTEL_SDK_DISABLED=true` or `OTEL_ANALYTICS_ENABLED=false` turns everything off. */

@@ -2,7 +2,8 @@
 export type EnvSnapshot = Readonly<Record<string, string | undefined>>;
 
 const PREFIXES = ['OTEL_', 'ANALYTICS_'];
-const NAMES = ['DATABASE_URL'];
+/** `HOME` and `XDG_STATE_HOME` place the default spool directory. */
+const NAMES = ['DATABASE_URL', 'HOME', 'XDG_STATE_HOME'];
 
 /**
  * The only place that reads `process.env`. Everything else receives the snapshot, so

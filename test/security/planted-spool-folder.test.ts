@@ -22,7 +22,8 @@ import { spoolPathProblem } from '../../exporter/spool-path-problem.js';
 import { encodeRecord } from '../../exporter/spool-record.js';
 import { spoolTarget } from '../../exporter/spool-target.js';
 import { Spool } from '../../exporter/spool.js';
-import { DEFAULT_SPOOL_DIR } from '../../src/config.js';
+import { resolveConfig } from '../../src/config.js';
+import { readEnv } from '../../src/env.js';
 import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import { mountNamespaceLauncher } from '../helpers/mount-namespace.js';
@@ -649,7 +650,9 @@ describe('the default spool directory', () => {
       path.join(base, '.local', 'state', 'otel-pg-analytics'),
     );
     expect(defaultSpoolDir({ HOME: base })).toBe(path.join(base, '.local', 'state', 'otel-pg-analytics'));
-    expect(DEFAULT_SPOOL_DIR).not.toBe(path.join(os.tmpdir(), 'otel-pg-analytics'));
+    expect(resolveConfig({}, { env: readEnv() }).spoolDir).not.toBe(
+      path.join(os.tmpdir(), 'otel-pg-analytics'),
+    );
   });
 
   it("falls back to a per-user folder of the tmpdir when the home cannot hold it (a container's)", () => {

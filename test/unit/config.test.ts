@@ -1,3 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import {
@@ -12,7 +17,6 @@ import {
   DEFAULT_SAMPLE_RATE,
   DEFAULT_SCHEDULED_DELAY_MILLIS,
   DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
-  DEFAULT_SPOOL_DIR,
   DEFAULT_MAX_SPOOL_BYTES,
   DEFAULT_RETRY_DEADLINE_MILLIS,
   DEFAULT_STATS_INTERVAL_MILLIS,
@@ -20,6 +24,7 @@ import {
   resolveConfig,
   type AnalyticsConfig,
 } from '../../src/config.js';
+import { readEnv } from '../../src/env.js';
 import { AnalyticsError, ConfigError } from '../../src/errors.js';
 import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
 
@@ -67,7 +72,7 @@ describe('resolveConfig defaults', () => {
       maxOpenClientSpanMillis: DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS,
       handleSignals: true,
       shutdownTimeoutMillis: DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
-      spoolDir: DEFAULT_SPOOL_DIR,
+      spoolDir: defaultSpoolDir({}),
       maxSpoolBytes: DEFAULT_MAX_SPOOL_BYTES,
       retryDeadlineMillis: DEFAULT_RETRY_DEADLINE_MILLIS,
       statsIntervalMillis: DEFAULT_STATS_INTERVAL_MILLIS,
@@ -86,7 +91,6 @@ describe('resolveConfig defaults', () => {
     );
     expect(resolveConfig({}, { env: { OTEL_ANALYTICS_SPOOL_DIR: 'off' } }).spoolDir).toBe(false);
     expect(resolveConfig({ spoolDir: false }).spoolDir).toBe(false);
-    expect(DEFAULT_SPOOL_DIR).toBe(defaultSpoolDir(process.env));
     expect(() => resolveConfig({ spoolDir: '' })).toThrow(/Invalid spoolDir: ""/);
     expect(() => resolveConfig({ statsIntervalMillis: -1 })).toThrow(/Invalid statsIntervalMillis: -1/);
     expect(() => resolveConfig({ trustedProxies: ['10.0.0.0/40'] })).toThrow(
@@ -97,6 +101,51 @@ describe('resolveConfig defaults', () => {
     expect(() => resolveConfig({ userIdMode: 'hmac' })).toThrow(/need hmacKey/);
     expect(() => resolveConfig({ propagateHosts: ['https://x/'] })).toThrow(/Invalid propagateHosts/);
     expect(resolveConfig({ statsIntervalMillis: 0 }).statsIntervalMillis).toBe(0);
+  });
+
+  it('computes the default spool directory from the env snapshot it resolves, not from the process env', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'pga-config-home-'));
+    try {
+      expect(resolveConfig({}, { env: { XDG_STATE_HOME: '/srv/state', HOME: home } }).spoolDir).toBe(
+        '/srv/state/otel-pg-analytics',
+      );
+      expect(resolveConfig({}, { env: { HOME: home } }).spoolDir).toBe(
+        path.join(home, '.local', 'state', 'otel-pg-analytics'),
+      );
+      expect(resolveConfig({}, { env: readEnv({ HOME: home, XDG_STATE_HOME: '/srv/state' }) }).spoolDir).toBe(
+        '/srv/state/otel-pg-analytics',
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('does no filesystem work for the default spool directory when the package is imported (the build)', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'pga-import-home-'));
+    try {
+      const index = pathToFileURL(path.join(import.meta.dirname, '..', '..', 'dist', 'src', 'index.js')).href;
+      const script = `
+        import fs from 'node:fs';
+        import { syncBuiltinESMExports } from 'node:module';
+        const touched = [];
+        for (const name of ['statSync', 'lstatSync', 'accessSync', 'existsSync', 'readdirSync', 'mkdirSync']) {
+          const real = fs[name];
+          fs[name] = (...args) => (touched.push(name + ' ' + String(args[0])), real(...args));
+        }
+        syncBuiltinESMExports();
+        await import(${JSON.stringify(index)});
+        console.log(JSON.stringify(touched));
+      `;
+      const touched = JSON.parse(
+        execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, HOME: home },
+        }),
+      ) as string[];
+      expect(touched.filter((call) => call.includes(home) || call.includes('otel-pg-analytics'))).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('documents the defaults it promises', () => {
