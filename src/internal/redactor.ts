@@ -3,7 +3,7 @@ import { PrivacyPolicy, type UserIdMode } from './privacy-policy.js';
 import { redactPathTokens } from './redact-path-tokens.js';
 import { safeDecodeURIComponent } from './safe-decode-uri-component.js';
 import { SensitiveNames } from './sensitive-names.js';
-import { isProseWord, redactSecretPhrases } from './secret-phrases.js';
+import { isProseWord, looksLikeCredential, redactSecretPhrases } from './secret-phrases.js';
 import { isUserKey, keepUserValue, replaceEmails, type KeepUserId } from './user-identifiers.js';
 
 /**
@@ -308,8 +308,4 @@ function isIdentifier(value: unknown): value is string | number | bigint {
 /** The quote around a quoted value (`"` or `'`), or the empty string. */
 function quoteOf(value: string): string {
   return value.length >= 2 && (value[0] === '"' || value[0] === "'") ? value[0] : '';
-}
-
-function looksLikeCredential(text: string): boolean {
-  return /[0-9._~+/=-]/.test(text) || (/[a-z]/.test(text) && /[A-Z]/.test(text)) || text.length >= 20;
 }

@@ -32,6 +32,8 @@ const PHRASE_PATTERN = new RegExp(
 /** Text none of the nouns can match lacks all of these: one cheap scan for most messages. */
 const PHRASE_HINT = /pass|pwd|secret|key|token|pin|otp|cvv|cvc|ssn|code/i;
 
+/** Punctuation that closes a sentence or a parenthesis after a word. */
+const CLOSING_PUNCTUATION = /[.,;:!?)\]]+$/;
 /** Sentence punctuation after a value is kept: `Password is hunter3.` */
 const TRAILING_PUNCTUATION = /[.!?:]+$/;
 /** A run of digits, dashes and spaces holding at least three digits: PINs, CVVs, SSNs. */
@@ -71,11 +73,11 @@ export function redactSecretPhrases(text: string, redacted: string): string {
       const assigned = joiner.trim().length > 0;
       let secret: boolean;
       if (strong !== undefined) {
-        secret = quoted || (assigned ? !isProseWord(value) : looksLikeSecretWord(value));
+        secret = quoted || (assigned ? !isProseWord(value) : looksLikeCredential(value));
       } else if (token !== undefined) {
-        secret = value.length >= 6 && looksLikeSecretWord(value);
+        secret = value.length >= 6 && looksLikeCredential(value);
       } else {
-        secret = DIGIT_CODE.test(value) || looksLikeSecretWord(value);
+        secret = DIGIT_CODE.test(value) || looksLikeCredential(value);
       }
       if (!secret) return match;
       const noun = match.slice(0, match.length - joiner.length - rawValue.length);
@@ -97,10 +99,15 @@ export function isProseWord(word: string): boolean {
 
 /**
  * Whether a single word looks like a credential rather than a word: at least 4 characters
- * with a digit, a symbol (hyphens and apostrophes between letters do not count), a capital
- * after a small letter (`hUnter`, not `Reset`), or 24 or more characters.
+ * with a digit, a symbol (hyphens and apostrophes between letters do not count, nor closing
+ * punctuation after it), a capital after a small letter (`hUnter`, not `Reset` or `Expired`),
+ * or 24 or more characters. One rule for every value the redactor weighs: after a secret
+ * noun, after a sensitive name and `:`, and after an auth scheme (`Token 9f8e7d6c5b4a`, not
+ * `Token expired`).
  */
-export function looksLikeSecretWord(word: string): boolean {
+export function looksLikeCredential(text: string): boolean {
+  // Closing punctuation of the sentence around it is no symbol of the word: `(password: YES)`.
+  const word = CLOSING_PUNCTUATION.test(text) ? text.replace(CLOSING_PUNCTUATION, '') : text;
   if (word.length < 4) return false;
   return (
     /\d/.test(word) ||

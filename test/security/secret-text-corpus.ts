@@ -115,4 +115,7 @@ export const BENIGN_LINES: readonly string[] = [
   'verification code sent',
   'session expired',
   'session: expired',
+  'session: Expired',
+  'Token: Expired',
+  'auth: not-configured',
 ];
