@@ -6,12 +6,6 @@ import { SensitiveNames } from './sensitive-names.js';
 import { isProseWord, looksLikeCredential, redactSecretPhrases } from './secret-phrases.js';
 import { isUserKey, keepUserValue, replaceEmails, type KeepUserId } from './user-identifiers.js';
 
-/**
- * One redaction policy for everything that could carry a secret: query strings (inbound and
- * outbound), URLs with userinfo, header values, auth-event metadata and free text such as
- * error messages. It runs before data becomes a span attribute.
- */
-
 /** What a redacted value is replaced with; the key is kept so readers see what was there. */
 export const REDACTED = 'REDACTED';
 
@@ -91,7 +85,12 @@ export interface RedactorConfig {
   hmacKey?: string;
 }
 
-/** Applies the redaction policy. Instances are immutable and safe to share. */
+/**
+ * One redaction policy for everything that could carry a secret: query strings (inbound and
+ * outbound), URLs with userinfo, paths, header values, auth-event metadata and free text such
+ * as error messages. It runs before data becomes a span attribute. Instances are immutable
+ * and safe to share.
+ */
 export class Redactor {
   readonly #names: SensitiveNames;
   /** How user identifiers outside `user_id` are kept; undefined when they stay as they are. */

@@ -1,17 +1,3 @@
-/**
- * Secrets written into prose: `password hunter3`, `the api key is 8f14…`, `PIN 4821 rejected`.
- * A secret noun is followed by a value, and the value is told from ordinary words by its
- * shape, so messages such as "password reset requested", "token expired" or "API key is
- * missing" stay readable. Three kinds of nouns, each with its own bar for what a value is:
- *
- * - passwords, passphrases, passcodes, secrets and keys: after `is`, `was`, `:` or `=`
- *   anything but a word of prose; after a plain space, a credential-looking word; quoted,
- *   anything;
- * - tokens: a credential-looking word of 6 characters or more, quoted or not (parsers write
- *   "Unexpected token 'export'");
- * - PINs, one-time codes, CVVs and SSNs: digits (`4821`, `078-05-1120`) or a credential-looking word.
- */
-
 const STRONG_NOUN = String.raw`pass(?:word|wd|phrase|code)|pwd|(?:(?:client|app)[ _-]?)?secret(?:[ _-]?key)?|(?:api|access|private|signing)[ _-]?key|apikey`;
 const TOKEN_NOUN = String.raw`(?:(?:access|refresh|auth|bearer|session|id|api)[ _-]?)?token`;
 // `PIN code 1234`: the noun takes `code` in, or `code` would be read as its value.
@@ -46,14 +32,28 @@ const PROSE_WORDS = new Set(
     'valid incorrect correct wrong right bad good weak strong short long too very set unset present ' +
     'absent unknown malformed ok okay true false for from of in on at to by with without and or but ' +
     'if as now still already being been also only same different mandatory needed new old stale ' +
-    'reset out up off down over gone here there secure insecure common mismatch wrong unavailable ' +
+    'reset out up off down over gone here there secure insecure common mismatch unavailable ' +
     'available case must should cannot can will may'
   ).split(' '),
 );
 /** Endings of adjectives, participles and nouns of prose (`expired`, `missing`, `rotation`). */
 const PROSE_ENDING = /^[a-z]+(?:ed|ing|ly|able|ible|ous|ive|ful|less|ment|ness|tion|sion|ity|ure|en)$/;
 
-/** Replaces the values of secret phrases in `text` with `redacted`. */
+/**
+ * Replaces the values of secret phrases in `text` with `redacted`.
+ *
+ * Secrets written into prose: `password hunter3`, `the api key is 8f14…`, `PIN 4821 rejected`.
+ * A secret noun is followed by a value, and the value is told from ordinary words by its
+ * shape, so messages such as "password reset requested", "token expired" or "API key is
+ * missing" stay readable. Three kinds of nouns, each with its own bar for what a value is:
+ *
+ * - passwords, passphrases, passcodes, secrets and keys: after `is`, `was`, `:` or `=`
+ *   anything but a word of prose; after a plain space, a credential-looking word; quoted,
+ *   anything;
+ * - tokens: a credential-looking word of 6 characters or more, quoted or not (parsers write
+ *   "Unexpected token 'export'");
+ * - PINs, one-time codes, CVVs and SSNs: digits (`4821`, `078-05-1120`) or a credential-looking word.
+ */
 export function redactSecretPhrases(text: string, redacted: string): string {
   if (!PHRASE_HINT.test(text)) return text;
   return text.replace(

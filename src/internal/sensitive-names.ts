@@ -1,7 +1,5 @@
-/**
- * Which parameter, header and field names hold secrets, by their words: one list for the
- * redactor's every use (query strings, headers, metadata, `name=value` in text).
- */
+// Which parameter, header and field names hold secrets, by their words: one list for the
+// redactor's every use (query strings, headers, metadata, `name=value` in text).
 
 /**
  * Words that make a parameter, header or field name sensitive. A name is split into words at

@@ -1,9 +1,7 @@
-/**
- * Free text as apps write it into error messages and auth metadata. Hostile lines carry a
- * secret that must never be stored; benign lines must be stored as they are, or the column
- * stops being readable. Shared by the unit tests of the redactor and the security test that
- * sends the same lines through a real app.
- */
+// Free text as apps write it into error messages and auth metadata. Hostile lines carry a
+// secret that must never be stored; benign lines must be stored as they are, or the column
+// stops being readable. Shared by the unit tests of the redactor and the security test that
+// sends the same lines through a real app.
 
 /** A line that holds `secret`. */
 export interface HostileLine {
