@@ -17,6 +17,7 @@ export class IngestRequestError extends AnalyticsError {
 
 /** gRPC status codes used in error bodies. */
 export const GRPC_INVALID_ARGUMENT = 3;
+export const GRPC_DEADLINE_EXCEEDED = 4;
 export const GRPC_UNAUTHENTICATED = 16;
 export const GRPC_RESOURCE_EXHAUSTED = 8;
 export const GRPC_UNAVAILABLE = 14;

@@ -44,6 +44,13 @@ const BUSY_REPORT_INTERVAL_MILLIS = 60_000;
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 /** A request (headers and body) must arrive within this; a slow sender cannot hold memory for long. */
 export const DEFAULT_REQUEST_TIMEOUT_MILLIS = 30_000;
+/**
+ * Longest pause in a body before the request is answered 408 and its connection closed: a
+ * sender that stops sending gives back what it holds well before the request timeout (which
+ * Node checks every 30 s). An exporter writes its body at once; a pause this long means the
+ * connection is dead, or the sender means to hold it.
+ */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MILLIS = 10_000;
 /** The OTLP/HTTP path of trace exports. */
 export const TRACES_PATH = '/v1/traces';
 
@@ -75,6 +82,11 @@ export interface IngestServerConfig {
   retryAfterSeconds?: number;
   /** Defaults to 30000. */
   requestTimeoutMillis?: number;
+  /**
+   * Longest wait for the next bytes of a body (from the headers on); beyond it 408 and the
+   * connection is closed. Defaults to 10000.
+   */
+  bodyIdleTimeoutMillis?: number;
   /** Applied to the attributes of every received span (the privacy options). */
   protect?: (attributes: Attributes, kind: SpanKind) => Attributes;
 }
@@ -135,9 +147,15 @@ export class IngestServer {
     const problem = checkIngestAccess(host, config.token);
     if (problem !== undefined) throw new ConfigError(problem);
     const maxInFlightBytes = config.maxInFlightBytes ?? DEFAULT_MAX_IN_FLIGHT_BYTES;
-    if (!isByteCount(maxInFlightBytes)) {
+    if (!isPositiveInteger(maxInFlightBytes)) {
       throw new ConfigError(
         `Invalid maxInFlightBytes: ${JSON.stringify(maxInFlightBytes)} (expected a positive integer of bytes)`,
+      );
+    }
+    const bodyIdleTimeoutMillis = config.bodyIdleTimeoutMillis ?? DEFAULT_BODY_IDLE_TIMEOUT_MILLIS;
+    if (!isPositiveInteger(bodyIdleTimeoutMillis)) {
+      throw new ConfigError(
+        `Invalid bodyIdleTimeoutMillis: ${JSON.stringify(bodyIdleTimeoutMillis)} (expected a positive integer of milliseconds)`,
       );
     }
     this.#config = Object.freeze({
@@ -148,6 +166,7 @@ export class IngestServer {
       maxInFlightBytes,
       retryAfterSeconds: config.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
       requestTimeoutMillis: config.requestTimeoutMillis ?? DEFAULT_REQUEST_TIMEOUT_MILLIS,
+      bodyIdleTimeoutMillis,
       ...(config.token ? { token: config.token } : {}),
       ...(config.protect ? { protect: config.protect } : {}),
     });
@@ -215,7 +234,10 @@ export class IngestServer {
         );
       }
       reading = true;
-      const body = await readRequestBody(request, this.#maxBodyBytes, reservation);
+      const body = await readRequestBody(request, reservation, {
+        maxBytes: this.#maxBodyBytes,
+        idleTimeoutMillis: this.#config.bodyIdleTimeoutMillis,
+      });
       reading = false;
       const decoded = decode(body, encoding);
       const { spans, rejectedSpans, errorMessage } = otlpToSpans(decoded, {
@@ -274,7 +296,8 @@ export class IngestServer {
    * response ends only once the rest of the body has arrived (discarded): ended earlier, Node
    * closes the connection with the sender's bytes unread, and the reset that follows can destroy
    * the answer before the sender reads it. A sender that goes on past `maxBodyBytes` more (or
-   * past the request timeout) is cut off instead.
+   * past the request timeout) is cut off instead. A stalled sender (408) has nothing more to
+   * send: its answer ends at once and the connection closes.
    */
   #send(
     request: IncomingMessage,
@@ -289,7 +312,8 @@ export class IngestServer {
     if (status === 503) response.setHeader('Retry-After', String(this.#config.retryAfterSeconds));
     response.setHeader('Content-Type', OTLP_CONTENT_TYPES[encoding]);
     response.setHeader('Content-Length', body.length);
-    if (request.complete || request.destroyed) {
+    if (status === 408) response.setHeader('Connection', 'close');
+    if (status === 408 || request.complete || request.destroyed) {
       response.end(body);
       return;
     }
@@ -312,7 +336,7 @@ export class IngestServer {
   }
 }
 
-function isByteCount(value: unknown): value is number {
+function isPositiveInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
 

@@ -3,6 +3,7 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createInflate, createZstdDecompress } from 'node:zlib';
 import {
+  GRPC_DEADLINE_EXCEEDED,
   GRPC_INVALID_ARGUMENT,
   GRPC_RESOURCE_EXHAUSTED,
   GRPC_UNAVAILABLE,
@@ -20,6 +21,14 @@ const DECOMPRESSORS: Readonly<Record<string, (() => Transform) | null>> = {
   zstd: createZstdDecompress,
 };
 
+/** How {@link readRequestBody} reads. */
+export interface ReadRequestBodyOptions {
+  /** Largest body, compressed and decompressed; beyond it 413. */
+  maxBytes: number;
+  /** Longest wait for the body's next bytes, from the headers on; beyond it 408. */
+  idleTimeoutMillis: number;
+}
+
 /**
  * Reads a request body, decompressed, refusing more than `maxBytes` before or after
  * decompression (413): a declared `Content-Length` beyond it is refused before anything is
@@ -32,11 +41,15 @@ const DECOMPRESSORS: Readonly<Record<string, (() => Transform) | null>> = {
  * bytes would pass the budget, likewise: 503 (the sender retries later). On a refusal the rest
  * of the body is discarded as it arrives (the server's request timeout bounds how long), so the
  * connection stays usable and the sender sees the status.
+ *
+ * A body that stops arriving for `idleTimeoutMillis` is refused (408) and what it holds given
+ * back: a sender that stalls keeps neither the bytes it sent nor its connection for long (the
+ * server's request timeout alone takes 30 to 60 s).
  */
 export async function readRequestBody(
   request: IncomingMessage,
-  maxBytes: number,
   reservation: InFlightReservation,
+  { maxBytes, idleTimeoutMillis }: ReadRequestBodyOptions,
 ): Promise<Buffer> {
   const encoding = (request.headers['content-encoding'] ?? '').trim().toLowerCase() || 'identity';
   const decompressor = DECOMPRESSORS[encoding];
@@ -61,9 +74,15 @@ export async function readRequestBody(
   let received = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
+      idle.refresh();
       received += chunk.length;
       if (received > maxBytes) return callback(tooLarge(maxBytes));
       callback(reservation.growTo(received) ? null : busy(), chunk);
+    },
+    flush(callback) {
+      // All of it arrived: what remains (decompressing) is ours to do, not the sender's.
+      clearTimeout(idle);
+      callback();
     },
   });
   const sink = new Writable({
@@ -75,6 +94,7 @@ export async function readRequestBody(
       callback();
     },
   });
+  const idle = setTimeout(() => counter.destroy(stalled(idleTimeoutMillis)), idleTimeoutMillis).unref();
   // The request stays out of the pipeline: a failure must not destroy it (and its socket)
   // before the response is sent.
   const onClose = (): void => {
@@ -94,6 +114,7 @@ export async function readRequestBody(
       cause: error,
     });
   } finally {
+    clearTimeout(idle);
     request.off('close', onClose);
   }
 }
@@ -103,6 +124,14 @@ function busy(): IngestRequestError {
     503,
     GRPC_UNAVAILABLE,
     'too many bytes of other exports are being read: retry later',
+  );
+}
+
+function stalled(idleTimeoutMillis: number): IngestRequestError {
+  return new IngestRequestError(
+    408,
+    GRPC_DEADLINE_EXCEEDED,
+    `no bytes of the body arrived for ${idleTimeoutMillis} ms`,
   );
 }
 

@@ -51,6 +51,7 @@ async function startReceiver(
     maxQueueRows?: number;
     maxBodyBytes?: number;
     maxInFlightBytes?: number;
+    bodyIdleTimeoutMillis?: number;
     trustedProxies?: string[];
   } = {},
 ): Promise<Receiver> {
@@ -72,6 +73,9 @@ async function startReceiver(
     ...(options.token !== undefined && { token: options.token }),
     ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
     ...(options.maxInFlightBytes !== undefined && { maxInFlightBytes: options.maxInFlightBytes }),
+    ...(options.bodyIdleTimeoutMillis !== undefined && {
+      bodyIdleTimeoutMillis: options.bodyIdleTimeoutMillis,
+    }),
     protect: (attributes, kind) => protectForeignAttributes(attributes, kind, privacy),
   });
   const address = await server.listen();
@@ -602,6 +606,25 @@ describe('ingest: a budget of bytes in flight across requests', () => {
     expect(await rowCount()).toBe(2);
   });
 
+  it('answers 408 to a body that stops arriving, closing the connection and giving its bytes back', async () => {
+    const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB, bodyIdleTimeoutMillis: 200 });
+    const stalled = upload(receiver, paddedExport(1, 151 * KiB), { first: 150 * KiB });
+    await untilHeld(receiver, 150 * KiB);
+    const answer = await stalled.answer;
+    expect(answer.status).toBe(408);
+    expect(answer.headers.connection).toBe('close');
+    expect(JSON.parse(answer.body.toString())).toEqual({
+      code: 4,
+      message: 'no bytes of the body arrived for 200 ms',
+    });
+    expect(receiver.server.inFlightBytes).toBe(0);
+    const next = upload(receiver, paddedExport(1, 150 * KiB), { first: 0 });
+    next.finish();
+    expect((await next.answer).status).toBe(200);
+    await receiver.exporter.forceFlush();
+    expect(await rowCount()).toBe(1);
+  });
+
   it('answers 413 to a body the budget could never hold (over three quarters of it)', async () => {
     const receiver = await startReceiver({ maxInFlightBytes: 256 * KiB });
     const response = await post(receiver, paddedExport(1, 193 * KiB), { 'content-type': JSON_TYPE });
@@ -614,6 +637,15 @@ describe('ingest: a budget of bytes in flight across requests', () => {
     for (const value of [0, -1, 1.5, Number.NaN, '64MiB']) {
       expect(() => new IngestServer({ pipeline, port: 0, maxInFlightBytes: value as number })).toThrow(
         `Invalid maxInFlightBytes: ${JSON.stringify(value)}`,
+      );
+    }
+  });
+
+  it('refuses an invalid bodyIdleTimeoutMillis in code, naming it', () => {
+    const pipeline = { submit: () => ({ accepted: true as const, rows: 0 }) };
+    for (const value of [0, -5, 0.5, Number.POSITIVE_INFINITY, '10s']) {
+      expect(() => new IngestServer({ pipeline, port: 0, bodyIdleTimeoutMillis: value as number })).toThrow(
+        `Invalid bodyIdleTimeoutMillis: ${JSON.stringify(value)}`,
       );
     }
   });
