@@ -1,4 +1,5 @@
 import {
+  checkOption,
   DEFAULT_MAX_SPOOL_BYTES,
   DEFAULT_RETRY_DEADLINE_MILLIS,
   DEFAULT_STATS_INTERVAL_MILLIS,
@@ -54,7 +55,7 @@ export interface PostgresSpanExporterConfig {
    * the user's pseudonym; under `none`, redacted. Defaults to `plain`.
    */
   userIdMode?: UserIdMode;
-  /** Key of `userIdMode: 'hmac'` (without it, that mode redacts instead). */
+  /** Key of `userIdMode: 'hmac'`, at least 16 bytes (without it, that mode redacts instead). */
   hmacKey?: string;
   /**
    * A directory for the durable spool: rows Postgres cannot take (it stayed down past the
@@ -120,15 +121,11 @@ export function resolvePostgresSpanExporterConfig(
     }
     return value;
   };
-  const redactKeys = config.redactKeys ?? [];
-  if (!Array.isArray(redactKeys) || !redactKeys.every((k) => typeof k === 'string')) {
-    throw new ConfigError(`Invalid redactKeys: ${JSON.stringify(redactKeys)} (expected an array of names)`);
-  }
-  const userIdMode = config.userIdMode ?? 'plain';
-  if (!['plain', 'hmac', 'none'].includes(userIdMode)) {
-    throw new ConfigError(`Invalid userIdMode: ${JSON.stringify(userIdMode)} (expected plain, hmac or none)`);
-  }
-  for (const name of ['spoolDir', 'serviceName', 'hmacKey'] as const) {
+  // Checked as the package configuration checks them, so both accept the same values.
+  const redactKeys = checkOption('redactKeys', config.redactKeys ?? []);
+  const userIdMode = checkOption('userIdMode', config.userIdMode ?? 'plain');
+  if (config.hmacKey !== undefined) checkOption('hmacKey', config.hmacKey);
+  for (const name of ['spoolDir', 'serviceName'] as const) {
     const value = config[name];
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
       throw new ConfigError(`Invalid ${name}: ${JSON.stringify(value)} (expected a non-empty string)`);

@@ -430,13 +430,7 @@ function resolveOne<K extends Key>(
   const show = spec.display ?? quote;
   const fallback = spec.fallback ?? 'using the default';
   const fromCode = options[name];
-  if (fromCode !== undefined) {
-    const value = spec.check(fromCode);
-    if (value === undefined) {
-      throw new ConfigError(`Invalid ${name}: ${show(fromCode)} (expected ${spec.expected})`);
-    }
-    return value;
-  }
+  if (fromCode !== undefined) return checkOption(name, fromCode);
   for (const reader of spec.env ?? []) {
     const raw = env[reader.name];
     if (raw === undefined || raw.trim() === '') continue;
@@ -452,6 +446,20 @@ function resolveOne<K extends Key>(
     );
   }
   return spec.defaultFrom ? spec.defaultFrom(env) : DEFAULTS[name];
+}
+
+/**
+ * One option as given in code, checked as {@link resolveConfig} checks it, for the pieces that
+ * take some of these options themselves (the exporter): returns the value, or throws a
+ * {@link ConfigError} quoting it.
+ */
+export function checkOption<K extends Key>(name: K, value: unknown): Value<K> {
+  const spec = SPECS[name] as OptionSpec<K>;
+  const checked = spec.check(value);
+  if (checked === undefined) {
+    throw new ConfigError(`Invalid ${name}: ${(spec.display ?? quote)(value)} (expected ${spec.expected})`);
+  }
+  return checked;
 }
 
 /** Either `OTEL_SDK_DISABLED=true` or `OTEL_ANALYTICS_ENABLED=false` turns everything off. */

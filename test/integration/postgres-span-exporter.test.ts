@@ -292,6 +292,22 @@ describe('PostgresSpanExporter', () => {
     );
     expect(() => new PostgresSpanExporter({})).toThrow(/connectionString or a pool/);
   });
+
+  it('validates the privacy options as the package configuration does (a key of at least 16 bytes)', () => {
+    const url = db.url;
+    expect(() => new PostgresSpanExporter({ connectionString: url, hmacKey: 'short-key' })).toThrow(
+      /Invalid hmacKey: \(hidden\) \(expected a secret of at least 16 bytes\)/,
+    );
+    expect(() => new PostgresSpanExporter({ connectionString: url, hmacKey: 'short-key' })).not.toThrow(
+      /short-key/,
+    );
+    expect(() => new PostgresSpanExporter({ connectionString: url, userIdMode: 'HMAC' as 'hmac' })).toThrow(
+      /Invalid userIdMode: "HMAC" \(expected 'plain', 'hmac' or 'none'\)/,
+    );
+    expect(() => new PostgresSpanExporter({ connectionString: url, redactKeys: [' '] })).toThrow(
+      /Invalid redactKeys: \[" "\] \(expected an array of names\)/,
+    );
+  });
 });
 
 describe('PostgresSpanExporter flushing and rejection limits', () => {
