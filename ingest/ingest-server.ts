@@ -295,9 +295,10 @@ export class IngestServer {
    * Answers. A request refused before its body was read gets the whole answer at once, and the
    * response ends only once the rest of the body has arrived (discarded): ended earlier, Node
    * closes the connection with the sender's bytes unread, and the reset that follows can destroy
-   * the answer before the sender reads it. A sender that goes on past `maxBodyBytes` more (or
-   * past the request timeout) is cut off instead. A stalled sender (408) has nothing more to
-   * send: its answer ends at once and the connection closes.
+   * the answer before the sender reads it. A sender that goes on past the largest body more, or
+   * stops sending for `bodyIdleTimeoutMillis`, has its connection closed instead (kept alive,
+   * Node would read the rest of the body until the request timeout). A stalled sender (408) has
+   * nothing more to send: its answer ends at once and the connection closes.
    */
   #send(
     request: IncomingMessage,
@@ -319,19 +320,24 @@ export class IngestServer {
     }
     response.write(body);
     let discarded = 0;
-    const onData = (chunk: Buffer): void => {
-      discarded += chunk.length;
-      if (discarded > this.#config.maxBodyBytes) end();
-    };
-    const end = (): void => {
+    const finish = (cutOff: boolean): void => {
+      clearTimeout(idle);
       request.off('data', onData);
-      request.off('end', end);
-      request.off('close', end);
-      response.end();
+      request.off('end', onEnd);
+      request.off('close', onEnd);
+      if (cutOff) response.end(() => request.socket.destroy());
+      else response.end();
     };
+    const idle = setTimeout(() => finish(true), this.#config.bodyIdleTimeoutMillis).unref();
+    const onData = (chunk: Buffer): void => {
+      idle.refresh();
+      discarded += chunk.length;
+      if (discarded > this.#maxBodyBytes) finish(true);
+    };
+    const onEnd = (): void => finish(false);
     request.on('data', onData);
-    request.once('end', end);
-    request.once('close', end);
+    request.once('end', onEnd);
+    request.once('close', onEnd);
     request.resume();
   }
 }

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SpanKind, context, trace } from '@opentelemetry/api';
@@ -143,6 +144,41 @@ function upload(
     finish: () => req.end(body.subarray(options.first)),
     answer,
   };
+}
+
+/**
+ * Sends the headers of an upload of `declared` bytes on a connection kept alive (as exporters
+ * send; with `close`, `Connection: close`), then as much of the body as the connection takes,
+ * or none with `stall`. Resolves once the receiver closes the connection, with the status it
+ * answered and the bytes sent.
+ */
+function rawUpload(
+  receiver: Receiver,
+  declared: number,
+  options: { stall?: boolean; close?: boolean } = {},
+): Promise<{ status: number; sent: number }> {
+  const url = new URL(receiver.url);
+  const socket = connect(Number(url.port), url.hostname);
+  let text = '';
+  let sent = 0;
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (text += chunk));
+  socket.on('error', () => {});
+  socket.write(
+    `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: ${JSON_TYPE}\r\n` +
+      `Content-Length: ${declared}\r\n${options.close ? 'Connection: close\r\n' : ''}\r\n`,
+  );
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  const pump = (): void => {
+    while (sent < declared && !socket.destroyed) {
+      sent += chunk.length;
+      if (!socket.write(chunk)) return void socket.once('drain', pump);
+    }
+  };
+  if (!options.stall) pump();
+  return new Promise((resolve) =>
+    socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), sent })),
+  );
 }
 
 /** Resolves once the receiver holds at least `bytes` against its budget. */
@@ -499,6 +535,30 @@ describe('ingest: refusals, with nothing written', () => {
     await closed;
     // Cut off long before the 100 MiB it declared.
     expect(sent).toBeLessThan(declared / 2);
+  });
+
+  it('cuts off a sender on a kept-alive connection once it sends maxBodyBytes more', async () => {
+    const receiver = await startReceiver({ maxBodyBytes: 64 * 1024 });
+    const declared = 100 * 1024 * 1024;
+    const { status, sent } = await rawUpload(receiver, declared);
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(declared / 2);
+  });
+
+  it('cuts off a refused sender once it sends the largest body the budget allows more, not maxBodyBytes', async () => {
+    // maxBodyBytes is lowered to what the budget can hold, 192 KiB of the 256.
+    const receiver = await startReceiver({ maxBodyBytes: 64 * 1024 * 1024, maxInFlightBytes: 256 * 1024 });
+    const declared = 100 * 1024 * 1024;
+    const { status, sent } = await rawUpload(receiver, declared, { close: true });
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it('closes the connection of a refused sender that stops sending', async () => {
+    const receiver = await startReceiver({ maxBodyBytes: 64 * 1024, bodyIdleTimeoutMillis: 200 });
+    const { status, sent } = await rawUpload(receiver, 1024 * 1024, { stall: true });
+    expect(status).toBe(413);
+    expect(sent).toBe(0);
   });
 
   it('answers 503 with Retry-After when the exporter queue has no room, and takes nothing', async () => {
