@@ -23,12 +23,13 @@ afterAll(async () => {
   await db.drop();
 });
 
-function startIngest(token: string) {
+/** `otel-pg-analytics ingest` on 0.0.0.0 with `token`; by default once it listens. */
+function startIngest(token: string, options: { waitForListening?: boolean } = {}) {
   return startApp(CLI, {
     register: false,
     args: ['ingest', '--host', '0.0.0.0', '--port', '0'],
     env: { OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_ANALYTICS_INGEST_TOKEN: token },
-    waitForListening: false,
+    waitForListening: options.waitForListening ?? true,
   });
 }
 
@@ -38,7 +39,7 @@ describe('ingest off loopback with a guessable token', () => {
     ['20 characters', 'k7Qw9xZp2Lm4Rt8Vb1Nc'],
     ['one character repeated', 'z'.repeat(48)],
   ])('refuses to start with a token of %s, saying what is needed, without printing it', async (_, token) => {
-    const app = await startIngest(token);
+    const app = await startIngest(token, { waitForListening: false });
     const exit = await app.exited;
     expect(exit.code).toBe(2);
     const stderr = app.stderr();
@@ -52,11 +53,7 @@ describe('ingest off loopback with a guessable token', () => {
   });
 
   it('starts with a strong token, which a guesser does not pass, and never prints it', async () => {
-    const app = await startApp(CLI, {
-      register: false,
-      args: ['ingest', '--host', '0.0.0.0', '--port', '0'],
-      env: { OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_ANALYTICS_INGEST_TOKEN: STRONG },
-    });
+    const app = await startIngest(STRONG);
     const url = app.url.replace('0.0.0.0', '127.0.0.1');
     const body = JSON.stringify(
       otlpRequest(PYTHON_RESOURCE, [{ scope: { name: 'django' }, spans: [djangoServerSpan()] }]),
