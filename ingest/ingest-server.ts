@@ -92,12 +92,26 @@ export interface IngestServerConfig {
 }
 
 /**
+ * Whitespace, which ends the token in `Authorization: Bearer <token>`, and control characters,
+ * which Node's parser refuses in any header.
+ */
+const UNSENDABLE_IN_HEADER = /[\s\p{Cc}]/u;
+
+/**
  * Checks that a listen address and token are a safe pair, and says how to fix it if not: on
  * anything but loopback, anyone who can reach the port could write rows, so a token is needed,
- * and one that cannot be guessed (see {@link weakTokenReason}). On loopback any token will do.
- * The message never quotes the token.
+ * and one that cannot be guessed (see {@link weakTokenReason}). On loopback any token will do
+ * that a sender can present: none can present one with whitespace or a control character, so
+ * that is refused on any host. The message never quotes the token.
  */
 export function checkIngestAccess(host: string, token: string | undefined): string | undefined {
+  if (token !== undefined && UNSENDABLE_IN_HEADER.test(token)) {
+    return (
+      `refusing to listen on ${host}: OTEL_ANALYTICS_INGEST_TOKEN has whitespace or a control ` +
+      'character in it, which no "Authorization: Bearer" header can carry, so every export ' +
+      `would be refused. Use a token without them (${MAKE_TOKEN_HINT})`
+    );
+  }
   if (isLoopbackHost(host)) return undefined;
   if (token === undefined || token.length === 0) {
     return (

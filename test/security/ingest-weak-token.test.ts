@@ -23,11 +23,11 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** `otel-pg-analytics ingest` on 0.0.0.0 with `token`; by default once it listens. */
-function startIngest(token: string, options: { waitForListening?: boolean } = {}) {
+/** `otel-pg-analytics ingest` on `host` (0.0.0.0) with `token`; by default once it listens. */
+function startIngest(token: string, options: { host?: string; waitForListening?: boolean } = {}) {
   return startApp(CLI, {
     register: false,
-    args: ['ingest', '--host', '0.0.0.0', '--port', '0'],
+    args: ['ingest', '--host', options.host ?? '0.0.0.0', '--port', '0'],
     env: { OTEL_ANALYTICS_DATABASE_URL: db.url, OTEL_ANALYTICS_INGEST_TOKEN: token },
     waitForListening: options.waitForListening ?? true,
   });
@@ -78,4 +78,24 @@ describe('ingest off loopback with a guessable token', () => {
     const [row] = await db.query<{ n: string }>('select count(*) as n from api_access_log');
     expect(Number(row!.n)).toBe(1);
   });
+});
+
+describe('ingest with a token no sender can present', () => {
+  it.each(['0.0.0.0', '127.0.0.1'])(
+    'refuses to start on %s with a token with a space in it, saying why, without printing it',
+    async (host) => {
+      // Strong by length and variety, but "Authorization: Bearer" ends at the space: every
+      // export would get 401.
+      const [head, tail] = [STRONG.slice(0, 22), STRONG.slice(22)];
+      const app = await startIngest(`${head} ${tail}`, { host, waitForListening: false });
+      expect((await app.exited).code).toBe(2);
+      const stderr = app.stderr();
+      expect(stderr).toContain(
+        `refusing to listen on ${host}: OTEL_ANALYTICS_INGEST_TOKEN has whitespace or a control character in it`,
+      );
+      expect(stderr).toContain('openssl rand -base64 32');
+      expect(stderr + app.stdout()).not.toContain(head);
+      expect(stderr + app.stdout()).not.toContain(tail);
+    },
+  );
 });

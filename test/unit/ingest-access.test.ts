@@ -58,6 +58,35 @@ describe('checkIngestAccess', () => {
     }
   });
 
+  it('refuses a token with whitespace or a control character on any host, which no Bearer header can carry, without quoting it', () => {
+    const tokens = [
+      `${STRONG.slice(0, 22)} ${STRONG.slice(22)}`,
+      `${STRONG.slice(0, 22)}\t${STRONG.slice(22)}`,
+      `${STRONG.slice(0, 22)}\n${STRONG.slice(22)}`,
+      `${STRONG.slice(0, 22)}\u00a0${STRONG.slice(22)}`,
+      `${STRONG.slice(0, 22)}\u0007${STRONG.slice(22)}`,
+    ];
+    for (const host of ['127.0.0.1', '0.0.0.0']) {
+      for (const token of tokens) {
+        // Why: one with whitespace never matches the header, and Node's parser refuses a
+        // header with a control character (400), so every export would be refused.
+        if (/\s/.test(token)) expect(bearerTokenMatches(`Bearer ${token}`, token)).toBe(false);
+        const problem = checkIngestAccess(host, token);
+        expect(problem, JSON.stringify(token)).toMatch(
+          new RegExp(
+            `refusing to listen on ${host.replaceAll('.', '\\.')}: OTEL_ANALYTICS_INGEST_TOKEN has whitespace or a control character in it`,
+          ),
+        );
+        expect(problem).toContain('openssl rand -base64 32');
+        expect(problem).not.toContain(STRONG.slice(0, 22));
+        expect(problem).not.toContain(STRONG.slice(22));
+      }
+    }
+    expect(() => new IngestServer({ pipeline, host: '127.0.0.1', port: 0, token: tokens[0]! })).toThrow(
+      /whitespace or a control character/,
+    );
+  });
+
   it('refuses a host reachable from the network without a token, saying how to fix it', () => {
     const problem = checkIngestAccess('0.0.0.0', undefined);
     expect(problem).toMatch(/refusing to listen on 0\.0\.0\.0 without a token/);
