@@ -39,7 +39,7 @@ export interface ReadRequestBodyOptions {
  * decompressed bytes as they are produced: a sender holds only what it has sent. A declared
  * length the budget has no room for now is refused before anything is read; when arriving
  * bytes would pass the budget, likewise: 503 (the sender retries later). On a refusal the rest
- * of the body is discarded as it arrives (the server's request timeout bounds how long), so the
+ * of the body is discarded as it arrives (the caller bounds how much and how long), so the
  * connection stays usable and the sender sees the status.
  *
  * A body that stops arriving for `idleTimeoutMillis` is refused (408) and what it holds given
