@@ -21,17 +21,23 @@ const LINK_WORDS = new Set([
   'recovery',
   'otp',
   'secret',
-  'share',
-  'shared',
 ]);
 /** Link words after which a one-time code (6 to 8 digits, as RFC 4226 has them) is a secret too. */
 const CODE_LINK_WORDS = new Set(['verify', 'verification', 'confirm', 'confirmation', 'otp']);
-/** A whole segment naming a short share link (`/s/<token>`); inside a name (`what-s-new`) it names none. */
-const SHARE_SEGMENT = 's';
+/**
+ * Whole segments naming a share link (`/s/<token>`, `/share/<token>`); as words of a longer
+ * name (`what-s-new`, `share-buttons`) they name none.
+ */
+const SHARE_SEGMENTS = new Set(['s', 'S', 'share', 'shared']);
 
+/** {@link scanSegments}: a segment is long enough to be a token. */
+const LONG = 1;
+/** {@link scanSegments}: a segment may name a share link. */
+const SHARE = 2;
+
+const SMALL_S = 0x73;
 /** A path none of the link words can be in lacks all of these. */
-const LINK_HINT =
-  /reset|password|token|verif|confirm|invit|magic|activat|unsubscribe|recover|otp|secret|share|\/s(?:\/|$)/i;
+const LINK_HINT = /reset|password|token|verif|confirm|invit|magic|activat|unsubscribe|recover|otp|secret/i;
 /** Most words in a segment naming a link (`confirm-email-change`); more make a title or slug. */
 const MAX_LINK_SEGMENT_WORDS = 3;
 
@@ -105,9 +111,11 @@ const MIN_DISTINCT_CHARACTERS = 8;
  *   random (see {@link looksLikeToken}).
  */
 export function redactPathTokens(path: string, redacted: string): string {
-  // Most paths have no link word and no long segment: two scans, nothing allocated.
-  const mayNameLink = LINK_HINT.test(path);
-  if (!mayNameLink && !hasLongSegment(path)) return path;
+  // Most paths have no link word, no share segment and no long segment: two scans, nothing
+  // allocated.
+  const scanned = scanSegments(path);
+  const mayNameLink = (scanned & SHARE) !== 0 || LINK_HINT.test(path);
+  if (!mayNameLink && (scanned & LONG) === 0) return path;
   const segments = path.split('/');
   let link: LinkKind = NO_LINK;
   let changed = false;
@@ -197,20 +205,38 @@ function charKind(code: number): number {
   return DIGIT;
 }
 
-/** Whether a segment of `path` is long enough to be a token (native `indexOf` jumps, no copies). */
-function hasLongSegment(path: string): boolean {
+/**
+ * Which segments of `path` need a closer look: {@link LONG} and {@link SHARE} flags. Native
+ * `indexOf` jumps and no copies, as every path passes here.
+ */
+function scanSegments(path: string): number {
+  let flags = 0;
   let start = 0;
   for (;;) {
     const end = path.indexOf('/', start);
-    if ((end === -1 ? path.length : end) - start >= MIN_RANDOM_TOKEN_LENGTH) return true;
-    if (end === -1) return false;
+    const length = (end === -1 ? path.length : end) - start;
+    if (length >= MIN_RANDOM_TOKEN_LENGTH) flags |= LONG;
+    else if (length === 1 ? (path.charCodeAt(start) | 0x20) === SMALL_S : isShareWord(path, start, length)) {
+      flags |= SHARE;
+    }
+    if (end === -1) return flags;
     start = end + 1;
   }
 }
 
+/** Whether `share` or `shared` (as URLs write them, in small letters) stands at `start`. */
+function isShareWord(path: string, start: number, length: number): boolean {
+  return (length === 5 || length === 6) && path.startsWith(length === 5 ? 'share' : 'shared', start);
+}
+/** A word of small letters, as most segments are: no need to split it. */
+const SMALL_WORD = /^[a-z]+$/;
+
 /** Which link a segment names, if any. */
 function linkKind(segment: string): LinkKind {
-  if (segment === SHARE_SEGMENT) return LINK;
+  if (SHARE_SEGMENTS.has(segment)) return LINK;
+  if (SMALL_WORD.test(segment)) {
+    return CODE_LINK_WORDS.has(segment) ? CODE_LINK : LINK_WORDS.has(segment) ? LINK : NO_LINK;
+  }
   const words = splitWords(segment);
   if (words.length > MAX_LINK_SEGMENT_WORDS) return NO_LINK;
   if (words.some((w) => CODE_LINK_WORDS.has(w))) return CODE_LINK;

@@ -386,6 +386,7 @@ describe('Redactor.redactPath', () => {
     [`/reset/${'3f9a'.repeat(10)}`, `/reset/${REDACTED}`],
     [`/s/${token40}/download`, `/s/${REDACTED}/download`],
     ['/s/Zp4mK9xQ2vL7nB3cR8tW5yH1', `/s/${REDACTED}`],
+    ['/share/Zp4mK9xQ2vL7/view', `/share/${REDACTED}/view`],
     ['/verify/482913', `/verify/${REDACTED}`],
     ['/invite/ABCD-1234/accept', `/invite/${REDACTED}/accept`],
     ['/invite/abc123def456', `/invite/${REDACTED}`],
@@ -437,6 +438,9 @@ describe('Redactor.redactPath', () => {
     '/reset/en-US',
     '/password-reset-requests/2024',
     '/invite/team/members',
+    '/share-buttons/Zp4mK9xQ2vL7',
+    '/search/Zp4mK9xQ2vL7',
+    '/whats-new/Zp4mK9xQ2vL7',
     '/api/v1/tokens/2024-05-01/usage',
   ])(
     'keeps the id or word in %s (ULID, cuid, nanoid, KSUID, prefixed ids; short ids after link words)',
