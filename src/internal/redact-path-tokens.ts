@@ -40,6 +40,8 @@ const SMALL_S = 0x73;
 const LINK_HINT = /reset|password|token|verif|confirm|invit|magic|activat|unsubscribe|recover|otp|secret/i;
 /** Most words in a segment naming a link (`confirm-email-change`); more make a title or slug. */
 const MAX_LINK_SEGMENT_WORDS = 3;
+/** Plain-word segments a link's token may come after (`/verify/email/<token>`, `/reset/password/confirm/<token>`). */
+const MAX_WORDS_AFTER_LINK = 2;
 
 const NO_LINK = 0;
 const LINK = 1;
@@ -103,7 +105,7 @@ const MIN_DISTINCT_CHARACTERS = 8;
  * where no parameter name gives it away. Two rules find them, and leave ids alone:
  *
  * - after a segment naming such a link (`reset`, `verify`, `confirm`, `invite`, `magic-link`,
- *   `activation-status`, `unsubscribe`, `s`, ...), up to the next plain word, each segment that
+ *   `activation-status`, `unsubscribe`, `s`, ...), over up to two plain words, each segment that
  *   could be a token: {@link MIN_LINK_TOKEN_LENGTH} characters or more and no word, version or
  *   locale (`/reset/<token>`, `/invite/abc123def456`, not `/unsubscribe/42` or `/reset/en-US`),
  *   and after `verify`, `confirm` or `otp` also a code of 6 to 8 digits;
@@ -118,6 +120,7 @@ export function redactPathTokens(path: string, redacted: string): string {
   if (!mayNameLink && (scanned & LONG) === 0) return path;
   const segments = path.split('/');
   let link: LinkKind = NO_LINK;
+  let wordsSinceLink = 0;
   let changed = false;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
@@ -128,9 +131,14 @@ export function redactPathTokens(path: string, redacted: string): string {
     if (link !== NO_LINK && !PLAIN_WORD.test(decoded)) {
       secret = couldBeLinkToken(decoded, link);
     } else {
-      // A plain word ends a link's token, and may name the next link (`/password/reset/<token>`).
+      // A plain word may name the next link (`/password/reset/<token>`); a link stays open over
+      // a few that do not (`/verify/email/<token>`), then ends.
       secret = looksLikeToken(decoded);
-      if (!secret && mayNameLink) link = linkKind(decoded);
+      if (!secret && mayNameLink) {
+        const named = linkKind(decoded);
+        if (named !== NO_LINK) [link, wordsSinceLink] = [named, 0];
+        else if (++wordsSinceLink > MAX_WORDS_AFTER_LINK) link = NO_LINK;
+      }
     }
     if (secret) {
       segments[i] = redacted;

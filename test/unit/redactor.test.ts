@@ -399,6 +399,8 @@ describe('Redactor.redactPath', () => {
     [`/files/${token40}q7Xk2`, `/files/${REDACTED}`],
     ['/api/OTPVerify/482913', `/api/OTPVerify/${REDACTED}`],
     ['/api/MagicLINK/Zp4mK9xQ2vL7', `/api/MagicLINK/${REDACTED}`],
+    ['/verify/email/Zp4mK9xQ2vL7wB3n', `/verify/email/${REDACTED}`],
+    ['/invite/team/join/Zp4mK9xQ2vL7', `/invite/team/join/${REDACTED}`],
   ])('redacts the token segment of %s', (path, expected) => {
     expect(redactor.redactPath(path)).toBe(expected);
   });
@@ -438,6 +440,7 @@ describe('Redactor.redactPath', () => {
     '/reset/en-US',
     '/password-reset-requests/2024',
     '/invite/team/members',
+    '/confirm/orders/recent/list/ORD12345678',
     '/share-buttons/Zp4mK9xQ2vL7',
     '/search/Zp4mK9xQ2vL7',
     '/whats-new/Zp4mK9xQ2vL7',
