@@ -5,9 +5,6 @@ import { activePrivacy } from '../internal/active-pipeline.js';
 import { normalizeUserId } from '../internal/normalize-user-id.js';
 import { ATTR_ENDUSER_ID, ATTR_ENDUSER_PSEUDO_ID } from '../semconv.js';
 
-// The ingest service normalizes the ids senders send as this does.
-export { normalizeUserId };
-
 /**
  * Attributes the request being served, and the outbound calls made while serving it (those
  * that finished earlier included), to `userId`. A no-op outside a request or when the SDK is
