@@ -13,12 +13,19 @@ import { resolveConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';
 import { readEnv } from './env.js';
 import { createLogger, describeError } from './internal/diag.js';
+import { SUPPORTED_FRAMEWORKS } from './instrumentation/frameworks/supported-frameworks.js';
 import { hasGlobalDiagLogger, hasGlobalTracerProvider } from './internal/global-tracer-provider.js';
 import { installExitHandlers } from './lifecycle/install-exit-handlers.js';
 import { startAnalytics } from './start-analytics.js';
 
 /** Only these modules are wrapped by the ESM loader hook (fewer ESM breakages). */
-const HOOKED_MODULES = ['http', 'https', 'node:http', 'node:https', 'express'];
+const HOOKED_MODULES = [
+  'http',
+  'https',
+  'node:http',
+  'node:https',
+  ...SUPPORTED_FRAMEWORKS.flatMap((framework) => framework.hookedModules),
+];
 
 const logger = createLogger('register');
 

@@ -1,21 +1,20 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import type { ExpressInstrumentation as ExpressInstrumentationClass } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import type { AnalyticsConfig } from '../config.js';
+import { SUPPORTED_FRAMEWORKS } from './frameworks/supported-frameworks.js';
 import { createHttpInstrumentationConfig } from './http-instrumentation-config.js';
 import { createUndiciInstrumentationConfig } from './undici-instrumentation-config.js';
-
-const require = createRequire(import.meta.url);
 
 /**
  * The instrumentations the register entry starts: http (inbound requests, `http`/`https`
  * clients such as axios) and undici (`fetch`), configured with this package's hooks, plus
- * Express's when the app can load `express` (it supplies the route template).
+ * those that learn route templates and thrown errors for each supported framework the app can
+ * load (`SUPPORTED_FRAMEWORKS`).
  *
- * The http and Express instrumentations are created disabled; registering them (NodeSDK does)
+ * The http and framework instrumentations are created disabled; registering them (NodeSDK does)
  * enables them. Enabled in its constructor, instrumentation-http 0.301 patches an
  * already-loaded `http` before its own `_httpPatched = false` field initializer runs, which
  * then lets the CommonJS require hook patch it a second time: every outbound `http.request`
@@ -26,12 +25,10 @@ export function createAnalyticsInstrumentations(options: AnalyticsConfig = {}): 
     new HttpInstrumentation({ ...createHttpInstrumentationConfig(options), enabled: false }),
     new UndiciInstrumentation(createUndiciInstrumentationConfig(options)),
   ];
-  if (isResolvableFromApp('express')) {
-    // Loaded only when needed; the instrumentation ships CommonJS, so require() keeps this sync.
-    const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express') as {
-      ExpressInstrumentation: typeof ExpressInstrumentationClass;
-    };
-    instrumentations.push(new ExpressInstrumentation({ enabled: false }));
+  for (const framework of SUPPORTED_FRAMEWORKS) {
+    if (framework.requires === undefined || isResolvableFromApp(framework.requires)) {
+      instrumentations.push(...framework.createInstrumentations());
+    }
   }
   return instrumentations;
 }

@@ -1,0 +1,19 @@
+import { createRequire } from 'node:module';
+import type { ExpressInstrumentation as ExpressInstrumentationClass } from '@opentelemetry/instrumentation-express';
+import type { FrameworkSupport } from './framework-support.js';
+
+const require = createRequire(import.meta.url);
+
+/** Express 4 and 5: `@opentelemetry/instrumentation-express` supplies the route template. */
+export const expressSupport: FrameworkSupport = {
+  name: 'Express',
+  requires: 'express',
+  hookedModules: ['express'],
+  createInstrumentations() {
+    // Loaded only when needed; the instrumentation ships CommonJS, so require() keeps this sync.
+    const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express') as {
+      ExpressInstrumentation: typeof ExpressInstrumentationClass;
+    };
+    return [new ExpressInstrumentation({ enabled: false })];
+  },
+};
