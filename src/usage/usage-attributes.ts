@@ -27,15 +27,21 @@ export function usageAttributes(kind: CaptureKind, result: UsageResult | Records
     if ('records' in result) return { [ATTR_ANALYTICS_USAGE_RECORDS]: result.records };
     return 'reason' in result ? { [ATTR_ANALYTICS_USAGE_UNKNOWN_REASON]: result.reason } : {};
   }
-  const attributes: Attributes = { [ATTR_GEN_AI_PROVIDER_NAME]: kind.provider };
+  // What the endpoint says (operation, and the model a Gemini URL names) holds for every
+  // attempt, a refused or rate-limited one included.
+  const attributes: Attributes = {
+    [ATTR_GEN_AI_PROVIDER_NAME]: kind.provider,
+    [ATTR_GEN_AI_OPERATION_NAME]: kind.endpoint.operation,
+  };
+  if (kind.endpoint.requestModel !== undefined) {
+    attributes[ATTR_GEN_AI_REQUEST_MODEL] = kind.endpoint.requestModel;
+  }
   if ('records' in result) return attributes;
   if ('reason' in result) {
     attributes[ATTR_ANALYTICS_USAGE_UNKNOWN_REASON] = result.reason;
     return attributes;
   }
   const usage = result.usage;
-  attributes[ATTR_GEN_AI_OPERATION_NAME] = usage.operation;
-  if (usage.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = usage.requestModel;
   if (usage.responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = usage.responseModel;
   if (usage.free) {
     attributes[ATTR_ANALYTICS_USAGE_FREE] = true;
