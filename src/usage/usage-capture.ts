@@ -1,6 +1,7 @@
 import { subscribe } from 'node:diagnostics_channel';
-import type { Span } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import { safeExecute } from '../internal/safe-execute.js';
+import { ATTR_HTTP_RESPONSE_BODY_SIZE } from '../semconv.js';
 import { BodyCapture } from './body-capture.js';
 import type { CaptureKind } from './token-usage.js';
 import { usageAttributes } from './usage-attributes.js';
@@ -66,7 +67,14 @@ export function finishCapture(request: object, incomplete = false): void {
       if (!capture) return;
       captures().delete(request);
       const result = capture.body.finish(incomplete);
-      if (capture.span.isRecording()) capture.span.setAttributes(usageAttributes(capture.kind, result));
+      if (!capture.span.isRecording()) return;
+      capture.span.setAttributes(usageAttributes(capture.kind, result));
+      // Every byte that arrived passed here, so a size the response did not declare (a chunked
+      // or streamed body, which fetch spans otherwise lack) is known all the same.
+      const attributes = (capture.span as unknown as { attributes?: Attributes }).attributes;
+      if (capture.body.bytes > 0 && attributes?.[ATTR_HTTP_RESPONSE_BODY_SIZE] === undefined) {
+        capture.span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, capture.body.bytes);
+      }
     },
     undefined,
   );

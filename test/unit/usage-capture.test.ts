@@ -70,6 +70,50 @@ describe('usage capture', () => {
     expect(harness.passed()[0]!.attributes['analytics.usage.unknown_reason']).toBe('body_not_observed');
   });
 
+  it('names the operation and the model of a Gemini URL on an attempt whose answer had no usage (a 429)', () => {
+    harness = createProcessorHarness();
+    const span = harness.startCall(ROOT_CONTEXT);
+    const request = {};
+    startCapture(request, span, usageKind('gcp.gemini', '/v1beta/models/gemini-2.5-flash:generateContent'));
+    pushChunk(request, 'tap', Buffer.from('{"error":{"code":429,"status":"RESOURCE_EXHAUSTED"}}'));
+    finishCapture(request);
+    span.end();
+    expect(harness.passed()[0]!.attributes).toMatchObject({
+      'gen_ai.provider.name': 'gcp.gemini',
+      'gen_ai.operation.name': 'generate_content',
+      'gen_ai.request.model': 'gemini-2.5-flash',
+      'analytics.usage.unknown_reason': 'no_usage_in_response',
+    });
+  });
+
+  it('gives the response the size of the bytes that passed when it declared none, and keeps a declared one', () => {
+    harness = createProcessorHarness();
+    const body = Buffer.from(geminiResponse('gemini-2.5-flash', { prompt: 10, candidates: 5 }));
+    const sizes: unknown[] = [];
+    for (const declared of [undefined, 4242]) {
+      const span = harness.startCall(ROOT_CONTEXT);
+      if (declared !== undefined) span.setAttribute('http.response.body.size', declared);
+      const request = {};
+      startCapture(request, span, usageKind('gcp.gemini', '/v1beta/models/gemini-2.5-flash:generateContent'));
+      pushChunk(request, 'channel', body.subarray(0, 7));
+      pushChunk(request, 'channel', body.subarray(7));
+      finishCapture(request);
+      span.end();
+      sizes.push(harness.passed().at(-1)!.attributes['http.response.body.size']);
+    }
+    expect(sizes).toEqual([body.length, 4242]);
+  });
+
+  it('gives no size to a response whose body it never saw', () => {
+    harness = createProcessorHarness();
+    const span = harness.startCall(ROOT_CONTEXT);
+    const request = {};
+    startCapture(request, span, usageKind('openai', '/v1/chat/completions'));
+    finishCapture(request);
+    span.end();
+    expect(harness.passed()[0]!.attributes['http.response.body.size']).toBeUndefined();
+  });
+
   it('keeps the chunks of one source when a request is seen by two (a tapped handler and the channel)', () => {
     harness = createProcessorHarness();
     const span = harness.startCall(ROOT_CONTEXT);
