@@ -50,8 +50,9 @@ const PER_MILLION = 1_000_000;
 /**
  * Estimates the cost of an external call: from token usage on the span (OTel GenAI attributes,
  * read from the response), priced by the model that answered at the rate in force at `at` and
- * for the service tier it reported; else from the service's per-request price. A call whose
- * price is not known gets `null` and the reason, never a guess.
+ * for the service tier it reported; an LLM call answered with an error status and no usage at 0;
+ * else from the service's per-request price. A call whose price is not known gets `null` and the
+ * reason, never a guess.
  */
 export function estimateCost(
   attributes: Attributes,
@@ -83,6 +84,15 @@ export function estimateCost(
     };
   }
   const succeeded = statusCode !== undefined && statusCode >= 200 && statusCode < 300;
+  // An LLM API bills the tokens it reports; an attempt it refused, rate-limited or failed
+  // (4xx, 5xx) reports none and is not billed, so a retried call costs what its last attempt did.
+  if (
+    statusCode !== undefined &&
+    statusCode >= 400 &&
+    stringAttribute(attributes, ATTR_GEN_AI_PROVIDER_NAME) !== undefined
+  ) {
+    return { usd: 0, model: 'per_token' };
+  }
   if (service?.perRecordUsd !== undefined) {
     if (!succeeded) return { usd: 0, model: 'per_record' };
     const records = numberAttribute(attributes, ATTR_ANALYTICS_USAGE_RECORDS);

@@ -266,6 +266,36 @@ describe('estimateCost per request', () => {
     expect(estimateCost({}, undefined, 200, prices, AT)).toEqual({ usd: null });
   });
 
+  it.each([400, 401, 429, 500, 503, 529])(
+    'prices an LLM attempt answered %i without usage at 0: refused and failed attempts are not billed',
+    (status) => {
+      const attributes = {
+        'gen_ai.provider.name': 'openai',
+        'analytics.usage.unknown_reason': 'no_usage_in_response',
+      };
+      expect(estimateCost(attributes, service('openai'), status, prices, AT)).toEqual({
+        usd: 0,
+        model: 'per_token',
+      });
+    },
+  );
+
+  it('still prices the usage an LLM error answer reports, and says why a 2xx answer without usage has no price', () => {
+    const p = price('gpt-4o');
+    const reported = usage('gpt-4o', 1_000_000, 0, { 'gen_ai.provider.name': 'openai' });
+    expect(estimateCost(reported, service('openai'), 500, prices, AT).usd).toBeCloseTo(p.inputPerMillion, 10);
+    const attributes = {
+      'gen_ai.provider.name': 'openai',
+      'analytics.usage.unknown_reason': 'no_usage_in_response',
+    };
+    expect(estimateCost(attributes, service('openai'), 200, prices, AT)).toEqual({
+      usd: null,
+      unknownReason: 'no_usage_in_response',
+    });
+    // A connection that failed before any answer: what it cost is not known.
+    expect(estimateCost(attributes, service('openai'), undefined, prices, AT).usd).toBeNull();
+  });
+
   it('prices token usage before the per-request price', () => {
     const p = price('gpt-4o');
     const cost = estimateCost(usage('gpt-4o', 1_000_000, 0), brightdata, 200, prices, AT);
