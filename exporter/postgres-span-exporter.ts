@@ -22,6 +22,7 @@ import { writePipelineStats } from './write-pipeline-stats.js';
 import { Spool } from './spool.js';
 import { spoolTarget } from './spool-target.js';
 import { spanToRow } from './span-to-row.js';
+import { UnroutedEndpointGuard } from './unrouted-endpoint-guard.js';
 import { copyBatch } from './copy-batch.js';
 import { writeBatch } from './write-batch.js';
 
@@ -79,6 +80,8 @@ const FIXABLE_REASONS = new Set([
 export class PostgresSpanExporter implements SpanExporterLike {
   readonly #config: ResolvedPostgresSpanExporterConfig;
   readonly #redactor: Redactor;
+  /** Bounds the distinct endpoints of unrouted requests: state across rows, so it lives here. */
+  readonly #endpoints = new UnroutedEndpointGuard();
   readonly #logger = createLogger('exporter');
   readonly #queue: TableRow[] = [];
   readonly #stats: PipelineStats = {
@@ -280,7 +283,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
   #enqueue(span: ReadableSpanLike): void {
     let row: TableRow | undefined;
     try {
-      row = spanToRow(span, this.#redactor);
+      row = spanToRow(span, this.#redactor, this.#endpoints);
     } catch (error) {
       this.#drop(1, 'mapping_error', `a span could not be mapped to a row (${describeError(error)})`);
       return;

@@ -45,6 +45,7 @@ import {
 import type { ReadableSpanLike } from '../src/span-types.js';
 import { CALL_METADATA_KEYS } from './call-metadata-keys.js';
 import { queryParamsOf } from './query-params.js';
+import type { UnroutedEndpointGuard } from './unrouted-endpoint-guard.js';
 import type { ApiAccessLogRow, AuthenticationLogRow, ExternalApiCallLogRow, TableRow } from './database.js';
 import {
   TEXT_LIMITS,
@@ -63,17 +64,26 @@ const NO_RESPONSE_MESSAGES: Readonly<Record<string, string>> = {
   process_stopped: 'the process stopped (on a signal) before a response',
   unknown: 'the connection closed before a response',
 };
+/** The endpoint of a request no route matched (404 or 405): scanners' paths are not endpoints. */
+const UNMATCHED_ENDPOINT = '(unmatched)';
 
 /**
  * Maps a finished span to the row it becomes, or `undefined` for spans that become none.
  * Pure: no I/O, no clock. Every value is made safe for PostgreSQL here, and text that could
  * hold a secret (query strings, URLs, error messages) is redacted again, so spans from other
  * pipelines cannot carry one into the database either.
+ *
+ * `endpoints`, when given, bounds the distinct endpoints of unrouted requests per service; it
+ * is the one piece of state the mapping uses, and its owner (the exporter) keeps it.
  */
-export function spanToRow(span: ReadableSpanLike, redactor: Redactor): TableRow | undefined {
+export function spanToRow(
+  span: ReadableSpanLike,
+  redactor: Redactor,
+  endpoints?: UnroutedEndpointGuard,
+): TableRow | undefined {
   switch (classifySpan(span)) {
     case RECORD_API:
-      return { table: 'api_access_log', row: apiRow(span, redactor) };
+      return { table: 'api_access_log', row: apiRow(span, redactor, endpoints) };
     case RECORD_AUTH:
       return { table: 'authentication_log', row: authRow(span, redactor) };
     case RECORD_EXTERNAL:
@@ -83,7 +93,11 @@ export function spanToRow(span: ReadableSpanLike, redactor: Redactor): TableRow 
   }
 }
 
-function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
+function apiRow(
+  span: ReadableSpanLike,
+  redactor: Redactor,
+  endpoints?: UnroutedEndpointGuard,
+): ApiAccessLogRow {
   const a = withStableHttpAttributes(span.attributes, span.kind);
   const metadata: Record<string, unknown> = {};
   const path = redactor.redactPath(str(a[ATTR_URL_PATH]) ?? '/');
@@ -98,15 +112,16 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
   if (a[ATTR_ANALYTICS_SLOW] === true) metadata.slow = true;
   if (a[ATTR_ANALYTICS_ABORTED] === true) metadata.aborted = true;
   if (noResponse) metadata.no_response = noResponse;
-  if (route === undefined) metadata.endpoint_source = 'normalized_path';
+  const common = commonColumns(span);
+  const endpoint = route ?? unroutedEndpoint(path, status, common.service_name, metadata, endpoints);
   const headers = capturedHeaders(a, redactor);
   if (headers) metadata.headers = headers;
   const query = queryParamsOf(str(a[ATTR_URL_QUERY]), redactor, metadata);
   const weight = sanitizeFinite(a[ATTR_ANALYTICS_SAMPLE_WEIGHT]);
   return {
-    ...commonColumns(span),
+    ...common,
     user_id: sanitizeText(str(a[ATTR_ENDUSER_ID] ?? a[ATTR_ENDUSER_PSEUDO_ID]), TEXT_LIMITS.indexed),
-    endpoint: sanitizeText(route ?? normalizePath(path), TEXT_LIMITS.indexed),
+    endpoint: sanitizeText(endpoint, TEXT_LIMITS.indexed),
     path: sanitizeText(path, TEXT_LIMITS.path),
     method: sanitizeText(method(a), TEXT_LIMITS.short),
     status_code: status,
@@ -118,7 +133,7 @@ function apiRow(span: ReadableSpanLike, redactor: Redactor): ApiAccessLogRow {
     response_size: sanitizeSize(a[ATTR_HTTP_RESPONSE_BODY_SIZE]),
     query_params: query === undefined ? null : sanitizeJson(query, TEXT_LIMITS.queryParams),
     error_message: sanitizeText(
-      errorMessage(span, status, redactor) ?? (noResponse && NO_RESPONSE_MESSAGES[noResponse]),
+      errorMessage(span, status, redactor, false) ?? (noResponse && NO_RESPONSE_MESSAGES[noResponse]),
       TEXT_LIMITS.errorMessage,
     ),
     sample_weight: weight !== null && weight > 0 ? weight : 1,
@@ -183,7 +198,7 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
     cost_estimate: cost !== null && cost >= 0 && cost <= MAX_COST_USD ? cost : null,
     request_size: sanitizeSize(a[ATTR_HTTP_REQUEST_BODY_SIZE]),
     response_size: sanitizeSize(a[ATTR_HTTP_RESPONSE_BODY_SIZE]),
-    error_message: sanitizeText(errorMessage(span, status, redactor), TEXT_LIMITS.errorMessage),
+    error_message: sanitizeText(errorMessage(span, status, redactor, true), TEXT_LIMITS.errorMessage),
     metadata: finishMetadata(metadata),
   };
 }
@@ -225,15 +240,48 @@ function method(a: Attributes): string | undefined {
 
 /**
  * The error of a request or call: the message set by the processor (a child's, or the span's
- * own, redacted), else the span's own, else the status text of a failed status, else the
- * error type (`ECONNREFUSED`). Redacted again: spans may come from other pipelines.
+ * own, redacted), else the span's own, whatever the status; else the status text of a failed
+ * status, else the error type (`ECONNREFUSED`). Redacted again: spans may come from other
+ * pipelines. Without `clientErrors` (API rows) a 4xx with no thrown error has no message: the
+ * app answered it on purpose (validation, auth, not found); a call's 4xx (a provider's 429)
+ * is a failure of the app's.
  */
-function errorMessage(span: ReadableSpanLike, status: number | null, redactor: Redactor): string | undefined {
+function errorMessage(
+  span: ReadableSpanLike,
+  status: number | null,
+  redactor: Redactor,
+  clientErrors: boolean,
+): string | undefined {
   const message = str(span.attributes[ATTR_ERROR_MESSAGE]) ?? spanErrorMessage(span);
   if (message !== undefined) return redactor.redactText(message);
-  if (status !== null && status >= 400) return STATUS_CODES[status] ?? `HTTP ${status}`;
+  if (status !== null && status >= 400) {
+    return status < 500 && !clientErrors ? undefined : (STATUS_CODES[status] ?? `HTTP ${status}`);
+  }
   const type = str(span.attributes[ATTR_ERROR_TYPE]);
   return type && redactor.redactText(type);
+}
+
+/**
+ * The endpoint of a request no framework routed, and how it was made
+ * (`metadata.endpoint_source`): `(unmatched)` for a 404 or 405, whatever was asked; else the
+ * path's normalized shape, which `endpoints` may coarsen (`coarsened_path`) to keep the
+ * service's distinct values bounded.
+ */
+function unroutedEndpoint(
+  path: string,
+  status: number | null,
+  service: string | null,
+  metadata: Record<string, unknown>,
+  endpoints: UnroutedEndpointGuard | undefined,
+): string {
+  if (status === 404 || status === 405) {
+    metadata.endpoint_source = 'unmatched';
+    return UNMATCHED_ENDPOINT;
+  }
+  const shape = normalizePath(path);
+  const endpoint = endpoints ? endpoints.admit(service, shape) : shape;
+  metadata.endpoint_source = endpoint === shape ? 'normalized_path' : 'coarsened_path';
+  return endpoint;
 }
 
 /**

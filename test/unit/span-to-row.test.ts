@@ -20,6 +20,7 @@ import type {
 } from '../../exporter/database.js';
 import { TEXT_LIMITS } from '../../exporter/sanitize.js';
 import { hrTimeToIso, spanToRow } from '../../exporter/span-to-row.js';
+import { UnroutedEndpointGuard } from '../../exporter/unrouted-endpoint-guard.js';
 import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
 import { REDACTED, Redactor } from '../../src/internal/redactor.js';
 import {
@@ -227,6 +228,50 @@ describe('spanToRow for API spans', () => {
     expect(row.endpoint).toBe('/api/items/:id/reviews/:id');
     expect(row.path).toBe('/api/items/42/reviews/3f2b8c1e-9d4a-4e7b-8c21-0a1b2c3d4e5f');
     expect(json(row.metadata)).toEqual({ endpoint_source: 'normalized_path' });
+  });
+
+  it.each([404, 405])('makes the endpoint of an unrouted %i (unmatched), keeping the path', (status) => {
+    const row = apiRow(
+      apiSpan({ [ATTR_URL_PATH]: '/wp-admin/setup.php', [ATTR_HTTP_RESPONSE_STATUS_CODE]: status }),
+    );
+    expect({ endpoint: row.endpoint, path: row.path, metadata: json(row.metadata) }).toEqual({
+      endpoint: '(unmatched)',
+      path: '/wp-admin/setup.php',
+      metadata: { endpoint_source: 'unmatched' },
+    });
+  });
+
+  it('keeps the route template of a routed request, whatever its status and shape', () => {
+    const notFound = apiRow(
+      apiSpan({
+        [ATTR_HTTP_ROUTE]: '/users/{id}',
+        [ATTR_URL_PATH]: '/users/7',
+        [ATTR_HTTP_RESPONSE_STATUS_CODE]: 404,
+      }),
+    );
+    const deep = apiRow(
+      apiSpan({ [ATTR_HTTP_ROUTE]: '/a/b/c/d/e/f/g/:file.js', [ATTR_URL_PATH]: '/a/b/c/d/e/f/g/x.js' }),
+    );
+    expect([notFound.endpoint, notFound.metadata, deep.endpoint]).toEqual([
+      '/users/{id}',
+      null,
+      '/a/b/c/d/e/f/g/:file.js',
+    ]);
+  });
+
+  it('coarsens the endpoint of an unrouted request once the guard has no room, and says so', () => {
+    const guard = new UnroutedEndpointGuard({ maxShapes: 1, maxPrefixes: 1 });
+    const rows = ['/users/alice', '/users/bob', '/pages/about', '/users/alice'].map((path) => {
+      const result = spanToRow(apiSpan({ [ATTR_URL_PATH]: path }), redactor, guard);
+      const row = (result as Extract<TableRow, { table: 'api_access_log' }>).row;
+      return { endpoint: row.endpoint, path: row.path, metadata: json(row.metadata) };
+    });
+    expect(rows).toEqual([
+      { endpoint: '/users/alice', path: '/users/alice', metadata: { endpoint_source: 'normalized_path' } },
+      { endpoint: '/users/*', path: '/users/bob', metadata: { endpoint_source: 'coarsened_path' } },
+      { endpoint: '/*', path: '/pages/about', metadata: { endpoint_source: 'coarsened_path' } },
+      { endpoint: '/users/alice', path: '/users/alice', metadata: { endpoint_source: 'normalized_path' } },
+    ]);
   });
 
   it('redacts opaque tokens and link codes in the path and the endpoint', () => {
@@ -454,12 +499,34 @@ describe('spanToRow for API spans', () => {
   });
 
   it.each([
-    [404, 'Not Found'],
-    [401, 'Unauthorized'],
+    [500, 'Internal Server Error'],
     [503, 'Service Unavailable'],
-    [499, 'HTTP 499'],
+    [599, 'HTTP 599'],
   ])('uses the status text as the error of a %i response without an exception', (status, text) => {
     expect(apiRow(apiSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: status })).error_message).toBe(text);
+  });
+
+  it.each([400, 401, 404, 422, 429, 499])(
+    'gives no error message for a %i the app answered without an exception',
+    (status) => {
+      expect(apiRow(apiSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: status })).error_message).toBeNull();
+    },
+  );
+
+  it('keeps the message of an error thrown for a 4xx', () => {
+    const thrown = apiRow(
+      apiSpan(
+        { [ATTR_HTTP_ROUTE]: '/users/:id', [ATTR_HTTP_RESPONSE_STATUS_CODE]: 404 },
+        { events: [exception('user 42 not found')] },
+      ),
+    );
+    const fromProcessor = apiRow(
+      apiSpan({ [ATTR_HTTP_RESPONSE_STATUS_CODE]: 400, [ATTR_ERROR_MESSAGE]: 'name is required' }),
+    );
+    expect([thrown.error_message, fromProcessor.error_message]).toEqual([
+      'user 42 not found',
+      'name is required',
+    ]);
   });
 
   it('gives no error message for a success', () => {
