@@ -149,7 +149,7 @@ describe('spanToRow for foreign spans', () => {
       ip_address: '198.51.100.7',
       peer_address: '198.51.100.7',
       response_size: 120,
-      error_message: 'Not Found',
+      error_message: null,
     });
     expect(JSON.parse(row.query_params!)).toEqual({ access_token: REDACTED, page: '2' });
   });
