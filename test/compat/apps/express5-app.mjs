@@ -1,0 +1,7 @@
+// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
+// Express 5 (the root's) under the register entry.
+import express from 'express';
+import { setUser } from 'otel-pg-analytics';
+import { buildExpressApp, serve } from './express-app.mjs';
+
+serve(buildExpressApp(express, { setUser, asyncHandlers: true }));
