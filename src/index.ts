@@ -11,7 +11,6 @@ export {
 export { createAnalyticsInstrumentations } from './instrumentation/create-analytics-instrumentations.js';
 export { createHttpInstrumentationConfig } from './instrumentation/http-instrumentation-config.js';
 export { createUndiciInstrumentationConfig } from './instrumentation/undici-instrumentation-config.js';
-export { subscribeFastifyRoutes } from './instrumentation/fastify-route-subscriber.js';
 export {
   batchSpanProcessorOptions,
   DEFAULT_COUNT_MAX_ROW_AGE_MILLIS,

@@ -5,7 +5,6 @@ import { setActivePipeline, type ActivePipeline } from './internal/active-pipeli
 import { createPropagator } from './internal/create-propagator.js';
 import { createLogger, describeError } from './internal/diag.js';
 import { createAnalyticsInstrumentations } from './instrumentation/create-analytics-instrumentations.js';
-import { subscribeFastifyRoutes } from './instrumentation/fastify-route-subscriber.js';
 import { AnalyticsSpanProcessor } from './processors/analytics-span-processor.js';
 import type { PipelineStats } from './pipeline-stats.js';
 import type { SpanExporterLike } from './span-types.js';
@@ -16,7 +15,7 @@ export type StartedPipeline = ActivePipeline;
 const logger = createLogger('start');
 
 /**
- * Starts NodeSDK with the http and undici instrumentations (and Express's when present), the
+ * Starts NodeSDK with the http and undici instrumentations (and the supported frameworks'), the
  * analytics processor and a BatchSpanProcessor (the flush strategy) around `exporter`. Every
  * span is recorded (AlwaysOnSampler) because sampling happens in the processor, at span end.
  * NodeSDK's default OTLP metrics and logs exporters are switched off. Trace context goes only
@@ -54,7 +53,6 @@ export function startAnalytics(
     logRecordProcessors: [],
   });
   sdk.start();
-  const unsubscribeFastify = subscribeFastifyRoutes();
 
   let stopped: Promise<void> | undefined;
   const pipeline: StartedPipeline = {
@@ -62,7 +60,6 @@ export function startAnalytics(
     getStats: () => exporter.getStats?.(),
     shutdown: () =>
       (stopped ??= (async () => {
-        unsubscribeFastify();
         try {
           await sdk.shutdown();
         } catch (error) {

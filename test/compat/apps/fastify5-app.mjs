@@ -1,0 +1,8 @@
+// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
+// Fastify 5 (the root's) with @fastify/cors, under the register entry.
+import cors from '@fastify/cors';
+import Fastify from 'fastify';
+import { setUser } from 'otel-pg-analytics';
+import { buildFastifyApp, serve } from './fastify-app.mjs';
+
+await serve(await buildFastifyApp(Fastify, { setUser, registerCors: (app) => app.register(cors) }));
