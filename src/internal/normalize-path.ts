@@ -12,6 +12,8 @@ export const MAX_ENDPOINT_SEGMENTS = 6;
  */
 const MAX_WORD_LENGTH = 64;
 
+/** Most segments: a short lower-case word, which no rule below changes (checked first, for speed). */
+const SHORT_WORD = /^[a-z]{1,15}$/;
 const NUMERIC = /^\d+$/;
 /** `20240501` (a plausible year, month and day), which as a number would be an `:id`. */
 const COMPACT_DATE = /^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$/;
@@ -52,6 +54,7 @@ const PSEUDONYM = new RegExp(`^${PSEUDONYM_PREFIX}[A-Za-z0-9_-]{22}$`);
  * own word, which is why the number of distinct endpoints is also bounded elsewhere.
  */
 function segmentPlaceholder(segment: string): string | undefined {
+  if (SHORT_WORD.test(segment)) return undefined;
   if (segment.length > MAX_WORD_LENGTH) return ID_PLACEHOLDER;
   if (NUMERIC.test(segment)) return COMPACT_DATE.test(segment) ? ':date' : ID_PLACEHOLDER;
   if (UUID.test(segment) || LONG_HEX.test(segment)) return ID_PLACEHOLDER;
