@@ -69,6 +69,10 @@ export function createUndiciInstrumentationConfig(
         attributes[ATTR_HTTP_REQUEST_BODY_SIZE] = request.contentLength;
       } else if (request.body === null || request.body === undefined) {
         attributes[ATTR_HTTP_REQUEST_BODY_SIZE] = 0;
+      } else if (request.body instanceof Uint8Array) {
+        // undici's own request() sends a string or buffer body without a content-length
+        // header (fetch adds one); it holds the body as a Buffer.
+        attributes[ATTR_HTTP_REQUEST_BODY_SIZE] = request.body.byteLength;
       }
       return attributes;
     },
