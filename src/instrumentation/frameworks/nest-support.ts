@@ -1,9 +1,39 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { FrameworkSupport } from './framework-support.js';
+import {
+  NEST_EXCEPTIONS_HANDLER_FILE,
+  NestExceptionInstrumentation,
+} from './nest-exception-instrumentation.js';
 
-/** NestJS: route templates and thrown errors. */
+let hookedModules: readonly string[] | undefined;
+
+/**
+ * NestJS 12 on Express or Fastify: routes come from the adapter's support (global prefix and
+ * controller paths are in the templates it registers); thrown messages from Nest's own
+ * exception handler.
+ */
 export const nestSupport: FrameworkSupport = {
   name: 'NestJS',
   requires: '@nestjs/core',
-  hookedModules: [],
-  createInstrumentations: () => [],
+  // Nest 12 is ESM and imports its exception handler by a relative path, which the loader hook
+  // matches only by URL: the app's copy, resolved on first use (the register entry's).
+  get hookedModules(): readonly string[] {
+    return (hookedModules ??= appFileUrls(NEST_EXCEPTIONS_HANDLER_FILE));
+  },
+  createInstrumentations: () => [new NestExceptionInstrumentation({ enabled: false })],
 };
+
+/** The `file:` URL `specifier` resolves to from the app's entry script or working directory. */
+function appFileUrls(specifier: string): string[] {
+  for (const base of [process.argv[1], path.join(process.cwd(), 'index.js')]) {
+    if (!base) continue;
+    try {
+      return [pathToFileURL(createRequire(path.resolve(base)).resolve(specifier)).href];
+    } catch {
+      // Not from here; try the next base.
+    }
+  }
+  return [];
+}
