@@ -6,7 +6,7 @@ import {
   LLM_STUB_USAGE,
   OPENAI_MODEL_SUFFIX,
 } from './support/llm-stub.js';
-import { runLlmApp, type CallRow, type LlmAppRun } from './support/run-llm-app.js';
+import { runCallApp, type CallRow, type CallAppRun } from './support/run-call-app.js';
 
 /**
  * The LLM SDKs people use, each called from a request handler (which sets the user) with its
@@ -139,13 +139,13 @@ function expectedTokens(c: SdkCase): Record<string, unknown> {
 }
 
 /** The rows of one call, found by the stub path its base URL named, in order. */
-function rowsOf(run: LlmAppRun, sdk: string, mode: Mode): CallRow[] {
+function rowsOf(run: CallAppRun, sdk: string, mode: Mode): CallRow[] {
   const prefix = `/${SDKS.find((c) => c.sdk === sdk)!.provider}/${sdk}-${mode}.${STUB_MODE[mode]}/`;
   return run.rows.filter((row) => new URL(row.endpoint).pathname.startsWith(prefix));
 }
 
 /** Checks every configuration makes: the contract does not depend on who else traces. */
-function describeCalls(getRun: () => LlmAppRun): void {
+function describeCalls(getRun: () => CallAppRun): void {
   it('answers every call as the SDK returned it: text, or the 400 the stub refused it with', () => {
     const run = getRun();
     const seen = CALLS.map(({ sdk, mode }) => {
@@ -217,10 +217,12 @@ function describeCalls(getRun: () => LlmAppRun): void {
         }));
         const rows = rowsOf(run, c.sdk, mode);
         expect(rows, `${c.sdk} ${mode}`).toMatchObject(expected);
-        for (const row of rows) {
-          expect(Number(row.request_size), `${c.sdk} ${mode} request size`).toBeGreaterThan(0);
-          expect(Number(row.response_size), `${c.sdk} ${mode} response size`).toBeGreaterThan(0);
-        }
+        // Sizes as on the wire (compressed, chunked or streamed bodies included).
+        const sent = run.stubRequests.filter((r) => r.url.startsWith(`/${c.provider}/${c.sdk}-${mode}.`));
+        expect(
+          rows.map((row) => [row.request_size, row.response_size]),
+          `${c.sdk} ${mode} sizes`,
+        ).toEqual(sent.map((r) => [String(r.bodyBytes), String(r.responseBytes)]));
       }
     }
   });
@@ -240,7 +242,7 @@ function describeCalls(getRun: () => LlmAppRun): void {
 }
 
 /** The attempts of the calls the Anthropic SDK traced itself. */
-function describeTracedAnthropic(getRun: () => LlmAppRun): void {
+function describeTracedAnthropic(getRun: () => CallAppRun): void {
   it("enriches the attempts of the Anthropic SDK's traced calls with the model it asked for", () => {
     // The SDK's call span is no row of its own: what it knows goes on its attempts.
     const run = getRun();
@@ -254,9 +256,9 @@ function describeTracedAnthropic(getRun: () => LlmAppRun): void {
 }
 
 describe('LLM SDKs under the register entry, their own tracing off', () => {
-  let run: LlmAppRun;
+  let run: CallAppRun;
   beforeAll(async () => {
-    run = await runLlmApp('llm_sdks_plain', 'test/compat/apps/llm-sdk-app.mjs', CALLS, {
+    run = await runCallApp('llm_sdks_plain', 'test/compat/apps/llm-sdk-app.mjs', CALLS, {
       env: { ANTHROPIC_OPEN_TELEMETRY: 'false' },
     });
   });
@@ -272,9 +274,9 @@ describe('LLM SDKs under the register entry, their own tracing off', () => {
 });
 
 describe('LLM SDKs under the register entry, the Anthropic SDK tracing itself', () => {
-  let run: LlmAppRun;
+  let run: CallAppRun;
   beforeAll(async () => {
-    run = await runLlmApp('llm_sdks_traced', 'test/compat/apps/llm-sdk-app.mjs', CALLS);
+    run = await runCallApp('llm_sdks_traced', 'test/compat/apps/llm-sdk-app.mjs', CALLS);
   });
   afterAll(async () => {
     await run?.db.drop();
@@ -289,9 +291,9 @@ describe('LLM SDKs under the register entry, the Anthropic SDK tracing itself', 
 });
 
 describe('LLM SDKs in an app composing our pieces and @opentelemetry/instrumentation-openai into its NodeSDK', () => {
-  let run: LlmAppRun;
+  let run: CallAppRun;
   beforeAll(async () => {
-    run = await runLlmApp('llm_sdks_composed', 'test/compat/apps/composed-genai-sdk.mjs', CALLS, {
+    run = await runCallApp('llm_sdks_composed', 'test/compat/apps/composed-genai-sdk.mjs', CALLS, {
       register: false,
     });
   });

@@ -39,6 +39,8 @@ export interface StubRequest {
   headers: http.IncomingHttpHeaders;
   bodyBytes: number;
   status: number;
+  /** Body bytes sent back, as on the wire (compressed when it was). */
+  responseBytes: number;
 }
 
 export interface LlmStub {
@@ -61,8 +63,8 @@ export interface LlmStub {
  * - `flaky`: 503 (`retry-after: 0`) the first time, then as `ok`;
  * - `fail`: 400, every time (no SDK retries it).
  * The provider keys must arrive (as `FAKE_KEYS`): a request without one is answered 401.
- * `/plain/<label>.<mode>/...` answers a small JSON document (GET) or echoes its body size (other
- * methods), for the HTTP clients.
+ * `/plain/<label>.<mode>/...` answers a small JSON document (GET) or the size of the body it got
+ * (other methods), with a Content-Length, for the HTTP clients. Provider answers are chunked.
  */
 export async function startLlmStub(): Promise<LlmStub> {
   const requests: StubRequest[] = [];
@@ -79,17 +81,26 @@ export async function startLlmStub(): Promise<LlmStub> {
         headers: req.headers,
         bodyBytes: body.length,
         status: 0,
+        responseBytes: 0,
       };
       requests.push(record);
+      const match = /^\/(openai|anthropic|gemini|plain)\/([^/]+)\.(ok|retry|flaky|fail)(\/.*)$/.exec(
+        url.pathname,
+      );
+      const [, provider = '', , mode = '', rest = ''] = match ?? [];
       const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
       const send = (status: number, text: string, headers: http.OutgoingHttpHeaders = {}): void => {
+        const bytes = gzip ? zlib.gzipSync(text) : Buffer.from(text);
         record.status = status;
+        record.responseBytes = bytes.length;
         res.writeHead(status, {
           'content-type': 'application/json',
           ...(gzip && { 'content-encoding': 'gzip' }),
+          // Plain APIs declare their length; the LLM stubs answer chunked, as streams are.
+          ...(provider === 'plain' && { 'content-length': bytes.length }),
           ...headers,
         });
-        res.end(gzip ? zlib.gzipSync(text) : text);
+        res.end(bytes);
       };
       const sendStream = (text: string): void => {
         record.status = 200;
@@ -99,17 +110,14 @@ export async function startLlmStub(): Promise<LlmStub> {
         });
         // In pieces that split events, as they arrive on the wire.
         const bytes = gzip ? zlib.gzipSync(text) : Buffer.from(text);
+        record.responseBytes = bytes.length;
         const cut = Math.floor(bytes.length / 3);
         res.write(bytes.subarray(0, cut));
         res.write(bytes.subarray(cut, 2 * cut));
         res.end(bytes.subarray(2 * cut));
       };
 
-      const match = /^\/(openai|anthropic|gemini|plain)\/([^/]+)\.(ok|retry|flaky|fail)(\/.*)$/.exec(
-        url.pathname,
-      );
       if (!match) return send(404, JSON.stringify({ error: 'no such stub' }));
-      const [, provider = '', , mode = '', rest = ''] = match;
       const request = parseJson(body.toString('utf8'));
       if (provider !== 'plain' && !hasKey(provider, req.headers)) {
         return send(401, errorBody(provider, 401, 'missing or wrong API key'));

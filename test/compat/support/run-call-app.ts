@@ -21,8 +21,8 @@ export interface CallRow {
 }
 
 /** What one app run left behind. */
-export interface LlmAppRun {
-  /** By `<sdk> <mode>`: what the app answered. */
+export interface CallAppRun {
+  /** By the call's parameter values joined with spaces (`openai-chat plain`): what the app answered. */
   answers: Map<string, { status: number; body: Record<string, unknown> }>;
   /** Every external call row, by time. */
   rows: CallRow[];
@@ -38,25 +38,24 @@ export interface LlmAppRun {
   db: TestDatabase;
 }
 
-export interface LlmAppCall {
-  sdk: string;
-  mode: string;
-}
+/** The query parameters of one `GET /call` (`{ sdk: 'openai-chat', mode: 'plain' }`). */
+export type AppCall = Readonly<Record<string, string>>;
 
 /**
- * Starts `script` (an app serving `GET /call?sdk=&mode=`) against a stub provider and a
- * database of its own, makes `calls` one after another, stops the app (flushing its rows) and
- * returns what it recorded. The caller drops `db`.
+ * Starts `script` (an app serving `GET /call?...`, whose handlers call the stub at `STUB_URL`)
+ * under the register entry (unless `register: false`), against the stub and a database of its
+ * own; makes `calls` one after another, stops the app (flushing its rows) and returns what it
+ * recorded. The caller drops `db`.
  */
-export async function runLlmApp(
+export async function runCallApp(
   label: string,
   script: string,
-  calls: readonly LlmAppCall[],
+  calls: readonly AppCall[],
   options: { register?: boolean; env?: Record<string, string> } = {},
-): Promise<LlmAppRun> {
+): Promise<CallAppRun> {
   const db = await createTestDatabase(label, { writer: true });
   const stub = await startLlmStub();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pga-llm-sdk-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pga-call-app-'));
   try {
     const configFile = path.join(dir, 'analytics.json');
     writeFileSync(configFile, JSON.stringify({ services: stub.services() }));
@@ -71,11 +70,11 @@ export async function runLlmApp(
         ...options.env,
       },
     });
-    const answers: LlmAppRun['answers'] = new Map();
+    const answers: CallAppRun['answers'] = new Map();
     try {
-      for (const { sdk, mode } of calls) {
-        const response = await fetch(`${app.url}/call?sdk=${sdk}&mode=${mode}`);
-        answers.set(`${sdk} ${mode}`, {
+      for (const call of calls) {
+        const response = await fetch(`${app.url}/call?${new URLSearchParams(call).toString()}`);
+        answers.set(Object.values(call).join(' '), {
           status: response.status,
           body: (await response.json()) as Record<string, unknown>,
         });
