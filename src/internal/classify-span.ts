@@ -45,6 +45,33 @@ export function classifySpan(span: ReadableSpanLike): RecordType | undefined {
   return classifyByAttributes(span);
 }
 
+/** The parts of a span (live or finished, of any SDK) that say what role it plays in a call. */
+export interface SpanRoleView {
+  readonly kind?: SpanKind | undefined;
+  readonly instrumentationScope?: { readonly name?: string | undefined } | undefined;
+}
+
+/**
+ * Whether the span is the HTTP client span of one attempt: instrumentation-http's or
+ * instrumentation-undici's CLIENT span, made in this process.
+ */
+export function isHttpAttempt(span: SpanRoleView): boolean {
+  if (span.kind !== SpanKind.CLIENT) return false;
+  const scope = span.instrumentationScope?.name;
+  return scope === HTTP_SCOPE || scope === UNDICI_SCOPE;
+}
+
+/**
+ * Whether the span could be the caller of HTTP attempts: any other CLIENT span (an SDK's own
+ * call span, a GenAI instrumentation's), with or without an HTTP method. It is one once an
+ * attempt starts under it. Checks the kind first: most spans are not CLIENT spans.
+ */
+export function isCallerCandidate(span: SpanRoleView): boolean {
+  if (span.kind !== SpanKind.CLIENT) return false;
+  const scope = span.instrumentationScope?.name;
+  return scope !== HTTP_SCOPE && scope !== UNDICI_SCOPE && scope !== TRACER_NAME;
+}
+
 function classifyByAttributes(span: ReadableSpanLike): RecordType | undefined {
   const a = span.attributes;
   if (typeof a[ATTR_ANALYTICS_AUTH_EVENT_TYPE] === 'string') return RECORD_AUTH;

@@ -9,7 +9,7 @@ import {
   ATTR_URL_PATH,
 } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
-import { classifySpan } from '../internal/classify-span.js';
+import { classifySpan, isCallerCandidate } from '../internal/classify-span.js';
 import { RateLimitedReporter, createLogger } from '../internal/diag.js';
 import { userOfContext } from '../helpers/run-as-user.js';
 import { createPathMatcher } from '../internal/path-matcher.js';
@@ -50,6 +50,7 @@ import {
   RECORD_EXTERNAL,
 } from '../semconv.js';
 import type { ReadableSpanLike, SpanLike, SpanProcessorLike } from '../span-types.js';
+import { CallerTracker } from './caller-tracker.js';
 import { deriveSpan } from './derive-span.js';
 import { sampleApiSpan } from './sample-api-span.js';
 
@@ -120,6 +121,10 @@ const MAX_TRACKED_OPEN_CALLS = 10_000;
  *   `requestHoldMillis`), so a `setUser()` called late still attributes them.
  * - An outbound call still open after `maxOpenClientSpanMillis` (a body the app never read)
  *   is recorded as it stands, flagged `analytics.incomplete`.
+ * - One row per HTTP attempt: a CLIENT span of another instrumentation around attempts (an
+ *   SDK's own call span, a GenAI instrumentation's) is no row; its attempts wait for it (at
+ *   most `requestHoldMillis`) and are completed with what it knows, its usage going to the
+ *   billed attempt alone when that one read none ({@link CallerTracker}).
  *
  * No hook ever throws into the app. Needs every span recorded (`AlwaysOnSampler`): a head
  * sampler would decide before status and duration exist.
@@ -157,6 +162,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   readonly #openCalls = new Map<string, SpanLike>();
   readonly #holding = new Set<TrackedRequest>();
   readonly #reporter = new RateLimitedReporter(createLogger('processor'));
+  readonly #callers: CallerTracker;
   #sweepTimer: NodeJS.Timeout | undefined;
   #isShutdown = false;
   #shutdownPromise: Promise<void> | undefined;
@@ -182,11 +188,17 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     const privacy = new PrivacyPolicy(resolved);
     setActivePrivacy(privacy);
     this.#userAttribute = privacy.pseudonymousUsers ? ATTR_ENDUSER_PSEUDO_ID : ATTR_ENDUSER_ID;
+    this.#callers = new CallerTracker(
+      resolved.requestHoldMillis,
+      (attempt, attributes) => this.#settleCall(this.#withAttributes(attempt, attributes)),
+      this.#reporter,
+    );
   }
 
   onStart(span: SpanLike, parentContext: Context): void {
     if (this.#isShutdown) return;
     try {
+      this.#callers.link(span, parentContext);
       const record = classifySpan(span);
       if (record === undefined) return;
       if (record === RECORD_API) {
@@ -204,8 +216,9 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         (span as unknown as Tracked)[this.#callKey] = call;
         this.#watchOpenCall(span);
       }
-      // Only spans that become rows: the downstream never sees a start without its end.
-      this.#next.onStart(span, parentContext);
+      // Only spans that become rows: the downstream never sees a start without its end. Whether
+      // a caller candidate becomes one is known only at its end.
+      if (!isCallerCandidate(span)) this.#next.onStart(span, parentContext);
     } catch (error) {
       this.#reporter.error('onStart', 'otel-pg-analytics: span processor onStart failed', error);
     }
@@ -214,6 +227,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   onEnd(span: ReadableSpanLike): void {
     if (this.#isShutdown) return;
     try {
+      // A caller that had attempts is no row: its attempts are.
+      if (this.#callers.endCaller(span)) {
+        this.#openCalls.delete(span.spanContext().spanId);
+        return;
+      }
       switch (classifySpan(span)) {
         case RECORD_API:
           this.#endRequest(span);
@@ -236,6 +254,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   }
 
   async forceFlush(): Promise<void> {
+    this.#callers.releaseAll();
     this.#releaseAllHeld();
     await this.#next.forceFlush();
     await this.#exporter?.forceFlush?.();
@@ -244,8 +263,10 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   /** Records held and still-open calls, then shuts the downstream down; runs once. */
   shutdown(): Promise<void> {
     this.#shutdownPromise ??= (async () => {
-      this.#releaseAllHeld();
+      // In this order: open attempts let their callers go, whose attempts may join a request.
       this.#recordOpenCalls(0);
+      this.#callers.releaseAll();
+      this.#releaseAllHeld();
       this.#isShutdown = true;
       if (this.#sweepTimer) clearInterval(this.#sweepTimer);
       await this.#next.shutdown();
@@ -294,9 +315,14 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
 
   #endCall(span: ReadableSpanLike): void {
     this.#openCalls.delete(span.spanContext().spanId);
-    const call = this.#callOf(span);
-    if (call?.recordedIncomplete) return;
-    const request = call?.request;
+    if (this.#callOf(span)?.recordedIncomplete) return;
+    if (this.#callers.holdAttempt(span)) return;
+    this.#settleCall(span);
+  }
+
+  /** A finished call: held until its request ends, or passed on. */
+  #settleCall(span: ReadableSpanLike): void {
+    const request = this.#callOf(span)?.request;
     if (request && !request.ended && (request.held?.length ?? 0) < MAX_HELD_PER_REQUEST) {
       (request.held ??= []).push(span);
       if (!request.holdTimer) {
@@ -307,6 +333,14 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
       return;
     }
     this.#forwardCall(span, request?.state);
+  }
+
+  /** A copy of an attempt with the attributes its caller completed, still tracked as the call. */
+  #withAttributes(attempt: ReadableSpanLike, attributes: Attributes): ReadableSpanLike {
+    if (attributes === attempt.attributes) return attempt;
+    const enriched = deriveSpan(attempt, {}, undefined, attributes);
+    (enriched as unknown as Tracked)[this.#callKey] = this.#callOf(attempt);
+    return enriched;
   }
 
   /** Passes a call on with its service, cost and user; `endTime` snapshots a call still open. */
@@ -402,19 +436,22 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
       const now = Date.now();
       for (const [spanId, span] of this.#openCalls) {
         const call = this.#callOf(span);
-        if (span.ended || !call) {
+        // A caller with attempts is no row, however long it stays open: its attempts are.
+        if (span.ended || !call || this.#callers.hadAttempts(span)) {
           this.#openCalls.delete(spanId);
           continue;
         }
         if (now - call.openedAt < minAgeMillis) continue;
         this.#openCalls.delete(spanId);
         call.recordedIncomplete = true;
+        const enriched = this.#callers.abandonAttempt(span);
+        const view = enriched ? this.#withAttributes(span, enriched) : span;
         const incomplete: Attributes = { [ATTR_ANALYTICS_INCOMPLETE]: true };
         // An LLM response still being read has no usage yet: say so rather than leave it blank.
-        if (span.attributes[ATTR_GEN_AI_PROVIDER_NAME] !== undefined) {
+        if (view.attributes[ATTR_GEN_AI_PROVIDER_NAME] !== undefined) {
           incomplete[ATTR_ANALYTICS_USAGE_UNKNOWN_REASON] = 'response_not_finished';
         }
-        this.#forwardCall(span, call.request?.state, incomplete, hrTime());
+        this.#forwardCall(view, call.request?.state, incomplete, hrTime());
       }
     } catch (error) {
       this.#reporter.error('sweep', 'otel-pg-analytics: recording open calls failed', error);

@@ -6,9 +6,15 @@ import type { ReadableSpanLike } from '../span-types.js';
  * A copy of a finished span with attributes added. Ended spans are immutable, so whatever is
  * only known after the end (the request's user, the sampling weight, the cost) travels on a
  * derived span that only the downstream processor sees. With `endTime`, the copy is a
- * snapshot of a span still open (recorded as incomplete).
+ * snapshot of a span still open (recorded as incomplete). `base` stands in for the span's own
+ * attributes (an attempt's, completed with its caller's).
  */
-export function deriveSpan(span: ReadableSpanLike, extra: Attributes, endTime?: HrTime): ReadableSpanLike {
+export function deriveSpan(
+  span: ReadableSpanLike,
+  extra: Attributes,
+  endTime?: HrTime,
+  base: Attributes = span.attributes,
+): ReadableSpanLike {
   const spanContext = span.spanContext();
   return {
     name: span.name,
@@ -18,7 +24,7 @@ export function deriveSpan(span: ReadableSpanLike, extra: Attributes, endTime?: 
     startTime: span.startTime,
     endTime: endTime ?? span.endTime,
     status: span.status,
-    attributes: { ...span.attributes, ...extra },
+    attributes: { ...base, ...extra },
     links: span.links,
     events: endTime ? [...span.events] : span.events,
     duration: endTime ? hrTimeDuration(span.startTime, endTime) : span.duration,

@@ -1,0 +1,200 @@
+import { trace, type Attributes, type Context } from '@opentelemetry/api';
+import { isCallerCandidate, isHttpAttempt, type SpanRoleView } from '../internal/classify-span.js';
+import type { RateLimitedReporter } from '../internal/diag.js';
+import type { ReadableSpanLike, SpanLike } from '../span-types.js';
+import { billedAttemptIndex, enrichAttempt } from './enrich-attempt.js';
+
+/** The bookkeeping of a caller that had attempts, kept on its span. */
+class TrackedCaller {
+  /** Attempts started under it and not yet ended (nor recorded as incomplete). */
+  openAttempts = 0;
+  ended = false;
+  /** Finished attempts waiting for the caller to end and its other attempts to finish. */
+  held: ReadableSpanLike[] | undefined;
+  holdTimer: NodeJS.Timeout | undefined;
+  /** One attempt went out as the billed one: no later one gets the caller's answer or usage. */
+  billedReleased = false;
+
+  /**
+   * `span` is the caller's own span: live until it ends, so its attributes are read at release.
+   * A span of another SDK than ours may not expose them.
+   */
+  constructor(readonly span: { readonly attributes?: Attributes | undefined }) {}
+}
+
+/** Spans as this tracker keeps its links and bookkeeping on them, under its own symbols. */
+type Linked = SpanRoleView & { readonly attributes?: Attributes | undefined; [key: symbol]: unknown };
+
+/** A caller holds at most this many finished attempts; the oldest goes on when one more comes. */
+const MAX_HELD_PER_CALLER = 32;
+/** At most this many callers hold attempts at once; past it attempts go on at once. */
+const MAX_HOLDING_CALLERS = 10_000;
+/** Callers nested deeper than this around one attempt are not told they had attempts. */
+const MAX_CALLER_DEPTH = 8;
+
+/**
+ * One row per HTTP attempt: finds, for the attempts of this process (instrumentation-http and
+ * -undici CLIENT spans), their caller (the nearest CLIENT span of any other instrumentation
+ * around them: an SDK's own call span, a GenAI instrumentation's), holds finished attempts
+ * until their caller ends, and hands them back completed with what the caller knows
+ * ({@link enrichAttempt}). A caller that had attempts is no row; one that never had any (an
+ * SDK whose transport is not instrumented) is left to be a row as before.
+ *
+ * Links and bookkeeping live on the spans themselves, under symbols of this instance (as the
+ * processor's own; see `request-state.ts`): a span with no caller around it costs a context
+ * lookup and two property reads, and allocates nothing.
+ */
+export class CallerTracker {
+  /** On any span under a caller: that (nearest) caller's span. */
+  readonly #linkKey = Symbol('otel-pg-analytics.caller-link');
+  /** On a caller's span, once an attempt started under it: its {@link TrackedCaller}. */
+  readonly #callerKey = Symbol('otel-pg-analytics.tracked-caller');
+  readonly #holding = new Set<TrackedCaller>();
+  readonly #holdMillis: number;
+  readonly #release: (attempt: ReadableSpanLike, attributes: Attributes) => void;
+  readonly #reporter: RateLimitedReporter;
+
+  /**
+   * @param holdMillis how long finished attempts wait for their caller to end.
+   * @param release where attempts go once their caller is done with them: the attempt's own
+   *   span, and its attributes completed with the caller's.
+   */
+  constructor(
+    holdMillis: number,
+    release: (attempt: ReadableSpanLike, attributes: Attributes) => void,
+    reporter: RateLimitedReporter,
+  ) {
+    this.#holdMillis = holdMillis;
+    this.#release = release;
+    this.#reporter = reporter;
+  }
+
+  /** At a span's start: links it to the nearest caller around it; counts an attempt on it. */
+  link(span: SpanLike, parentContext: Context): void {
+    const parent = trace.getSpan(parentContext) as Linked | undefined;
+    if (parent === undefined) return;
+    const caller = isCallerCandidate(parent) ? parent : (parent[this.#linkKey] as Linked | undefined);
+    if (caller === undefined) return;
+    (span as unknown as Linked)[this.#linkKey] = caller;
+    if (isHttpAttempt(span)) this.#startAttempt(caller);
+  }
+
+  /**
+   * At a span's end: whether it is a caller that had attempts, and so no row. Its attempts go
+   * once the last of them has finished too.
+   */
+  endCaller(span: ReadableSpanLike): boolean {
+    const tracked = this.#trackedOf(span);
+    if (tracked === undefined) return false;
+    tracked.ended = true;
+    if (tracked.openAttempts === 0) this.#releaseHeld(tracked);
+    return true;
+  }
+
+  /** Whether an attempt started under this (still open) span: then it is no row. */
+  hadAttempts(span: ReadableSpanLike): boolean {
+    return this.#trackedOf(span) !== undefined;
+  }
+
+  /** At an attempt's end: whether its caller holds it (it comes back through `release`). */
+  holdAttempt(span: ReadableSpanLike): boolean {
+    const tracked = this.#callerOfAttempt(span);
+    if (tracked === undefined) return false;
+    tracked.openAttempts = Math.max(0, tracked.openAttempts - 1);
+    const held = (tracked.held ??= []);
+    if (held.length >= MAX_HELD_PER_CALLER) {
+      // The oldest has a later sibling, so it is not the billed one.
+      const oldest = held.shift()!;
+      this.#release(oldest, enrichAttempt(oldest.attributes, this.#callerAttributes(tracked), false));
+    }
+    held.push(span);
+    if (tracked.ended && tracked.openAttempts === 0) {
+      this.#releaseHeld(tracked);
+    } else if (!tracked.holdTimer) {
+      if (this.#holding.size >= MAX_HOLDING_CALLERS) {
+        this.#reporter.error(
+          'holding callers',
+          `otel-pg-analytics: more than ${MAX_HOLDING_CALLERS} SDK calls hold their HTTP attempts; attempts beyond that are recorded before their call ends`,
+        );
+        this.#releaseHeld(tracked);
+        return true;
+      }
+      this.#holding.add(tracked);
+      tracked.holdTimer = setTimeout(() => this.#releaseHeld(tracked), this.#holdMillis);
+      tracked.holdTimer.unref();
+    }
+    return true;
+  }
+
+  /**
+   * For an attempt still open that is recorded as it stands: its attributes completed with its
+   * caller's (never as the billed one), or `undefined` when it has no caller. Its caller no
+   * longer waits for it.
+   */
+  abandonAttempt(span: ReadableSpanLike): Attributes | undefined {
+    const tracked = this.#callerOfAttempt(span);
+    if (tracked === undefined) return undefined;
+    tracked.openAttempts = Math.max(0, tracked.openAttempts - 1);
+    const attributes = enrichAttempt(span.attributes, this.#callerAttributes(tracked), false);
+    if (tracked.ended && tracked.openAttempts === 0) this.#releaseHeld(tracked);
+    return attributes;
+  }
+
+  /** Releases every held attempt (forceFlush, shutdown), whether or not its caller ended. */
+  releaseAll(): void {
+    for (const tracked of [...this.#holding]) this.#releaseHeld(tracked);
+  }
+
+  #trackedOf(span: object): TrackedCaller | undefined {
+    return (span as Linked)[this.#callerKey] as TrackedCaller | undefined;
+  }
+
+  #callerOfAttempt(span: ReadableSpanLike): TrackedCaller | undefined {
+    if (!isHttpAttempt(span)) return undefined;
+    const caller = (span as unknown as Linked)[this.#linkKey] as Linked | undefined;
+    return caller && this.#trackedOf(caller);
+  }
+
+  #startAttempt(caller: Linked): void {
+    this.#track(caller).openAttempts++;
+    // The callers around this one describe the same call again: none of them is a row either.
+    let outer = caller[this.#linkKey] as Linked | undefined;
+    for (let depth = 0; outer !== undefined && depth < MAX_CALLER_DEPTH; depth++) {
+      this.#track(outer);
+      outer = outer[this.#linkKey] as Linked | undefined;
+    }
+  }
+
+  #track(caller: Linked): TrackedCaller {
+    return ((caller[this.#callerKey] as TrackedCaller | undefined) ??= new TrackedCaller(caller));
+  }
+
+  #callerAttributes(tracked: TrackedCaller): Attributes {
+    return tracked.span.attributes ?? {};
+  }
+
+  /** Sends the held attempts on, the billed one (the last answered 2xx) completed as such. */
+  #releaseHeld(tracked: TrackedCaller): void {
+    try {
+      if (tracked.holdTimer) clearTimeout(tracked.holdTimer);
+      tracked.holdTimer = undefined;
+      this.#holding.delete(tracked);
+      const held = tracked.held;
+      tracked.held = undefined;
+      if (held === undefined) return;
+      const billed = tracked.billedReleased ? -1 : billedAttemptIndex(held);
+      if (billed >= 0) tracked.billedReleased = true;
+      const callerAttributes = this.#callerAttributes(tracked);
+      for (let i = 0; i < held.length; i++) {
+        const attempt = held[i]!;
+        this.#release(attempt, enrichAttempt(attempt.attributes, callerAttributes, i === billed));
+      }
+    } catch (error) {
+      this.#reporter.error(
+        'release attempts',
+        'otel-pg-analytics: releasing held HTTP attempts failed',
+        error,
+      );
+    }
+  }
+}
