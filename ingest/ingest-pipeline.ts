@@ -2,6 +2,7 @@ import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { AnalyticsConfig } from '../src/config.js';
 import { AnalyticsSpanProcessor } from '../src/processors/analytics-span-processor.js';
 import type { ReadableSpanLike, SpanExporterLike, SpanProcessorLike } from '../src/span-types.js';
+import { CallerFolder } from './caller-folder.js';
 
 /** An exporter that can say whether it has room (as `PostgresSpanExporter` does). */
 export interface IngestExporter extends SpanExporterLike {
@@ -25,10 +26,13 @@ export type IngestOutcome =
  * service and cost from the catalog, the privacy and redaction options apply, and the rows go
  * to the exporter's queue. One received request is one batch, all or nothing: when the
  * exporter has no room for it, none of it is taken, so the sender's retry cannot double rows.
+ * One row per HTTP attempt: a CLIENT span around attempts (an SDK's call span) is no row, and
+ * completes its attempts instead ({@link CallerFolder}).
  */
 export class IngestPipeline {
   readonly #processor: AnalyticsSpanProcessor;
   readonly #exporter: IngestExporter;
+  readonly #callers = new CallerFolder();
   /** Spans the processor kept during the current `submit` (it forwards synchronously). */
   #kept: ReadableSpanLike[] = [];
 
@@ -49,7 +53,7 @@ export class IngestPipeline {
   /** Classifies, completes and queues the spans of one received request. */
   submit(spans: readonly ReadableSpanLike[]): IngestOutcome {
     this.#kept = [];
-    for (const span of spans) {
+    for (const span of this.#callers.fold(spans)) {
       // onStart first: it is where excluded paths are decided for a request.
       this.#processor.onStart(span as Parameters<AnalyticsSpanProcessor['onStart']>[0], ROOT_CONTEXT);
       this.#processor.onEnd(span);

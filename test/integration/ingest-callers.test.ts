@@ -1,0 +1,314 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
+import { IngestPipeline } from '../../ingest/ingest-pipeline.js';
+import { IngestServer } from '../../ingest/ingest-server.js';
+import { DEFAULT_MODEL_PRICES, PRICE_TABLE_VERSION, type ModelPrice } from '../../src/pricing/price-table.js';
+import {
+  djangoServerSpan,
+  hexId,
+  otlpRequest,
+  PYTHON_RESOURCE,
+  START_NANOS,
+  type OtlpScopeInput,
+} from '../helpers/otlp-payloads.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const TABLES = ['api_access_log', 'authentication_log', 'external_api_call_log'];
+const NODE_RESOURCE = { 'service.name': 'agent-node', 'telemetry.sdk.language': 'nodejs' };
+const START = new Date(Number(START_NANOS / 1_000_000n));
+
+let db: TestDatabase;
+let url: string;
+let exporter: PostgresSpanExporter;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  db = await createTestDatabase('ingest_callers');
+  exporter = new PostgresSpanExporter({ connectionString: db.url, statsIntervalMillis: 0 });
+  const pipeline = new IngestPipeline({ exporter });
+  const server = new IngestServer({ pipeline, port: 0 });
+  url = `http://127.0.0.1:${(await server.listen()).port}/v1/traces`;
+  close = async () => {
+    await server.close();
+    await pipeline.shutdown();
+  };
+});
+
+afterAll(async () => {
+  await close?.();
+  await db?.drop();
+});
+
+beforeEach(async () => {
+  for (const table of TABLES) await db.query(`delete from ${table}`);
+});
+
+/** Sends one OTLP/JSON export (one batch) and waits for its rows. */
+async function send(resource: Record<string, string>, scopes: OtlpScopeInput[]): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify(otlpRequest(resource, scopes)),
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(response.status).toBe(200);
+  await response.arrayBuffer();
+  await exporter.forceFlush();
+}
+
+function priceRow(model: string): ModelPrice {
+  const day = new Date().toISOString().slice(0, 10);
+  return DEFAULT_MODEL_PRICES.filter((r) => r.model === model && (r.effectiveFrom ?? '') <= day).at(-1)!;
+}
+
+/** The price metadata of a per-token cost from `row`. */
+function priceMetadata(row: ModelPrice): Record<string, unknown> {
+  return {
+    cost_model: 'per_token',
+    cost_source: 'local',
+    price_source: row.source,
+    price_checked_at: row.checkedAt,
+    ...(row.effectiveFrom !== undefined && { price_effective_from: row.effectiveFrom }),
+    price_table_version: PRICE_TABLE_VERSION,
+  };
+}
+
+/** A call row's cost, after checking that a refused attempt counts none (0, or none at all). */
+function refusedCost(row: Record<string, unknown>): Record<string, unknown> {
+  const { cost_estimate: cost, metadata, ...rest } = row;
+  expect(Number(cost ?? 0)).toBe(0);
+  const { cost_model: _model, cost_source: _source, ...kept } = metadata as Record<string, unknown>;
+  return { ...rest, metadata: kept };
+}
+
+describe('ingest: one row per HTTP attempt', () => {
+  it('drops a caller in the batch of its attempts, and gives its usage to the billed attempt only', async () => {
+    const traceId = hexId(16);
+    const server = djangoServerSpan({ traceId, spanId: hexId(8) });
+    // An OpenLLMetry-style span around the HTTP client's attempts: a 429, then the 200.
+    const caller = {
+      name: 'openai.chat',
+      kind: 3,
+      traceId,
+      spanId: hexId(8),
+      parentSpanId: server.spanId!,
+      durationMillis: 40,
+      attributes: {
+        'gen_ai.system': 'openai',
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+        'gen_ai.response.id': 'chatcmpl-9',
+        'gen_ai.usage.input_tokens': 1200,
+        'gen_ai.usage.output_tokens': 300,
+        'gen_ai.usage.cache_read_input_tokens': 200,
+        'gen_ai.prompt.0.content': 'tell me a secret',
+      },
+    };
+    const httpx = (status: number, durationMillis: number) => ({
+      name: 'POST',
+      kind: 3,
+      traceId,
+      spanId: hexId(8),
+      parentSpanId: caller.spanId,
+      durationMillis,
+      attributes: {
+        'http.method': 'POST',
+        'http.url': 'https://api.openai.com/v1/chat/completions',
+        'http.status_code': status,
+      },
+    });
+    const refused = httpx(429, 5);
+    const billed = httpx(200, 30);
+    // A call span of an SDK whose transport is not instrumented: no attempts, so a row as before.
+    const lone = {
+      name: 'anthropic.messages.create',
+      kind: 3,
+      traceId,
+      spanId: hexId(8),
+      parentSpanId: server.spanId!,
+      durationMillis: 50,
+      attributes: {
+        'http.request.method': 'POST',
+        'url.full': 'https://api.anthropic.com/v1/messages',
+        'server.address': 'api.anthropic.com',
+        'http.response.status_code': 200,
+      },
+    };
+    await send(PYTHON_RESOURCE, [
+      { scope: { name: 'opentelemetry.instrumentation.django' }, spans: [server] },
+      { scope: { name: 'opentelemetry.instrumentation.httpx' }, spans: [refused, billed] },
+      { scope: { name: 'opentelemetry.instrumentation.openai.v1' }, spans: [caller] },
+      { scope: { name: 'anthropic-sdk' }, spans: [lone] },
+    ]);
+
+    expect(await db.query('select span_id from api_access_log')).toEqual([{ span_id: server.spanId }]);
+    const rows = await db.query(
+      'select time, trace_id, span_id, service_name, user_id, service, endpoint, method, status_code, response_time_ms, cost_estimate, request_size, response_size, error_message, metadata from external_api_call_log order by response_time_ms',
+    );
+    const mini = priceRow('gpt-4o-mini');
+    const common = {
+      time: START,
+      trace_id: traceId,
+      service_name: 'shop-django',
+      user_id: null,
+      service: 'openai',
+      endpoint: 'https://api.openai.com/v1/chat/completions',
+      method: 'POST',
+      request_size: null,
+      response_size: null,
+    };
+    expect(rows).toHaveLength(3);
+    expect(refusedCost(rows[0]!)).toEqual({
+      ...common,
+      span_id: refused.spanId,
+      status_code: 429,
+      response_time_ms: 5,
+      error_message: 'Too Many Requests',
+      // What was asked; neither the answer nor the usage belongs to the 429.
+      metadata: {
+        host: 'api.openai.com',
+        provider: 'openai',
+        operation: 'chat',
+        request_model: 'gpt-4o-mini',
+      },
+    });
+    expect(rows[1]).toEqual({
+      ...common,
+      span_id: billed.spanId,
+      status_code: 200,
+      response_time_ms: 30,
+      // 1,000 uncached and 200 cached input tokens, 300 output.
+      cost_estimate: String(
+        (
+          (1000 * mini.inputPerMillion + 200 * mini.cachedInputPerMillion! + 300 * mini.outputPerMillion) /
+          1e6
+        ).toFixed(8),
+      ),
+      error_message: null,
+      metadata: {
+        host: 'api.openai.com',
+        provider: 'openai',
+        operation: 'chat',
+        request_model: 'gpt-4o-mini',
+        response_model: 'gpt-4o-mini-2024-07-18',
+        input_tokens: 1200,
+        cached_input_tokens: 200,
+        output_tokens: 300,
+        ...priceMetadata(mini),
+      },
+    });
+    expect(rows[2]).toEqual({
+      ...common,
+      span_id: lone.spanId,
+      service: 'anthropic',
+      endpoint: 'https://api.anthropic.com/v1/messages',
+      status_code: 200,
+      response_time_ms: 50,
+      cost_estimate: null,
+      error_message: null,
+      metadata: { host: 'api.anthropic.com', provider: 'anthropic' },
+    });
+    expect(JSON.stringify(rows)).not.toContain('tell me a secret');
+  });
+
+  it('drops a caller that arrives in a later batch than its attempts, across a span between them', async () => {
+    const traceId = hexId(16);
+    const request = { spanId: hexId(8) };
+    const callSpan = { spanId: hexId(8) };
+    const retryScope = { spanId: hexId(8) };
+    const innerCall = { spanId: hexId(8) };
+    const attemptAttributes = {
+      'http.request.method': 'POST',
+      'url.full': 'https://api.anthropic.com/v1/messages',
+      'url.path': '/v1/messages',
+      'server.address': 'api.anthropic.com',
+      'server.port': 443,
+      'http.response.status_code': 200,
+    };
+    // Batch 1: the attempts, which end first; their callers are not in it.
+    const direct = {
+      name: 'POST',
+      kind: 3,
+      traceId,
+      spanId: hexId(8),
+      parentSpanId: callSpan.spanId,
+      attributes: attemptAttributes,
+    };
+    const nested = {
+      name: 'POST',
+      kind: 3,
+      traceId,
+      spanId: hexId(8),
+      parentSpanId: retryScope.spanId,
+      attributes: attemptAttributes,
+    };
+    await send(NODE_RESOURCE, [
+      { scope: { name: '@opentelemetry/instrumentation-undici' }, spans: [direct, nested] },
+    ]);
+    // Batch 2: the SDK's call spans (one under an INTERNAL span), and the request.
+    const sdkCall = (spanId: string, parentSpanId: string) => ({
+      name: 'anthropic.messages.create',
+      kind: 3,
+      traceId,
+      spanId,
+      parentSpanId,
+      attributes: {
+        ...attemptAttributes,
+        'gen_ai.provider.name': 'anthropic',
+        'gen_ai.request.model': 'claude-sonnet-4-5',
+        'gen_ai.usage.input_tokens': 100,
+        'gen_ai.usage.output_tokens': 10,
+      },
+    });
+    await send(NODE_RESOURCE, [
+      {
+        scope: { name: 'com.anthropic.sdk.typescript' },
+        spans: [sdkCall(callSpan.spanId, request.spanId), sdkCall(innerCall.spanId, request.spanId)],
+      },
+      {
+        scope: { name: 'app' },
+        spans: [
+          {
+            name: 'retry',
+            kind: 1,
+            traceId,
+            spanId: retryScope.spanId,
+            parentSpanId: innerCall.spanId,
+            attributes: {},
+          },
+        ],
+      },
+      {
+        scope: { name: '@opentelemetry/instrumentation-http' },
+        spans: [
+          {
+            name: 'POST',
+            kind: 2,
+            traceId,
+            spanId: request.spanId,
+            attributes: {
+              'http.request.method': 'POST',
+              'url.path': '/chat',
+              'http.response.status_code': 200,
+            },
+          },
+        ],
+      },
+    ]);
+
+    expect(await db.query('select span_id from api_access_log')).toEqual([{ span_id: request.spanId }]);
+    // Only the attempts; written before their callers came, they stay without the callers' usage.
+    const rows = await db.query<{
+      span_id: string;
+      cost_estimate: string | null;
+      metadata: Record<string, unknown>;
+    }>('select span_id, cost_estimate, metadata from external_api_call_log order by span_id');
+    expect(rows).toEqual(
+      [direct.spanId, nested.spanId].sort().map((spanId) => ({
+        span_id: spanId,
+        cost_estimate: null,
+        metadata: { host: 'api.anthropic.com', provider: 'anthropic' },
+      })),
+    );
+  });
+});
