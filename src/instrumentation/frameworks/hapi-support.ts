@@ -1,9 +1,10 @@
 import type { FrameworkSupport } from './framework-support.js';
+import { HapiRouteInstrumentation } from './hapi-route-instrumentation.js';
 
 /** hapi: route templates and thrown errors. */
 export const hapiSupport: FrameworkSupport = {
   name: 'hapi',
   requires: '@hapi/hapi',
-  hookedModules: [],
-  createInstrumentations: () => [],
+  hookedModules: ['@hapi/hapi'],
+  createInstrumentations: () => [new HapiRouteInstrumentation({ enabled: false })],
 };
