@@ -9,7 +9,7 @@ import {
   ATTR_URL_PATH,
 } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
-import { classifySpan, isCallerCandidate } from '../internal/classify-span.js';
+import { classifySpan, isCallerCandidate, isHttpAttempt } from '../internal/classify-span.js';
 import { RateLimitedReporter, createLogger } from '../internal/diag.js';
 import { userOfContext } from '../helpers/run-as-user.js';
 import { createPathMatcher } from '../internal/path-matcher.js';
@@ -50,6 +50,7 @@ import {
   RECORD_EXTERNAL,
 } from '../semconv.js';
 import type { ReadableSpanLike, SpanLike, SpanProcessorLike } from '../span-types.js';
+import { adoptGenAiNames } from './adopt-gen-ai-names.js';
 import { CallerTracker } from './caller-tracker.js';
 import { deriveSpan } from './derive-span.js';
 import { sampleApiSpan } from './sample-api-span.js';
@@ -124,7 +125,9 @@ const MAX_TRACKED_OPEN_CALLS = 10_000;
  * - One row per HTTP attempt: a CLIENT span of another instrumentation around attempts (an
  *   SDK's own call span, a GenAI instrumentation's) is no row; its attempts wait for it (at
  *   most `requestHoldMillis`) and are completed with what it knows, its usage going to the
- *   billed attempt alone when that one read none ({@link CallerTracker}).
+ *   billed attempt alone when that one read none ({@link CallerTracker}). One that had none
+ *   (its transport not instrumented) is a row itself, its usage read under the names its SDK
+ *   gives it ({@link adoptGenAiNames}).
  *
  * No hook ever throws into the app. Needs every span recorded (`AlwaysOnSampler`): a head
  * sampler would decide before status and duration exist.
@@ -350,8 +353,12 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     extra: Attributes = {},
     endTime?: HrTime,
   ): void {
+    // A call that is not an HTTP attempt of this process (an SDK's call span with no attempt,
+    // a span from another service) may name usage its own way: priced and stored under ours,
+    // as the attempts it would have completed are.
+    const own = isHttpAttempt(span) ? span.attributes : adoptGenAiNames(span.attributes);
     // What the sweep adds (an unfinished response) is part of the verdict on its cost.
-    const attributes = Object.keys(extra).length === 0 ? span.attributes : { ...span.attributes, ...extra };
+    const attributes = Object.keys(extra).length === 0 ? own : { ...own, ...extra };
     const host = attributes[ATTR_SERVER_ADDRESS];
     const port = attributes[ATTR_SERVER_PORT];
     const method = attributes[ATTR_HTTP_REQUEST_METHOD];
@@ -386,11 +393,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     if (cost.priceTableVersion) out[ATTR_ANALYTICS_PRICE_TABLE_VERSION] = cost.priceTableVersion;
     const user = state?.userId ?? this.#callOf(span)?.user;
     if (user !== undefined && attributes[this.#userAttribute] === undefined) out[this.#userAttribute] = user;
-    this.#forward(span, out, endTime);
+    this.#forward(span, out, endTime, own);
   }
 
-  #forward(span: ReadableSpanLike, extra: Attributes, endTime?: HrTime): void {
-    this.#next.onEnd(deriveSpan(span, extra, endTime));
+  #forward(span: ReadableSpanLike, extra: Attributes, endTime?: HrTime, base?: Attributes): void {
+    this.#next.onEnd(deriveSpan(span, extra, endTime, base));
   }
 
   #releaseHeld(request: TrackedRequest): void {

@@ -2,6 +2,7 @@ import { context, SpanKind, trace, type Attributes, type Context, type Span } fr
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setUser } from '../../src/helpers/set-user.js';
 import { AnalyticsSpanProcessor } from '../../src/processors/analytics-span-processor.js';
+import { adoptGenAiNames } from '../../src/processors/adopt-gen-ai-names.js';
 import { enrichAttempt } from '../../src/processors/enrich-attempt.js';
 import { DEFAULT_MODEL_PRICES, PRICE_TABLE_VERSION, type ModelPrice } from '../../src/pricing/price-table.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
@@ -85,6 +86,7 @@ function endAnthropicCall(
   span: Span,
   usage: { input: number; cacheRead: number; cacheWrite: number; output: number },
   status = 200,
+  extra: Attributes = {},
 ): void {
   span.setAttributes({
     ...SDK_ATTEMPT_ATTRIBUTES,
@@ -97,6 +99,7 @@ function endAnthropicCall(
     'gen_ai.usage.output_tokens': usage.output,
     'anthropic.response.service_tier': 'standard',
     'anthropic.message.stop_reason': 'end_turn',
+    ...extra,
   });
   span.end();
 }
@@ -264,7 +267,7 @@ describe('one row per HTTP attempt: an SDK call span around attempts is no row',
     });
   });
 
-  it('keeps a call span that had no attempt (a transport not instrumented) as one row, as before', () => {
+  it("keeps a call span that had no attempt (a transport not instrumented) as one row, priced from the SDK's names for cache writes", () => {
     harness = createProcessorHarness();
     const { span: request, ctx } = harness.startRequest();
     const call = startAnthropicCall(ctx);
@@ -283,13 +286,49 @@ describe('one row per HTTP attempt: an SDK call span around attempts is no row',
     const rows = recordsOf(harness.passed(), 'external');
     expect(rows).toHaveLength(1);
     expect(rows[0]!.instrumentationScope.name).toBe('com.anthropic.sdk.typescript');
-    // Priced from its own attributes as before: the SDK's cache-write count is not under a name
-    // the price reads, so those tokens count as plain input.
+    // The SDK's cache-write count and service tier under the names rows and prices read, as an
+    // attempt it completes gets them: 100 tokens written at the cache-write price, not as input.
+    const row = priceRow(SONNET);
+    expect(claudeCost(row, USAGE)).not.toBe(claudeCost(row, { ...USAGE, cacheWrite: 0 }));
     expect(rows[0]!.attributes).toEqual({
       ...(call.span as unknown as ReadableSpanLike).attributes,
+      'gen_ai.usage.cache_creation.input_tokens': 100,
+      'analytics.usage.service_tier': 'standard',
       'analytics.record': 'external',
       'service.peer.name': 'anthropic',
-      ...pricedBy(priceRow(SONNET), claudeCost(priceRow(SONNET), { ...USAGE, cacheWrite: 0 })),
+      ...pricedBy(row, claudeCost(row, USAGE)),
+    });
+  });
+
+  it("prices the hour-long cache writes and the service tier of a call span without attempts from the SDK's names", () => {
+    harness = createProcessorHarness();
+    const { span: request, ctx } = harness.startRequest();
+    const call = startAnthropicCall(ctx);
+    // Of the 100 tokens written, 40 are kept an hour; the tier is one with a published multiplier.
+    endAnthropicCall(call.span, USAGE, 200, {
+      'anthropic.usage.cache_creation.ephemeral_1h_input_tokens': 40,
+      'anthropic.response.service_tier': 'batch',
+    });
+    request.end();
+
+    const [row] = recordsOf(harness.passed(), 'external');
+    const p = priceRow(SONNET);
+    const usd =
+      Math.round(
+        ((0.5 *
+          ((1000 - 200 - 100) * p.inputPerMillion +
+            200 * p.cachedInputPerMillion! +
+            60 * p.cacheWritePerMillion! +
+            40 * p.cacheWrite1hPerMillion! +
+            500 * p.outputPerMillion)) /
+          1e6) *
+          1e8,
+      ) / 1e8;
+    expect(row!.attributes).toMatchObject({
+      'gen_ai.usage.cache_creation.input_tokens': 100,
+      'analytics.usage.cache_creation_1h.input_tokens': 40,
+      'analytics.usage.service_tier': 'batch',
+      'analytics.cost.usd': usd,
     });
   });
 
@@ -566,5 +605,46 @@ describe('enrichAttempt', () => {
     expect(enrichAttempt(attemptAttributes, caller, false)).toBe(attemptAttributes);
     const free = { ...attemptAttributes, 'analytics.usage.free': true };
     expect(enrichAttempt(free, caller, true)).toBe(free);
+  });
+});
+
+describe('adoptGenAiNames', () => {
+  it('adds our names for what a call names its own way, keeping its names and ours where set', () => {
+    expect(
+      adoptGenAiNames({
+        'gen_ai.system': 'openai',
+        'gen_ai.usage.prompt_tokens': 10,
+        'gen_ai.usage.completion_tokens': 5,
+        'gen_ai.usage.cache_read_input_tokens': 4,
+        'gen_ai.usage.cache_read.input_tokens': 3,
+        'gen_ai.usage.cache_write.input_tokens': -1,
+        'gen_ai.usage.cache_creation_input_tokens': 2,
+        'openai.response.service_tier': 'flex',
+      }),
+    ).toEqual({
+      'gen_ai.system': 'openai',
+      'gen_ai.usage.prompt_tokens': 10,
+      'gen_ai.usage.completion_tokens': 5,
+      'gen_ai.usage.cache_read_input_tokens': 4,
+      'gen_ai.usage.cache_read.input_tokens': 3,
+      'gen_ai.usage.cache_write.input_tokens': -1,
+      'gen_ai.usage.cache_creation_input_tokens': 2,
+      'openai.response.service_tier': 'flex',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.usage.input_tokens': 10,
+      'gen_ai.usage.output_tokens': 5,
+      // A count that is no count is skipped for the next name.
+      'gen_ai.usage.cache_creation.input_tokens': 2,
+      'analytics.usage.service_tier': 'flex',
+    });
+  });
+
+  it('returns the attributes themselves when they hold nothing under other names', () => {
+    const own = {
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.usage.input_tokens': 7,
+      'http.request.method': 'POST',
+    };
+    expect(adoptGenAiNames(own)).toBe(own);
   });
 });
