@@ -191,6 +191,7 @@ describe('ingest: one row per HTTP attempt', () => {
         operation: 'chat',
         request_model: 'gpt-4o-mini',
         response_model: 'gpt-4o-mini-2024-07-18',
+        response_id: 'chatcmpl-9',
         input_tokens: 1200,
         cached_input_tokens: 200,
         output_tokens: 300,

@@ -743,6 +743,22 @@ describe('spanToRow for external calls', () => {
     });
   });
 
+  it("keeps the conversation and response ids of a call in metadata, to find it in the provider's logs", () => {
+    const row = externalRow(
+      externalSpan({
+        [ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
+        'gen_ai.conversation.id': 'conv-7',
+        'gen_ai.response.id': 'msg_01',
+      }),
+    );
+    expect(json(row.metadata)).toEqual({
+      host: 'api.example.com',
+      provider: 'anthropic',
+      conversation_id: 'conv-7',
+      response_id: 'msg_01',
+    });
+  });
+
   it('strips the query and fragment from the endpoint', () => {
     const row = externalRow(
       externalSpan({ [ATTR_URL_FULL]: 'https://api.example.com/v1/search?q=secret-ish&key=k#top' }),
