@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 'use strict';
 // The h3 suite's app as CommonJS: h3 2 is an ES module, loaded here through require().
 // Otherwise the same as h3-app.mjs: the h3 app of the compatibility suite, served by h3's own serve() (srvx on Node): params of

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 // The h3 app of the compatibility suite, served by h3's own serve() (srvx on Node): params of
 // several shapes, a sub-app mounted under a prefix, middleware on every request and on a
 // prefix (one answering 401 itself), handleCors answering preflights, an HTTPError 404 on

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 'use strict';
 // The hapi suite's app as CommonJS, as most hapi apps are.
 const Boom = require('@hapi/boom');

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 // The hapi suite's app as an ES module, with hapi's default export (`Hapi.server()`).
 import Boom from '@hapi/boom';
 import Hapi from '@hapi/hapi';

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 // The hapi suite's app as an ES module importing `Server` by name (`new Server()`).
 import Boom from '@hapi/boom';
 import { Server } from '@hapi/hapi';

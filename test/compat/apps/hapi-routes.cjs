@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 'use strict';
 // The hapi app of the compatibility suite, built on the hapi its entry script loaded: params of
 // several shapes, routes in plugins registered under prefixes (one nested in another), a

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 'use strict';
 // The Hono suite's app as CommonJS (Hono's own CommonJS build; @hono/node-server through
 // require() of its ES module).

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 // The Hono suite's app as an ES module, served by @hono/node-server.
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 'use strict';
 // A Hono app on the `hono/quick` preset (LinearRouter), as CommonJS.
 const { serve } = require('@hono/node-server');

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it; the suite checks its behaviour.
 'use strict';
 // The Hono app of the compatibility suite, built on the Hono its entry script loaded: params
 // of several shapes, sub-apps mounted with app.route() (one inside another, one with its own

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it (Koa ships no types); the suite checks its behaviour.
 'use strict';
 // The Koa suite's app as CommonJS, as many Koa apps still are: everything through `require`.
 const Router = require('@koa/router');

@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it (Koa ships no types); the suite checks its behaviour.
 // The Koa suite's app as an ES module: Koa and @koa/router come in through `import`.
 import Router from '@koa/router';
 import Koa from 'koa';

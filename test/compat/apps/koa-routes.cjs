@@ -1,4 +1,3 @@
-// @ts-nocheck -- an app as users write it (Koa ships no types); the suite checks its behaviour.
 'use strict';
 // The Koa app of the compatibility suite, built on the Koa and @koa/router its entry script
 // loaded (`import` in koa-app.mjs, `require` in koa-app.cjs): routers nested under prefixes,
