@@ -1,4 +1,3 @@
-// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
 // The Express app of the compatibility suite, built on whichever `express` the entry script
 // imports (5 from the root, 4 from test/compat/stacks/express4): nested routers with params at
 // several levels, app.route(), an error middleware, a preflight answered by middleware.

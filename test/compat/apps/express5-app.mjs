@@ -1,4 +1,3 @@
-// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
 // Express 5 (the root's) under the register entry.
 import express from 'express';
 import { setUser } from 'otel-pg-analytics';

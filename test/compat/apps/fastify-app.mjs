@@ -1,4 +1,3 @@
-// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
 // The Fastify app of the compatibility suite, built on whichever `fastify` the entry script
 // imports (5 from the root, 4 from test/compat/stacks/fastify4): routes in prefixed plugins
 // (one prefix with a parameter), a custom error handler, and CORS preflights answered by a

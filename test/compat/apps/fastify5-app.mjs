@@ -1,4 +1,3 @@
-// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
 // Fastify 5 (the root's) with @fastify/cors, under the register entry.
 import cors from '@fastify/cors';
 import Fastify from 'fastify';

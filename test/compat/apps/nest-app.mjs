@@ -1,4 +1,3 @@
-// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
 // The NestJS app of the compatibility suite, on the Express or the Fastify adapter: a global
 // prefix, controller paths with parameters of several shapes, an Error and an HttpException
 // thrown on purpose, and CORS. Written without TypeScript: the decorators are called as

@@ -1,4 +1,3 @@
-// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
 // NestJS on @nestjs/platform-fastify (Fastify 5), under the register entry.
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { serveNestApp } from './nest-app.mjs';

@@ -1,4 +1,3 @@
-// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
 // Express 4 (this stack's own) under the register entry.
 import express from 'express';
 import { setUser } from '../../../../dist/src/index.js';

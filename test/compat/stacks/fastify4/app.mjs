@@ -1,4 +1,3 @@
-// @ts-nocheck: an app written as users write theirs, in plain JavaScript.
 // Fastify 4 (this stack's own) under the register entry. @fastify/cors 11 needs Fastify 5, so
 // preflights are answered as it answers them: in an onRequest hook, beside an `OPTIONS *` route.
 import Fastify from 'fastify';
