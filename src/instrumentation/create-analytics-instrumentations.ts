@@ -1,11 +1,10 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import type { AnalyticsConfig } from '../config.js';
 import { SUPPORTED_FRAMEWORKS } from './frameworks/supported-frameworks.js';
 import { createHttpInstrumentationConfig } from './http-instrumentation-config.js';
+import { resolveFromApp } from './resolve-from-app.js';
 import { createUndiciInstrumentationConfig } from './undici-instrumentation-config.js';
 
 /**
@@ -26,24 +25,9 @@ export function createAnalyticsInstrumentations(options: AnalyticsConfig = {}): 
     new UndiciInstrumentation(createUndiciInstrumentationConfig(options)),
   ];
   for (const framework of SUPPORTED_FRAMEWORKS) {
-    if (framework.requires === undefined || isResolvableFromApp(framework.requires)) {
+    if (framework.requires === undefined || resolveFromApp(framework.requires) !== undefined) {
       instrumentations.push(...framework.createInstrumentations());
     }
   }
   return instrumentations;
-}
-
-/** Whether `specifier` resolves from the app's entry script or working directory. */
-export function isResolvableFromApp(specifier: string): boolean {
-  const bases = [process.argv[1], path.join(process.cwd(), 'index.js')];
-  for (const base of bases) {
-    if (!base) continue;
-    try {
-      createRequire(path.resolve(base)).resolve(specifier);
-      return true;
-    } catch {
-      // Not from here; try the next base.
-    }
-  }
-  return false;
 }

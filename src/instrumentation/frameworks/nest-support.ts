@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { resolveFromApp } from '../resolve-from-app.js';
 import type { FrameworkSupport } from './framework-support.js';
 import {
   NEST_EXCEPTIONS_HANDLER_FILE,
@@ -25,15 +24,8 @@ export const nestSupport: FrameworkSupport = {
   createInstrumentations: () => [new NestExceptionInstrumentation({ enabled: false })],
 };
 
-/** The `file:` URL `specifier` resolves to from the app's entry script or working directory. */
+/** The `file:` URL `specifier` resolves to from the app, if it does. */
 function appFileUrls(specifier: string): string[] {
-  for (const base of [process.argv[1], path.join(process.cwd(), 'index.js')]) {
-    if (!base) continue;
-    try {
-      return [pathToFileURL(createRequire(path.resolve(base)).resolve(specifier)).href];
-    } catch {
-      // Not from here; try the next base.
-    }
-  }
-  return [];
+  const resolved = resolveFromApp(specifier);
+  return resolved === undefined ? [] : [pathToFileURL(resolved).href];
 }
