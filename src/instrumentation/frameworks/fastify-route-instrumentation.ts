@@ -2,11 +2,10 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { context, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
 import type { Instrumentation, InstrumentationConfig } from '@opentelemetry/instrumentation';
-import { activeRedactor } from '../../internal/active-pipeline.js';
-import { noteRequestError } from '../../internal/request-state.js';
 import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
 import { FastifyRouteTable, type FastifyRouteFinder } from './fastify-route-table.js';
+import { reportThrownError } from './report-thrown-error.js';
 
 /** Published by `fastify()` (4.x and 5.x) with the new instance, before any plugin or route. */
 const INITIALIZATION = 'fastify.initialization';
@@ -109,7 +108,7 @@ export class FastifyRouteInstrumentation implements Instrumentation {
       done();
     });
     fastify.addHook('onError', (_request, _reply, error, done) => {
-      if (this.#enabled) safeExecute('fastify error', () => noteError(error), undefined);
+      if (this.#enabled) safeExecute('fastify error', () => reportThrownError(error), undefined);
       done();
     });
   }
@@ -127,11 +126,4 @@ function noteRoute(fastify: FastifyLike, routes: FastifyRouteTable, request: Fas
     return;
   }
   metadata.route = template;
-}
-
-function noteError(error: unknown): void {
-  const message = (error as { message?: unknown } | null | undefined)?.message;
-  if (typeof message === 'string' && message.length > 0) {
-    noteRequestError(context.active(), message, activeRedactor());
-  }
 }

@@ -5,13 +5,10 @@ import {
 } from '@opentelemetry/instrumentation';
 import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
-import {
-  isPromise,
-  preflightMethod,
-  reportAndRethrow,
-  reportRoute,
-  reportThrownError,
-} from './request-signals.js';
+import { isPromise } from './is-promise.js';
+import { preflightMethod } from './preflight-method.js';
+import { reportRoute } from './report-route.js';
+import { reportAndRethrow, reportThrownError } from './report-thrown-error.js';
 
 /** The parts of an h3 event the hook reads (structural: h3 is the app's). */
 interface H3EventLike {

@@ -5,7 +5,9 @@ import {
 } from '@opentelemetry/instrumentation';
 import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
-import { preflightMethod, reportRoute, reportThrownError } from './request-signals.js';
+import { preflightMethod } from './preflight-method.js';
+import { reportRoute } from './report-route.js';
+import { reportThrownError } from './report-thrown-error.js';
 
 /** Marks a server that already has the extension. */
 const OBSERVED = Symbol('otel-pg-analytics.hapi-observed');

@@ -1,11 +1,8 @@
 import { safeExecute } from '../../internal/safe-execute.js';
-import {
-  hasReportedRoute,
-  isPromise,
-  preflightMethod,
-  reportRoute,
-  reportThrownError,
-} from './request-signals.js';
+import { isPromise } from './is-promise.js';
+import { preflightMethod } from './preflight-method.js';
+import { hasReportedRoute, reportRoute } from './report-route.js';
+import { reportThrownError } from './report-thrown-error.js';
 
 /** Marks a router whose `add` is observed. */
 const OBSERVED = Symbol('otel-pg-analytics.hono-observed');

@@ -11,13 +11,10 @@ import {
   type KoaRouterLike,
   type RoutedContextLike,
 } from './koa-router-routes.js';
-import {
-  isPromise,
-  preflightMethod,
-  reportAndRethrow,
-  reportRoute,
-  reportThrownError,
-} from './request-signals.js';
+import { isPromise } from './is-promise.js';
+import { preflightMethod } from './preflight-method.js';
+import { reportRoute } from './report-route.js';
+import { reportAndRethrow, reportThrownError } from './report-thrown-error.js';
 
 /** The routers an app was given (`app.use(router.routes())`), for preflights. */
 const ROUTERS = Symbol('otel-pg-analytics.koa-routers');

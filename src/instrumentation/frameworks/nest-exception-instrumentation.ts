@@ -6,10 +6,9 @@ import {
   InstrumentationNodeModuleFile,
   type InstrumentationConfig,
 } from '@opentelemetry/instrumentation';
-import { activeRedactor } from '../../internal/active-pipeline.js';
-import { noteRequestError } from '../../internal/request-state.js';
 import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
+import { reportThrownError } from './report-thrown-error.js';
 
 /** Where Nest keeps the handler every route's and middleware's exceptions go through. */
 export const NEST_EXCEPTIONS_HANDLER_FILE = '@nestjs/core/exceptions/exceptions-handler.js';
@@ -78,20 +77,20 @@ export class NestExceptionInstrumentation extends InstrumentationBase {
 }
 
 function noteNestException(exception: unknown, host: HostLike): void {
-  const message = (exception as { message?: unknown } | null | undefined)?.message;
-  if (typeof message !== 'string' || message.length === 0) return;
-  if (isNestNotFound(exception, message, host)) {
+  if (isNestNotFound(exception, host)) {
     // With a global prefix, Nest answers unknown paths from a catch-all route (`/api*path` on
     // Express) that would otherwise be recorded as the request's route.
     const metadata = getRPCMetadata(context.active());
     if (metadata) metadata.route = undefined;
     return;
   }
-  noteRequestError(context.active(), message, activeRedactor());
+  reportThrownError(exception);
 }
 
 /** Nest's not-found handler throws `NotFoundException('Cannot <METHOD> <url>')`. */
-function isNestNotFound(exception: unknown, message: string, host: HostLike): boolean {
+function isNestNotFound(exception: unknown, host: HostLike): boolean {
+  const message = (exception as { message?: unknown } | null | undefined)?.message;
+  if (typeof message !== 'string') return false;
   const status = (exception as { getStatus?: () => unknown }).getStatus?.();
   if (status !== 404) return false;
   const method = (host.getArgByIndex?.(0) as { method?: unknown } | undefined)?.method;
