@@ -6,6 +6,7 @@ import {
 import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
 import { isPromise } from './is-promise.js';
+import { exportedPrototype, unwrapMethods } from './module-exports.js';
 import { preflightMethod } from './preflight-method.js';
 import { reportRoute } from './report-route.js';
 import { reportAndRethrow, reportThrownError } from './report-thrown-error.js';
@@ -50,17 +51,14 @@ export class H3RouteInstrumentation extends InstrumentationBase {
           safeExecute('h3 patch', () => this.#patch(moduleExports), undefined);
           return moduleExports;
         },
-        (moduleExports: unknown) => {
-          const proto = prototypeOf(moduleExports) as Record<string, unknown> | undefined;
-          if ((proto?.handler as { __wrapped?: true } | undefined)?.__wrapped)
-            this._unwrap(proto!, 'handler');
-        },
+        (moduleExports: unknown) =>
+          unwrapMethods(exportedPrototype(moduleExports, 'H3Core'), ['handler'], this._unwrap),
       ),
     ];
   }
 
   #patch(moduleExports: unknown): void {
-    const proto = prototypeOf(moduleExports);
+    const proto = exportedPrototype(moduleExports, 'H3Core') as H3CorePrototype | undefined;
     if (typeof proto?.handler !== 'function') return;
     const isEnabled = (): boolean => this.isEnabled();
     this._wrap(
@@ -82,11 +80,6 @@ export class H3RouteInstrumentation extends InstrumentationBase {
         },
     );
   }
-}
-
-function prototypeOf(moduleExports: unknown): H3CorePrototype | undefined {
-  const H3Core = (moduleExports as { H3Core?: unknown } | null | undefined)?.H3Core;
-  return typeof H3Core === 'function' ? (H3Core.prototype as H3CorePrototype | undefined) : undefined;
 }
 
 function reportH3Route(app: H3AppLike, event: H3EventLike): void {

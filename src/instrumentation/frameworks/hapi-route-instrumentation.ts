@@ -5,6 +5,7 @@ import {
 } from '@opentelemetry/instrumentation';
 import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
+import { exportObjects, unwrapMethods } from './module-exports.js';
 import { preflightMethod } from './preflight-method.js';
 import { reportRoute } from './report-route.js';
 import { reportThrownError } from './report-thrown-error.js';
@@ -13,6 +14,8 @@ import { reportThrownError } from './report-thrown-error.js';
 const OBSERVED = Symbol('otel-pg-analytics.hapi-observed');
 /** The method of hapi's own routes: 404, 400 and its CORS preflight answer. */
 const SPECIAL_METHOD = '_special';
+/** What makes a server: `Hapi.server()` and `new Hapi.Server()`. */
+const SERVER_FACTORIES = ['server', 'Server'];
 
 /** The parts of a hapi request the extension reads (structural: hapi is the app's). */
 interface HapiRequestLike {
@@ -65,9 +68,7 @@ export class HapiRouteInstrumentation extends InstrumentationBase {
         },
         (moduleExports: unknown) => {
           for (const exports of exportObjects(moduleExports)) {
-            for (const name of ['server', 'Server']) {
-              if ((exports[name] as { __wrapped?: true } | undefined)?.__wrapped) this._unwrap(exports, name);
-            }
+            unwrapMethods(exports, SERVER_FACTORIES, this._unwrap);
           }
         },
       ),
@@ -81,7 +82,7 @@ export class HapiRouteInstrumentation extends InstrumentationBase {
       return h.continue;
     };
     for (const exports of exportObjects(moduleExports)) {
-      for (const name of ['server', 'Server']) {
+      for (const name of SERVER_FACTORIES) {
         if (typeof exports[name] !== 'function') continue;
         this._wrap(exports, name, (original) => {
           const factory = original as ServerFactory;
@@ -94,15 +95,6 @@ export class HapiRouteInstrumentation extends InstrumentationBase {
       }
     }
   }
-}
-
-function exportObjects(moduleExports: unknown): Record<string, unknown>[] {
-  const exports = moduleExports as Record<string, unknown> | null | undefined;
-  if (!exports || typeof exports !== 'object') return [];
-  const inner = exports.default;
-  return inner && typeof inner === 'object' && inner !== exports
-    ? [exports, inner as Record<string, unknown>]
-    : [exports];
 }
 
 function observeServer(

@@ -12,6 +12,7 @@ import {
   type RoutedContextLike,
 } from './koa-router-routes.js';
 import { isPromise } from './is-promise.js';
+import { exportedPrototype, unwrapMethods } from './module-exports.js';
 import { preflightMethod } from './preflight-method.js';
 import { reportRoute } from './report-route.js';
 import { reportAndRethrow, reportThrownError } from './report-thrown-error.js';
@@ -44,14 +45,6 @@ interface RouterPrototype {
   middleware(this: unknown, ...args: unknown[]): unknown;
 }
 
-/** A module's class: the CommonJS export itself, or an ES module's default (or named) export. */
-function classIn(moduleExports: unknown, named: string): { prototype?: unknown } | undefined {
-  if (typeof moduleExports === 'function') return moduleExports;
-  const exports = moduleExports as Record<string, unknown> | null | undefined;
-  const found = exports?.default ?? exports?.[named];
-  return typeof found === 'function' ? found : undefined;
-}
-
 /**
  * Koa 2 and 3 with `@koa/router` (or `koa-router`) 12 to 15: route templates and thrown errors,
  * without spans. Each router dispatch (`router.routes()`) is observed: when it settles, the
@@ -78,10 +71,11 @@ export class KoaRouteInstrumentation extends InstrumentationBase {
       'koa',
       ['>=2.0.0 <4'],
       (moduleExports: unknown) => {
-        safeExecute('koa patch', () => this.#patchKoa(classIn(moduleExports, 'Koa')), undefined);
+        safeExecute('koa patch', () => this.#patchKoa(exportedPrototype(moduleExports, 'Koa')), undefined);
         return moduleExports;
       },
-      (moduleExports: unknown) => this.#unpatch(classIn(moduleExports, 'Koa'), ['use', 'handleRequest']),
+      (moduleExports: unknown) =>
+        unwrapMethods(exportedPrototype(moduleExports, 'Koa'), ['use', 'handleRequest'], this._unwrap),
     );
     const routers = ['@koa/router', 'koa-router'].map(
       (name) =>
@@ -91,20 +85,20 @@ export class KoaRouteInstrumentation extends InstrumentationBase {
           (moduleExports: unknown) => {
             safeExecute(
               'koa router patch',
-              () => this.#patchRouter(classIn(moduleExports, 'Router')),
+              () => this.#patchRouter(exportedPrototype(moduleExports, 'Router')),
               undefined,
             );
             return moduleExports;
           },
           (moduleExports: unknown) =>
-            this.#unpatch(classIn(moduleExports, 'Router'), ['routes', 'middleware']),
+            unwrapMethods(exportedPrototype(moduleExports, 'Router'), ['routes', 'middleware'], this._unwrap),
         ),
     );
     return [koa, ...routers];
   }
 
-  #patchKoa(Application: { prototype?: unknown } | undefined): void {
-    const proto = Application?.prototype as KoaPrototype | undefined;
+  #patchKoa(prototype: Record<string, unknown> | undefined): void {
+    const proto = prototype as KoaPrototype | undefined;
     if (typeof proto?.use !== 'function' || typeof proto.handleRequest !== 'function') return;
     this._wrap(
       proto,
@@ -134,8 +128,8 @@ export class KoaRouteInstrumentation extends InstrumentationBase {
     );
   }
 
-  #patchRouter(Router: { prototype?: unknown } | undefined): void {
-    const proto = Router?.prototype as RouterPrototype | undefined;
+  #patchRouter(prototype: Record<string, unknown> | undefined): void {
+    const proto = prototype as RouterPrototype | undefined;
     if (!proto) return;
     const isEnabled = (): boolean => this.isEnabled();
     for (const name of ['routes', 'middleware'] as const) {
@@ -149,15 +143,6 @@ export class KoaRouteInstrumentation extends InstrumentationBase {
             return safeExecute('koa router dispatch', () => observeDispatch(dispatch, isEnabled), dispatch);
           },
       );
-    }
-  }
-
-  #unpatch(target: { prototype?: unknown } | undefined, names: string[]): void {
-    const proto = target?.prototype as Record<string, unknown> | undefined;
-    if (!proto) return;
-    for (const name of names) {
-      if (typeof proto[name] === 'function' && '__wrapped' in (proto[name] as object))
-        this._unwrap(proto, name);
     }
   }
 }
