@@ -47,6 +47,22 @@ const CASES: RouteCase[] = [
 describeRouteCases('a Hono 4 app on @hono/node-server (ES module)', 'test/compat/apps/hono-app.mjs', CASES);
 describeRouteCases('a Hono 4 app on @hono/node-server (CommonJS)', 'test/compat/apps/hono-app.cjs', CASES);
 
+// hono/factory makes its apps from Hono's class file, not from the 'hono' entry the app imports;
+// the app must still be an instance of the Hono it imported.
+const MADE_BY_FACTORY = { printed: ['app instanceof Hono: true'] };
+describeRouteCases(
+  'a Hono 4 app made by createFactory().createApp() (ES module)',
+  'test/compat/apps/hono-factory-app.mjs',
+  CASES,
+  MADE_BY_FACTORY,
+);
+describeRouteCases(
+  'a Hono 4 app made by createFactory().createApp() (CommonJS)',
+  'test/compat/apps/hono-factory-app.cjs',
+  CASES,
+  MADE_BY_FACTORY,
+);
+
 describeRouteCases(
   'a Hono 4 app on the hono/tiny preset (ES module)',
   'test/compat/apps/hono-preset-app.mjs',

@@ -6,7 +6,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { H3RouteInstrumentation } from '../../src/instrumentation/frameworks/h3-route-instrumentation.js';
 import { HapiRouteInstrumentation } from '../../src/instrumentation/frameworks/hapi-route-instrumentation.js';
 import { HonoRouteInstrumentation } from '../../src/instrumentation/frameworks/hono-route-instrumentation.js';
-import { observeHonoRouter } from '../../src/instrumentation/frameworks/hono-router-observer.js';
 import { KoaRouteInstrumentation } from '../../src/instrumentation/frameworks/koa-route-instrumentation.js';
 import { requestStateIfAny } from '../../src/internal/request-state.js';
 
@@ -24,12 +23,20 @@ afterEach(() => {
   for (const instrumentation of created.splice(0)) instrumentation.disable();
 });
 
-/** An enabled instrumentation's patch for `moduleName`, applied to a stand-in module. */
+/**
+ * An enabled instrumentation's patch for `moduleName` (a package, or a file of one), applied to
+ * a stand-in module.
+ */
 function patch<T>(instrumentation: InstrumentationBase, moduleName: string, moduleExports: T): T {
   created.push(instrumentation);
-  const definition = instrumentation.getModuleDefinitions().find((d) => d.name === moduleName);
-  return definition!.patch!(moduleExports) as T;
+  const definitions = instrumentation.getModuleDefinitions();
+  const target =
+    definitions.find((d) => d.name === moduleName) ??
+    definitions.flatMap((d) => d.files).find((f) => f.name === moduleName);
+  return target!.patch!(moduleExports) as T;
 }
+
+const SMART_ROUTER_FILE = 'hono/dist/router/smart-router/router.js';
 
 /** Runs `fn` as instrumentation-http runs a request's code: with its RPC metadata in context. */
 function inRequest<T>(fn: () => T): {
@@ -58,7 +65,7 @@ describe('framework route hooks', () => {
     const instrumentations: [InstrumentationBase, string[]][] = [
       [new KoaRouteInstrumentation(), ['koa', '@koa/router']],
       [new HapiRouteInstrumentation(), ['@hapi/hapi']],
-      [new HonoRouteInstrumentation(), ['hono']],
+      [new HonoRouteInstrumentation(), [SMART_ROUTER_FILE, 'hono/dist/cjs/router/trie-router/router.js']],
       [new H3RouteInstrumentation(), ['h3']],
     ];
     for (const [instrumentation, names] of instrumentations) {
@@ -128,35 +135,40 @@ describe('framework route hooks', () => {
   });
 
   describe('Hono', () => {
+    /** A router of a stand-in router class whose `add` the instrumentation observes. */
     function observedRouter(match: () => unknown) {
       const entries: unknown[][] = [];
-      const router = {
-        add(_method: string, _path: string, entry: unknown[]) {
-          entries.push(entry);
-        },
-        match,
-      };
-      observeHonoRouter(router, () => true);
-      return { router, entries };
+      class SmartRouter {
+        add(_method: string, _path: string, entry: unknown): void {
+          entries.push(entry as unknown[]);
+        }
+        match(): unknown {
+          return match();
+        }
+      }
+      patch(new HonoRouteInstrumentation(), SMART_ROUTER_FILE, { SmartRouter });
+      return { router: new SmartRouter(), entries };
+    }
+
+    /** `[handler, route]` as a Hono app adds it. */
+    function entry(method: string, path: string, handler: (...args: never[]) => unknown): unknown[] {
+      return [handler, { method, path, handler }];
     }
 
     it('runs a route’s handler as it was: its result, its thrown error, its rejection', async () => {
       const { router, entries } = observedRouter(() => [[]]);
-      const route = { method: 'GET', path: '/users/:id' };
       const sync = new Error('sync failure');
       const async = new Error('async failure');
-      router.add('GET', '/users/:id', [(c: unknown) => ({ answered: c }), route]);
-      router.add('GET', '/users/:id', [
-        () => {
+      const added = [
+        entry('GET', '/users/:id', (c: unknown) => ({ answered: c })),
+        entry('GET', '/users/:id', () => {
           throw sync;
-        },
-        route,
-      ]);
-      router.add('GET', '/users/:id', [() => Promise.reject(async), route]);
-      const [answer, throwing, rejecting] = entries.map(
-        (entry) => entry[0] as (c: object, next: unknown) => unknown,
-      );
-      expect(entries.every((entry) => entry[1] === route)).toBe(true);
+        }),
+        entry('GET', '/users/:id', () => Promise.reject(async)),
+      ];
+      for (const e of added) router.add('GET', '/users/:id', e);
+      const [answer, throwing, rejecting] = entries.map((e) => e[0] as (c: object, next: unknown) => unknown);
+      expect(entries.map((e) => e[1])).toEqual(added.map((e) => e[1]));
 
       const ok = inRequest(() => answer!({ req: {} }, undefined));
       expect(ok.result).toEqual({ answered: { req: {} } });
@@ -181,12 +193,32 @@ describe('framework route hooks', () => {
       const { router, entries } = observedRouter(() => {
         throw new Error('router broke');
       });
-      router.add('ALL', '*', [() => Promise.resolve('from middleware'), { method: 'ALL', path: '*' }]);
+      router.add(
+        'ALL',
+        '*',
+        entry('ALL', '*', () => Promise.resolve('from middleware')),
+      );
       const middleware = entries[0]![0] as (c: object, next: unknown) => Promise<unknown>;
       const request = inRequest(() => middleware({ req: { method: 'GET', path: '/x' } }, undefined));
       await expect(request.result).resolves.toBe('from middleware');
       expect(request.metadata.route).toBeUndefined();
       await expect(inRequest(() => middleware(hostile, undefined)).result).resolves.toBe('from middleware');
+    });
+
+    it('passes on unchanged what no Hono app adds, and what another router observed already', () => {
+      const { router, entries } = observedRouter(() => [[]]);
+      const handler = (): string => 'answer';
+      const notAnApps = [handler, { method: 'GET', path: '/x' }];
+      router.add('GET', '/x', notAnApps);
+      router.add('GET', '/x', 'a string');
+      router.add('GET', '/x', entry('GET', '/x', handler));
+      expect(entries[0]).toBe(notAnApps);
+      expect(entries[1]).toBe('a string');
+      const observed = entries[2]!;
+      expect(observed[0]).not.toBe(handler);
+      // A SmartRouter hands its entries on to the router it picks: they are not observed twice.
+      router.add('GET', '/x', observed);
+      expect(entries[3]).toBe(observed);
     });
   });
 

@@ -15,8 +15,11 @@ export interface FrameworkSupport {
    * it, support is always on (diagnostics channels cost nothing while nobody publishes).
    */
   readonly requires?: string;
-  /** Modules the ESM loader hook must wrap so that the instrumentations see `import`s of them. */
-  readonly hookedModules: readonly string[];
+  /**
+   * Modules the ESM loader hook must wrap so that the instrumentations see `import`s of them:
+   * bare specifiers as the app imports them, `file:` URLs, or patterns of URLs.
+   */
+  readonly hookedModules: readonly (string | RegExp)[];
   /** The instrumentations, created disabled: registering them (NodeSDK does) enables them. */
   createInstrumentations(): Instrumentation[];
 }

@@ -6,28 +6,31 @@ import {
 } from '@opentelemetry/instrumentation';
 import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
-import { observeHonoRouter } from './hono-router-observer.js';
-
-type HonoClass = new (...args: unknown[]) => { router?: unknown };
+import { exportedPrototype, unwrapMethods } from './module-exports.js';
+import { observedHonoRouterAdd, type RouterAdd } from './observed-hono-router-add.js';
 
 const SUPPORTED_VERSIONS = ['>=4.0.0 <5'];
-/** The presets' entry points (`hono/tiny`, `hono/quick`), ES module and CommonJS builds. */
-const PRESET_FILES = ['tiny', 'quick'].flatMap((preset) => [
-  `hono/dist/preset/${preset}.js`,
-  `hono/dist/cjs/preset/${preset}.js`,
-]);
+
+/** Hono's routers, by the folder of `dist/router/` whose `router.js` defines each. */
+const ROUTER_CLASSES: Record<string, string> = {
+  'reg-exp-router': 'RegExpRouter',
+  'smart-router': 'SmartRouter',
+  'trie-router': 'TrieRouter',
+  'pattern-router': 'PatternRouter',
+  'linear-router': 'LinearRouter',
+};
 
 /**
  * Hono 4 (on `@hono/node-server` or any server that runs `app.fetch` inside the request):
- * route templates and thrown errors, without spans. The `Hono` export is replaced by a
- * subclass (same name, same behaviour) whose instances have their router observed
- * (`observeHonoRouter`): every handler added from then on, through the app, its `basePath()`
- * copies or sub-apps mounted with `app.route()`, reports the full template when it runs and
- * notes what it throws. Hono keeps no per-request state a hook could read at the end, and its
- * error handler is compared by identity when sub-apps are mounted, so the handlers are where
- * this can be done without changing what the app does.
- *
- * Covers the `hono` entry point and the `hono/tiny` and `hono/quick` presets.
+ * route templates and thrown errors, without spans. The `add` of each of Hono's router classes
+ * is wrapped where the class is defined (`hono/dist/router/<name>/router.js` and its CommonJS
+ * twin), so every app's router, however the app was made (`new Hono()`, the `hono/tiny` and
+ * `hono/quick` presets, `createFactory().createApp()`, a subclass), observes the handlers added
+ * to it (`observedHonoRouterAdd`), and Hono's own classes stay as they are (`instanceof Hono`
+ * is unchanged). Hono keeps no per-request state a hook could read at the end, and its error
+ * handler is compared by identity when sub-apps are mounted, so the handlers are where this
+ * can be done without changing what the app does. An app given a router of its own making
+ * (`new Hono({ router })`, not one of Hono's) gets no templates.
  */
 export class HonoRouteInstrumentation extends InstrumentationBase {
   constructor(config: InstrumentationConfig = {}) {
@@ -35,35 +38,25 @@ export class HonoRouteInstrumentation extends InstrumentationBase {
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {
-    const patch = (moduleExports: unknown): unknown => {
-      safeExecute('hono patch', () => this.#patch(moduleExports), undefined);
-      return moduleExports;
-    };
-    const unpatch = (moduleExports: unknown): void => {
-      const exports = moduleExports as Record<string, unknown> | undefined;
-      if ((exports?.Hono as { __wrapped?: true } | undefined)?.__wrapped) this._unwrap(exports!, 'Hono');
-    };
-    const presets = PRESET_FILES.map(
-      (file) => new InstrumentationNodeModuleFile(file, SUPPORTED_VERSIONS, patch, unpatch),
-    );
-    return [new InstrumentationNodeModuleDefinition('hono', SUPPORTED_VERSIONS, patch, unpatch, presets)];
+    const routers = Object.entries(ROUTER_CLASSES).flatMap(([folder, className]) => {
+      const patch = (moduleExports: unknown): unknown => {
+        safeExecute('hono patch', () => this.#patch(exportedPrototype(moduleExports, className)), undefined);
+        return moduleExports;
+      };
+      const unpatch = (moduleExports: unknown): void =>
+        unwrapMethods(exportedPrototype(moduleExports, className), ['add'], this._unwrap);
+      return [`hono/dist/router/${folder}/router.js`, `hono/dist/cjs/router/${folder}/router.js`].map(
+        (file) => new InstrumentationNodeModuleFile(file, SUPPORTED_VERSIONS, patch, unpatch),
+      );
+    });
+    return [
+      new InstrumentationNodeModuleDefinition('hono', SUPPORTED_VERSIONS, undefined, undefined, routers),
+    ];
   }
 
-  #patch(moduleExports: unknown): void {
-    const exports = moduleExports as Record<string, unknown> | null | undefined;
-    if (typeof exports?.Hono !== 'function') return;
+  #patch(prototype: Record<string, unknown> | undefined): void {
+    if (typeof prototype?.add !== 'function' || typeof prototype.match !== 'function') return;
     const isEnabled = (): boolean => this.isEnabled();
-    this._wrap(exports, 'Hono', (original) => observedHonoClass(original as HonoClass, isEnabled));
+    this._wrap(prototype, 'add', (original) => observedHonoRouterAdd(original as RouterAdd, isEnabled));
   }
-}
-
-function observedHonoClass(Original: HonoClass, isEnabled: () => boolean): HonoClass {
-  const Observed = class extends Original {
-    constructor(...args: unknown[]) {
-      super(...args);
-      safeExecute('hono app', () => observeHonoRouter(this.router, isEnabled), undefined);
-    }
-  };
-  Object.defineProperty(Observed, 'name', { value: Original.name });
-  return Observed;
 }

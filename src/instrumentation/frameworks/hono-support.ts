@@ -5,6 +5,8 @@ import { HonoRouteInstrumentation } from './hono-route-instrumentation.js';
 export const honoSupport: FrameworkSupport = {
   name: 'Hono',
   requires: 'hono',
-  hookedModules: ['hono', 'hono/tiny', 'hono/quick'],
+  // The files that define Hono's routers (ES module build), which Hono imports by relative
+  // paths: the loader hook matches those only by URL, here any copy of Hono's.
+  hookedModules: [/\/hono\/dist\/router\/[a-z-]+\/router\.js$/],
   createInstrumentations: () => [new HonoRouteInstrumentation({ enabled: false })],
 };

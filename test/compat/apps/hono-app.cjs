@@ -8,4 +8,4 @@ const { HTTPException } = require('hono/http-exception');
 const { setUser } = require('otel-pg-analytics');
 const { buildHonoApp, listen } = require('./hono-routes.cjs');
 
-listen(serve, buildHonoApp({ Hono, HTTPException, cors, setUser }));
+listen(serve, buildHonoApp({ createApp: () => new Hono(), HTTPException, cors, setUser }));

@@ -6,4 +6,4 @@ import { HTTPException } from 'hono/http-exception';
 import { setUser } from 'otel-pg-analytics';
 import { buildHonoApp, listen } from './hono-routes.cjs';
 
-listen(serve, buildHonoApp({ Hono, HTTPException, cors, setUser }));
+listen(serve, buildHonoApp({ createApp: () => new Hono(), HTTPException, cors, setUser }));

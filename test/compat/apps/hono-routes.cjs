@@ -1,15 +1,16 @@
 'use strict';
-// The Hono app of the compatibility suite, built on the Hono its entry script loaded: params
-// of several shapes, sub-apps mounted with app.route() (one inside another, one with its own
-// onError), a basePath app, middleware on '*' and on a prefix (one answering 401 itself),
-// hono/cors answering preflights, HTTPException for a 404 on purpose, and a handler that
-// throws into Hono's default error handler.
+// The Hono app of the compatibility suite, each app and sub-app made by the entry script's
+// `createApp` (`new Hono()` or a factory's) from the Hono the script loaded: params of several
+// shapes, sub-apps mounted with app.route() (one inside another, one with its own onError), a
+// basePath app, middleware on '*' and on a prefix (one answering 401 itself), hono/cors
+// answering preflights, HTTPException for a 404 on purpose, and a handler that throws into
+// Hono's default error handler.
 
 /**
- * @param {{ Hono: any, HTTPException: any, cors: Function, setUser(id: string): void }} deps
+ * @param {{ createApp(): any, HTTPException: any, cors: Function, setUser(id: string): void }} deps
  */
-function buildHonoApp({ Hono, HTTPException, cors, setUser }) {
-  const app = new Hono();
+function buildHonoApp({ createApp, HTTPException, cors, setUser }) {
+  const app = createApp();
 
   // Middleware on every request: must never become the endpoint.
   app.use('*', async (c, next) => {
@@ -38,7 +39,7 @@ function buildHonoApp({ Hono, HTTPException, cors, setUser }) {
     throw new Error('hono ledger write failed for batch 9');
   });
 
-  const v1 = new Hono();
+  const v1 = createApp();
   v1.get('/posts/:postSlug', (c) => c.json({ slug: c.req.param('postSlug') }));
   v1.get('/orders/:orderId', (c) => c.json({ order: c.req.param('orderId') }));
   v1.get('/orgs/:orgId/projects/:projectId', (c) => c.json(c.req.param()));
@@ -46,19 +47,19 @@ function buildHonoApp({ Hono, HTTPException, cors, setUser }) {
     await Promise.resolve();
     throw new Error('hono async: inventory sync failed');
   });
-  const api = new Hono();
+  const api = createApp();
   api.route('/v1', v1);
   app.route('/api', api);
 
   // A sub-app with its own error reply.
-  const billing = new Hono();
+  const billing = createApp();
   billing.onError((err, c) => c.json({ error: 'billing failed' }, 500));
   billing.get('/invoices/:invoiceId/render', () => {
     throw new Error('hono billing: invoice render failed');
   });
   app.route('/billing', billing);
 
-  const admin = new Hono().basePath('/admin');
+  const admin = createApp().basePath('/admin');
   admin.get('/reports/:reportId', (c) => c.json({ report: c.req.param('reportId') }));
   app.route('/', admin);
 

@@ -34,9 +34,15 @@ function label(request: CompatRequest): string {
 
 /**
  * Runs `script` once under the register entry (`serveAndRecord`), sends the cases' requests in
- * order and checks the answers, then the rows column by column: one row per request.
+ * order and checks the answers, then the rows column by column: one row per request; and, if
+ * given, the `printed` lines among what the app wrote to stdout (what it checked about itself).
  */
-export function describeRouteCases(name: string, script: string, cases: readonly RouteCase[]): void {
+export function describeRouteCases(
+  name: string,
+  script: string,
+  cases: readonly RouteCase[],
+  options: { printed?: readonly string[] } = {},
+): void {
   describe(name, () => {
     let result: ServeAndRecordResult;
 
@@ -70,6 +76,14 @@ export function describeRouteCases(name: string, script: string, cases: readonly
         })),
       );
     });
+
+    if (options.printed) {
+      const printed = options.printed;
+      it('prints what the app checked about itself', () => {
+        const lines = result.stdout.split('\n');
+        expect(printed.filter((line) => !lines.includes(line))).toEqual([]);
+      });
+    }
 
     it('takes the endpoints of routed requests from the framework, not from their paths', async () => {
       const rows = await result.query<{ method: string; path: string; source: string | null }>(

@@ -29,6 +29,8 @@ export interface ApiRowSeen {
 export interface ServeAndRecordResult {
   answers: CompatAnswer[];
   rows: ApiRowSeen[];
+  /** What the app printed, for a test that asserts what it checked about itself. */
+  stdout: string;
   /** The app's stderr, for a test that asserts nothing leaked there. */
   stderr: string;
   /** Runs a query on the app's database (dropped when the test file ends: see `drop`). */
@@ -74,6 +76,7 @@ export async function serveAndRecord(
     return {
       answers,
       rows,
+      stdout: app.stdout(),
       stderr: app.stderr(),
       query: async <R>(sql: string, values?: unknown[]) => (await db.query(sql, values)) as R[],
       drop: () => db.drop(),

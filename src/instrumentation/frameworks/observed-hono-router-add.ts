@@ -4,8 +4,6 @@ import { preflightMethod } from './preflight-method.js';
 import { hasReportedRoute, reportRoute } from './report-route.js';
 import { reportThrownError } from './report-thrown-error.js';
 
-/** Marks a router whose `add` is observed. */
-const OBSERVED = Symbol('otel-pg-analytics.hono-observed');
 /** Marks a Context whose route was already looked up once. */
 const LOOKED_UP = Symbol('otel-pg-analytics.hono-looked-up');
 
@@ -13,6 +11,7 @@ const LOOKED_UP = Symbol('otel-pg-analytics.hono-looked-up');
 interface RouterRouteLike {
   method?: unknown;
   path?: unknown;
+  handler?: unknown;
 }
 
 /** The parts of a Hono Context the observed handlers read (structural: Hono is the app's). */
@@ -26,10 +25,11 @@ type Handler = (this: unknown, c: ContextLike, next: unknown) => unknown;
 
 /** A Hono router: `add(method, path, [handler, route])`, `match(method, path)`. */
 interface HonoRouterLike {
-  add: (this: unknown, method: string, path: string, handler: unknown) => unknown;
   match(method: string, path: string): unknown;
-  [OBSERVED]?: true;
 }
+
+/** A router's `add`, as every Hono router class has it. */
+export type RouterAdd = (this: HonoRouterLike, method: string, path: string, entry: unknown) => unknown;
 
 /**
  * Whether a registered handler is a route's rather than middleware's: registered for a method
@@ -41,26 +41,20 @@ function isRouteHandler(method: unknown, path: unknown): path is string {
 }
 
 /**
- * Observes the handlers added to `router` from now on: each is wrapped so that when it runs,
- * a route's handler reports its template (`path` is the full one: base paths and
- * `app.route()` prefixes are merged before Hono adds it), and what any handler throws is
- * noted before Hono's error handler turns it into a response. When a middleware settles and no
- * route's handler ran (it answered itself, or the request has no route), the route the router
- * matches for the request is reported, and for a CORS preflight the route it asks about.
- * `app.routes` and the route helpers keep seeing the app's own handlers.
+ * A Hono router class's `add` (every app's router calls it for each handler the app, its
+ * `basePath()` copies or sub-apps mounted with `app.route()` register) that observes the
+ * handler it is given: when it runs, a route's handler reports its template (`path` is the
+ * full one: base paths and `app.route()` prefixes are merged before Hono adds it), and what any
+ * handler throws is noted before Hono's error handler turns it into a response. When a
+ * middleware settles and no route's handler ran (it answered itself, or the request has no
+ * route), the route the router matches for the request is reported, and for a CORS preflight
+ * the route it asks about. `app.routes` and the route helpers keep seeing the app's own handlers.
  */
-export function observeHonoRouter(router: unknown, isEnabled: () => boolean): void {
-  const target = router as Partial<HonoRouterLike> | null | undefined;
-  if (!target || target[OBSERVED] || typeof target.add !== 'function' || typeof target.match !== 'function') {
-    return;
-  }
-  const observedRouter = target as HonoRouterLike;
-  const add = observedRouter.add;
-  Object.defineProperty(observedRouter, OBSERVED, { value: true });
-  observedRouter.add = function (this: unknown, method: string, path: string, entry: unknown): unknown {
+export function observedHonoRouterAdd(add: RouterAdd, isEnabled: () => boolean): RouterAdd {
+  return function (this: HonoRouterLike, method: string, path: string, entry: unknown): unknown {
     const observed = safeExecute(
       'hono route registration',
-      () => observeEntry(observedRouter, method, path, entry, isEnabled),
+      () => observeEntry(this, method, path, entry, isEnabled),
       entry,
     );
     return add.call(this, method, path, observed);
@@ -75,7 +69,11 @@ function observeEntry(
   entry: unknown,
   isEnabled: () => boolean,
 ): unknown {
+  // Only what Hono's apps add: `[handler, route]` with the route naming the same handler. An
+  // entry observed already (a SmartRouter hands its entries on to the router it picks) names
+  // the app's handler, not the observed one, so it is passed on as it is.
   if (!Array.isArray(entry) || typeof entry[0] !== 'function') return entry;
+  if ((entry[1] as RouterRouteLike | null | undefined)?.handler !== entry[0]) return entry;
   const handler = entry[0] as Handler;
   const route = isRouteHandler(method, path) ? path : undefined;
   const settle = (c: ContextLike): void => {
