@@ -1,5 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD } from '@opentelemetry/semantic-conventions';
+import { ServiceCatalog } from '../src/pricing/service-catalog.js';
 import { billedAttemptIndex, enrichAttempt } from '../src/processors/enrich-attempt.js';
 import { deriveSpan } from '../src/processors/derive-span.js';
 import type { ReadableSpanLike } from '../src/span-types.js';
@@ -16,8 +17,8 @@ const MAX_DEPTH = 32;
  * the batch and the trace, is that call's caller (an SDK's own call span, a GenAI
  * instrumentation's): it becomes no row, and the attempts it is the nearest caller of are
  * completed with what it knows ({@link enrichAttempt}), its usage going to the billed attempt
- * (the last answered 2xx) when that one has none: attempts of other services rarely read
- * their own.
+ * (the last answered 2xx to its provider) when that one has none: attempts of other services
+ * rarely read their own.
  *
  * Exporters send spans as they end, and a caller ends after its attempts, so it can arrive in
  * a later batch. The ids of attempts' ancestors that were missing from their batch are
@@ -31,9 +32,18 @@ const MAX_DEPTH = 32;
 export class CallerFolder {
   /** `traceId/spanId` of attempt ancestors not yet seen, oldest first. */
   readonly #remembered = new Set<string>();
+  readonly #catalog: ServiceCatalog;
   readonly #maxRemembered: number;
 
-  constructor(maxRemembered: number = MAX_REMEMBERED_ANCESTORS) {
+  /**
+   * @param catalog the services, which say the provider an attempt went to.
+   * @param maxRemembered how many missing ancestors' ids are remembered across batches.
+   */
+  constructor(
+    catalog: ServiceCatalog = new ServiceCatalog(),
+    maxRemembered: number = MAX_REMEMBERED_ANCESTORS,
+  ) {
+    this.#catalog = catalog;
     this.#maxRemembered = maxRemembered;
   }
 
@@ -76,9 +86,9 @@ export class CallerFolder {
     for (const [caller, attempts] of attemptsOf) {
       // In the order they were made (a stable sort: the batch's order breaks ties).
       attempts.sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
-      const billed = billedAttemptIndex(attempts);
+      const billed = billedAttemptIndex(attempts, caller.attributes, this.#catalog);
       attempts.forEach((attempt, i) => {
-        const attributes = enrichAttempt(attempt.attributes, caller.attributes, i === billed);
+        const attributes = enrichAttempt(attempt.attributes, caller.attributes, this.#catalog, i === billed);
         if (attributes === attempt.attributes) return;
         // The caller's counts came under names the receiver did not bound: bound them as ours.
         completed.set(attempt, deriveSpan(attempt, {}, undefined, boundUsageCounts(attributes)));

@@ -1,5 +1,6 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { AnalyticsConfig } from '../src/config.js';
+import { ServiceCatalog } from '../src/pricing/service-catalog.js';
 import { AnalyticsSpanProcessor } from '../src/processors/analytics-span-processor.js';
 import type { ReadableSpanLike, SpanExporterLike, SpanProcessorLike } from '../src/span-types.js';
 import { CallerFolder } from './caller-folder.js';
@@ -32,7 +33,7 @@ export type IngestOutcome =
 export class IngestPipeline {
   readonly #processor: AnalyticsSpanProcessor;
   readonly #exporter: IngestExporter;
-  readonly #callers = new CallerFolder();
+  readonly #callers: CallerFolder;
   /** Spans the processor kept during the current `submit` (it forwards synchronously). */
   #kept: ReadableSpanLike[] = [];
 
@@ -48,6 +49,8 @@ export class IngestPipeline {
     // Spans arrive finished: nothing is held for a request still running (requestHoldMillis),
     // and no call stays open.
     this.#processor = new AnalyticsSpanProcessor({ ...options, spanProcessor: collector, exporter });
+    // The processor's catalog, for the provider of an attempt (the options are checked by now).
+    this.#callers = new CallerFolder(new ServiceCatalog(options.services));
   }
 
   /** Classifies, completes and queues the spans of one received request. */

@@ -1,13 +1,6 @@
 import { context, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
 import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
-import {
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-  ATTR_URL_FULL,
-  ATTR_URL_PATH,
-} from '@opentelemetry/semantic-conventions';
+import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { classifySpan, isCallerCandidate, isHttpAttempt } from '../internal/classify-span.js';
 import { RateLimitedReporter, createLogger } from '../internal/diag.js';
@@ -27,6 +20,7 @@ import {
 import { estimateCost } from '../pricing/estimate-cost.js';
 import { DEFAULT_MODEL_PRICES, PriceTable } from '../pricing/price-table.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
+import { serviceOfCall } from '../pricing/service-of-call.js';
 import {
   ATTR_ANALYTICS_COST_MODEL,
   ATTR_ANALYTICS_COST_UNKNOWN_REASON,
@@ -124,10 +118,10 @@ const MAX_TRACKED_OPEN_CALLS = 10_000;
  *   is recorded as it stands, flagged `analytics.incomplete`.
  * - One row per HTTP attempt: a CLIENT span of another instrumentation around attempts (an
  *   SDK's own call span, a GenAI instrumentation's) is no row; its attempts wait for it (at
- *   most `requestHoldMillis`) and are completed with what it knows, its usage going to the
- *   billed attempt alone when that one read none ({@link CallerTracker}). One that had none
- *   (its transport not instrumented) is a row itself, its usage read under the names its SDK
- *   gives it ({@link adoptGenAiNames}).
+ *   most `requestHoldMillis`) and those to its provider are completed with what it knows, its
+ *   usage going to the billed attempt alone when that one read none ({@link CallerTracker}).
+ *   One that had none by its end (its transport not instrumented) is a row itself, its usage
+ *   read under the names its SDK gives it ({@link adoptGenAiNames}).
  *
  * No hook ever throws into the app. Needs every span recorded (`AlwaysOnSampler`): a head
  * sampler would decide before status and duration exist.
@@ -193,6 +187,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     this.#userAttribute = privacy.pseudonymousUsers ? ATTR_ENDUSER_PSEUDO_ID : ATTR_ENDUSER_ID;
     this.#callers = new CallerTracker(
       resolved.requestHoldMillis,
+      this.#catalog,
       (attempt, attributes) => this.#settleCall(this.#withAttributes(attempt, attributes)),
       this.#reporter,
     );
@@ -359,19 +354,8 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     const own = isHttpAttempt(span) ? span.attributes : adoptGenAiNames(span.attributes);
     // What the sweep adds (an unfinished response) is part of the verdict on its cost.
     const attributes = Object.keys(extra).length === 0 ? own : { ...own, ...extra };
-    const host = attributes[ATTR_SERVER_ADDRESS];
-    const port = attributes[ATTR_SERVER_PORT];
-    const method = attributes[ATTR_HTTP_REQUEST_METHOD];
     const status = attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
-    const service =
-      typeof host === 'string'
-        ? this.#catalog.match(
-            host,
-            typeof port === 'number' ? port : undefined,
-            callPath(span),
-            typeof method === 'string' ? method : undefined,
-          )
-        : undefined;
+    const service = serviceOfCall(this.#catalog, attributes);
     const cost = estimateCost(
       attributes,
       service,
@@ -463,18 +447,5 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     } catch (error) {
       this.#reporter.error('sweep', 'otel-pg-analytics: recording open calls failed', error);
     }
-  }
-}
-
-/** The path of an outbound call: `url.path` (undici), else parsed from `url.full` (http). */
-function callPath(span: ReadableSpanLike): string {
-  const path = span.attributes[ATTR_URL_PATH];
-  if (typeof path === 'string') return path;
-  const full = span.attributes[ATTR_URL_FULL];
-  if (typeof full !== 'string') return '/';
-  try {
-    return new URL(full).pathname;
-  } catch {
-    return '/';
   }
 }

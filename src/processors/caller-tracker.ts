@@ -1,8 +1,9 @@
 import { trace, type Attributes, type Context } from '@opentelemetry/api';
 import { isCallerCandidate, isHttpAttempt, type SpanRoleView } from '../internal/classify-span.js';
 import type { RateLimitedReporter } from '../internal/diag.js';
+import type { ServiceCatalog } from '../pricing/service-catalog.js';
 import type { ReadableSpanLike, SpanLike } from '../span-types.js';
-import { billedAttemptIndex, enrichAttempt } from './enrich-attempt.js';
+import { billedAttemptIndex, carriesUsage, enrichAttempt } from './enrich-attempt.js';
 
 /** The bookkeeping of a caller that had attempts, kept on its span. */
 class TrackedCaller {
@@ -12,8 +13,12 @@ class TrackedCaller {
   /** Finished attempts waiting for the caller to end and its other attempts to finish. */
   held: ReadableSpanLike[] | undefined;
   holdTimer: NodeJS.Timeout | undefined;
-  /** One attempt went out as the billed one: no later one gets the caller's answer or usage. */
-  billedReleased = false;
+  /**
+   * The billed attempt went out carrying a usage (its own, or the caller's): no later attempt
+   * gets the caller's usage, so the call is priced once. One released before the caller ended
+   * may have gone without any (the caller had none yet): then a later attempt can still take it.
+   */
+  usagePriced = false;
 
   /**
    * `span` is the caller's own span: live until it ends, so its attributes are read at release.
@@ -23,7 +28,12 @@ class TrackedCaller {
 }
 
 /** Spans as this tracker keeps its links and bookkeeping on them, under its own symbols. */
-type Linked = SpanRoleView & { readonly attributes?: Attributes | undefined; [key: symbol]: unknown };
+type Linked = SpanRoleView & {
+  readonly attributes?: Attributes | undefined;
+  /** What the SDK's spans (`ReadableSpan`) say once ended; a span of another SDK may not. */
+  readonly ended?: boolean | undefined;
+  [key: symbol]: unknown;
+};
 
 /** A caller holds at most this many finished attempts; the oldest goes on when one more comes. */
 const MAX_HELD_PER_CALLER = 32;
@@ -37,8 +47,10 @@ const MAX_CALLER_DEPTH = 8;
  * -undici CLIENT spans), their caller (the nearest CLIENT span of any other instrumentation
  * around them: an SDK's own call span, a GenAI instrumentation's), holds finished attempts
  * until their caller ends, and hands them back completed with what the caller knows
- * ({@link enrichAttempt}). A caller that had attempts is no row; one that never had any (an
- * SDK whose transport is not instrumented) is left to be a row as before.
+ * ({@link enrichAttempt}). A caller is no row when an attempt started under it (or under a
+ * caller inside it) before it ended; one that had none by its end (an SDK whose transport is
+ * not instrumented) is a row itself, and an attempt that starts under it later is an ordinary
+ * call, completed by nothing.
  *
  * Links and bookkeeping live on the spans themselves, under symbols of this instance (as the
  * processor's own; see `request-state.ts`): a span with no caller around it costs a context
@@ -51,30 +63,37 @@ export class CallerTracker {
   readonly #callerKey = Symbol('otel-pg-analytics.tracked-caller');
   readonly #holding = new Set<TrackedCaller>();
   readonly #holdMillis: number;
+  readonly #catalog: ServiceCatalog;
   readonly #release: (attempt: ReadableSpanLike, attributes: Attributes) => void;
   readonly #reporter: RateLimitedReporter;
 
   /**
    * @param holdMillis how long finished attempts wait for their caller to end.
+   * @param catalog the services, which say the provider an attempt went to.
    * @param release where attempts go once their caller is done with them: the attempt's own
    *   span, and its attributes completed with the caller's.
    */
   constructor(
     holdMillis: number,
+    catalog: ServiceCatalog,
     release: (attempt: ReadableSpanLike, attributes: Attributes) => void,
     reporter: RateLimitedReporter,
   ) {
     this.#holdMillis = holdMillis;
+    this.#catalog = catalog;
     this.#release = release;
     this.#reporter = reporter;
   }
 
-  /** At a span's start: links it to the nearest caller around it; counts an attempt on it. */
+  /**
+   * At a span's start: links it to the nearest caller around it; counts an attempt on it. A
+   * caller that has ended is none: it is a row already, or its attempts have gone.
+   */
   link(span: SpanLike, parentContext: Context): void {
     const parent = trace.getSpan(parentContext) as Linked | undefined;
     if (parent === undefined) return;
     const caller = isCallerCandidate(parent) ? parent : (parent[this.#linkKey] as Linked | undefined);
-    if (caller === undefined) return;
+    if (caller === undefined || caller.ended === true || this.#trackedOf(caller)?.ended === true) return;
     (span as unknown as Linked)[this.#linkKey] = caller;
     if (isHttpAttempt(span)) this.#startAttempt(caller);
   }
@@ -103,9 +122,10 @@ export class CallerTracker {
     tracked.openAttempts = Math.max(0, tracked.openAttempts - 1);
     const held = (tracked.held ??= []);
     if (held.length >= MAX_HELD_PER_CALLER) {
-      // The oldest has a later sibling, so it is not the billed one.
+      // Never as the billed one: the last 2xx is likely later. Were it the billed one after all,
+      // the caller's usage would find no attempt: lost, never counted twice.
       const oldest = held.shift()!;
-      this.#release(oldest, enrichAttempt(oldest.attributes, this.#callerAttributes(tracked), false));
+      this.#release(oldest, this.#complete(oldest, tracked, false));
     }
     held.push(span);
     if (tracked.ended && tracked.openAttempts === 0) {
@@ -135,7 +155,7 @@ export class CallerTracker {
     const tracked = this.#callerOfAttempt(span);
     if (tracked === undefined) return undefined;
     tracked.openAttempts = Math.max(0, tracked.openAttempts - 1);
-    const attributes = enrichAttempt(span.attributes, this.#callerAttributes(tracked), false);
+    const attributes = this.#complete(span, tracked, false);
     if (tracked.ended && tracked.openAttempts === 0) this.#releaseHeld(tracked);
     return attributes;
   }
@@ -169,11 +189,17 @@ export class CallerTracker {
     return ((caller[this.#callerKey] as TrackedCaller | undefined) ??= new TrackedCaller(caller));
   }
 
-  #callerAttributes(tracked: TrackedCaller): Attributes {
-    return tracked.span.attributes ?? {};
+  /** The attempt's attributes completed with its caller's as they stand now. */
+  #complete(attempt: ReadableSpanLike, tracked: TrackedCaller, billed: boolean): Attributes {
+    return enrichAttempt(attempt.attributes, tracked.span.attributes ?? {}, this.#catalog, billed);
   }
 
-  /** Sends the held attempts on, the billed one (the last answered 2xx) completed as such. */
+  /**
+   * Sends the held attempts on, the billed one (the last answered 2xx to the caller's
+   * provider) completed as such. Before the caller ends (the hold deadline, a flush), it may
+   * have no usage yet to give: the billed attempt then goes without, and the caller's usage
+   * stays for a later attempt, if one comes.
+   */
   #releaseHeld(tracked: TrackedCaller): void {
     try {
       if (tracked.holdTimer) clearTimeout(tracked.holdTimer);
@@ -182,12 +208,13 @@ export class CallerTracker {
       const held = tracked.held;
       tracked.held = undefined;
       if (held === undefined) return;
-      const billed = tracked.billedReleased ? -1 : billedAttemptIndex(held);
-      if (billed >= 0) tracked.billedReleased = true;
-      const callerAttributes = this.#callerAttributes(tracked);
+      const callerAttributes = tracked.span.attributes ?? {};
+      const billed = tracked.usagePriced ? -1 : billedAttemptIndex(held, callerAttributes, this.#catalog);
       for (let i = 0; i < held.length; i++) {
         const attempt = held[i]!;
-        this.#release(attempt, enrichAttempt(attempt.attributes, callerAttributes, i === billed));
+        const attributes = this.#complete(attempt, tracked, i === billed);
+        if (i === billed && carriesUsage(attributes)) tracked.usagePriced = true;
+        this.#release(attempt, attributes);
       }
     } catch (error) {
       this.#reporter.error(

@@ -312,4 +312,72 @@ describe('ingest: one row per HTTP attempt', () => {
       })),
     );
   });
+
+  it("gives the caller's usage to its attempt to the provider, not to a tool call made inside it after", async () => {
+    const traceId = hexId(16);
+    const server = djangoServerSpan({ traceId, spanId: hexId(8) });
+    const caller = {
+      name: 'openai.chat',
+      kind: 3,
+      traceId,
+      spanId: hexId(8),
+      parentSpanId: server.spanId!,
+      attributes: {
+        'gen_ai.system': 'openai',
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.response.id': 'chatcmpl-9',
+        'gen_ai.usage.input_tokens': 1200,
+        'gen_ai.usage.output_tokens': 300,
+      },
+    };
+    const httpx = (method: string, httpUrl: string, durationMillis: number) => ({
+      name: method,
+      kind: 3,
+      traceId,
+      spanId: hexId(8),
+      parentSpanId: caller.spanId,
+      durationMillis,
+      attributes: { 'http.method': method, 'http.url': httpUrl, 'http.status_code': 200 },
+    });
+    const llm = httpx('POST', 'https://api.openai.com/v1/chat/completions', 30);
+    // Sent after the LLM attempt, as the last 2xx under the caller.
+    const tool = httpx('GET', 'https://tools.example.com/weather', 10);
+    await send(PYTHON_RESOURCE, [
+      { scope: { name: 'opentelemetry.instrumentation.django' }, spans: [server] },
+      { scope: { name: 'opentelemetry.instrumentation.httpx' }, spans: [llm, tool] },
+      { scope: { name: 'opentelemetry.instrumentation.openai.v1' }, spans: [caller] },
+    ]);
+
+    const mini = priceRow('gpt-4o-mini');
+    expect(
+      await db.query(
+        'select span_id, service, endpoint, method, cost_estimate, metadata from external_api_call_log order by response_time_ms',
+      ),
+    ).toEqual([
+      {
+        span_id: tool.spanId,
+        service: 'tools.example.com',
+        endpoint: 'https://tools.example.com/weather',
+        method: 'GET',
+        cost_estimate: null,
+        metadata: { host: 'tools.example.com' },
+      },
+      {
+        span_id: llm.spanId,
+        service: 'openai',
+        endpoint: 'https://api.openai.com/v1/chat/completions',
+        method: 'POST',
+        cost_estimate: String(((1200 * mini.inputPerMillion + 300 * mini.outputPerMillion) / 1e6).toFixed(8)),
+        metadata: {
+          host: 'api.openai.com',
+          provider: 'openai',
+          request_model: 'gpt-4o-mini',
+          response_id: 'chatcmpl-9',
+          input_tokens: 1200,
+          output_tokens: 300,
+          ...priceMetadata(mini),
+        },
+      },
+    ]);
+  });
 });

@@ -5,6 +5,7 @@ import { AnalyticsSpanProcessor } from '../../src/processors/analytics-span-proc
 import { adoptGenAiNames } from '../../src/processors/adopt-gen-ai-names.js';
 import { enrichAttempt } from '../../src/processors/enrich-attempt.js';
 import { DEFAULT_MODEL_PRICES, PRICE_TABLE_VERSION, type ModelPrice } from '../../src/pricing/price-table.js';
+import { ServiceCatalog } from '../../src/pricing/service-catalog.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 import { createProcessorHarness, recordsOf, type ProcessorHarness } from '../helpers/tracing.js';
 
@@ -136,6 +137,15 @@ function attempt(ctx: Context, status: number, attributes: Attributes = {}): str
 }
 
 const USAGE = { input: 1000, cacheRead: 200, cacheWrite: 100, output: 500 };
+
+/** A tool the app calls while an SDK call runs: another host, not in the catalog. */
+const TOOL_ATTRIBUTES = {
+  'http.request.method': 'GET',
+  'server.address': 'tools.example.com',
+  'server.port': 443,
+  'url.full': 'https://tools.example.com/weather',
+  'url.path': '/weather',
+};
 
 /**
  * A row's attributes without its cost, after checking that it has none to count: a refused
@@ -522,14 +532,148 @@ describe('one row per HTTP attempt: an SDK call span around attempts is no row',
     expect(rows.filter((r) => r.attributes['gen_ai.usage.input_tokens'] !== undefined)).toEqual([rows[32]]);
   });
 
-  it('releases held attempts on forceFlush', async () => {
+  it('releases held attempts on forceFlush; a call that ends after with its usage adds no cost then', async () => {
     harness = createProcessorHarness();
     const call = startAnthropicCall(context.active());
     attempt(call.ctx, 200);
     await harness.processor.forceFlush();
     expect(recordsOf(harness.passed(), 'external')).toHaveLength(1);
-    call.span.end();
-    expect(recordsOf(harness.passed(), 'external')).toHaveLength(1);
+    endAnthropicCall(call.span, USAGE);
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+    expect(rows[0]!.attributes['analytics.cost.usd']).toBeUndefined();
+  });
+
+  it("keeps the call span's usage for a later attempt when the hold deadline sent the billed one on before the call had it", () => {
+    vi.useFakeTimers();
+    harness = createProcessorHarness({ requestHoldMillis: 1000 });
+    const call = startAnthropicCall(context.active());
+    const early = attempt(call.ctx, 200);
+    vi.advanceTimersByTime(1000);
+    const late = attempt(call.ctx, 200);
+    endAnthropicCall(call.span, USAGE);
+
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows.map((r) => r.spanContext().spanId)).toEqual([early, late]);
+    expect(rows[0]!.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+    expect(rows[0]!.attributes['analytics.cost.usd']).toBeUndefined();
+    expect(rows[1]!.attributes).toMatchObject({
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 500,
+      'analytics.cost.usd': claudeCost(priceRow(SONNET), USAGE),
+    });
+  });
+
+  it("never prices a call twice: after an attempt sent on early with its own usage, no later one takes the call span's", async () => {
+    harness = createProcessorHarness();
+    const call = startAnthropicCall(context.active());
+    const early = attempt(call.ctx, 200, ownUsage(USAGE));
+    await harness.processor.forceFlush();
+    const late = attempt(call.ctx, 200);
+    endAnthropicCall(call.span, USAGE);
+
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows.map((r) => r.spanContext().spanId)).toEqual([early, late]);
+    expect(rows.map((r) => r.attributes['analytics.cost.usd'])).toEqual([
+      claudeCost(priceRow(SONNET), USAGE),
+      undefined,
+    ]);
+    expect(rows[1]!.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+  });
+
+  it('makes an attempt that starts under a call span already ended (a row of its own) an ordinary call: not held, not completed, not priced again', () => {
+    vi.useFakeTimers();
+    harness = createProcessorHarness({ requestHoldMillis: 1000 });
+    const call = startAnthropicCall(context.active());
+    endAnthropicCall(call.span, USAGE);
+    const late = attempt(call.ctx, 200);
+
+    // At once, with no timer run: nothing waits for a call that is over.
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows.map((r) => r.spanContext().spanId)).toEqual([call.span.spanContext().spanId, late]);
+    expect(rows[0]!.attributes['analytics.cost.usd']).toBe(claudeCost(priceRow(SONNET), USAGE));
+    expect(rows[1]!.attributes).toEqual({
+      ...ATTEMPT_ATTRIBUTES,
+      'http.response.status_code': 200,
+      'analytics.record': 'external',
+      'service.peer.name': 'anthropic',
+      'gen_ai.provider.name': 'anthropic',
+    });
+  });
+
+  it("gives the call span's usage to the last 2xx attempt to its provider, never to a tool call made inside it after", () => {
+    harness = createProcessorHarness();
+    const { span: request, ctx } = harness.startRequest();
+    const call = startAnthropicCall(ctx);
+    const llm = attempt(call.ctx, 200, {
+      'gen_ai.provider.name': 'anthropic',
+      'analytics.usage.unknown_reason': 'body_too_large',
+    });
+    const tool = harness.startCall(call.ctx, TOOL_ATTRIBUTES);
+    tool.setAttribute('http.response.status_code', 200);
+    tool.end();
+    endAnthropicCall(call.span, USAGE);
+    request.end();
+
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows.map((r) => r.spanContext().spanId)).toEqual([llm, tool.spanContext().spanId]);
+    expect(rows[0]!.attributes).toMatchObject({
+      'gen_ai.response.id': 'msg_01',
+      'gen_ai.usage.input_tokens': 1000,
+      'analytics.cost.usd': claudeCost(priceRow(SONNET), USAGE),
+    });
+    // Another call made while the SDK call ran: nothing of the call span's, no LLM cost.
+    expect(rows[1]!.attributes).toEqual({
+      ...TOOL_ATTRIBUTES,
+      'http.response.status_code': 200,
+      'analytics.record': 'external',
+    });
+  });
+
+  it('takes an attempt for the call of a caller that names no host when it goes to the provider the catalog gives its host', () => {
+    harness = createProcessorHarness({
+      services: [{ name: 'llm-gateway', hosts: ['llm-gateway.internal'], genAiProvider: 'openai' }],
+    });
+    const { span: request, ctx } = harness.startRequest();
+    // As OpenLLMetry's span: the provider, no host.
+    const caller = harness.provider.getTracer('opentelemetry.instrumentation.openai.v1').startSpan(
+      'openai.chat',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { 'gen_ai.system': 'openai', 'gen_ai.request.model': 'gpt-4o-mini' },
+      },
+      ctx,
+    );
+    const callerCtx = trace.setSpan(ctx, caller);
+    const gateway = harness.startCall(callerCtx, {
+      'server.address': 'llm-gateway.internal',
+      'url.full': 'https://llm-gateway.internal/v1/chat/completions',
+      'url.path': '/v1/chat/completions',
+    });
+    gateway.setAttribute('http.response.status_code', 200);
+    gateway.end();
+    const tool = harness.startCall(callerCtx, TOOL_ATTRIBUTES);
+    tool.setAttribute('http.response.status_code', 200);
+    tool.end();
+    caller.setAttributes({ 'gen_ai.usage.input_tokens': 1200, 'gen_ai.usage.output_tokens': 300 });
+    caller.end();
+    request.end();
+
+    const mini = priceRow('gpt-4o-mini');
+    const [gatewayRow, toolRow] = recordsOf(harness.passed(), 'external');
+    expect(gatewayRow!.attributes).toMatchObject({
+      'service.peer.name': 'llm-gateway',
+      'gen_ai.request.model': 'gpt-4o-mini',
+      'gen_ai.usage.input_tokens': 1200,
+      'analytics.cost.usd':
+        Math.round(((1200 * mini.inputPerMillion + 300 * mini.outputPerMillion) / 1e6) * 1e8) / 1e8,
+    });
+    expect(toolRow!.attributes).toEqual({
+      ...TOOL_ATTRIBUTES,
+      'http.response.status_code': 200,
+      'analytics.record': 'external',
+    });
   });
 
   it('records held and open attempts on shutdown, and not their caller', async () => {
@@ -570,12 +714,20 @@ describe('one row per HTTP attempt: an SDK call span around attempts is no row',
 });
 
 describe('enrichAttempt', () => {
-  const attemptAttributes = { 'http.request.method': 'POST', 'http.response.status_code': 200 };
+  const catalog = new ServiceCatalog();
+  const attemptAttributes = {
+    'http.request.method': 'POST',
+    'server.address': 'api.openai.com',
+    'http.response.status_code': 200,
+  };
 
   it('adds only what the attempt lacks, and returns the attempt itself when there is nothing to add', () => {
     const own = { ...attemptAttributes, 'gen_ai.request.model': 'mine' };
-    expect(enrichAttempt(own, { 'gen_ai.request.model': 'theirs' }, true)).toBe(own);
-    expect(enrichAttempt(own, { 'gen_ai.input.messages': '[{"role":"user"}]' }, true)).toBe(own);
+    const caller = { 'server.address': 'api.openai.com' };
+    expect(enrichAttempt(own, { ...caller, 'gen_ai.request.model': 'theirs' }, catalog, true)).toBe(own);
+    expect(
+      enrichAttempt(own, { ...caller, 'gen_ai.input.messages': '[{"role":"user"}]' }, catalog, true),
+    ).toBe(own);
   });
 
   it('maps the usage names of OpenLLMetry and the old conventions, and ignores counts no call has', () => {
@@ -583,16 +735,19 @@ describe('enrichAttempt', () => {
       enrichAttempt(
         attemptAttributes,
         {
+          'gen_ai.system': 'openai',
           'gen_ai.usage.prompt_tokens': 10,
           'gen_ai.usage.completion_tokens': 5,
           'gen_ai.usage.cache_read_input_tokens': 4,
           'gen_ai.usage.cache_creation_input_tokens': -1,
           'anthropic.usage.cache_creation.ephemeral_1h_input_tokens': 2,
         },
+        catalog,
         true,
       ),
     ).toEqual({
       ...attemptAttributes,
+      'gen_ai.provider.name': 'openai',
       'gen_ai.usage.input_tokens': 10,
       'gen_ai.usage.output_tokens': 5,
       'gen_ai.usage.cache_read.input_tokens': 4,
@@ -601,10 +756,14 @@ describe('enrichAttempt', () => {
   });
 
   it('gives no usage to an attempt that is not the billed one, nor to one with a free or record count of its own', () => {
-    const caller = { 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 5 };
-    expect(enrichAttempt(attemptAttributes, caller, false)).toBe(attemptAttributes);
+    const caller = {
+      'server.address': 'api.openai.com',
+      'gen_ai.usage.input_tokens': 10,
+      'gen_ai.usage.output_tokens': 5,
+    };
+    expect(enrichAttempt(attemptAttributes, caller, catalog, false)).toBe(attemptAttributes);
     const free = { ...attemptAttributes, 'analytics.usage.free': true };
-    expect(enrichAttempt(free, caller, true)).toBe(free);
+    expect(enrichAttempt(free, caller, catalog, true)).toBe(free);
   });
 });
 
