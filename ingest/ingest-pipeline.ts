@@ -56,15 +56,20 @@ export class IngestPipeline {
   /** Classifies, completes and queues the spans of one received request. */
   submit(spans: readonly ReadableSpanLike[]): IngestOutcome {
     this.#kept = [];
-    for (const span of this.#callers.fold(spans)) {
+    const folded = this.#callers.fold(spans);
+    for (const span of folded.spans) {
       // onStart first: it is where excluded paths are decided for a request.
       this.#processor.onStart(span as Parameters<AnalyticsSpanProcessor['onStart']>[0], ROOT_CONTEXT);
       this.#processor.onEnd(span);
     }
     const kept = this.#kept;
     this.#kept = [];
+    if (kept.length > 0 && !this.#exporter.hasRoomFor(kept.length)) {
+      // The memory of callers stays as it was: the sender's retry of this batch folds the same.
+      return { accepted: false, rows: kept.length };
+    }
+    folded.commit();
     if (kept.length === 0) return { accepted: true, rows: 0 };
-    if (!this.#exporter.hasRoomFor(kept.length)) return { accepted: false, rows: kept.length };
     this.#exporter.export(kept, () => {});
     return { accepted: true, rows: kept.length };
   }

@@ -3,6 +3,7 @@ import type { ReadableSpanLike, TimedEventLike } from '../src/span-types.js';
 import { withStableHttpAttributes } from '../src/internal/stable-http-attributes.js';
 import { boundUsageCounts } from './bound-usage-counts.js';
 import { GRPC_INVALID_ARGUMENT, IngestRequestError } from './ingest-request-error.js';
+import { resourceIdentity } from './resource-identity.js';
 
 /** What an OTLP trace export request became. */
 export interface OtlpConversion {
@@ -78,26 +79,32 @@ const STATUS_NAMES: Readonly<Record<string, number>> = {
  * no call can have are dropped ({@link boundUsageCounts}).
  *
  * The parent's locality comes from the span's flags when its SDK sets them; otherwise a parent
- * sent in the same request is local, any other remote (see `classifySpan`).
+ * sent in the same request by the same resource is local, any other remote (see
+ * `classifySpan`): a Collector may send several services' spans of a trace together, and a
+ * request's parent in another service is still remote.
  */
 export function otlpToSpans(request: unknown, options: OtlpToSpansOptions = {}): OtlpConversion {
   if (!isRecord(request)) throw invalid('the body is not an ExportTraceServiceRequest object');
   const resourceSpansList = list(request.resourceSpans, 'resourceSpans');
-  const sent = new Set<string>();
-  for (const resourceSpans of resourceSpansList) {
+  /** `traceId/spanId` of the spans sent, with their resource's identity. */
+  const sent = new Map<string, string>();
+  const resources = resourceSpansList.map((resourceSpans) => {
+    const attributes = toAttributes(record(record(resourceSpans).resource).attributes);
+    return { attributes, identity: resourceIdentity(attributes) };
+  });
+  resourceSpansList.forEach((resourceSpans, i) => {
     for (const scopeSpans of list(record(resourceSpans).scopeSpans, 'scopeSpans')) {
       for (const span of list(record(scopeSpans).spans, 'spans')) {
         const { traceId, spanId } = record(span);
         if (typeof traceId === 'string' && typeof spanId === 'string') {
-          sent.add(`${traceId.toLowerCase()}/${spanId.toLowerCase()}`);
+          sent.set(`${traceId.toLowerCase()}/${spanId.toLowerCase()}`, resources[i]!.identity);
         }
       }
     }
-  }
+  });
   const result: OtlpConversion = { spans: [], rejectedSpans: 0, errorMessage: undefined };
-  for (const resourceSpans of resourceSpansList) {
-    const resource = record(record(resourceSpans).resource);
-    const resourceAttributes = toAttributes(resource.attributes);
+  for (const [i, resourceSpans] of resourceSpansList.entries()) {
+    const { attributes: resourceAttributes, identity } = resources[i]!;
     for (const scopeSpans of list(record(resourceSpans).scopeSpans, 'scopeSpans')) {
       const scope = record(record(scopeSpans).scope);
       const instrumentationScope = {
@@ -109,7 +116,7 @@ export function otlpToSpans(request: unknown, options: OtlpToSpansOptions = {}):
           record(span),
           { attributes: resourceAttributes },
           instrumentationScope,
-          sent,
+          (parentKey) => sent.get(parentKey) === identity,
           options,
         );
         if (typeof converted === 'string') {
@@ -129,7 +136,7 @@ function toSpan(
   span: Record<string, unknown>,
   resource: ReadableSpanLike['resource'],
   instrumentationScope: ReadableSpanLike['instrumentationScope'],
-  sent: ReadonlySet<string>,
+  sentAlong: (parentKey: string) => boolean,
   options: OtlpToSpansOptions,
 ): ReadableSpanLike | string {
   const traceId = hexId(span.traceId, 32);
@@ -151,7 +158,9 @@ function toSpan(
   const flags = typeof span.flags === 'number' && Number.isInteger(span.flags) ? span.flags : 0;
   const parentId = hexId(span.parentSpanId, 16);
   const isRemote =
-    (flags & FLAG_HAS_IS_REMOTE) !== 0 ? (flags & FLAG_IS_REMOTE) !== 0 : !sent.has(`${traceId}/${parentId}`);
+    (flags & FLAG_HAS_IS_REMOTE) !== 0
+      ? (flags & FLAG_IS_REMOTE) !== 0
+      : !sentAlong(`${traceId}/${parentId}`);
   const kind = spanKind(span.kind);
   let attributes = withStableHttpAttributes(boundUsageCounts(toAttributes(span.attributes)), kind);
   if (options.protect) attributes = options.protect(attributes, kind);

@@ -45,9 +45,14 @@ beforeEach(async () => {
 
 /** Sends one OTLP/JSON export (one batch) and waits for its rows. */
 async function send(resource: Record<string, string>, scopes: OtlpScopeInput[]): Promise<void> {
+  await sendRequest(otlpRequest(resource, scopes));
+}
+
+/** Sends one OTLP/JSON export of several resources' spans (a Collector's batch) and waits for its rows. */
+async function sendRequest(body: { resourceSpans: unknown[] }): Promise<void> {
   const response = await fetch(url, {
     method: 'POST',
-    body: JSON.stringify(otlpRequest(resource, scopes)),
+    body: JSON.stringify(body),
     headers: { 'content-type': 'application/json' },
   });
   expect(response.status).toBe(200);
@@ -311,6 +316,139 @@ describe('ingest: one row per HTTP attempt', () => {
         metadata: { host: 'api.anthropic.com', provider: 'anthropic' },
       })),
     );
+  });
+
+  /**
+   * Service A (Node) calls service B (Python, a gateway) with an attempt that read its own usage;
+   * B's request span is the attempt's child, and B's own attempt to OpenAI (no caller around it
+   * in B) is the request's.
+   */
+  function serviceChain() {
+    const traceId = hexId(16);
+    const ids = { a1: hexId(8), a2: hexId(8), b1: hexId(8), b2: hexId(8) };
+    const aRequest = {
+      name: 'POST',
+      kind: 2,
+      traceId,
+      spanId: ids.a1,
+      attributes: { 'http.request.method': 'POST', 'url.path': '/ask', 'http.response.status_code': 200 },
+    };
+    const aAttempt = {
+      name: 'POST',
+      kind: 3,
+      traceId,
+      spanId: ids.a2,
+      parentSpanId: ids.a1,
+      durationMillis: 40,
+      attributes: {
+        'http.request.method': 'POST',
+        'url.full': 'http://llm-gateway.internal:8080/v1/chat/completions',
+        'url.path': '/v1/chat/completions',
+        'server.address': 'llm-gateway.internal',
+        'server.port': 8080,
+        'http.response.status_code': 200,
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.response.id': 'chatcmpl-a',
+        'gen_ai.usage.input_tokens': 1200,
+        'gen_ai.usage.output_tokens': 300,
+      },
+    };
+    const bRequest = { ...djangoServerSpan({ traceId, spanId: ids.b1 }), parentSpanId: ids.a2 };
+    const bAttempt = {
+      name: 'POST',
+      kind: 3,
+      traceId,
+      spanId: ids.b2,
+      parentSpanId: ids.b1,
+      durationMillis: 30,
+      attributes: {
+        'http.method': 'POST',
+        'http.url': 'https://api.openai.com/v1/chat/completions',
+        'http.status_code': 200,
+      },
+    };
+    const a = (spans: OtlpScopeInput['spans'][number][]) =>
+      otlpRequest(NODE_RESOURCE, [
+        ...spans
+          .filter((span) => span.kind === 2)
+          .map((span) => ({ scope: { name: '@opentelemetry/instrumentation-http' }, spans: [span] })),
+        ...spans
+          .filter((span) => span.kind === 3)
+          .map((span) => ({ scope: { name: '@opentelemetry/instrumentation-undici' }, spans: [span] })),
+      ]).resourceSpans;
+    const b = (spans: OtlpScopeInput['spans'][number][]) =>
+      otlpRequest(PYTHON_RESOURCE, [
+        ...spans
+          .filter((span) => span.kind === 2)
+          .map((span) => ({ scope: { name: 'opentelemetry.instrumentation.django' }, spans: [span] })),
+        ...spans
+          .filter((span) => span.kind === 3)
+          .map((span) => ({ scope: { name: 'opentelemetry.instrumentation.httpx' }, spans: [span] })),
+      ]).resourceSpans;
+    return { traceId, ids, aRequest, aAttempt, bRequest, bAttempt, a, b };
+  }
+
+  /** Each service's attempt is a row of its own, with its own attributes only. */
+  async function expectOwnRows(chain: ReturnType<typeof serviceChain>): Promise<void> {
+    expect(await db.query('select span_id, service_name from api_access_log order by service_name')).toEqual([
+      { span_id: chain.ids.a1, service_name: 'agent-node' },
+      { span_id: chain.ids.b1, service_name: 'shop-django' },
+    ]);
+    const mini = priceRow('gpt-4o-mini');
+    expect(
+      await db.query(
+        'select span_id, service_name, service, endpoint, status_code, cost_estimate, metadata from external_api_call_log order by service_name',
+      ),
+    ).toEqual([
+      {
+        span_id: chain.ids.a2,
+        service_name: 'agent-node',
+        service: 'llm-gateway.internal',
+        endpoint: 'http://llm-gateway.internal:8080/v1/chat/completions',
+        status_code: 200,
+        cost_estimate: String(((1200 * mini.inputPerMillion + 300 * mini.outputPerMillion) / 1e6).toFixed(8)),
+        metadata: {
+          host: 'llm-gateway.internal',
+          provider: 'openai',
+          request_model: 'gpt-4o-mini',
+          response_id: 'chatcmpl-a',
+          input_tokens: 1200,
+          output_tokens: 300,
+          ...priceMetadata(mini),
+        },
+      },
+      {
+        // Nothing of A's attempt: no model, no response id, no usage, no cost.
+        span_id: chain.ids.b2,
+        service_name: 'shop-django',
+        service: 'openai',
+        endpoint: 'https://api.openai.com/v1/chat/completions',
+        status_code: 200,
+        cost_estimate: null,
+        metadata: { host: 'api.openai.com', provider: 'openai' },
+      },
+    ]);
+  }
+
+  it("keeps the attempt that called another service's request as a row, and gives none of it to that service's attempt (one batch)", async () => {
+    const chain = serviceChain();
+    await sendRequest({
+      resourceSpans: [
+        ...chain.b([chain.bAttempt, chain.bRequest]),
+        ...chain.a([chain.aAttempt, chain.aRequest]),
+      ],
+    });
+    await expectOwnRows(chain);
+  });
+
+  it("keeps the attempt that called another service's request as a row when each span comes in a batch of its own", async () => {
+    const chain = serviceChain();
+    await sendRequest({ resourceSpans: chain.b([chain.bAttempt]) });
+    await sendRequest({ resourceSpans: chain.b([chain.bRequest]) });
+    await sendRequest({ resourceSpans: chain.a([chain.aAttempt]) });
+    await sendRequest({ resourceSpans: chain.a([chain.aRequest]) });
+    await expectOwnRows(chain);
   });
 
   it("gives the caller's usage to its attempt to the provider, not to a tool call made inside it after", async () => {

@@ -120,6 +120,25 @@ describe('otlpToSpans', () => {
       ],
     }).spans[0]!;
     expect(both.parentSpanContext?.isRemote).toBe(false);
+    // Sent along by another service (a Collector's batch of a whole trace): still remote.
+    const service = (name: string) => ({
+      attributes: [{ key: 'service.name', value: { stringValue: name } }],
+    });
+    const across = otlpToSpans({
+      resourceSpans: [
+        { resource: service('b'), scopeSpans: [{ spans: [{ ...base, parentSpanId: PARENT }] }] },
+        { resource: service('a'), scopeSpans: [{ spans: [{ ...base, spanId: PARENT }] }] },
+      ],
+    }).spans[0]!;
+    expect(across.parentSpanContext?.isRemote).toBe(true);
+    // The same resource in two entries is one process.
+    const split = otlpToSpans({
+      resourceSpans: [
+        { resource: service('a'), scopeSpans: [{ spans: [{ ...base, parentSpanId: PARENT }] }] },
+        { resource: service('a'), scopeSpans: [{ spans: [{ ...base, spanId: PARENT }] }] },
+      ],
+    }).spans[0]!;
+    expect(split.parentSpanContext?.isRemote).toBe(false);
   });
 
   it('leaves out spans with invalid ids or times and says why', () => {
