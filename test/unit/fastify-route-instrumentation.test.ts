@@ -6,7 +6,12 @@ import type { Span } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FastifyRouteInstrumentation } from '../../src/instrumentation/frameworks/fastify-route-instrumentation.js';
-import { fillTemplate } from '../../src/instrumentation/frameworks/fastify-route-table.js';
+import {
+  FastifyRouteTable,
+  fillTemplate,
+  type FastifyRouteFinder,
+} from '../../src/instrumentation/frameworks/fastify-route-table.js';
+import { safeDecodeURIComponent } from '../../src/internal/safe-decode-uri-component.js';
 import { requestStateIfAny } from '../../src/internal/request-state.js';
 
 const PREFLIGHT = { origin: 'https://app.example', 'access-control-request-method': 'GET' };
@@ -154,5 +159,147 @@ describe('fillTemplate', () => {
   it('gives nothing when a parameter of the template was not matched', () => {
     expect(fillTemplate('/users/:id', { name: 'ada' })).toBeUndefined();
     expect(fillTemplate('/files/*', {})).toBeUndefined();
+  });
+});
+
+/**
+ * The lookup as it was before the table had an index: every template of the method, in the
+ * order added, filled with the parameters Fastify found.
+ */
+function templateOfByScan(
+  templates: readonly string[],
+  fastify: FastifyRouteFinder,
+  method: string,
+  url: string,
+): string | undefined {
+  const found = fastify.findRoute?.({ method, url });
+  if (!found) return undefined;
+  const end = url.search(/[?#]/);
+  const path = safeDecodeURIComponent(end === -1 ? url : url.slice(0, end));
+  return templates.find((template) => {
+    const filled = fillTemplate(template, found.params ?? {});
+    return filled !== undefined && (filled === path || filled.replace(/\/$/, '') === path.replace(/\/$/, ''));
+  });
+}
+
+describe('FastifyRouteTable', () => {
+  /** A Fastify app with `routes` (GET), and the table its onRoute hook fills, as the instrumentation's does. */
+  async function tableOf(
+    routes: readonly string[],
+    options: { ignoreTrailingSlash?: boolean } = {},
+  ): Promise<{ fastify: FastifyInstance; table: FastifyRouteTable; templates: string[] }> {
+    const fastify = Fastify({ routerOptions: { ignoreTrailingSlash: options.ignoreTrailingSlash ?? false } });
+    const table = new FastifyRouteTable();
+    const templates: string[] = [];
+    fastify.addHook('onRoute', (route) => {
+      table.add(route.method, route.url);
+      if (!templates.includes(route.url)) templates.push(route.url);
+    });
+    for (const route of routes) fastify.get(route, async () => 'ok');
+    await fastify.register(
+      async (scoped) => {
+        scoped.get('/items/:itemId', async () => 'ok');
+        scoped.get('/', async () => 'ok');
+      },
+      { prefix: '/shops/:shopId' },
+    );
+    await fastify.ready();
+    app = fastify;
+    return { fastify, table, templates };
+  }
+
+  const ROUTES = [
+    '/',
+    '/users/me',
+    '/users/:id',
+    '/users/:id/posts/:postId',
+    '/api/v1/orders/:orderId',
+    '/api/v1/orders/:orderId/items/*',
+    '/api/v1/:resource',
+    '/api/v1/:resource/:id',
+    '/:tenant/dashboard',
+    '/files/*',
+    '/range/:from-:to',
+    '/img/:name.png',
+    '/n/:id(^\\d+)/x',
+    '/time::now/:id',
+    // Both fill to /a/a with { x: 'a' } (and /b/b with { y: 'b' }): the one added first is the answer.
+    '/:x/a',
+    '/a/:x',
+    '/b/:y',
+    '/:y/b',
+    '/trailing/',
+    '//double/:id',
+  ];
+
+  const PATHS = [
+    '/',
+    '/users/me',
+    '/users/42?tab=posts',
+    '/users/42/',
+    '/users/a%2Fb',
+    '/users/42/posts/7',
+    '/api/v1/orders/9',
+    '/api/v1/orders/9/items/x/y.txt',
+    '/api/v1/widgets',
+    '/api/v1/widgets/3',
+    '/acme/dashboard',
+    '/files/a/b/c',
+    '/range/1-9',
+    '/img/logo.png',
+    '/n/7/x',
+    '/n/abc/x',
+    '/time:now/3',
+    '/a/a',
+    '/b/a',
+    '/a/b',
+    '/b/b',
+    '/trailing/',
+    '/trailing',
+    '//double/5',
+    '/shops/3/items/4',
+    '/shops/3',
+    '/shops/3/',
+    '/nope/nothing/here',
+    '*',
+  ];
+
+  it.each([false, true])(
+    'answers every path as a scan of all templates does (ignoreTrailingSlash %s)',
+    async (ignoreTrailingSlash) => {
+      const { fastify, table, templates } = await tableOf(ROUTES, { ignoreTrailingSlash });
+      const answers = PATHS.map((path) => [path, table.templateOf(fastify, 'GET', path)]);
+      expect(answers).toEqual(PATHS.map((path) => [path, templateOfByScan(templates, fastify, 'GET', path)]));
+      // The cases above mean something: most paths have a template, the ambiguous one the first added.
+      expect(answers.filter(([, template]) => template !== undefined).length).toBeGreaterThan(20);
+      expect(table.templateOf(fastify, 'GET', '/a/a')).toBe('/:x/a');
+      expect(table.templateOf(fastify, 'GET', '/b/b')).toBe('/b/:y');
+    },
+  );
+
+  it('answers as a scan does among thousands of templates', async () => {
+    const routes = Array.from({ length: 500 }, (_, i) => [
+      `/api/v1/r${i}/:id`,
+      `/api/v1/r${i}/:id/sub/:subId`,
+      `/t${i}/*`,
+      `/:x${i}/k${i}`,
+    ]).flat();
+    const { fastify, table, templates } = await tableOf(routes);
+    const paths = Array.from({ length: 500 }, (_, i) => [
+      `/api/v1/r${i}/7`,
+      `/api/v1/r${i}/7/sub/8`,
+      `/api/v1/r${i}/7/other`,
+      `/t${i}/deep/file.txt`,
+      `/anything/k${i}`,
+    ]).flat();
+    const answers = paths.map((path) => table.templateOf(fastify, 'GET', path));
+    expect(answers).toEqual(paths.map((path) => templateOfByScan(templates, fastify, 'GET', path)));
+    expect(answers.filter((template) => template === undefined)).toHaveLength(500);
+  });
+
+  it('has no template for a method it has no routes of, nor without findRoute', async () => {
+    const { fastify, table } = await tableOf(ROUTES);
+    expect(table.templateOf(fastify, 'DELETE', '/users/42')).toBeUndefined();
+    expect(table.templateOf({}, 'GET', '/users/42')).toBeUndefined();
   });
 });
