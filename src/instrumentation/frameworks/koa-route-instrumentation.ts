@@ -15,7 +15,8 @@ import { isPromise } from './is-promise.js';
 import { exportedPrototype, unwrapMethods } from './module-exports.js';
 import { preflightMethod } from './preflight-method.js';
 import { reportRoute } from './report-route.js';
-import { reportAndRethrow, reportThrownError } from './report-thrown-error.js';
+import { reportAndRethrow } from './report-thrown-error.js';
+import { whenSettled } from './when-settled.js';
 
 /** The routers an app was given (`app.use(router.routes())`), for preflights. */
 const ROUTERS = Symbol('otel-pg-analytics.koa-routers');
@@ -181,28 +182,9 @@ function observeDispatch(dispatch: unknown, isEnabled: () => boolean): unknown {
   const inner = dispatch as Middleware;
   const observed = function dispatch(this: unknown, ctx: KoaContextLike, next: unknown): unknown {
     const result = inner.call(this, ctx, next);
-    if (!isEnabled()) return result;
-    if (!isPromise(result)) {
-      reportReachedRoute(ctx);
-      return result;
-    }
-    return result.then(
-      (value) => {
-        reportReachedRoute(ctx);
-        return value;
-      },
-      (error: unknown) => {
-        reportReachedRoute(ctx);
-        safeExecute('koa error', () => reportThrownError(error), undefined);
-        throw error;
-      },
-    );
+    return isEnabled() ? whenSettled(result, () => reportRoute(reachedRouteOf(ctx))) : result;
   };
   Object.assign(observed, dispatch);
   Object.defineProperty(observed, OBSERVED, { value: true });
   return observed;
-}
-
-function reportReachedRoute(ctx: KoaContextLike): void {
-  safeExecute('koa route', () => reportRoute(reachedRouteOf(ctx)), undefined);
 }

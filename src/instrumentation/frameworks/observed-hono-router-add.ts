@@ -1,8 +1,8 @@
 import { safeExecute } from '../../internal/safe-execute.js';
-import { isPromise } from './is-promise.js';
 import { preflightMethod } from './preflight-method.js';
 import { hasReportedRoute, reportRoute } from './report-route.js';
 import { reportThrownError } from './report-thrown-error.js';
+import { whenSettled } from './when-settled.js';
 
 /** Marks a Context whose route was already looked up once. */
 const LOOKED_UP = Symbol('otel-pg-analytics.hono-looked-up');
@@ -76,9 +76,6 @@ function observeEntry(
   if ((entry[1] as RouterRouteLike | null | undefined)?.handler !== entry[0]) return entry;
   const handler = entry[0] as Handler;
   const route = isRouteHandler(method, path) ? path : undefined;
-  const settle = (c: ContextLike): void => {
-    safeExecute('hono route', () => afterHandler(router, route, c), undefined);
-  };
   const observed = function (this: unknown, c: ContextLike, next: unknown): unknown {
     if (!isEnabled()) return handler.call(this, c, next);
     if (route !== undefined) safeExecute('hono route', () => reportRoute(route), undefined);
@@ -86,25 +83,11 @@ function observeEntry(
     try {
       result = handler.call(this, c, next);
     } catch (error) {
-      settle(c);
+      safeExecute('hono route', () => afterHandler(router, route, c), undefined);
       safeExecute('hono error', () => reportThrownError(error), undefined);
       throw error;
     }
-    if (!isPromise(result)) {
-      settle(c);
-      return result;
-    }
-    return result.then(
-      (value) => {
-        settle(c);
-        return value;
-      },
-      (error: unknown) => {
-        settle(c);
-        safeExecute('hono error', () => reportThrownError(error), undefined);
-        throw error;
-      },
-    );
+    return whenSettled(result, () => afterHandler(router, route, c));
   };
   return [observed, ...(entry.slice(1) as unknown[])];
 }
