@@ -6,7 +6,7 @@ import {
 import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
 import { isPromise } from './is-promise.js';
-import { exportedPrototype, unwrapMethods } from './module-exports.js';
+import { exportedPrototype, guardedPatch, unwrapMethods } from './module-exports.js';
 import { preflightMethod } from './preflight-method.js';
 import { reportRoute } from './report-route.js';
 import { reportAndRethrow, reportThrownError } from './report-thrown-error.js';
@@ -47,10 +47,7 @@ export class H3RouteInstrumentation extends InstrumentationBase {
       new InstrumentationNodeModuleDefinition(
         'h3',
         ['>=2.0.0 <3'],
-        (moduleExports: unknown) => {
-          safeExecute('h3 patch', () => this.#patch(moduleExports), undefined);
-          return moduleExports;
-        },
+        guardedPatch('h3 patch', (moduleExports) => this.#patch(moduleExports)),
         (moduleExports: unknown) =>
           unwrapMethods(exportedPrototype(moduleExports, 'H3Core'), ['handler'], this._unwrap),
       ),

@@ -5,7 +5,7 @@ import {
 } from '@opentelemetry/instrumentation';
 import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
-import { exportObjects, unwrapMethods } from './module-exports.js';
+import { exportObjects, guardedPatch, unwrapMethods } from './module-exports.js';
 import { preflightMethod } from './preflight-method.js';
 import { reportRoute } from './report-route.js';
 import { reportThrownError } from './report-thrown-error.js';
@@ -62,10 +62,7 @@ export class HapiRouteInstrumentation extends InstrumentationBase {
       new InstrumentationNodeModuleDefinition(
         '@hapi/hapi',
         ['>=17.0.0 <22'],
-        (moduleExports: unknown) => {
-          safeExecute('hapi patch', () => this.#patch(moduleExports), undefined);
-          return moduleExports;
-        },
+        guardedPatch('hapi patch', (moduleExports) => this.#patch(moduleExports)),
         (moduleExports: unknown) => {
           for (const exports of exportObjects(moduleExports)) {
             unwrapMethods(exports, SERVER_FACTORIES, this._unwrap);

@@ -4,9 +4,8 @@ import {
   InstrumentationNodeModuleFile,
   type InstrumentationConfig,
 } from '@opentelemetry/instrumentation';
-import { safeExecute } from '../../internal/safe-execute.js';
 import { VERSION } from '../../version.js';
-import { exportedPrototype, unwrapMethods } from './module-exports.js';
+import { exportedPrototype, guardedPatch, unwrapMethods } from './module-exports.js';
 import { observedHonoRouterAdd, type RouterAdd } from './observed-hono-router-add.js';
 
 const SUPPORTED_VERSIONS = ['>=4.0.0 <5'];
@@ -39,10 +38,9 @@ export class HonoRouteInstrumentation extends InstrumentationBase {
 
   protected init(): InstrumentationNodeModuleDefinition[] {
     const routers = Object.entries(ROUTER_CLASSES).flatMap(([folder, className]) => {
-      const patch = (moduleExports: unknown): unknown => {
-        safeExecute('hono patch', () => this.#patch(exportedPrototype(moduleExports, className)), undefined);
-        return moduleExports;
-      };
+      const patch = guardedPatch('hono patch', (moduleExports) =>
+        this.#patch(exportedPrototype(moduleExports, className)),
+      );
       const unpatch = (moduleExports: unknown): void =>
         unwrapMethods(exportedPrototype(moduleExports, className), ['add'], this._unwrap);
       return [`hono/dist/router/${folder}/router.js`, `hono/dist/cjs/router/${folder}/router.js`].map(

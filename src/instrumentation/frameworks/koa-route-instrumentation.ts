@@ -12,7 +12,7 @@ import {
   type RoutedContextLike,
 } from './koa-router-routes.js';
 import { isPromise } from './is-promise.js';
-import { exportedPrototype, unwrapMethods } from './module-exports.js';
+import { exportedPrototype, guardedPatch, unwrapMethods } from './module-exports.js';
 import { preflightMethod } from './preflight-method.js';
 import { reportRoute } from './report-route.js';
 import { reportAndRethrow } from './report-thrown-error.js';
@@ -71,10 +71,7 @@ export class KoaRouteInstrumentation extends InstrumentationBase {
     const koa = new InstrumentationNodeModuleDefinition(
       'koa',
       ['>=2.0.0 <4'],
-      (moduleExports: unknown) => {
-        safeExecute('koa patch', () => this.#patchKoa(exportedPrototype(moduleExports, 'Koa')), undefined);
-        return moduleExports;
-      },
+      guardedPatch('koa patch', (moduleExports) => this.#patchKoa(exportedPrototype(moduleExports, 'Koa'))),
       (moduleExports: unknown) =>
         unwrapMethods(exportedPrototype(moduleExports, 'Koa'), ['use', 'handleRequest'], this._unwrap),
     );
@@ -83,14 +80,9 @@ export class KoaRouteInstrumentation extends InstrumentationBase {
         new InstrumentationNodeModuleDefinition(
           name,
           ['>=12.0.0 <16'],
-          (moduleExports: unknown) => {
-            safeExecute(
-              'koa router patch',
-              () => this.#patchRouter(exportedPrototype(moduleExports, 'Router')),
-              undefined,
-            );
-            return moduleExports;
-          },
+          guardedPatch('koa router patch', (moduleExports) =>
+            this.#patchRouter(exportedPrototype(moduleExports, 'Router')),
+          ),
           (moduleExports: unknown) =>
             unwrapMethods(exportedPrototype(moduleExports, 'Router'), ['routes', 'middleware'], this._unwrap),
         ),

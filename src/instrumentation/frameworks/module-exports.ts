@@ -1,4 +1,5 @@
 import { isWrapped } from '@opentelemetry/instrumentation';
+import { safeExecute } from '../../internal/safe-execute.js';
 
 /**
  * How the framework instrumentations find what to patch in a module, whichever way it was
@@ -46,4 +47,19 @@ export function unwrapMethods(
   for (const name of names) {
     if (isWrapped(target[name])) unwrap(target, name);
   }
+}
+
+/**
+ * A module's patch for an instrumentation's definition: runs `patch` on the module's exports
+ * through `safeExecute` (a shape nobody expected leaves the module as it was and the app
+ * running) and returns the exports.
+ */
+export function guardedPatch(
+  where: string,
+  patch: (moduleExports: unknown) => void,
+): <T>(moduleExports: T) => T {
+  return (moduleExports) => {
+    safeExecute(where, () => patch(moduleExports), undefined);
+    return moduleExports;
+  };
 }
