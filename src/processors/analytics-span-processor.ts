@@ -116,12 +116,14 @@ const MAX_TRACKED_OPEN_CALLS = 10_000;
  *   `requestHoldMillis`), so a `setUser()` called late still attributes them.
  * - An outbound call still open after `maxOpenClientSpanMillis` (a body the app never read)
  *   is recorded as it stands, flagged `analytics.incomplete`.
- * - One row per HTTP attempt: a CLIENT span of another instrumentation around attempts (an
- *   SDK's own call span, a GenAI instrumentation's) is no row; its attempts wait for it (at
- *   most `requestHoldMillis`) and those to its provider are completed with what it knows, its
- *   usage going to the billed attempt alone when that one read none ({@link CallerTracker}).
- *   One that had none by its end (its transport not instrumented) is a row itself, its usage
- *   read under the names its SDK gives it ({@link adoptGenAiNames}).
+ * - One row per HTTP attempt: a CLIENT span of another instrumentation around attempts of its
+ *   own call (an SDK's own call span, a GenAI instrumentation's, around attempts to its host or
+ *   provider) is no row; its attempts wait for it (at most `requestHoldMillis`) and those to
+ *   its provider are completed with what it knows, its usage going to the billed attempt alone
+ *   when that one read none ({@link CallerTracker}). One that had none of its own by its end
+ *   (its transport not instrumented; a token fetch its only traced HTTP) is a row itself, its
+ *   usage read under the names its SDK gives it ({@link adoptGenAiNames}), and its attempts
+ *   are ordinary calls.
  *
  * No hook ever throws into the app. Needs every span recorded (`AlwaysOnSampler`): a head
  * sampler would decide before status and duration exist.
@@ -427,8 +429,10 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
       const now = Date.now();
       for (const [spanId, span] of this.#openCalls) {
         const call = this.#callOf(span);
-        // A caller with attempts is no row, however long it stays open: its attempts are.
-        if (span.ended || !call || this.#callers.hadAttempts(span)) {
+        // A caller that owns an attempt is no row, however long it stays open: its attempts are.
+        // One whose attempts are all other calls (a token fetch) may still be one, as a caller
+        // with none.
+        if (span.ended || !call || this.#callers.ownsAttempt(span)) {
           this.#openCalls.delete(spanId);
           continue;
         }

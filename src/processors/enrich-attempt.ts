@@ -23,6 +23,11 @@ import {
   firstText,
 } from './adopt-gen-ai-names.js';
 
+/** The names a caller gives its provider. */
+const PROVIDER_NAMES = GEN_AI_REQUEST_NAMES[0]!;
+/** The name an attempt's provider has: ours, set by the usage capture or by a caller. */
+const OWN_PROVIDER_NAMES = [ATTR_GEN_AI_PROVIDER_NAME];
+
 /**
  * The attributes of one HTTP attempt completed with what its caller knows: the caller is the
  * span around it that describes the same API call (an SDK's own call span, a GenAI
@@ -93,11 +98,12 @@ export function billedAttemptIndex(
  * Whether an attempt made inside a caller is that caller's API call (its first try or a
  * retry), rather than another call made while it ran (a tool call, a token fetch, a download):
  * it went to the host the caller names (`server.address`, else the host of `url.full`: an SDK's
- * span names the base URL it sends to, a gateway's included), or to the GenAI provider the caller names (`gen_ai.provider.name`
- * or `gen_ai.system`), by the attempt's own `gen_ai.provider.name` (what our usage capture
- * sets from the catalog) or else the catalog's provider for its host (spans of other
- * services, read by nothing of ours). Without either match it is not the caller's: a caller's
- * answer and usage on another call would price that call with them.
+ * span names the base URL it sends to, a gateway's included), or to the GenAI provider the
+ * caller names (`gen_ai.provider.name` or `gen_ai.system`), by the attempt's own
+ * `gen_ai.provider.name` (what our usage capture sets from the catalog) or else the catalog's
+ * provider for its host (spans of other services, read by nothing of ours). Without either
+ * match it is not the caller's: a caller's answer and usage on another call would price that
+ * call with them.
  */
 export function goesToCallersProvider(
   attempt: Attributes,
@@ -106,11 +112,29 @@ export function goesToCallersProvider(
 ): boolean {
   const host = hostOf(attempt);
   if (host !== undefined && host === hostOf(caller)) return true;
-  const callerProvider = firstText(caller, GEN_AI_REQUEST_NAMES[0]!);
-  if (callerProvider === undefined) return false;
-  const provider =
-    firstText(attempt, [ATTR_GEN_AI_PROVIDER_NAME]) ?? serviceOfCall(catalog, attempt)?.genAiProvider;
-  return provider === callerProvider;
+  const callerProvider = firstText(caller, PROVIDER_NAMES);
+  return callerProvider !== undefined && providerOf(attempt, catalog) === callerProvider;
+}
+
+/**
+ * What {@link goesToCallersProvider} reads of an attempt, kept for a caller not seen yet: the
+ * host it went to and its GenAI provider.
+ */
+export interface AttemptTarget {
+  readonly host: string | undefined;
+  readonly provider: string | undefined;
+}
+
+/** Where an attempt went, for {@link isCallersTarget} once its caller is known. */
+export function attemptTarget(attempt: Attributes, catalog: ServiceCatalog): AttemptTarget {
+  return { host: hostOf(attempt), provider: providerOf(attempt, catalog) };
+}
+
+/** {@link goesToCallersProvider} for an attempt known by its {@link attemptTarget}. */
+export function isCallersTarget(target: AttemptTarget, caller: Attributes): boolean {
+  if (target.host !== undefined && target.host === hostOf(caller)) return true;
+  const callerProvider = firstText(caller, PROVIDER_NAMES);
+  return callerProvider !== undefined && target.provider === callerProvider;
 }
 
 /** Whether an attempt carries a usage to price (tokens, a free call, records), its own or its caller's. */
@@ -135,6 +159,11 @@ function hostOf(attributes: Attributes): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The provider a call went to: its own `gen_ai.provider.name`, else the catalog's for its host. */
+function providerOf(attempt: Attributes, catalog: ServiceCatalog): string | undefined {
+  return firstText(attempt, OWN_PROVIDER_NAMES) ?? serviceOfCall(catalog, attempt)?.genAiProvider;
 }
 
 function hasTokenCounts(caller: Attributes): boolean {

@@ -713,6 +713,198 @@ describe('one row per HTTP attempt: an SDK call span around attempts is no row',
   });
 });
 
+const FLASH = 'gemini-2.5-flash';
+
+/**
+ * A Vertex-style SDK's call span: it names its host and provider (and its HTTP method) from
+ * the start, as the Anthropic SDK's does once it sends.
+ */
+function startVertexCall(ctx: Context): { span: Span; ctx: Context } {
+  const span = harness!.provider.getTracer('vertex-sdk', '1.0.0').startSpan(
+    'vertex.generateContent',
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'gen_ai.provider.name': 'gcp.vertex_ai',
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': FLASH,
+        'http.request.method': 'POST',
+        'server.address': 'us-central1-aiplatform.googleapis.com',
+        'server.port': 443,
+      },
+    },
+    ctx,
+  );
+  return { span, ctx: trace.setSpan(ctx, span) };
+}
+
+/** What the Vertex-style SDK records from its response, then ends its span. */
+const VERTEX_USAGE = {
+  'http.response.status_code': 200,
+  'gen_ai.response.model': FLASH,
+  'gen_ai.usage.prompt_tokens': 1000,
+  'gen_ai.usage.completion_tokens': 200,
+};
+
+/** The OAuth token fetch the SDK makes (instrumented) before its model call. */
+const TOKEN_ATTRIBUTES = {
+  'http.request.method': 'POST',
+  'server.address': 'oauth2.googleapis.com',
+  'server.port': 443,
+  'url.full': 'https://oauth2.googleapis.com/token',
+  'url.path': '/token',
+};
+
+/** USD for 1,000 input and 200 output tokens of Gemini 2.5 Flash, by hand. */
+function flashCost(): number {
+  const row = priceRow(FLASH);
+  return Math.round(((1000 * row.inputPerMillion + 200 * row.outputPerMillion) / 1e6) * 1e8) / 1e8;
+}
+
+describe('a caller all of whose attempts are other calls is a row', () => {
+  it('keeps a call span whose only traced attempt is its token fetch as a row priced once from its usage, and the fetch as an ordinary call', () => {
+    harness = createProcessorHarness();
+    const { span: request, ctx } = harness.startRequest();
+    const call = startVertexCall(ctx);
+    const token = harness.startCall(call.ctx, TOKEN_ATTRIBUTES);
+    token.setAttribute('http.response.status_code', 200);
+    token.end();
+    // The model call itself went over a transport not instrumented: only the span says so.
+    call.span.setAttributes(VERTEX_USAGE);
+    call.span.end();
+    context.with(ctx, () => setUser('user-3'));
+    request.end();
+
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows.map((r) => r.spanContext().spanId)).toEqual([
+      token.spanContext().spanId,
+      call.span.spanContext().spanId,
+    ]);
+    // Nothing of the call span's: no provider, model, usage or cost.
+    expect(rows[0]!.attributes).toEqual({
+      ...TOKEN_ATTRIBUTES,
+      'http.response.status_code': 200,
+      'analytics.record': 'external',
+      'enduser.id': 'user-3',
+    });
+    expect(rows[1]!.instrumentationScope.name).toBe('vertex-sdk');
+    expect(rows[1]!.attributes).toEqual({
+      ...(call.span as unknown as ReadableSpanLike).attributes,
+      // The SDK's usage names, under ours.
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 200,
+      'analytics.record': 'external',
+      'service.peer.name': 'vertex_ai',
+      'enduser.id': 'user-3',
+      ...pricedBy(priceRow(FLASH), flashCost()),
+    });
+  });
+
+  it('sends a token fetch still open when its call span ends on as an ordinary call, not held', () => {
+    vi.useFakeTimers();
+    harness = createProcessorHarness({ requestHoldMillis: 1000 });
+    const call = startVertexCall(context.active());
+    const token = harness.startCall(call.ctx, TOKEN_ATTRIBUTES);
+    call.span.setAttributes(VERTEX_USAGE);
+    call.span.end();
+    token.setAttribute('http.response.status_code', 200);
+    token.end();
+
+    // At once, with no timer run.
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows.map((r) => r.spanContext().spanId)).toEqual([
+      call.span.spanContext().spanId,
+      token.spanContext().spanId,
+    ]);
+    expect(rows[0]!.attributes['analytics.cost.usd']).toBe(flashCost());
+    expect(rows[1]!.attributes).toEqual({
+      ...TOKEN_ATTRIBUTES,
+      'http.response.status_code': 200,
+      'analytics.record': 'external',
+    });
+  });
+
+  it('keeps a call span with a token fetch then its own attempt no row: the attempt is billed, the fetch is an ordinary call', () => {
+    harness = createProcessorHarness();
+    const { span: request, ctx } = harness.startRequest();
+    const call = startVertexCall(ctx);
+    const token = harness.startCall(call.ctx, TOKEN_ATTRIBUTES);
+    token.setAttribute('http.response.status_code', 200);
+    token.end();
+    const model = harness.startCall(call.ctx, {
+      'server.address': 'us-central1-aiplatform.googleapis.com',
+      'url.full': `https://us-central1-aiplatform.googleapis.com/v1/models/${FLASH}:generateContent`,
+      'url.path': `/v1/models/${FLASH}:generateContent`,
+    });
+    model.setAttribute('http.response.status_code', 200);
+    model.end();
+    call.span.setAttributes(VERTEX_USAGE);
+    call.span.end();
+    request.end();
+
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows.map((r) => r.spanContext().spanId)).toEqual([
+      token.spanContext().spanId,
+      model.spanContext().spanId,
+    ]);
+    expect(rows[0]!.attributes).toEqual({
+      ...TOKEN_ATTRIBUTES,
+      'http.response.status_code': 200,
+      'analytics.record': 'external',
+    });
+    expect(rows[1]!.attributes).toMatchObject({
+      'service.peer.name': 'vertex_ai',
+      'gen_ai.request.model': FLASH,
+      'gen_ai.usage.input_tokens': 1000,
+      'gen_ai.usage.output_tokens': 200,
+      'analytics.cost.usd': flashCost(),
+    });
+  });
+
+  it('makes no row of a span around such a call span: the call span is the row', () => {
+    harness = createProcessorHarness();
+    const chain = harness.provider
+      .getTracer('@traceloop/instrumentation-langchain')
+      .startSpan('llm.chain', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST' } });
+    const call = startVertexCall(trace.setSpan(context.active(), chain));
+    const token = harness.startCall(call.ctx, TOKEN_ATTRIBUTES);
+    token.setAttribute('http.response.status_code', 200);
+    token.end();
+    call.span.setAttributes(VERTEX_USAGE);
+    call.span.end();
+    chain.end();
+
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows.map((r) => r.spanContext().spanId)).toEqual([
+      token.spanContext().spanId,
+      call.span.spanContext().spanId,
+    ]);
+    expect(rows[1]!.attributes['analytics.cost.usd']).toBe(flashCost());
+  });
+
+  it('records such a call span still open past maxOpenClientSpanMillis as incomplete, as one with no attempt', () => {
+    vi.useFakeTimers();
+    harness = createProcessorHarness({ requestHoldMillis: 1000, maxOpenClientSpanMillis: 2000 });
+    const call = startVertexCall(context.active());
+    const token = harness.startCall(call.ctx, TOKEN_ATTRIBUTES);
+    token.setAttribute('http.response.status_code', 200);
+    token.end();
+    vi.advanceTimersByTime(3000);
+
+    const rows = recordsOf(harness.passed(), 'external');
+    expect(rows.map((r) => r.spanContext().spanId)).toEqual([
+      token.spanContext().spanId,
+      call.span.spanContext().spanId,
+    ]);
+    expect(rows[1]!.attributes).toMatchObject({
+      'analytics.incomplete': true,
+      'analytics.usage.unknown_reason': 'response_not_finished',
+    });
+    call.span.end();
+    expect(recordsOf(harness.passed(), 'external')).toHaveLength(2);
+  });
+});
+
 describe('enrichAttempt', () => {
   const catalog = new ServiceCatalog();
   const attemptAttributes = {
