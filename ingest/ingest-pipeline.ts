@@ -27,8 +27,9 @@ export type IngestOutcome =
  * service and cost from the catalog, the privacy and redaction options apply, and the rows go
  * to the exporter's queue. One received request is one batch, all or nothing: when the
  * exporter has no room for it, none of it is taken, so the sender's retry cannot double rows.
- * One row per HTTP attempt: a CLIENT span around attempts (an SDK's call span) is no row, and
- * completes its attempts instead ({@link CallerFolder}).
+ * One row per HTTP attempt: a CLIENT span around attempts of its own call (an SDK's call span
+ * around attempts to its host or provider) is no row, and completes them instead; one whose
+ * attempts are all other calls (a token fetch) is a row ({@link CallerFolder}).
  */
 export class IngestPipeline {
   readonly #processor: AnalyticsSpanProcessor;

@@ -518,4 +518,134 @@ describe('ingest: one row per HTTP attempt', () => {
       },
     ]);
   });
+
+  /**
+   * A Vertex-style SDK's call span whose model call went over a transport not instrumented: its
+   * only traced attempt is the OAuth token fetch it made first; and, for the second trace, its
+   * model call traced too.
+   */
+  function vertexTrace(withModelAttempt: boolean) {
+    const traceId = hexId(16);
+    const call = {
+      name: 'vertex.generateContent',
+      kind: 3,
+      traceId,
+      spanId: hexId(8),
+      durationMillis: 60,
+      attributes: {
+        'http.request.method': 'POST',
+        'url.full':
+          'https://us-central1-aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash:generateContent',
+        'server.address': 'us-central1-aiplatform.googleapis.com',
+        'http.response.status_code': 200,
+        'gen_ai.provider.name': 'gcp.vertex_ai',
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gemini-2.5-flash',
+        'gen_ai.usage.prompt_tokens': 1000,
+        'gen_ai.usage.completion_tokens': 200,
+      },
+    };
+    const attempt = (spanId: string, durationMillis: number, fullUrl: string) => ({
+      name: 'POST',
+      kind: 3,
+      traceId,
+      spanId,
+      parentSpanId: call.spanId,
+      durationMillis,
+      attributes: { 'http.request.method': 'POST', 'url.full': fullUrl, 'http.response.status_code': 200 },
+    });
+    const token = attempt(hexId(8), 5, 'https://oauth2.googleapis.com/token');
+    const model = attempt(hexId(8), 40, call.attributes['url.full']);
+    const attempts = withModelAttempt ? [token, model] : [token];
+    const scopes = (spans: { attempts?: boolean; call?: boolean }): OtlpScopeInput[] => [
+      ...(spans.attempts
+        ? [{ scope: { name: '@opentelemetry/instrumentation-undici' }, spans: attempts }]
+        : []),
+      ...(spans.call ? [{ scope: { name: 'vertex-sdk' }, spans: [call] }] : []),
+    ];
+    return { call, token, model, scopes };
+  }
+
+  const TOKEN_ROW = {
+    service: 'oauth2.googleapis.com',
+    endpoint: 'https://oauth2.googleapis.com/token',
+    cost_estimate: null,
+    metadata: { host: 'oauth2.googleapis.com' },
+  };
+
+  async function callRows() {
+    return db.query(
+      'select span_id, service, endpoint, cost_estimate, metadata from external_api_call_log order by response_time_ms',
+    );
+  }
+
+  it.each([
+    ['in one batch', [{ attempts: true, call: true }]],
+    ['when the caller comes in a later batch', [{ attempts: true }, { call: true }]],
+  ])(
+    'keeps a caller whose only attempt is its token fetch as a row priced once from its usage, and the fetch as an ordinary call (%s)',
+    async (_, batches) => {
+      const { call, token, scopes } = vertexTrace(false);
+      for (const batch of batches) await send(NODE_RESOURCE, scopes(batch));
+
+      const flash = priceRow('gemini-2.5-flash');
+      expect(await callRows()).toEqual([
+        { span_id: token.spanId, ...TOKEN_ROW },
+        {
+          span_id: call.spanId,
+          service: 'vertex_ai',
+          endpoint: call.attributes['url.full'],
+          cost_estimate: String(
+            ((1000 * flash.inputPerMillion + 200 * flash.outputPerMillion) / 1e6).toFixed(8),
+          ),
+          metadata: {
+            host: 'us-central1-aiplatform.googleapis.com',
+            provider: 'gcp.vertex_ai',
+            operation: 'chat',
+            request_model: 'gemini-2.5-flash',
+            input_tokens: 1000,
+            output_tokens: 200,
+            ...priceMetadata(flash),
+          },
+        },
+      ]);
+    },
+  );
+
+  it.each([
+    // The caller completes its attempt: its model, and its usage priced once.
+    ['in one batch', [{ attempts: true, call: true }], true],
+    // Its attempts were written before it came: without its usage, as before.
+    ['when the caller comes in a later batch', [{ attempts: true }, { call: true }], false],
+  ])(
+    'drops a caller with a token fetch and an attempt of its call, as before (%s)',
+    async (_, batches, completed) => {
+      const { model, token, scopes } = vertexTrace(true);
+      for (const batch of batches) await send(NODE_RESOURCE, scopes(batch));
+
+      const flash = priceRow('gemini-2.5-flash');
+      const host = { host: 'us-central1-aiplatform.googleapis.com', provider: 'gcp.vertex_ai' };
+      expect(await callRows()).toEqual([
+        { span_id: token.spanId, ...TOKEN_ROW },
+        {
+          span_id: model.spanId,
+          service: 'vertex_ai',
+          endpoint: model.attributes['url.full'],
+          cost_estimate: completed
+            ? String(((1000 * flash.inputPerMillion + 200 * flash.outputPerMillion) / 1e6).toFixed(8))
+            : null,
+          metadata: completed
+            ? {
+                ...host,
+                operation: 'chat',
+                request_model: 'gemini-2.5-flash',
+                input_tokens: 1000,
+                output_tokens: 200,
+                ...priceMetadata(flash),
+              }
+            : host,
+        },
+      ]);
+    },
+  );
 });

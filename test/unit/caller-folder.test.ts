@@ -23,14 +23,20 @@ function span(
   };
 }
 
-/** A finished CLIENT span of the trace, under `parent`; an attempt when it has an HTTP method. */
+/**
+ * A finished CLIENT span of the trace to one API, under `parent`; an attempt when it has an
+ * HTTP method, else a caller naming the host its attempts go to.
+ */
 function client(
   spanId: string,
   parent: string | undefined,
   method?: string,
   service?: string,
 ): ReadableSpanLike {
-  const attributes = method ? { 'http.request.method': method, 'http.response.status_code': 200 } : {};
+  const host = { 'server.address': 'api.example.com' };
+  const attributes = method
+    ? { ...host, 'http.request.method': method, 'http.response.status_code': 200 }
+    : host;
   return span(SpanKind.CLIENT, spanId, parent, attributes, service);
 }
 
@@ -211,6 +217,106 @@ describe('CallerFolder', () => {
       'gen_ai.response.id': 'chatcmpl-1',
       'gen_ai.usage.input_tokens': 100,
       'gen_ai.usage.output_tokens': 20,
+    });
+  });
+
+  describe('a caller none of whose attempts is its call', () => {
+    /** A Vertex-style SDK's call span, with its HTTP method (so a row of its own) and its usage. */
+    const vertexCall = (spanId: string, parent: string | undefined) =>
+      span(SpanKind.CLIENT, spanId, parent, {
+        'http.request.method': 'POST',
+        'server.address': 'us-central1-aiplatform.googleapis.com',
+        'gen_ai.provider.name': 'gcp.vertex_ai',
+        'gen_ai.request.model': 'gemini-2.5-flash',
+        'gen_ai.usage.input_tokens': 1000,
+        'gen_ai.usage.output_tokens': 200,
+        'http.response.status_code': 200,
+      });
+    /** Its OAuth token fetch: another host, of no GenAI provider. */
+    const tokenFetch = (spanId: string, parent: string) =>
+      span(SpanKind.CLIENT, spanId, parent, {
+        'http.request.method': 'POST',
+        'server.address': 'oauth2.googleapis.com',
+        'url.full': 'https://oauth2.googleapis.com/token',
+        'http.response.status_code': 200,
+      });
+    /** Its model call, to another region's host: the catalog gives the provider. */
+    const modelCall = (spanId: string, parent: string) =>
+      span(SpanKind.CLIENT, spanId, parent, {
+        'http.request.method': 'POST',
+        'server.address': 'europe-west4-aiplatform.googleapis.com',
+        'url.full':
+          'https://europe-west4-aiplatform.googleapis.com/v1/models/gemini-2.5-flash:generateContent',
+        'http.response.status_code': 200,
+      });
+    const [call, token, model, between, chain] = [id('1'), id('2'), id('3'), id('4'), id('5')];
+
+    it('keeps it and its token fetch as they came, in one batch', () => {
+      const batch = [tokenFetch(token, call), vertexCall(call, undefined)];
+      expect(new CallerFolder().fold(batch).spans).toBe(batch);
+    });
+
+    it('keeps it when it comes in a later batch than its token fetch, across a span between them', () => {
+      const direct = foldAll(new CallerFolder(), [tokenFetch(token, call)], [vertexCall(call, undefined)]);
+      expect(direct.map(ids)).toEqual([[token], [call]]);
+      const across = foldAll(
+        new CallerFolder(),
+        [tokenFetch(token, between)],
+        [span(SpanKind.INTERNAL, between, call)],
+        [vertexCall(call, undefined)],
+      );
+      expect(across.map(ids)).toEqual([[token], [between], [call]]);
+    });
+
+    it('drops it when an attempt of its call came too, in the same batch or in any earlier one', () => {
+      const batch = [tokenFetch(token, call), modelCall(model, call), vertexCall(call, undefined)];
+      const folded = new CallerFolder().fold(batch).spans;
+      expect(ids(folded)).toEqual([token, model]);
+      // The token fetch gets nothing of the call; the model call its model and usage.
+      expect(folded[0]).toBe(batch[0]);
+      expect(folded[1]!.attributes).toMatchObject({
+        'gen_ai.request.model': 'gemini-2.5-flash',
+        'gen_ai.usage.input_tokens': 1000,
+      });
+      const split = foldAll(
+        new CallerFolder(),
+        [tokenFetch(token, call)],
+        [modelCall(model, between), span(SpanKind.INTERNAL, between, call)],
+        [vertexCall(call, undefined)],
+      );
+      expect(split.map(ids)).toEqual([[token], [model, between], []]);
+    });
+
+    it('remembers no attempt of a batch that was not taken', () => {
+      const folder = new CallerFolder();
+      foldAll(folder, [tokenFetch(token, call)]);
+      // Refused: the model call's target is not kept; the caller then owns no attempt.
+      folder.fold([modelCall(model, call)]);
+      expect(ids(foldAll(folder, [vertexCall(call, undefined)])[0]!)).toEqual([call]);
+    });
+
+    it('drops a CLIENT span around it, in one batch and when each comes in a batch of its own', () => {
+      const spans = () => [
+        tokenFetch(token, call),
+        vertexCall(call, chain),
+        client(chain, undefined, 'POST'),
+      ];
+      expect(ids(new CallerFolder().fold(spans()).spans)).toEqual([token, call]);
+      const out = foldAll(new CallerFolder(), ...spans().map((s) => [s]));
+      expect(out.map(ids)).toEqual([[token], [call], []]);
+    });
+
+    it('drops it, as before, when its attempts of earlier batches went to more hosts than are remembered', () => {
+      const folder = new CallerFolder();
+      const hosts = Array.from({ length: 9 }, (_, i) =>
+        span(SpanKind.CLIENT, (i + 6).toString(16).repeat(16), call, {
+          'http.request.method': 'GET',
+          'server.address': `tool-${i}.example.com`,
+          'http.response.status_code': 200,
+        }),
+      );
+      foldAll(folder, ...hosts.map((s) => [s]));
+      expect(foldAll(folder, [vertexCall(call, undefined)])[0]).toEqual([]);
     });
   });
 
