@@ -1,5 +1,5 @@
 -- otel-pg-analytics migration to version 3: views and a function that the Grafana dashboards
--- and `otel-pg-analytics report` share (see "Dashboards" in README.md). Nothing is rewritten
+-- and `otel-pg-analytics report` share (see docs/dashboards.md). Nothing is rewritten
 -- and no index is added: every dashboard query reaches an existing one (bench/dashboards.mjs).
 -- Must leave the database identical to a fresh schema.sql of version 3 (a test checks).
 

@@ -206,7 +206,7 @@ export function goClientSpan(overrides: Partial<OtlpSpanInput> = {}): OtlpSpanIn
   };
 }
 
-/** An auth event as a non-Node service sends it, following the README's contract. */
+/** An auth event as a non-Node service sends it, following the wire contract in docs/otlp-ingest.md. */
 export function authEventSpan(overrides: Partial<OtlpSpanInput> = {}): OtlpSpanInput {
   return {
     name: 'auth login_failed',

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp } from '../helpers/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
-describe("the pieces composed into an app's own NodeSDK, as the README shows", () => {
+describe("the pieces composed into an app's own NodeSDK, as docs/composing.md shows", () => {
   let db: TestDatabase;
 
   beforeAll(async () => {

@@ -15,7 +15,7 @@ const CLI = 'dist/cli/otel-pg-analytics.js';
 const MiB = 1024 * 1024;
 const SENDERS = 100;
 const BODY_BYTES = 7.5 * MiB;
-/** The bound README states for the default budget. */
+/** The bound docs/otlp-ingest.md states for the default budget. */
 const PEAK_RSS_BOUND_BYTES = 512 * MiB;
 /** How long the senders keep sending, each again at once after every answer. */
 const FLOOD_MILLIS = 8000;

@@ -1,4 +1,4 @@
-// The README's "Composing it into your own NodeSDK", with a GenAI instrumentation beside ours
+// docs/composing.md ("Composing it into your own NodeSDK"), with a GenAI instrumentation beside ours
 // (@opentelemetry/instrumentation-openai), then the LLM SDK app. The services of the stub come
 // in code (STUB_SERVICES, JSON), as an app passes its own. At exit it prints the spans it saw
 // (`spans: [...]`, one line), so a test can tell which libraries traced themselves.

@@ -1,4 +1,4 @@
-// The README's "Composing it into your own NodeSDK" beside @opentelemetry/instrumentation-openai,
+// docs/composing.md ("Composing it into your own NodeSDK") beside @opentelemetry/instrumentation-openai,
 // with openai 6 (this stack's own: the instrumentation patches openai >=4.19 <7 only), then an
 // app whose handlers make chat completions against the local stub (STUB_URL).
 // GET /call?mode=<plain|stream|stream-no-usage|retry|fail> sets the request's user, makes one
@@ -63,7 +63,7 @@ const sdk = new NodeSDK({
     observer,
   ],
   sampler: new AlwaysOnSampler(),
-  // As the README says: trace context to the app's own services only, none to the provider.
+  // As docs/privacy.md says: trace context to the app's own services only, none to the provider.
   textMapPropagator: new HostScopedPropagator(new W3CTraceContextPropagator(), []),
   metricReaders: [],
   logRecordProcessors: [],
