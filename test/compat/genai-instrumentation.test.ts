@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_PRICES, PRICE_TABLE_VERSION, type ModelPrice } from '../../src/pricing/price-table.js';
 import { FAKE_KEYS, LLM_STUB_USAGE, OPENAI_MODEL_SUFFIX } from './support/llm-stub.js';
-import { runCallApp, type CallAppRun } from './support/run-call-app.js';
+import { ATTEMPT_ORDER, runCallApp, type CallAppRun } from './support/run-call-app.js';
 
 /**
  * A GenAI instrumentation's own span, for real: `@opentelemetry/instrumentation-openai` 0.22
@@ -156,7 +156,7 @@ describe('@opentelemetry/instrumentation-openai composed into a NodeSDK with ope
 
   it('records one row per attempt, the attempt itself, never the instrumentation span', async () => {
     const stored = await run.db.query<{ span_id: string; status_code: number }>(
-      'select span_id, status_code from external_api_call_log order by time, span_id',
+      `select span_id, status_code from external_api_call_log order by ${ATTEMPT_ORDER}`,
     );
     const attempts = MODES.flatMap((mode) => attemptsOf(callers.get(mode)!));
     expect(stored.map((r) => r.span_id).sort()).toEqual(attempts.map((s) => s.spanId).sort());

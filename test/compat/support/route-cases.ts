@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveAndRecord, type CompatRequest, type ServeAndRecordResult } from './serve-and-record.js';
+import {
+  SEQ_ORDER,
+  serveAndRecord,
+  type CompatRequest,
+  type ServeAndRecordResult,
+} from './serve-and-record.js';
 
 /** A request of a framework suite, the status the app answers, and the row it must leave. */
 export interface RouteCase {
@@ -88,7 +93,7 @@ export function describeRouteCases(
     it('takes the endpoints of routed requests from the framework, not from their paths', async () => {
       const rows = await result.query<{ method: string; path: string; source: string | null }>(
         `select method, path, metadata->>'endpoint_source' as source
-           from api_access_log order by time, span_id`,
+           from api_access_log order by ${SEQ_ORDER}`,
       );
       expect(rows.map((r) => `${r.method} ${r.path} ${r.source === null ? 'route' : 'path'}`)).toEqual(
         cases.map(

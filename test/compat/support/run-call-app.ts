@@ -5,6 +5,13 @@ import { startApp } from '../../helpers/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-database.js';
 import { FAKE_KEYS, startLlmStub, type StubRequest } from './llm-stub.js';
 
+/**
+ * Attempts in the order they were made. A span's start time has millisecond precision, so a
+ * retry can start in the same millisecond as the attempt it retries: within one millisecond the
+ * failed attempts come first, since a call retries until its last attempt succeeds.
+ */
+export const ATTEMPT_ORDER = 'time, (status_code between 200 and 299), span_id';
+
 /** A row of `external_api_call_log`, numbers as Postgres returns them. */
 export interface CallRow {
   trace_id: string;
@@ -85,13 +92,13 @@ export async function runCallApp(
     const rows = await db.query<CallRow & Record<string, unknown>>(
       `select trace_id, user_id, service, endpoint, method, status_code, cost_estimate::text,
               request_size::text, response_size::text, error_message, metadata
-         from external_api_call_log order by time, span_id`,
+         from external_api_call_log order by ${ATTEMPT_ORDER}`,
     );
     const requests = await db.query<{ path: string; status_code: number; user_id: string | null }>(
       `select path || coalesce('?' || (select string_agg(key || '=' || value, '&' order by key)
                                          from jsonb_each_text(query_params)), '') as path,
               status_code, user_id
-         from api_access_log order by time`,
+         from api_access_log order by time, span_id`,
     );
     const tableText: Record<string, string> = {};
     for (const table of ['api_access_log', 'authentication_log', 'external_api_call_log']) {

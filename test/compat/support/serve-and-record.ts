@@ -39,10 +39,19 @@ export interface ServeAndRecordResult {
 }
 
 /**
+ * Each request carries its index in this header, captured on its row: requests sent one after
+ * another can start in the same millisecond (a root span's start time has millisecond
+ * precision), so rows are put in request order by it, not by time.
+ */
+const SEQ_HEADER = 'x-compat-seq';
+
+/** `order by` for rows in the order their requests were sent. */
+export const SEQ_ORDER = `(metadata->'headers'->'${SEQ_HEADER}'->>0)::int`;
+
+/**
  * Starts `script` under the register entry as users start their apps, against a database of its
  * own, sends `requests` one after another, stops the app (SIGTERM flushes its rows) and returns
- * what the client saw beside the API rows, ordered by time: one request at a time, so in the
- * order they were sent.
+ * what the client saw beside the API rows, in the order the requests were sent.
  */
 export async function serveAndRecord(
   label: string,
@@ -54,14 +63,18 @@ export async function serveAndRecord(
   try {
     const app = await startApp(script, {
       ...options,
-      env: { OTEL_ANALYTICS_DATABASE_URL: db.url, ...options.env },
+      env: {
+        OTEL_ANALYTICS_DATABASE_URL: db.url,
+        OTEL_ANALYTICS_CAPTURE_HEADERS: SEQ_HEADER,
+        ...options.env,
+      },
     });
     const answers: CompatAnswer[] = [];
     try {
-      for (const request of requests) {
+      for (const [seq, request] of requests.entries()) {
         const response = await fetch(app.url + request.path, {
           method: request.method ?? 'GET',
-          headers: request.headers,
+          headers: { ...request.headers, [SEQ_HEADER]: String(seq) },
           body: request.body,
         });
         answers.push({ request, status: response.status, body: await response.text() });
@@ -71,7 +84,7 @@ export async function serveAndRecord(
     }
     const rows = await db.query<ApiRowSeen & Record<string, unknown>>(
       `select method, path, endpoint, status_code, error_message, user_id
-         from api_access_log order by time, span_id`,
+         from api_access_log order by ${SEQ_ORDER}`,
     );
     return {
       answers,
