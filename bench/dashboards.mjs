@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { migrate } from '../dist/exporter/migrate.js';
+import { migrate } from '../dist/admin/migrate.js';
 import { ALL, expandGrafanaSql } from '../test/helpers/grafana-sql.ts';
 import { syntheticRowsSql } from './synthetic-rows.mjs';
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { TABLE_COLUMNS } from '../dist/exporter/database.js';
+import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
 import { encodeCopyText } from '../dist/exporter/encode-copy-text.js';
 import { spanToRow } from '../dist/exporter/index.js';
 import { AnalyticsSpanProcessor, Redactor } from '../dist/src/index.js';

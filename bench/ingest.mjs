@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate, PostgresSpanExporter, spanToRow } from '../dist/exporter/index.js';
-import { TABLE_COLUMNS } from '../dist/exporter/database.js';
+import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
 import { Redactor } from '../dist/src/internal/redactor.js';
 import { fakeSpan } from '../test/helpers/spans.ts';
 import { startBenchPostgres } from './postgres.mjs';

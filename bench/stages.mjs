@@ -16,7 +16,7 @@ import {
   resolveConfig,
 } from 'otel-pg-analytics';
 import { spanToRow } from 'otel-pg-analytics/exporter';
-import { TABLE_COLUMNS } from '../dist/exporter/database.js';
+import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
 import { encodeCopyText } from '../dist/exporter/encode-copy-text.js';
 
 const stage = process.env.BENCH_STAGE;

@@ -3,25 +3,25 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { databaseUrlOf } from './database-url-of.js';
-import { doctor } from '../exporter/doctor.js';
-import { forget } from '../exporter/forget.js';
-import { migrate, readSchemaSql, SCHEMA_VERSION } from '../exporter/migrate.js';
+import { doctor } from '../doctor/doctor.js';
+import { forget } from '../admin/forget.js';
+import { migrate, readSchemaSql, SCHEMA_VERSION } from '../admin/migrate.js';
 import {
   DEFAULT_PARTITION_DAYS_AHEAD,
   ensurePartitions,
   parseRetention,
   prunePartitions,
-} from '../exporter/partitions.js';
+} from '../admin/partitions.js';
 import {
   DEFAULT_READER_ROLE,
   DEFAULT_WRITER_ROLE,
   migrateRoles,
   type RoleMigration,
-} from '../exporter/migrate-roles.js';
-import { loadReportData } from '../exporter/report-data.js';
-import { renderReport } from '../exporter/render-report.js';
-import { resolveReportRange } from '../exporter/resolve-report-range.js';
-import { reprice } from '../exporter/reprice.js';
+} from '../admin/migrate-roles.js';
+import { loadReportData } from '../report/report-data.js';
+import { renderReport } from '../report/render-report.js';
+import { resolveReportRange } from '../report/resolve-report-range.js';
+import { reprice } from '../admin/reprice.js';
 import { ingestCommand } from './ingest-command.js';
 import { loadConfigFile } from '../src/config-file.js';
 import { maskUrlPassword } from '../src/internal/redactor.js';

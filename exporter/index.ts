@@ -16,14 +16,14 @@ export {
 } from './postgres-span-exporter-config.js';
 export { spanToRow } from './span-to-row.js';
 export { writeBatch } from './write-batch.js';
-export { migrate, readSchemaSql, SCHEMA_VERSION, type MigrationResult } from './migrate.js';
+export { migrate, readSchemaSql, SCHEMA_VERSION, type MigrationResult } from '../admin/migrate.js';
 export {
   DEFAULT_PARTITION_DAYS_AHEAD,
   ensurePartitions,
   parseRetention,
   prunePartitions,
-} from './partitions.js';
-export { doctor, type DoctorOptions } from './doctor.js';
+} from '../admin/partitions.js';
+export { doctor, type DoctorOptions } from '../doctor/doctor.js';
 export {
   DEFAULT_READER_ROLE,
   DEFAULT_WRITER_ROLE,
@@ -31,8 +31,13 @@ export {
   type MigrateRolesOptions,
   type MigrateRolesResult,
   type RoleMigration,
-} from './migrate-roles.js';
-export { DEFAULT_USER_METADATA_KEYS, forget, type ForgetOptions, type ForgetResult } from './forget.js';
+} from '../admin/migrate-roles.js';
+export {
+  DEFAULT_USER_METADATA_KEYS,
+  forget,
+  type ForgetOptions,
+  type ForgetResult,
+} from '../admin/forget.js';
 export {
   chooseBucketSeconds,
   DEFAULT_REPORT_STATEMENT_TIMEOUT_MILLIS,
@@ -42,10 +47,14 @@ export {
   type ReportData,
   type ReportRange,
   type ReportTable,
-} from './report-data.js';
-export { renderReport } from './render-report.js';
-export { DEFAULT_REPORT_LAST, resolveReportRange, type ReportRangeOptions } from './resolve-report-range.js';
-export type { DoctorCheck, DoctorCheckName, DoctorStatus } from './doctor-check.js';
+} from '../report/report-data.js';
+export { renderReport } from '../report/render-report.js';
+export {
+  DEFAULT_REPORT_LAST,
+  resolveReportRange,
+  type ReportRangeOptions,
+} from '../report/resolve-report-range.js';
+export type { DoctorCheck, DoctorCheckName, DoctorStatus } from '../doctor/doctor-check.js';
 export type {
   AnalyticsDatabase,
   ApiAccessLogRow,
@@ -54,4 +63,4 @@ export type {
   PipelineStatsRow,
   TableName,
   TableRow,
-} from './database.js';
+} from '../database/analytics-database.js';

@@ -10,17 +10,17 @@ import { maskUrlPassword, type Redactor } from '../src/internal/redactor.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
 import { classifyDatabaseError, type DatabaseErrorClass } from './classify-database-error.js';
-import { CONNECTED_ROLE_SQL, connectedRoleWarning, parseConnectedRole } from './connected-role.js';
-import { createPool } from './create-pool.js';
-import type { TableName, TableRow } from './database.js';
+import { CONNECTED_ROLE_SQL, connectedRoleWarning, parseConnectedRole } from '../database/connected-role.js';
+import { createPool } from '../database/create-pool.js';
+import type { TableName, TableRow } from '../database/analytics-database.js';
 import {
   resolvePostgresSpanExporterConfig,
   type PostgresSpanExporterConfig,
   type ResolvedPostgresSpanExporterConfig,
 } from './postgres-span-exporter-config.js';
 import { writePipelineStats } from './write-pipeline-stats.js';
-import { Spool } from './spool.js';
-import { spoolTarget } from './spool-target.js';
+import { Spool } from './spool/spool.js';
+import { spoolTarget } from './spool/spool-target.js';
 import { spanToRow } from './span-to-row.js';
 import { UnroutedEndpointGuard } from './unrouted-endpoint-guard.js';
 import { copyBatch } from './copy-batch.js';

@@ -1,5 +1,5 @@
 import type { Redactor } from '../src/internal/redactor.js';
-import { TEXT_LIMITS, truncateUtf8 } from './sanitize.js';
+import { TEXT_LIMITS, truncateUtf8 } from '../database/sanitize.js';
 
 /** Most query parameters kept per row; the rest are counted in `metadata`. */
 export const MAX_QUERY_PARAMS = 100;

@@ -43,10 +43,15 @@ import {
   RECORD_EXTERNAL,
 } from '../src/semconv.js';
 import type { ReadableSpanLike } from '../src/span-types.js';
-import { CALL_METADATA_KEYS } from './call-metadata-keys.js';
+import { CALL_METADATA_KEYS } from '../database/call-metadata-keys.js';
 import { queryParamsOf } from './query-params.js';
 import type { UnroutedEndpointGuard } from './unrouted-endpoint-guard.js';
-import type { ApiAccessLogRow, AuthenticationLogRow, ExternalApiCallLogRow, TableRow } from './database.js';
+import type {
+  ApiAccessLogRow,
+  AuthenticationLogRow,
+  ExternalApiCallLogRow,
+  TableRow,
+} from '../database/analytics-database.js';
 import {
   TEXT_LIMITS,
   sanitizeFinite,
@@ -54,7 +59,7 @@ import {
   sanitizeJson,
   sanitizeSize,
   sanitizeText,
-} from './sanitize.js';
+} from '../database/sanitize.js';
 
 /** Largest value `numeric(14,8)` holds. */
 const MAX_COST_USD = 999_999.99999999;

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { migrate } from '../dist/exporter/migrate.js';
+import { migrate } from '../dist/admin/migrate.js';
 import { syntheticRowsSql } from '../bench/synthetic-rows.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');

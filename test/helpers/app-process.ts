@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../../exporter/migrate.js';
+import { packageRoot } from '../../admin/migrate.js';
 
 export const ROOT = packageRoot();
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../exporter/migrate.js';
+import { packageRoot } from '../../admin/migrate.js';
 
 /** The parts of a Grafana dashboard JSON the tests read. */
 export interface DashboardJson {

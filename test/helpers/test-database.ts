@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { migrate } from '../../exporter/migrate.js';
-import { migrateRoles } from '../../exporter/migrate-roles.js';
+import { migrate } from '../../admin/migrate.js';
+import { migrateRoles } from '../../admin/migrate-roles.js';
 
 /** A database of one test file's own, on the test server. */
 export interface TestDatabase {

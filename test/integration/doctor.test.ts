@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { doctor } from '../../exporter/doctor.js';
-import type { DoctorCheck } from '../../exporter/doctor-check.js';
-import { packageRoot, SCHEMA_VERSION } from '../../exporter/migrate.js';
+import { doctor } from '../../doctor/doctor.js';
+import type { DoctorCheck } from '../../doctor/doctor-check.js';
+import { packageRoot, SCHEMA_VERSION } from '../../admin/migrate.js';
 import { unusedPort } from '../helpers/ports.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 

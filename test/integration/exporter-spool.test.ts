@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { PostgresSpanExporterConfig } from '../../exporter/postgres-span-exporter-config.js';
 import { spanToRow } from '../../exporter/span-to-row.js';
-import { Spool } from '../../exporter/spool.js';
-import { spoolTarget } from '../../exporter/spool-target.js';
+import { Spool } from '../../exporter/spool/spool.js';
+import { spoolTarget } from '../../exporter/spool/spool-target.js';
 import { Redactor } from '../../src/internal/redactor.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { forget } from '../../exporter/forget.js';
-import { packageRoot } from '../../exporter/migrate.js';
+import { forget } from '../../admin/forget.js';
+import { packageRoot } from '../../admin/migrate.js';
 import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 

@@ -8,8 +8,8 @@ import {
   TABLE_COLUMNS,
   type ColumnSpec,
   type TableName,
-} from '../../exporter/database.js';
-import { listMigrations, migrate, packageRoot, SCHEMA_VERSION } from '../../exporter/migrate.js';
+} from '../../database/analytics-database.js';
+import { listMigrations, migrate, packageRoot, SCHEMA_VERSION } from '../../admin/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { packageRoot } from '../../exporter/migrate.js';
+import { packageRoot } from '../../admin/migrate.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticRowsSql } from '../../bench/synthetic-rows.mjs';
-import { packageRoot } from '../../exporter/migrate.js';
+import { packageRoot } from '../../admin/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);

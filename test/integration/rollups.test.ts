@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forget } from '../../exporter/forget.js';
+import { forget } from '../../admin/forget.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 import { apiSpan, authSpan, externalSpan } from '../helpers/spans.js';

@@ -12,9 +12,9 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TableRow } from '../../exporter/database.js';
-import { Spool } from '../../exporter/spool.js';
-import { encodeRecord } from '../../exporter/spool-record.js';
+import type { TableRow } from '../../database/analytics-database.js';
+import { Spool } from '../../exporter/spool/spool.js';
+import { encodeRecord } from '../../exporter/spool/spool-record.js';
 
 let dir: string;
 const open: Spool[] = [];

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeRecords } from '../../exporter/spool-record.js';
+import { decodeRecords } from '../../exporter/spool/spool-record.js';
 import type { PipelineStats } from '../../src/pipeline-stats.js';
 import { startApp } from '../helpers/app-process.js';
 import { startLoad } from '../helpers/load.js';

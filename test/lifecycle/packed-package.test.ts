@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SCHEMA_VERSION } from '../../exporter/migrate.js';
+import { SCHEMA_VERSION } from '../../admin/migrate.js';
 import { ROOT, startApp } from '../helpers/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { doctor } from '../../exporter/doctor.js';
-import { migrate, packageRoot, SCHEMA_VERSION } from '../../exporter/migrate.js';
-import { migrateRoles } from '../../exporter/migrate-roles.js';
+import { doctor } from '../../doctor/doctor.js';
+import { migrate, packageRoot, SCHEMA_VERSION } from '../../admin/migrate.js';
+import { migrateRoles } from '../../admin/migrate-roles.js';
 import { createTestDatabase, withClient, type TestDatabase } from '../helpers/test-database.js';
 
 /**

@@ -15,13 +15,13 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AuthenticationLogRow } from '../../exporter/database.js';
-import { doctor } from '../../exporter/doctor.js';
+import type { AuthenticationLogRow } from '../../database/analytics-database.js';
+import { doctor } from '../../doctor/doctor.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
-import { spoolPathProblem } from '../../exporter/spool-path-problem.js';
-import { encodeRecord } from '../../exporter/spool-record.js';
-import { spoolTarget } from '../../exporter/spool-target.js';
-import { Spool } from '../../exporter/spool.js';
+import { spoolPathProblem } from '../../exporter/spool/spool-path-problem.js';
+import { encodeRecord } from '../../exporter/spool/spool-record.js';
+import { spoolTarget } from '../../exporter/spool/spool-target.js';
+import { Spool } from '../../exporter/spool/spool.js';
 import { resolveConfig } from '../../src/config.js';
 import { readEnv } from '../../src/env.js';
 import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
@@ -559,7 +559,7 @@ describe("the spool's user", () => {
       // Real uid 0, effective uid nobody: the spool's files are nobody's, and trusted as such.
       const script = `
         ${ROOT ? `process.setegid(${NOBODY}); process.seteuid(${NOBODY});` : ''}
-        const { Spool } = await import(${JSON.stringify(distModule('exporter/spool.js'))});
+        const { Spool } = await import(${JSON.stringify(distModule('exporter/spool/spool.js'))});
         const spool = await Spool.open({ directory: ${JSON.stringify(dir)}, target: 'db' });
         const result = await spool.append([{ table: 'authentication_log', row: {} }]);
         console.log(JSON.stringify({ uid: process.getuid(), euid: process.geteuid(), folder: spool.folder, result }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyConnectionError, type ConnectionFailure } from '../../exporter/classify-connection-error.js';
+import { classifyConnectionError, type ConnectionFailure } from '../../database/classify-connection-error.js';
 
 const target = { host: 'db.example', port: 5432, database: 'analytics', user: 'app' };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ColumnSpec } from '../../exporter/database.js';
+import type { ColumnSpec } from '../../database/analytics-database.js';
 import { encodeCopyText } from '../../exporter/encode-copy-text.js';
 
 const columns: ColumnSpec[] = [

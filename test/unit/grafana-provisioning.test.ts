@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDashboards, DATASOURCE, dashboardJson } from '../../scripts/build-dashboards.mjs';
-import { packageRoot } from '../../exporter/migrate.js';
+import { packageRoot } from '../../admin/migrate.js';
 import { GRAFANA_DIR, readDashboards } from '../helpers/grafana-dashboards.js';
 import { parseSimpleYaml, type YamlValue } from '../helpers/simple-yaml.js';
 

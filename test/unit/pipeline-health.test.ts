@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pipelineHealth, type InstanceSnapshot } from '../../exporter/pipeline-health.js';
+import { pipelineHealth, type InstanceSnapshot } from '../../doctor/pipeline-health.js';
 
 const MINUTE = 60_000;
 const options = { windowMillis: 15 * MINUTE, staleAfterMillis: 5 * MINUTE };

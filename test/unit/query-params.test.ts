@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_FITTED_VALUE_BYTES, queryParamsOf } from '../../exporter/query-params.js';
-import { TEXT_LIMITS } from '../../exporter/sanitize.js';
+import { TEXT_LIMITS } from '../../database/sanitize.js';
 import { REDACTED, Redactor } from '../../src/internal/redactor.js';
 
 const redactor = new Redactor();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ReportData } from '../../exporter/report-data.js';
-import { chooseBucketSeconds } from '../../exporter/report-data.js';
-import { renderReport } from '../../exporter/render-report.js';
-import { resolveReportRange } from '../../exporter/resolve-report-range.js';
-import { niceCeiling, renderChart } from '../../exporter/svg-chart.js';
+import type { ReportData } from '../../report/report-data.js';
+import { chooseBucketSeconds } from '../../report/report-data.js';
+import { renderReport } from '../../report/render-report.js';
+import { resolveReportRange } from '../../report/resolve-report-range.js';
+import { niceCeiling, renderChart } from '../../report/svg-chart.js';
 
 const since = new Date('2026-11-25T00:00:00Z');
 const until = new Date('2026-11-26T00:00:00Z');

@@ -7,7 +7,7 @@ import {
   sanitizeText,
   TEXT_LIMITS,
   truncateUtf8,
-} from '../../exporter/sanitize.js';
+} from '../../database/sanitize.js';
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 const MARK = '…';

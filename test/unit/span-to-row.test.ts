@@ -17,8 +17,8 @@ import type {
   AuthenticationLogRow,
   ExternalApiCallLogRow,
   TableRow,
-} from '../../exporter/database.js';
-import { TEXT_LIMITS } from '../../exporter/sanitize.js';
+} from '../../database/analytics-database.js';
+import { TEXT_LIMITS } from '../../database/sanitize.js';
 import { hrTimeToIso, spanToRow } from '../../exporter/span-to-row.js';
 import { UnroutedEndpointGuard } from '../../exporter/unrouted-endpoint-guard.js';
 import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';

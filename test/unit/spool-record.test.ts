@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TableRow } from '../../exporter/database.js';
-import { decodeRecords, encodeRecord } from '../../exporter/spool-record.js';
+import type { TableRow } from '../../database/analytics-database.js';
+import { decodeRecords, encodeRecord } from '../../exporter/spool/spool-record.js';
 
 function entry(i: number): TableRow {
   return {

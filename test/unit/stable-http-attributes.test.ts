@@ -5,7 +5,7 @@ import type {
   ApiAccessLogRow,
   AuthenticationLogRow,
   ExternalApiCallLogRow,
-} from '../../exporter/database.js';
+} from '../../database/analytics-database.js';
 import { classifySpan } from '../../src/internal/classify-span.js';
 import { REDACTED, Redactor } from '../../src/internal/redactor.js';
 import { withStableHttpAttributes } from '../../src/internal/stable-http-attributes.js';

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { normalizeUserId } from '../src/internal/normalize-user-id.js';
 import { pseudonymizeUserId } from '../src/internal/pseudonymize.js';
-import { TABLE_COLUMNS, type TableName } from './database.js';
-import { sanitizeText, TEXT_LIMITS } from './sanitize.js';
+import { TABLE_COLUMNS, type TableName } from '../database/analytics-database.js';
+import { sanitizeText, TEXT_LIMITS } from '../database/sanitize.js';
 
 /**
  * Top-level `metadata` keys that name a user, removed by `forget --anonymize`. The exporter

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { TABLE_COLUMNS } from './database.js';
+import { TABLE_COLUMNS } from '../database/analytics-database.js';
 
 /** Name of the INSERT-only role the exporter should connect as. */
 export const DEFAULT_WRITER_ROLE = 'otel_analytics_writer';

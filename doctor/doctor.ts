@@ -1,14 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { maskUrlPassword } from '../src/internal/redactor.js';
-import { classifyConnectionError } from './classify-connection-error.js';
-import { CONNECTED_ROLE_SQL, connectedRoleWarning, parseConnectedRole } from './connected-role.js';
-import { PIPELINE_STATS_COLUMNS, TABLE_COLUMNS, type ColumnSpec } from './database.js';
+import { classifyConnectionError } from '../database/classify-connection-error.js';
+import { CONNECTED_ROLE_SQL, connectedRoleWarning, parseConnectedRole } from '../database/connected-role.js';
+import { PIPELINE_STATS_COLUMNS, TABLE_COLUMNS, type ColumnSpec } from '../database/analytics-database.js';
 import type { DoctorCheck, DoctorCheckName } from './doctor-check.js';
 import { formatBytes } from './format-bytes.js';
-import { inspectSpool } from './inspect-spool.js';
-import { SCHEMA_VERSION } from './migrate.js';
-import { DEFAULT_READER_ROLE, DEFAULT_WRITER_ROLE } from './migrate-roles.js';
+import { inspectSpool } from '../exporter/spool/inspect-spool.js';
+import { SCHEMA_VERSION } from '../admin/migrate.js';
+import { DEFAULT_READER_ROLE, DEFAULT_WRITER_ROLE } from '../admin/migrate-roles.js';
 import { pipelineHealth, type InstanceSnapshot } from './pipeline-health.js';
 
 /** Options of {@link doctor}. */

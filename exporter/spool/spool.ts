@@ -13,9 +13,9 @@ import {
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_MAX_SPOOL_BYTES } from '../src/config.js';
-import { createLogger, describeError } from '../src/internal/diag.js';
-import type { TableRow } from './database.js';
+import { DEFAULT_MAX_SPOOL_BYTES } from '../../src/config.js';
+import { createLogger, describeError } from '../../src/internal/diag.js';
+import type { TableRow } from '../../database/analytics-database.js';
 import { isPrivateSpoolFolderName, resolveSpoolDirectory } from './spool-directory.js';
 import {
   findUnsafeSpoolPath,

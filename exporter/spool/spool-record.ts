@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { TABLE_COLUMNS, type TableName, type TableRow } from './database.js';
+import { TABLE_COLUMNS, type TableName, type TableRow } from '../../database/analytics-database.js';
 
 /**
  * A spool record on disk: `u32le length`, `u32le crc32(payload)`, then the payload, the row as

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { estimateCost } from '../src/pricing/estimate-cost.js';
 import { DEFAULT_MODEL_PRICES, PriceTable, type ModelPrice } from '../src/pricing/price-table.js';
 import { ATTR_ANALYTICS_COST_UNKNOWN_REASON } from '../src/semconv.js';
-import { CALL_METADATA_KEYS } from './call-metadata-keys.js';
+import { CALL_METADATA_KEYS } from '../database/call-metadata-keys.js';
 
 /** Options of {@link reprice}. */
 export interface RepriceOptions {

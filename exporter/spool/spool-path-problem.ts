@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { AnalyticsError } from '../src/errors.js';
+import { AnalyticsError } from '../../src/errors.js';
 
 /**
  * Whether the spool can trust a path with rows to replay. Rows read from the spool are written
