@@ -10,8 +10,9 @@ import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
 import { encodeCopyText } from '../dist/exporter/encode-copy-text.js';
-import { spanToRow } from '../dist/exporter/index.js';
-import { AnalyticsSpanProcessor, Redactor } from '../dist/src/index.js';
+import { spanToRow } from '../dist/exporter/span-to-row.js';
+import { AnalyticsSpanProcessor } from '../dist/src/index.js';
+import { Redactor } from '../dist/src/internal/redactor.js';
 import { fakeSpan } from '../test/helpers/spans.ts';
 import { median } from './summarize.mjs';
 

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { migrate } from '../dist/exporter/index.js';
+import { migrate } from '../dist/admin/migrate.js';
 import { cannon, processStats, startServer, startSink, waitForCount } from './harness.mjs';
 import { startBenchPostgres } from './postgres.mjs';
 import { summarize } from './summarize.mjs';

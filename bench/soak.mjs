@@ -4,7 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { migrate } from '../dist/exporter/index.js';
+import { migrate } from '../dist/admin/migrate.js';
 import { cannon, processStats, startServer } from './harness.mjs';
 import { startBenchPostgres } from './postgres.mjs';
 

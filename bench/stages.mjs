@@ -12,12 +12,12 @@ import {
   batchSpanProcessorOptions,
   createAnalyticsInstrumentations,
   readEnv,
-  Redactor,
   resolveConfig,
 } from 'otel-pg-analytics';
-import { spanToRow } from 'otel-pg-analytics/exporter';
 import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
 import { encodeCopyText } from '../dist/exporter/encode-copy-text.js';
+import { spanToRow } from '../dist/exporter/span-to-row.js';
+import { Redactor } from '../dist/src/internal/redactor.js';
 
 const stage = process.env.BENCH_STAGE;
 const redactor = new Redactor();

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { loadReportData, migrate, renderReport } from 'otel-pg-analytics/exporter';
+import { loadReportData, migrate, renderReport } from 'otel-pg-analytics/admin';
 import { startEmbeddedPostgres } from './support/embedded-postgres.mjs';
 import { startStubApis, stubServices } from './stub-apis.mjs';
 

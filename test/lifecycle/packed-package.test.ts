@@ -71,6 +71,10 @@ describe('the packed package, installed into a fresh app', () => {
       'dist/src/register.js',
       'dist/exporter/index.js',
       'dist/exporter/index.d.ts',
+      'dist/admin/index.js',
+      'dist/admin/index.d.ts',
+      'dist/src/semconv.js',
+      'dist/src/semconv.d.ts',
       'dist/cli/otel-pg-analytics.js',
       'dist/src/pricing/model-prices.json',
     ]) {
@@ -144,13 +148,16 @@ server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:'
     writeFileSync(
       path.join(dir, 'check.ts'),
       `import { AnalyticsSpanProcessor, recordAuthEvent, resolveConfig, setUser, shutdown, type AnalyticsConfig } from 'otel-pg-analytics';
-import { PostgresSpanExporter, migrate } from 'otel-pg-analytics/exporter';
+import { PostgresSpanExporter, type AnalyticsDatabase } from 'otel-pg-analytics/exporter';
+import { doctor, migrate } from 'otel-pg-analytics/admin';
+import { ATTR_ENDUSER_ID } from 'otel-pg-analytics/semconv';
 const options: AnalyticsConfig = { sampleRate: 0.5, excludedPaths: ['/health'] };
+const endpoint: AnalyticsDatabase['api_access_log']['endpoint'] = '/users/:id';
 const exporter = new PostgresSpanExporter({ connectionString: 'postgres://localhost/db' });
 const processor = new AnalyticsSpanProcessor({ ...options, spanProcessor: { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} }, exporter });
 recordAuthEvent({ type: 'login', userId: 1 });
 setUser('u');
-void [processor, resolveConfig(options), shutdown(), migrate, exporter];
+void [processor, resolveConfig(options), shutdown(), migrate, doctor, exporter, endpoint, ATTR_ENDUSER_ID];
 `,
     );
     writeFileSync(
