@@ -1,8 +1,10 @@
-import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
 import { normalizeUserId } from '../src/internal/normalize-user-id.js';
 import { pseudonymizeUserId } from '../src/internal/pseudonymize.js';
-import { TABLE_COLUMNS, type TableName } from '../database/analytics-database.js';
+import { TABLE_COLUMNS, type AnalyticsDatabase, type TableName } from '../database/analytics-database.js';
+import { createKysely } from '../database/create-kysely.js';
 import { sanitizeText, TEXT_LIMITS } from '../database/sanitize.js';
+import { withTransaction } from '../database/with-transaction.js';
 
 /**
  * Top-level `metadata` keys that name a user, removed by `forget --anonymize`. The exporter
@@ -75,42 +77,48 @@ export async function forget(connectionString: string, options: ForgetOptions): 
     ids.add(pseudonymizeUserId(stored, options.hmacKey!));
   }
   const action = options.dryRun ? 'counted' : options.anonymize ? 'anonymized' : 'deleted';
-  const client = new pg.Client({ connectionString, application_name: 'otel-pg-analytics forget' });
-  await client.connect();
-  try {
-    await client.query('begin');
-    const tables: ForgetResult['tables'] = [];
-    for (const table of USER_TABLES) {
-      const name = client.escapeIdentifier(table);
-      let rows: number;
-      if (action === 'counted') {
-        const counted = await client.query<{ rows: string }>(
-          `select count(*) as rows from ${name} where user_id = any($1::text[])`,
-          [[...ids]],
-        );
-        rows = Number(counted.rows[0]?.rows ?? 0);
-      } else if (action === 'anonymized') {
-        const updated = await client.query(
-          `update ${name}
-           set user_id = null,
-               metadata = case when jsonb_typeof(metadata) = 'object'
-                               then nullif(metadata - $2::text[], '{}'::jsonb) else metadata end
-           where user_id = any($1::text[])`,
-          [[...ids], DEFAULT_USER_METADATA_KEYS],
-        );
-        rows = updated.rowCount ?? 0;
-      } else {
-        const deleted = await client.query(`delete from ${name} where user_id = any($1::text[])`, [[...ids]]);
-        rows = deleted.rowCount ?? 0;
-      }
-      tables.push({ table, rows });
-    }
-    await client.query(action === 'counted' ? 'rollback' : 'commit');
-    return { action, matchedPseudonym, tables };
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    await client.end().catch(() => undefined);
+  const tables = await withTransaction(
+    { connectionString, applicationName: 'otel-pg-analytics forget' },
+    async (client) => {
+      const db = createKysely({ client });
+      const found: ForgetResult['tables'] = [];
+      for (const table of USER_TABLES)
+        found.push({ table, rows: await forgetIn(db, table, [...ids], action) });
+      return found;
+    },
+    // A dry run that the server itself keeps from writing.
+    { readOnly: action === 'counted' },
+  );
+  return { action, matchedPseudonym, tables };
+}
+
+/** Counts, anonymizes or deletes the rows of `ids` in one table; returns how many. */
+async function forgetIn(
+  db: Kysely<AnalyticsDatabase>,
+  table: TableName,
+  ids: string[],
+  action: ForgetResult['action'],
+): Promise<number> {
+  if (action === 'counted') {
+    const counted = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<string>().as('rows'))
+      .where('user_id', 'in', ids)
+      .executeTakeFirst();
+    return Number(counted?.rows ?? 0);
   }
+  if (action === 'anonymized') {
+    const updated = await db
+      .updateTable(table)
+      .set({
+        user_id: null,
+        metadata: sql<string | null>`case when jsonb_typeof(metadata) = 'object'
+          then nullif(metadata - ${DEFAULT_USER_METADATA_KEYS}::text[], '{}'::jsonb) else metadata end`,
+      })
+      .where('user_id', 'in', ids)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows);
+  }
+  const deleted = await db.deleteFrom(table).where('user_id', 'in', ids).executeTakeFirst();
+  return Number(deleted.numDeletedRows);
 }

@@ -1,7 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
+import type { AnalyticsDatabase } from '../database/analytics-database.js';
+import { createKysely } from '../database/create-kysely.js';
+import { withTransaction } from '../database/with-transaction.js';
 
 /** The schema version schema.sql creates. */
 export const SCHEMA_VERSION = 6;
@@ -51,44 +54,37 @@ export function listMigrations(): { version: number; file: string }[] {
  * owner role (it creates tables), never the exporter's INSERT-only role.
  */
 export async function migrate(connectionString: string): Promise<MigrationResult> {
-  const client = new pg.Client({ connectionString, application_name: 'otel-pg-analytics migrate' });
-  await client.connect();
-  try {
-    await client.query('begin');
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [LOCK_KEY]);
-    await pinSearchPath(client);
-    const from = await currentVersion(client);
-    if (from > SCHEMA_VERSION) {
-      throw new Error(
-        `the database schema is at version ${from}, newer than this package supports (${SCHEMA_VERSION}): upgrade otel-pg-analytics`,
-      );
-    }
-    const applied: string[] = [];
-    if (from === 0) {
-      await client.query(readSchemaSql());
-      applied.push('schema.sql');
-    } else {
-      for (const migration of listMigrations()) {
-        if (migration.version <= from || migration.version > SCHEMA_VERSION) continue;
-        await client.query(readFileSync(migration.file, 'utf8'));
-        applied.push(path.basename(migration.file));
+  const { from, to, applied, created } = await withTransaction(
+    { connectionString, applicationName: 'otel-pg-analytics migrate' },
+    async (client) => {
+      const db = createKysely({ client });
+      await sql`select pg_advisory_xact_lock(hashtext(${LOCK_KEY}))`.execute(db);
+      await pinSearchPath(db);
+      const from = await currentVersion(db);
+      if (from > SCHEMA_VERSION) {
+        throw new Error(
+          `the database schema is at version ${from}, newer than this package supports (${SCHEMA_VERSION}): upgrade otel-pg-analytics`,
+        );
       }
-    }
-    const to = await currentVersion(client);
-    // Every run keeps the daily partitions a week ahead: a daily `migrate` is upkeep enough.
-    const created = await client.query<{ n: number }>(
-      'select count(*)::int as n from analytics_ensure_partitions()',
-    );
-    await client.query('commit');
-    if (created.rows[0]!.n > 0 && applied.length === 0)
-      applied.push(`${created.rows[0]!.n} daily partition(s)`);
-    return { from, to, applied };
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+      const applied: string[] = [];
+      if (from === 0) {
+        await sql.raw(readSchemaSql()).execute(db);
+        applied.push('schema.sql');
+      } else {
+        for (const migration of listMigrations()) {
+          if (migration.version <= from || migration.version > SCHEMA_VERSION) continue;
+          await sql.raw(readFileSync(migration.file, 'utf8')).execute(db);
+          applied.push(path.basename(migration.file));
+        }
+      }
+      const to = await currentVersion(db);
+      // Every run keeps the daily partitions a week ahead: a daily `migrate` is upkeep enough.
+      const ensure = sql<{ n: number }>`select count(*)::int as n from analytics_ensure_partitions()`;
+      return { from, to, applied, created: (await ensure.execute(db)).rows[0]!.n };
+    },
+  );
+  if (created > 0 && applied.length === 0) applied.push(`${created} daily partition(s)`);
+  return { from, to, applied };
 }
 
 /**
@@ -99,19 +95,17 @@ export async function migrate(connectionString: string): Promise<MigrationResult
  * built-in by a closer type match in the statements migrate runs, and so run as the owner (or
  * as the superuser running migrate). schema.sql refuses it too, for those who apply it by hand.
  */
-async function pinSearchPath(client: pg.Client): Promise<void> {
-  const { rows } = await client.query<{
+async function pinSearchPath(db: Kysely<AnalyticsDatabase>): Promise<void> {
+  const { rows } = await sql<{
     schema: string | null;
     quoted: string | null;
     writable: boolean | null;
-  }>(
-    `select s.schema, pg_catalog.quote_ident(s.schema) as quoted,
+  }>`select s.schema, pg_catalog.quote_ident(s.schema) as quoted,
             pg_catalog.has_schema_privilege('public', s.schema, 'CREATE') as writable
      from (select coalesce(
        (select n.nspname from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
         where c.oid = pg_catalog.to_regclass('analytics_schema_version')),
-       pg_catalog.current_schema())::text as schema) s`,
-  );
+       pg_catalog.current_schema())::text as schema) s`.execute(db);
   const { schema, quoted, writable } = rows[0]!;
   if (schema === null) {
     throw new Error(
@@ -125,25 +119,20 @@ async function pinSearchPath(client: pg.Client): Promise<void> {
         `as the owner of the schema (or keep the tables in a schema of their own), then migrate again`,
     );
   }
-  await client.query(
-    `select pg_catalog.set_config('search_path', pg_catalog.format('%I, pg_temp', $1::text), true)`,
-    [schema],
-  );
+  const searchPath = sql`pg_catalog.format('%I, pg_temp', ${schema}::text)`;
+  await sql`select pg_catalog.set_config('search_path', ${searchPath}, true)`.execute(db);
 }
 
-/** The part of a `pg` client {@link currentVersion} uses (structural, so no `pg` types leak). */
-export interface QueryableLike {
-  query<R extends object>(text: string): Promise<{ rows: R[] }>;
-}
+const SCHEMA_PRESENT = sql<{ present: boolean }>`
+  select to_regclass('analytics_schema_version') is not null as present`;
 
 /** The recorded schema version, 0 when the schema was never applied. */
-export async function currentVersion(client: QueryableLike): Promise<number> {
-  const exists = await client.query<{ present: boolean }>(
-    "select to_regclass('analytics_schema_version') is not null as present",
-  );
+export async function currentVersion(db: Kysely<AnalyticsDatabase>): Promise<number> {
+  const exists = await SCHEMA_PRESENT.execute(db);
   if (!exists.rows[0]?.present) return 0;
-  const result = await client.query<{ version: number | null }>(
-    'select max(version) as version from analytics_schema_version',
-  );
-  return result.rows[0]?.version ?? 0;
+  const result = await db
+    .selectFrom('analytics_schema_version')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .executeTakeFirst();
+  return result?.version ?? 0;
 }

@@ -1,4 +1,7 @@
-import pg from 'pg';
+import { sql } from 'kysely';
+import { createKysely } from '../database/create-kysely.js';
+import type { ConnectionConfig } from '../database/database-connection.js';
+import { withClient } from '../database/with-client.js';
 
 /** Days of partitions `otel-pg-analytics partitions` keeps ahead of today. */
 export const DEFAULT_PARTITION_DAYS_AHEAD = 7;
@@ -25,11 +28,10 @@ export async function ensurePartitions(
   connectionString: string,
   daysAhead = DEFAULT_PARTITION_DAYS_AHEAD,
 ): Promise<string[]> {
-  return withClient(connectionString, async (client) => {
-    const result = await client.query<{ name: string }>('select analytics_ensure_partitions(1, $1) as name', [
-      daysAhead,
-    ]);
-    return result.rows.map((row) => row.name);
+  return withClient(partitionsConnection(connectionString), async (client) => {
+    const query = sql<Partition>`select analytics_ensure_partitions(1, ${daysAhead}) as name`;
+    const { rows } = await query.execute(createKysely({ client }));
+    return rows.map((row) => row.name);
   });
 }
 
@@ -39,21 +41,18 @@ export async function ensurePartitions(
  * partitions. Returns the partitions dropped. Needs the owner role.
  */
 export async function prunePartitions(connectionString: string, olderThan: string): Promise<string[]> {
-  return withClient(connectionString, async (client) => {
-    const result = await client.query<{ name: string }>(
-      'select analytics_prune_partitions($1::interval) as name',
-      [olderThan],
-    );
-    return result.rows.map((row) => row.name);
+  return withClient(partitionsConnection(connectionString), async (client) => {
+    const query = sql<Partition>`select analytics_prune_partitions(${olderThan}::interval) as name`;
+    const { rows } = await query.execute(createKysely({ client }));
+    return rows.map((row) => row.name);
   });
 }
 
-async function withClient<T>(connectionString: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString, application_name: 'otel-pg-analytics partitions' });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+/** A row of the partition functions: the partition created or dropped. */
+interface Partition {
+  name: string;
+}
+
+function partitionsConnection(connectionString: string): ConnectionConfig {
+  return { connectionString, applicationName: 'otel-pg-analytics partitions' };
 }

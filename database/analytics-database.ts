@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * Row types mirroring schema.sql (a test compares them with the live catalog). Values are
  * as sent to PostgreSQL: timestamps as ISO strings with microseconds, `jsonb` as JSON text,
@@ -170,11 +172,67 @@ export const PIPELINE_STATS_COLUMNS: readonly ColumnSpec[] = Object.freeze([
   { name: 'last_error', type: 'text' },
 ] satisfies ColumnSpec[]);
 
-/** Kysely's view of the schema, for queries (the demo summary, the CLI). */
+/** `timestamptz`: written as ISO text (or a Date), read back by `pg` as a Date. */
+type Timestamp = ColumnType<Date, string | Date, string | Date>;
+/** `jsonb`: written as JSON text, read back by `pg` parsed. */
+type Json = ColumnType<unknown, string | null, string | null>;
+/** `bigint` and `numeric`: written as numbers, read back by `pg` as strings (exact). */
+type Exact<Null extends null = never> = ColumnType<
+  string | Null,
+  number | string | Null,
+  number | string | Null
+>;
+/** `id bigint generated always as identity`: the server assigns it. */
+type Id = ColumnType<string, never, never>;
+
+/** Kysely's view of a log table: the row as the writer sends it, the columns as `pg` reads them. */
+type Stored<Row extends CommonRow, Overrides> = Omit<Row, 'time' | 'metadata' | keyof Overrides> &
+  Overrides & { id: Id; time: Timestamp; metadata: Json };
+
+/**
+ * The tables for Kysely, so they can be queried with types:
+ * `createKysely({ pool }).selectFrom('api_access_log').select(['endpoint', 'time'])`. Select
+ * types are what `pg` returns (timestamps as Dates, `bigint` and `numeric` as strings, `jsonb`
+ * parsed); insert types are what the exporter sends.
+ */
 export interface AnalyticsDatabase {
-  api_access_log: ApiAccessLogRow & { id: string };
-  authentication_log: AuthenticationLogRow & { id: string };
-  external_api_call_log: ExternalApiCallLogRow & { id: string };
-  analytics_pipeline_stats: PipelineStatsRow & { id: string };
-  analytics_schema_version: { version: number; description: string; applied_at: Date };
+  api_access_log: Stored<
+    ApiAccessLogRow,
+    { request_size: Exact<null>; response_size: Exact<null>; query_params: Json }
+  >;
+  authentication_log: Stored<AuthenticationLogRow, object>;
+  external_api_call_log: Stored<
+    ExternalApiCallLogRow,
+    { cost_estimate: Exact<null>; request_size: Exact<null>; response_size: Exact<null> }
+  >;
+  analytics_pipeline_stats: Omit<
+    PipelineStatsRow,
+    | 'time'
+    | 'started_at'
+    | 'queued_rows'
+    | 'spool_bytes'
+    | 'exported_rows'
+    | 'retries'
+    | 'spooled_rows'
+    | 'replayed_rows'
+    | 'dropped_rows'
+    | 'rejected_rows'
+  > & {
+    id: Id;
+    time: Timestamp;
+    started_at: ColumnType<Date | null, string | Date | null, string | Date | null>;
+    queued_rows: Exact;
+    spool_bytes: Exact;
+    exported_rows: Exact;
+    retries: Exact;
+    spooled_rows: Exact;
+    replayed_rows: Exact;
+    dropped_rows: Json;
+    rejected_rows: Json;
+  };
+  analytics_schema_version: {
+    version: number;
+    description: string;
+    applied_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  };
 }

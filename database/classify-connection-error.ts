@@ -1,6 +1,13 @@
 /** Why a connection attempt failed, as far as the operator can do something about it. */
 export type ConnectionFailure =
-  'refused' | 'host_not_found' | 'timeout' | 'auth_failed' | 'database_missing' | 'server_busy' | 'other';
+  | 'invalid_connection_string'
+  | 'refused'
+  | 'host_not_found'
+  | 'timeout'
+  | 'auth_failed'
+  | 'database_missing'
+  | 'server_busy'
+  | 'other';
 
 /** A failed connection attempt, explained. */
 export interface ConnectionFailureClass {

@@ -1,0 +1,90 @@
+import pg from 'pg';
+import { classifyConnectionError } from './classify-connection-error.js';
+import { ConnectionFailedError } from './connection-failed-error.js';
+import type { ConnectionConfig, DatabaseConnection } from './database-connection.js';
+
+/**
+ * Runs `fn` with a client of `connection`, and always gives the client back: a client of its
+ * own (from a connection string or {@link ConnectionConfig}) is ended, one checked out of a
+ * pool is released (destroyed if `fn` failed, since its session may be left in any state). A
+ * failure to connect is thrown as the driver raised it, or explained (see
+ * {@link ConnectionConfig.explainConnectionErrors}).
+ *
+ * ```ts
+ * const tables = await withClient(url, async (client) => (await client.query('select 1')).rows);
+ * ```
+ */
+export async function withClient<T>(
+  connection: DatabaseConnection,
+  fn: (client: pg.ClientBase) => Promise<T>,
+): Promise<T> {
+  if (typeof connection === 'string') {
+    return withClient({ connectionString: connection, applicationName: 'otel-pg-analytics' }, fn);
+  }
+  // Structural rather than `instanceof`: the app's pool may come from its own copy of pg.
+  if (!('connectionString' in connection)) return withPoolClient(connection, fn);
+  const config = connection;
+  const client = createClient(config);
+  // A connection lost between statements is an 'error' event, which would crash the process
+  // without a listener; the statement that was running fails with the same error anyway.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    if (!config.explainConnectionErrors) throw error;
+    const target = {
+      host: client.host,
+      port: client.port,
+      database: client.database ?? '',
+      user: client.user ?? '',
+    };
+    throw new ConnectionFailedError(
+      classifyConnectionError(error, target, config.connectionTimeoutMillis ?? 0),
+      { cause: error },
+    );
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function createClient(config: ConnectionConfig): pg.Client {
+  try {
+    return new pg.Client({
+      connectionString: config.connectionString,
+      application_name: config.applicationName,
+      // pg treats a key set to undefined differently from a missing one (connect_timeout).
+      ...(config.connectionTimeoutMillis !== undefined && {
+        connectionTimeoutMillis: config.connectionTimeoutMillis,
+      }),
+      ...(config.statementTimeoutMillis !== undefined && {
+        statement_timeout: config.statementTimeoutMillis,
+      }),
+      ...(config.queryTimeoutMillis !== undefined && { query_timeout: config.queryTimeoutMillis }),
+    });
+  } catch (error) {
+    if (!config.explainConnectionErrors) throw error;
+    throw new ConnectionFailedError(
+      {
+        reason: 'invalid_connection_string',
+        message: `not a connection string pg can read (${error instanceof Error ? error.message : String(error)})`,
+        fix: 'write it as postgres://user:password@host:port/database',
+      },
+      { cause: error },
+    );
+  }
+}
+
+async function withPoolClient<T>(pool: pg.Pool, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed = true;
+  try {
+    const result = await fn(client);
+    failed = false;
+    return result;
+  } finally {
+    client.release(failed);
+  }
+}
