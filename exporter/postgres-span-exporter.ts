@@ -1,8 +1,6 @@
-import os from 'node:os';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import type pg from 'pg';
+import { sql } from 'kysely';
 import { createLogger, describeError } from '../src/internal/diag.js';
 import { raceTimeout } from '../src/internal/race-timeout.js';
 import { createRedactor } from '../src/internal/create-redactor.js';
@@ -10,15 +8,16 @@ import { maskUrlPassword, type Redactor } from '../src/internal/redactor.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
 import { classifyDatabaseError, type DatabaseErrorClass } from './classify-database-error.js';
-import { CONNECTED_ROLE_SQL, connectedRoleWarning, parseConnectedRole } from '../database/connected-role.js';
-import { createPool } from '../database/create-pool.js';
 import type { TableName, TableRow } from '../database/analytics-database.js';
 import {
   resolvePostgresSpanExporterConfig,
   type PostgresSpanExporterConfig,
   type ResolvedPostgresSpanExporterConfig,
 } from './postgres-span-exporter-config.js';
-import { writePipelineStats } from './write-pipeline-stats.js';
+import { checkConnectedRole } from './check-connected-role.js';
+import { LazyDatabase } from './lazy-database.js';
+import { StatsRecorder } from './stats-recorder.js';
+import { DropLedger } from './drop-ledger.js';
 import { Spool } from './spool/spool.js';
 import { spoolTarget } from './spool/spool-target.js';
 import { spanToRow } from './span-to-row.js';
@@ -94,22 +93,15 @@ export class PostgresSpanExporter implements SpanExporterLike {
     droppedRows: {},
     rejectedRows: {},
   };
-  readonly #instance = {
-    id: `${os.hostname()}/${process.pid}/${Date.now()}`,
-    host: os.hostname(),
-    startedAt: new Date(),
-  };
-  /** When each drop reason was last reported, and how many rows it dropped since. */
-  readonly #reported = new Map<string, { at: number; since: number }>();
+  readonly #ledger = new DropLedger(this.#stats, this.#logger);
   /** Rows taken into the queue, and rows written, spooled or given up on since: flushes wait on these. */
   #queuedTotal = 0;
   #settledTotal = 0;
   readonly #flushWaiters: { target: number; resolve: () => void }[] = [];
   readonly #idleWaiters: (() => void)[] = [];
   readonly #sleepers = new Set<() => void>();
-  #db: Kysely<unknown> | undefined;
-  /** Our own pool (not a supplied one), for COPY; replaced with the Kysely instance. */
-  #pool: pg.Pool | undefined;
+  readonly #database: LazyDatabase;
+  readonly #recorder: StatsRecorder;
   #draining: Promise<void> | undefined;
   /** The batch the writer holds, taken from the queue. */
   #inFlight: TableRow[] | undefined;
@@ -121,10 +113,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
   readonly #spoolReady: Promise<Spool | undefined>;
   #spool: Spool | undefined;
   #spilling: Promise<void> | undefined;
-  #statsTimer: NodeJS.Timeout | undefined;
-  #statsTableMissing = false;
   #roleChecked = false;
-  #statsMissingUnsaid = false;
   #stopDeadline: number | undefined;
   #isShutdown = false;
   #closed = false;
@@ -136,11 +125,13 @@ export class PostgresSpanExporter implements SpanExporterLike {
   constructor(config: PostgresSpanExporterConfig) {
     this.#config = resolvePostgresSpanExporterConfig(config);
     this.#redactor = createRedactor(this.#config);
+    this.#database = new LazyDatabase(this.#config, this.#logger);
+    this.#recorder = new StatsRecorder(this.#config, {
+      database: () => (this.#spooling ? undefined : this.#database.current),
+      stats: () => this.getStats(),
+      logger: this.#logger,
+    });
     this.#spoolReady = this.#openSpool();
-    if (this.#config.statsIntervalMillis > 0) {
-      this.#statsTimer = setInterval(() => void this.#recordStats(), this.#config.statsIntervalMillis);
-      this.#statsTimer.unref();
-    }
   }
 
   export(spans: ReadableSpanLike[], resultCallback: (result: ExportResultLike) => void): void {
@@ -153,7 +144,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
     const max = this.#config.maxQueueRows;
     for (const span of spans) {
       if (this.#waitingRows >= max) {
-        this.#drop(1, 'queue_full', `the queue is full (${max} rows): Postgres is not keeping up`);
+        this.#ledger.drop(1, 'queue_full', `the queue is full (${max} rows): Postgres is not keeping up`);
       } else {
         this.#pending.push(span);
       }
@@ -261,7 +252,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
         if (timedOut)
           this.#logger.warn(`${left.length} row(s) may not have reached the spool before the deadline`);
       } else {
-        this.#drop(
+        this.#ledger.drop(
           left.length,
           'shutdown_timeout',
           'rows still queued at the shutdown deadline were dropped',
@@ -269,15 +260,13 @@ export class PostgresSpanExporter implements SpanExporterLike {
       }
       this.#settle(left.length);
     }
-    if (!this.#spooling && this.#db && Date.now() < deadline) {
-      await raceTimeout(this.#recordStats(true), Math.min(500, deadline - Date.now()), { keepAlive: true });
+    if (!this.#spooling && this.#database.current && Date.now() < deadline) {
+      await raceTimeout(this.#recorder.record(true), Math.min(500, deadline - Date.now()), {
+        keepAlive: true,
+      });
     }
     if (spool) await raceTimeout(spool.close(), Math.max(0, deadline - Date.now()), { keepAlive: true });
-    if (this.#db && this.#config.pool === undefined) {
-      const db = this.#db;
-      this.#db = undefined;
-      await raceTimeout(db.destroy(), Math.max(100, deadline - Date.now()));
-    }
+    await this.#database.close(deadline);
   }
 
   #enqueue(span: ReadableSpanLike): void {
@@ -285,7 +274,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
     try {
       row = spanToRow(span, this.#redactor, this.#endpoints);
     } catch (error) {
-      this.#drop(1, 'mapping_error', `a span could not be mapped to a row (${describeError(error)})`);
+      this.#ledger.drop(1, 'mapping_error', `a span could not be mapped to a row (${describeError(error)})`);
       return;
     }
     if (!row) return;
@@ -387,7 +376,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
         this.#startSpooling(failure!, spool);
         await this.#spillRows(spool, unavailable);
       } else {
-        this.#drop(unavailable.length, failure!.reason, this.#unavailableMessage(failure!));
+        this.#ledger.drop(unavailable.length, failure!.reason, this.#unavailableMessage(failure!));
       }
     }
     this.#settle(batch.length);
@@ -402,13 +391,13 @@ export class PostgresSpanExporter implements SpanExporterLike {
     const segment = await spool.nextSegment();
     if (!segment) return 'nothing';
     if (segment.corrupt > 0) {
-      this.#drop(segment.corrupt, 'spool_corrupt', 'damaged spool records were skipped');
+      this.#ledger.drop(segment.corrupt, 'spool_corrupt', 'damaged spool records were skipped');
     }
     if (segment.truncated && segment.failedWrite !== undefined) {
       // Its row was counted (spool_error) when the write failed: not counted again.
       this.#logger.debug(`skipped the tail of a spool write that failed (${segment.failedWrite})`);
     } else if (segment.truncated) {
-      this.#drop(
+      this.#ledger.drop(
         1,
         'spool_truncated',
         'a spool record cut off at the end of a segment (by a crash, or a write that failed in an earlier run) was skipped',
@@ -455,12 +444,13 @@ export class PostgresSpanExporter implements SpanExporterLike {
       if (this.#closed) return { outcome: 'abandoned' };
       let failure: DatabaseErrorClass;
       try {
-        const db = this.#database();
+        const db = this.#database.get();
+        const pool = this.#database.ownPool;
         // Fresh rows go by COPY (twice as fast); replays, and rows whose batch failed once, by
         // INSERT ... ON CONFLICT DO NOTHING, which takes rows written already in its stride.
-        if (!replay && copy && this.#pool) {
+        if (!replay && copy && pool) {
           try {
-            await copyBatch(this.#pool, table, rows, this.#config.statementTimeoutMillis + 1000);
+            await copyBatch(pool, table, rows, this.#config.statementTimeoutMillis + 1000);
           } catch (error) {
             if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
             await writeBatch(db, table, rows);
@@ -471,8 +461,11 @@ export class PostgresSpanExporter implements SpanExporterLike {
         if (replay) this.#stats.replayedRows += rows.length;
         else this.#stats.exportedRows += rows.length;
         this.#recovered();
-        this.#sayStatsTableMissing();
-        if (!this.#roleChecked) await this.#checkRole();
+        this.#recorder.sayTableMissing();
+        if (!this.#roleChecked) {
+          this.#roleChecked = true;
+          await checkConnectedRole(this.#database.get(), this.#logger);
+        }
         return { outcome: 'done' };
       } catch (error) {
         failure = classifyDatabaseError(error, table);
@@ -481,7 +474,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
       if (this.#closed) return { outcome: 'abandoned' };
       if (failure.kind === 'retry') {
         this.#noteOutage(failure);
-        this.#resetDatabase();
+        this.#database.reset();
         const wait = jitter(delay);
         const stopBy = Math.min(
           (this.#outageSince ?? Date.now()) + this.#config.retryDeadlineMillis,
@@ -498,7 +491,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
       if (failure.kind === 'data') {
         budget.dataFailures--;
         if (rows.length === 1 || budget.dataFailures <= 0) {
-          this.#reject(
+          this.#ledger.reject(
             rows.length,
             failure.reason,
             `Postgres rejected rows of ${table} (${failure.message})`,
@@ -518,7 +511,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
         this.#noteOutage(failure, { quiet: true });
         return { outcome: 'unavailable', failure };
       }
-      this.#drop(rows.length, failure.reason, failure.message);
+      this.#ledger.drop(rows.length, failure.reason, failure.message);
       return { outcome: 'done' };
     }
   }
@@ -559,10 +552,12 @@ export class PostgresSpanExporter implements SpanExporterLike {
       if (replayed !== 'nothing') return replayed;
     }
     try {
-      await context.with(suppressTracing(context.active()), () => sql`select 1`.execute(this.#database()));
+      await context.with(suppressTracing(context.active()), () =>
+        sql`select 1`.execute(this.#database.get()),
+      );
       return true;
     } catch {
-      this.#resetDatabase();
+      this.#database.reset();
       return false;
     }
   }
@@ -576,16 +571,20 @@ export class PostgresSpanExporter implements SpanExporterLike {
     try {
       result = await spool.append(entries);
     } catch (error) {
-      this.#drop(entries.length, 'spool_error', `the spool could not be written (${describeError(error)})`);
+      this.#ledger.drop(
+        entries.length,
+        'spool_error',
+        `the spool could not be written (${describeError(error)})`,
+      );
       return;
     }
     const { written, refused, failed, error } = result;
     this.#stats.spooledRows += written;
     if (refused > 0) {
-      this.#drop(refused, 'spool_full', `the spool is full (${this.#config.maxSpoolBytes} bytes)`);
+      this.#ledger.drop(refused, 'spool_full', `the spool is full (${this.#config.maxSpoolBytes} bytes)`);
     }
     if (failed > 0) {
-      this.#drop(failed, 'spool_error', `the spool could not be written (${describeError(error)})`);
+      this.#ledger.drop(failed, 'spool_error', `the spool could not be written (${describeError(error)})`);
     }
   }
 
@@ -598,7 +597,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
         target: spoolTarget(this.#config.connectionString),
         maxBytes: this.#config.maxSpoolBytes,
         onRefusedRows: (rows) =>
-          this.#drop(
+          this.#ledger.drop(
             rows,
             'spool_refused',
             'spooled rows were not replayed: their segment changed since it was written or adopted, so another user could have written it',
@@ -625,96 +624,6 @@ export class PostgresSpanExporter implements SpanExporterLike {
       Math.max(0, deadline - Date.now()),
     );
     return spool;
-  }
-
-  /** Writes a row of counters to `analytics_pipeline_stats`; skipped while Postgres is away. */
-  async #recordStats(final = false): Promise<void> {
-    if (this.#statsTableMissing || this.#spooling || !this.#db || (this.#closed && !final)) return;
-    const db = this.#db;
-    try {
-      await context.with(suppressTracing(context.active()), () =>
-        writePipelineStats(db, {
-          instanceId: this.#instance.id,
-          host: this.#instance.host,
-          pid: process.pid,
-          startedAt: this.#instance.startedAt,
-          serviceName: this.#config.serviceName,
-          final,
-          stats: this.getStats(),
-        }),
-      );
-    } catch (error) {
-      if (classifyDatabaseError(error).reason === 'schema_missing') {
-        this.#statsTableMissing = true;
-        this.#statsMissingUnsaid = true;
-        this.#sayStatsTableMissing();
-      }
-    }
-  }
-
-  /**
-   * Says the stats table is missing once rows have landed, so the log tables exist: a
-   * version-1 database. With no schema at all, the warning about the log tables already says
-   * to migrate, and one cause gets one message.
-   */
-  #sayStatsTableMissing(): void {
-    if (!this.#statsMissingUnsaid || this.#stats.exportedRows + this.#stats.replayedRows === 0) return;
-    this.#statsMissingUnsaid = false;
-    this.#logger.info(
-      'analytics_pipeline_stats does not exist: run `otel-pg-analytics migrate` to record pipeline health',
-    );
-  }
-
-  /**
-   * Once, after the first successful write: says so when the connection is a superuser or
-   * owns the log tables, which the exporter never needs. Awaited by the writer (one catalog
-   * query, once), so the warning comes before the first flush resolves; its failure is only a
-   * debug message, never a failed write.
-   */
-  async #checkRole(): Promise<void> {
-    this.#roleChecked = true;
-    try {
-      const result = await sql.raw(CONNECTED_ROLE_SQL).execute(this.#database());
-      const connected = parseConnectedRole(result.rows[0]);
-      const warning = connected && connectedRoleWarning(connected);
-      if (warning !== undefined) this.#logger.warn(warning);
-    } catch (error) {
-      this.#logger.debug(`could not check the connected role: ${describeError(error)}`);
-    }
-  }
-
-  #database(): Kysely<unknown> {
-    if (!this.#db) {
-      const supplied = this.#config.pool;
-      this.#db = new Kysely<unknown>({
-        dialect: new PostgresDialect({
-          pool: supplied
-            ? () => Promise.resolve((typeof supplied === 'function' ? supplied() : supplied) as never)
-            : (this.#pool = createPool(
-                {
-                  connectionString: this.#config.connectionString!,
-                  max: this.#config.maxPoolSize,
-                  statementTimeoutMillis: this.#config.statementTimeoutMillis,
-                  connectionTimeoutMillis: this.#config.connectionTimeoutMillis,
-                },
-                this.#logger,
-              )),
-        }),
-      });
-    }
-    return this.#db;
-  }
-
-  /**
-   * After a connection failure our own pool is replaced: its connections may be half-open
-   * (a cut network keeps a socket that answers nothing), and a fresh pool starts clean.
-   */
-  #resetDatabase(): void {
-    if (this.#config.pool !== undefined || !this.#db) return;
-    const db = this.#db;
-    this.#db = undefined;
-    this.#pool = undefined;
-    void db.destroy().catch(() => undefined);
   }
 
   /** Rows written, spooled or given up on: wakes the flushes waiting for them. */
@@ -748,9 +657,8 @@ export class PostgresSpanExporter implements SpanExporterLike {
 
   #stopTimers(): void {
     if (this.#probeTimer) clearTimeout(this.#probeTimer);
-    if (this.#statsTimer) clearInterval(this.#statsTimer);
+    this.#recorder.stop();
     this.#probeTimer = undefined;
-    this.#statsTimer = undefined;
   }
 
   #unavailableMessage(failure: DatabaseErrorClass): string {
@@ -777,34 +685,6 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#logger.info(`Postgres is reachable again after ${seconds}s`);
     this.#outageSince = undefined;
   }
-
-  #reject(count: number, reason: string, message: string): void {
-    this.#stats.rejectedRows[reason] = (this.#stats.rejectedRows[reason] ?? 0) + count;
-    this.#report(`rejected:${reason}`, count, message, 'rejected (the rest of their batch was written)');
-  }
-
-  /** Counts dropped rows by reason, and reports them. */
-  #drop(count: number, reason: string, message: string): void {
-    if (count === 0) return;
-    this.#stats.droppedRows[reason] = (this.#stats.droppedRows[reason] ?? 0) + count;
-    this.#report(reason, count, message, 'dropped');
-  }
-
-  /**
-   * Reports a reason once, then at most once a minute with the rows since, so a persistent
-   * problem cannot flood the log.
-   */
-  #report(key: string, count: number, message: string, outcome: string): void {
-    const now = Date.now();
-    const last = this.#reported.get(key);
-    if (last && now - last.at < REPORT_INTERVAL_MILLIS) {
-      last.since += count;
-      return;
-    }
-    const total = count + (last?.since ?? 0);
-    this.#reported.set(key, { at: now, since: 0 });
-    this.#logger.warn(`${message}; ${total} row(s) ${outcome} (all are counted in getStats())`);
-  }
 }
 
 /** Spans mapped in one turn of the event loop: about a quarter of a millisecond of work. */
@@ -812,9 +692,6 @@ const MAP_SLICE_SPANS = 64;
 
 /** SQLSTATE of a duplicate key: a COPY of rows that were written already. */
 const UNIQUE_VIOLATION = '23505';
-
-/** A dropped-rows reason is reported at most this often. */
-const REPORT_INTERVAL_MILLIS = 60_000;
 
 /** Failed statements allowed while isolating rejected rows: enough for a few bad rows. */
 function bisectionBudget(rows: number): number {

@@ -26,15 +26,26 @@ export class RateLimitedReporter {
   }
 
   error(key: string, message: string, error?: unknown): void {
+    const total = this.tally(key);
+    if (total === undefined) return;
+    const suffix = total > 1 ? ` (${total - 1} similar errors suppressed)` : '';
+    this.#logger.error(`${message}${suffix}`, describeError(error));
+  }
+
+  /**
+   * Counts `count` occurrences under `key` (errors, rows dropped for one reason), and says
+   * whether to report them now: the occurrences since the key was last reported, these
+   * included, or `undefined` within `intervalMillis` of that report (they are kept for the next).
+   */
+  tally(key: string, count = 1): number | undefined {
     const now = Date.now();
     const entry = this.#last.get(key);
     if (entry && now - entry.at < this.#intervalMillis) {
-      entry.suppressed++;
-      return;
+      entry.suppressed += count;
+      return undefined;
     }
-    const suffix = entry?.suppressed ? ` (${entry.suppressed} similar errors suppressed)` : '';
     this.#last.set(key, { at: now, suppressed: 0 });
-    this.#logger.error(`${message}${suffix}`, describeError(error));
+    return count + (entry?.suppressed ?? 0);
   }
 }
 
