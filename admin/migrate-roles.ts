@@ -1,5 +1,8 @@
-import pg from 'pg';
-import { TABLE_COLUMNS } from '../database/analytics-database.js';
+import { sql, type Kysely } from 'kysely';
+import { TABLE_COLUMNS, type AnalyticsDatabase } from '../database/analytics-database.js';
+import { createKysely } from '../database/create-kysely.js';
+import { formatStatement, qualifyTables } from './format-statement.js';
+import { withTransaction } from '../database/with-transaction.js';
 
 /** Name of the INSERT-only role the exporter should connect as. */
 export const DEFAULT_WRITER_ROLE = 'otel_analytics_writer';
@@ -82,75 +85,81 @@ export async function migrateRoles(
   if (writerRole === readerRole) {
     throw new Error(`the writer and the reader must be different roles (both are ${writerRole})`);
   }
-  const client = new pg.Client({ connectionString, application_name: 'otel-pg-analytics migrate --roles' });
-  await client.connect();
-  try {
-    await client.query('begin');
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [LOCK_KEY]);
-    const { rows } = await client.query<{
-      schema: string | null;
-      owner: string | null;
-      database: string;
-      superuser: boolean;
-    }>(
-      `select n.nspname::text as schema, pg_get_userbyid(c.relowner)::text as owner,
-              current_database()::text as database,
-              (select rolsuper from pg_roles where rolname = current_user) as superuser
-       from (select to_regclass('api_access_log') as oid) t
-       left join pg_class c on c.oid = t.oid
-       left join pg_namespace n on n.oid = c.relnamespace`,
-    );
-    const found = rows[0]!;
-    if (found.schema === null || found.owner === null) {
-      throw new Error('table api_access_log does not exist: run `otel-pg-analytics migrate` first');
-    }
-    const target = { schema: found.schema, owner: found.owner, database: found.database };
-    if (found.superuser) {
-      // A password travels inside CREATE/ALTER ROLE: keep it out of the server log, which
-      // would otherwise record the statement under log_statement = 'ddl' or when it fails.
-      // Only a superuser may change these settings; `set local` ends with the transaction.
-      await client.query(`set local log_statement = 'none'`);
-      await client.query(`set local log_min_error_statement = 'panic'`);
-    }
+  return withTransaction(
+    { connectionString, applicationName: 'otel-pg-analytics migrate --roles' },
+    async (client) => {
+      const db = createKysely({ client });
+      await sql`select pg_advisory_xact_lock(hashtext(${LOCK_KEY}))`.execute(db);
+      const target = await findTarget(db);
 
-    const writer = await ensureRole(client, writerRole, options.writerPassword, target.owner);
-    await grantCommon(client, writer, target);
-    const schemaTables = await qualify(client, target.schema, SCHEMA_TABLES);
-    await run(client, writer, 'revoke all on table %s from %I', [schemaTables, writerRole]);
-    await run(client, writer, 'grant insert on table %s to %I', [
-      await qualify(client, target.schema, WRITER_TABLES),
-      writerRole,
-    ]);
+      const writer = await ensureRole(db, writerRole, options.writerPassword, target.owner);
+      await grantCommon(db, writer, target);
+      const schemaTables = await qualifyTables(db, target.schema, SCHEMA_TABLES);
+      await run(db, writer, 'revoke all on table %s from %I', [schemaTables, writerRole]);
+      await run(db, writer, 'grant insert on table %s to %I', [
+        await qualifyTables(db, target.schema, WRITER_TABLES),
+        writerRole,
+      ]);
 
-    const reader = await ensureRole(client, readerRole, options.readerPassword, target.owner);
-    await grantCommon(client, reader, target);
-    await run(client, reader, 'revoke all on table %s from %I', [schemaTables, readerRole]);
-    const readable = await client.query<{ name: string }>(
-      `select format('%I.%I', n.nspname, c.relname) as name
-       from pg_class c join pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = $1 and c.relowner = to_regrole(quote_ident($2))
-         and c.relkind in ('r', 'p', 'v', 'm', 'f')
-       order by c.relname`,
-      [target.schema, target.owner],
-    );
-    await run(client, reader, 'grant select on table %s to %I', [
-      readable.rows.map((row) => row.name).join(', '),
-      readerRole,
-    ]);
-    await run(
-      client,
-      reader,
-      'alter default privileges for role %I in schema %I grant select on tables to %I',
-      [target.owner, target.schema, readerRole],
-    );
-    await client.query('commit');
-    return { schema: target.schema, owner: target.owner, writer, reader };
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    await client.end().catch(() => undefined);
+      const reader = await ensureRole(db, readerRole, options.readerPassword, target.owner);
+      await grantCommon(db, reader, target);
+      await run(db, reader, 'revoke all on table %s from %I', [schemaTables, readerRole]);
+      const readable = await sql<{ name: string }>`
+        select format('%I.%I', n.nspname, c.relname) as name
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = ${target.schema} and c.relowner = to_regrole(quote_ident(${target.owner}))
+          and c.relkind in ('r', 'p', 'v', 'm', 'f')
+        order by c.relname`.execute(db);
+      await run(db, reader, 'grant select on table %s to %I', [
+        readable.rows.map((row) => row.name).join(', '),
+        readerRole,
+      ]);
+      await run(
+        db,
+        reader,
+        'alter default privileges for role %I in schema %I grant select on tables to %I',
+        [target.owner, target.schema, readerRole],
+      );
+      return { schema: target.schema, owner: target.owner, writer, reader };
+    },
+  );
+}
+
+/** Where the grants apply: the schema and owner of the log tables, in this database. */
+interface GrantTarget {
+  schema: string;
+  owner: string;
+  database: string;
+}
+
+/**
+ * Finds the {@link GrantTarget}, refusing a database without the tables. As a superuser, also
+ * keeps this transaction's statements out of the server log.
+ */
+async function findTarget(db: Kysely<AnalyticsDatabase>): Promise<GrantTarget> {
+  const { rows } = await sql<{
+    schema: string | null;
+    owner: string | null;
+    database: string;
+    superuser: boolean;
+  }>`select n.nspname::text as schema, pg_get_userbyid(c.relowner)::text as owner,
+            current_database()::text as database,
+            (select rolsuper from pg_roles where rolname = current_user) as superuser
+     from (select to_regclass('api_access_log') as oid) t
+     left join pg_class c on c.oid = t.oid
+     left join pg_namespace n on n.oid = c.relnamespace`.execute(db);
+  const found = rows[0]!;
+  if (found.schema === null || found.owner === null) {
+    throw new Error('table api_access_log does not exist: run `otel-pg-analytics migrate` first');
   }
+  if (found.superuser) {
+    // A password travels inside CREATE/ALTER ROLE: keep it out of the server log, which
+    // would otherwise record the statement under log_statement = 'ddl' or when it fails.
+    // Only a superuser may change these settings; `set local` ends with the transaction.
+    await sql`set local log_statement = 'none'`.execute(db);
+    await sql`set local log_min_error_statement = 'panic'`.execute(db);
+  }
+  return { schema: found.schema, owner: found.owner, database: found.database };
 }
 
 /** Rejects names PostgreSQL would cut or reserves, before anything is sent. */
@@ -171,17 +180,15 @@ function checkRoleName(name: string, what: string): void {
 
 /** Creates the role if missing; sets LOGIN and the password when one is given. */
 async function ensureRole(
-  client: pg.Client,
+  db: Kysely<AnalyticsDatabase>,
   role: string,
   password: string | undefined,
   owner: string,
 ): Promise<RoleMigration> {
-  const { rows } = await client.query<{ superuser: boolean; login: boolean; owns: boolean }>(
-    `select rolsuper as superuser, rolcanlogin as login,
-            pg_has_role(oid, to_regrole(quote_ident($2)), 'USAGE') as owns
-     from pg_roles where rolname = $1`,
-    [role, owner],
-  );
+  const { rows } = await sql<{ superuser: boolean; login: boolean; owns: boolean }>`
+    select rolsuper as superuser, rolcanlogin as login,
+           pg_has_role(oid, to_regrole(quote_ident(${owner})), 'USAGE') as owns
+    from pg_roles where rolname = ${role}`.execute(db);
   const existing = rows[0];
   if (existing?.superuser) {
     throw new Error(`role ${role} is a superuser: choose another name (--writer-role, --reader-role)`);
@@ -199,10 +206,10 @@ async function ensureRole(
     statements: [],
   };
   if (existing === undefined && password === undefined) {
-    await run(client, migration, 'create role %I nologin', [role]);
+    await run(db, migration, 'create role %I nologin', [role]);
   } else if (password !== undefined) {
     await run(
-      client,
+      db,
       migration,
       existing === undefined ? 'create role %I login password %L' : 'alter role %I login password %L',
       [role, password],
@@ -226,33 +233,31 @@ async function ensureRole(
  * is, and one that lacks them is an error naming the grant.
  */
 async function grantCommon(
-  client: pg.Client,
+  db: Kysely<AnalyticsDatabase>,
   migration: RoleMigration,
-  target: { schema: string; database: string },
+  target: GrantTarget,
 ): Promise<void> {
-  const { rows } = await client.query<{
+  const { role } = migration;
+  const { rows } = await sql<{
     may_grant_connect: boolean;
     has_connect: boolean;
     may_grant_usage: boolean;
     has_usage: boolean;
     may_create: boolean;
-  }>(
-    `select has_database_privilege(current_database(), 'CONNECT WITH GRANT OPTION') as may_grant_connect,
-            has_database_privilege($1, current_database(), 'CONNECT') as has_connect,
-            has_schema_privilege($2, 'USAGE WITH GRANT OPTION') as may_grant_usage,
-            has_schema_privilege($1, $2, 'USAGE') as has_usage,
-            has_schema_privilege($1, $2, 'CREATE') as may_create`,
-    [migration.role, target.schema],
-  );
+  }>`select has_database_privilege(current_database(), 'CONNECT WITH GRANT OPTION') as may_grant_connect,
+            has_database_privilege(${role}, current_database(), 'CONNECT') as has_connect,
+            has_schema_privilege(${target.schema}, 'USAGE WITH GRANT OPTION') as may_grant_usage,
+            has_schema_privilege(${role}, ${target.schema}, 'USAGE') as has_usage,
+            has_schema_privilege(${role}, ${target.schema}, 'CREATE') as may_create`.execute(db);
   const found = rows[0]!;
   if (found.may_create) {
-    const { rows: shown } = await client.query<{ statement: string }>(
-      'select format($1::text, $2::text, $3::text) as statement',
-      ['revoke create on schema %I from %I', target.schema, migration.role],
-    );
+    const { statement } = await formatStatement(db, 'revoke create on schema %I from %I', [
+      target.schema,
+      role,
+    ]);
     throw new Error(
-      `role ${migration.role} may create objects in schema ${target.schema}, so it could run code as the owner of the tables: ` +
-        `run \`${shown[0]!.statement}\` (or revoke it from the role it has it through), then again`,
+      `role ${role} may create objects in schema ${target.schema}, so it could run code as the owner of the tables: ` +
+        `run \`${statement}\` (or revoke it from the role it has it through), then again`,
     );
   }
   const needs = [
@@ -271,50 +276,25 @@ async function grantCommon(
   ];
   for (const { may, has, template, on } of needs) {
     if (may) {
-      await run(client, migration, template, [on, migration.role]);
+      await run(db, migration, template, [on, role]);
     } else if (!has) {
-      const { rows: shown } = await client.query<{ statement: string }>(
-        'select format($1::text, $2::text, $3::text) as statement',
-        [template, on, migration.role],
-      );
+      const { statement } = await formatStatement(db, template, [on, role]);
       throw new Error(
-        `role ${migration.role} lacks a privilege only the owner may grant: run \`${shown[0]!.statement}\` as the owner of ${on}, then again`,
+        `role ${role} lacks a privilege only the owner may grant: run \`${statement}\` as the owner of ${on}, then again`,
       );
     }
   }
 }
 
-/**
- * Runs a statement whose names and password come from data. The server builds it with
- * `format()` (`%I` quotes an identifier, `%L` a literal) and the values travel as bound
- * parameters, so no quoting of ours can be wrong, and the quoting follows the server's own
- * rules (standard_conforming_strings, encoding) rather than a client's assumptions about them.
- * DDL cannot take bind parameters itself, hence the round trip. `%s` is only ever given text
- * that was itself quoted by `format('%I')`.
- */
+/** Runs a statement built by {@link formatStatement}, recording it (its password masked). */
 async function run(
-  client: pg.Client,
+  db: Kysely<AnalyticsDatabase>,
   migration: RoleMigration,
   template: string,
   args: readonly string[],
   { secret }: { secret?: string } = {},
 ): Promise<void> {
-  const { rows } = await client.query<{ statement: string; shown: string }>(
-    `select format($1::text, variadic $2::text[]) as statement,
-            format($1::text, variadic array_replace($2::text[], $3::text, '***')) as shown`,
-    [template, args, secret ?? null],
-  );
-  const { statement, shown } = rows[0]!;
-  await client.query(statement);
+  const { statement, shown } = await formatStatement(db, template, args, secret);
+  await sql.raw(statement).execute(db);
   migration.statements.push(secret === undefined ? statement : shown);
-}
-
-/** `schema.table, ...`, each name quoted by the server's `format('%I')`. */
-async function qualify(client: pg.Client, schema: string, tables: readonly string[]): Promise<string> {
-  const { rows } = await client.query<{ list: string }>(
-    `select string_agg(format('%I.%I', $1::text, t.name), ', ' order by t.position) as list
-     from unnest($2::text[]) with ordinality as t(name, position)`,
-    [schema, tables],
-  );
-  return rows[0]!.list;
 }

@@ -1,9 +1,12 @@
 import type { Attributes } from '@opentelemetry/api';
-import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
 import { estimateCost } from '../src/pricing/estimate-cost.js';
 import { DEFAULT_MODEL_PRICES, PriceTable, type ModelPrice } from '../src/pricing/price-table.js';
 import { ATTR_ANALYTICS_COST_UNKNOWN_REASON } from '../src/semconv.js';
+import type { AnalyticsDatabase } from '../database/analytics-database.js';
 import { CALL_METADATA_KEYS } from '../database/call-metadata-keys.js';
+import { createKysely } from '../database/create-kysely.js';
+import { withClient } from '../database/with-client.js';
 
 /** Options of {@link reprice}. */
 export interface RepriceOptions {
@@ -56,85 +59,110 @@ export async function reprice(connectionString: string, options: RepriceOptions)
     unknownModels: {},
     applied: options.apply === true,
   };
-  const client = new pg.Client({ connectionString, application_name: 'otel-pg-analytics reprice' });
-  await client.connect();
-  try {
+  await withClient({ connectionString, applicationName: 'otel-pg-analytics reprice' }, async (client) => {
+    const db = createKysely({ client });
     // `time::text` must read back as the same instant whatever the server's defaults.
-    await client.query(`set datestyle = 'ISO'; set timezone = 'UTC'`);
+    await sql`set datestyle = 'ISO'; set timezone = 'UTC'`.execute(db);
     // The cursor and the update key carry `time` as Postgres prints it: a JS Date keeps only
     // milliseconds, and rows are stored to the microsecond, so a Date would never match again.
     let after: { time: string; id: string } | undefined;
     for (;;) {
-      const page = await client.query<{
-        id: string;
-        time: Date;
-        time_text: string;
-        status_code: number | null;
-        cost: string | null;
-        metadata: Record<string, unknown>;
-      }>(
-        `select id::text, time, time::text as time_text, status_code, cost_estimate::text as cost, metadata
-         from external_api_call_log
-         where time >= $1 and time < $2
-           and (metadata ? 'input_tokens' or metadata ? 'output_tokens' or metadata ? 'free')
-           and ($3::text is null or (time, id) > ($3::text::timestamptz, $4::bigint))
-         order by time, id
-         limit ${PAGE}`,
-        [options.since, until, after?.time ?? null, after?.id ?? null],
-      );
-      if (page.rows.length === 0) break;
+      const page = await readPage(db, options.since, until, after);
+      if (page.length === 0) break;
       const updates: Update[] = [];
-      for (const row of page.rows) {
-        summary.rows++;
-        const before = row.cost === null ? null : Number(row.cost);
-        const estimate = estimateCost(
-          usageAttributesOf(row.metadata),
-          undefined,
-          row.status_code ?? undefined,
-          table,
-          row.time,
-        );
-        summary.totalBefore += before ?? 0;
-        summary.totalAfter += estimate.usd ?? 0;
-        if (before === null) summary.unknownBefore++;
-        if (estimate.usd === null) {
-          summary.unknownAfter++;
-          const named = row.metadata.response_model ?? row.metadata.request_model;
-          const model = typeof named === 'string' ? named : '(none)';
-          summary.unknownModels[model] = (summary.unknownModels[model] ?? 0) + 1;
-        }
-        if (estimate.usd === before) continue;
-        summary.changed++;
-        updates.push({
-          id: row.id,
-          time: row.time_text,
-          cost: estimate.usd,
-          metadata: JSON.stringify({
-            repriced_at: new Date().toISOString(),
-            ...(estimate.usd !== null && { cost_source: 'local' }),
-            ...(estimate.model !== undefined && { cost_model: estimate.model }),
-            ...(estimate.priceSource !== undefined && { price_source: estimate.priceSource }),
-            ...(estimate.priceCheckedAt !== undefined && { price_checked_at: estimate.priceCheckedAt }),
-            ...(estimate.priceEffectiveFrom !== undefined && {
-              price_effective_from: estimate.priceEffectiveFrom,
-            }),
-            ...(estimate.priceTableVersion !== undefined && {
-              price_table_version: estimate.priceTableVersion,
-            }),
-            ...(estimate.unknownReason !== undefined && { cost_unknown_reason: estimate.unknownReason }),
-          }),
-        });
+      for (const row of page) {
+        const update = repriceRow(row, table, summary);
+        if (update !== undefined) updates.push(update);
       }
-      if (options.apply && updates.length > 0) await applyUpdates(client, updates);
-      const last = page.rows.at(-1)!;
+      if (options.apply && updates.length > 0) await applyUpdates(db, updates);
+      const last = page.at(-1)!;
       after = { time: last.time_text, id: last.id };
     }
-  } finally {
-    await client.end();
-  }
+  });
   summary.totalBefore = round(summary.totalBefore);
   summary.totalAfter = round(summary.totalAfter);
   return summary;
+}
+
+/** A call with stored usage, as read for repricing. */
+interface UsageRow {
+  id: string;
+  time: Date;
+  /** `time` as Postgres printed it (microseconds kept). */
+  time_text: string;
+  status_code: number | null;
+  cost: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/** The next page of calls with token usage in `[since, until)`, after the `after` key. */
+async function readPage(
+  db: Kysely<AnalyticsDatabase>,
+  since: Date,
+  until: Date,
+  after: { time: string; id: string } | undefined,
+): Promise<UsageRow[]> {
+  const rows = await db
+    .selectFrom('external_api_call_log')
+    .select([
+      sql<string>`id::text`.as('id'),
+      'time',
+      sql<string>`time::text`.as('time_text'),
+      'status_code',
+      sql<string | null>`cost_estimate::text`.as('cost'),
+      'metadata',
+    ])
+    .where('time', '>=', since)
+    .where('time', '<', until)
+    .where(sql<boolean>`(metadata ? 'input_tokens' or metadata ? 'output_tokens' or metadata ? 'free')`)
+    .$if(after !== undefined, (query) =>
+      query.where(sql<boolean>`(time, id) > (${after!.time}::timestamptz, ${after!.id}::bigint)`),
+    )
+    .orderBy('time')
+    .orderBy('id')
+    .limit(PAGE)
+    .execute();
+  // The filter above keeps only rows whose metadata is an object.
+  return rows as UsageRow[];
+}
+
+/** Prices one call again, counting it in `summary`; the update to make when its cost changed. */
+function repriceRow(row: UsageRow, table: PriceTable, summary: RepriceSummary): Update | undefined {
+  summary.rows++;
+  const before = row.cost === null ? null : Number(row.cost);
+  const estimate = estimateCost(
+    usageAttributesOf(row.metadata),
+    undefined,
+    row.status_code ?? undefined,
+    table,
+    row.time,
+  );
+  summary.totalBefore += before ?? 0;
+  summary.totalAfter += estimate.usd ?? 0;
+  if (before === null) summary.unknownBefore++;
+  if (estimate.usd === null) {
+    summary.unknownAfter++;
+    const named = row.metadata.response_model ?? row.metadata.request_model;
+    const model = typeof named === 'string' ? named : '(none)';
+    summary.unknownModels[model] = (summary.unknownModels[model] ?? 0) + 1;
+  }
+  if (estimate.usd === before) return undefined;
+  summary.changed++;
+  return {
+    id: row.id,
+    time: row.time_text,
+    cost: estimate.usd,
+    metadata: JSON.stringify({
+      repriced_at: new Date().toISOString(),
+      ...(estimate.usd !== null && { cost_source: 'local' }),
+      ...(estimate.model !== undefined && { cost_model: estimate.model }),
+      ...(estimate.priceSource !== undefined && { price_source: estimate.priceSource }),
+      ...(estimate.priceCheckedAt !== undefined && { price_checked_at: estimate.priceCheckedAt }),
+      ...(estimate.priceEffectiveFrom !== undefined && { price_effective_from: estimate.priceEffectiveFrom }),
+      ...(estimate.priceTableVersion !== undefined && { price_table_version: estimate.priceTableVersion }),
+      ...(estimate.unknownReason !== undefined && { cost_unknown_reason: estimate.unknownReason }),
+    }),
+  };
 }
 
 interface Update {
@@ -156,21 +184,18 @@ const PRICE_VERDICT_KEYS = [
   'price_table_version',
 ];
 
-async function applyUpdates(client: pg.Client, updates: Update[]): Promise<void> {
-  await client.query(
-    `update external_api_call_log t
-     set cost_estimate = u.cost,
-         metadata = (coalesce(t.metadata, '{}'::jsonb) - $5::text[]) || u.meta::jsonb
-     from unnest($1::bigint[], $2::text[], $3::numeric[], $4::text[]) as u(id, time, cost, meta)
-     where t.id = u.id and t.time = u.time::timestamptz`,
-    [
-      updates.map((u) => u.id),
-      updates.map((u) => u.time),
-      updates.map((u) => u.cost),
-      updates.map((u) => u.metadata),
-      PRICE_VERDICT_KEYS,
-    ],
-  );
+async function applyUpdates(db: Kysely<AnalyticsDatabase>, updates: Update[]): Promise<void> {
+  // One array per column, joined by position: one statement per page, whatever its size.
+  const ids = updates.map((u) => u.id);
+  const times = updates.map((u) => u.time);
+  const costs = updates.map((u) => u.cost);
+  const metadata = updates.map((u) => u.metadata);
+  await sql`
+    update external_api_call_log t
+    set cost_estimate = u.cost,
+        metadata = (coalesce(t.metadata, '{}'::jsonb) - ${PRICE_VERDICT_KEYS}::text[]) || u.meta::jsonb
+    from unnest(${ids}::bigint[], ${times}::text[], ${costs}::numeric[], ${metadata}::text[]) as u(id, time, cost, meta)
+    where t.id = u.id and t.time = u.time::timestamptz`.execute(db);
 }
 
 /** The span attributes a stored row's metadata stands for (as the row mapping wrote them). */
