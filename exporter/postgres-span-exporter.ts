@@ -1,13 +1,12 @@
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { sql } from 'kysely';
 import { createLogger, describeError } from '../src/internal/diag.js';
 import { raceTimeout } from '../src/internal/race-timeout.js';
 import { createRedactor } from '../src/internal/create-redactor.js';
-import { maskUrlPassword, type Redactor } from '../src/internal/redactor.js';
+import type { Redactor } from '../src/internal/redactor.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
-import { classifyDatabaseError, type DatabaseErrorClass } from './classify-database-error.js';
+import type { DatabaseErrorClass } from './classify-database-error.js';
 import type { TableName, TableRow } from '../database/analytics-database.js';
 import {
   resolvePostgresSpanExporterConfig,
@@ -18,12 +17,12 @@ import { checkConnectedRole } from './check-connected-role.js';
 import { LazyDatabase } from './lazy-database.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { DropLedger } from './drop-ledger.js';
+import { BatchWriter } from './batch-writer.js';
+import { OutageMode, unavailableMessage } from './outage-mode.js';
 import { Spool } from './spool/spool.js';
 import { spoolTarget } from './spool/spool-target.js';
 import { spanToRow } from './span-to-row.js';
 import { UnroutedEndpointGuard } from './unrouted-endpoint-guard.js';
-import { copyBatch } from './copy-batch.js';
-import { writeBatch } from './write-batch.js';
 
 /** `ExportResultCode` of `@opentelemetry/core`, without importing a trace SDK. */
 const SUCCESS = 0;
@@ -31,25 +30,6 @@ const FAILED = 1;
 
 /** What the exporter has done since it started; see {@link PipelineStats}. */
 export type ExporterStats = PipelineStats;
-
-/**
- * How a write ended: `done` (written, or rejected or dropped and counted), `unavailable`
- * (Postgres cannot take the rows now: they are untouched, for the caller to spool or drop), or
- * `abandoned` (the exporter closed meanwhile; shutdown accounted for the rows).
- */
-type WriteOutcome = 'done' | 'unavailable' | 'abandoned';
-
-/**
- * Failures an operator fixes (a missing table, a missing grant, a wrong password): with a
- * spool the rows wait there for the fix instead of being dropped.
- */
-const FIXABLE_REASONS = new Set([
-  'schema_missing',
-  'schema_mismatch',
-  'permission_denied',
-  'connection_rejected',
-  'no_partition',
-]);
 
 /**
  * Writes spans to the `api_access_log`, `authentication_log` and `external_api_call_log`
@@ -99,22 +79,16 @@ export class PostgresSpanExporter implements SpanExporterLike {
   #settledTotal = 0;
   readonly #flushWaiters: { target: number; resolve: () => void }[] = [];
   readonly #idleWaiters: (() => void)[] = [];
-  readonly #sleepers = new Set<() => void>();
   readonly #database: LazyDatabase;
   readonly #recorder: StatsRecorder;
   #draining: Promise<void> | undefined;
   /** The batch the writer holds, taken from the queue. */
   #inFlight: TableRow[] | undefined;
-  #outageSince: number | undefined;
-  /** Postgres stayed unavailable past the retry deadline: batches go to the spool. */
-  #spooling = false;
-  #probeDue = false;
-  #probeTimer: NodeJS.Timeout | undefined;
+  readonly #outage: OutageMode;
+  readonly #writer: BatchWriter;
   readonly #spoolReady: Promise<Spool | undefined>;
   #spool: Spool | undefined;
   #spilling: Promise<void> | undefined;
-  #roleChecked = false;
-  #stopDeadline: number | undefined;
   #isShutdown = false;
   #closed = false;
   /** Spans handed over by export() and not yet mapped (they count against maxQueueRows). */
@@ -126,8 +100,22 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#config = resolvePostgresSpanExporterConfig(config);
     this.#redactor = createRedactor(this.#config);
     this.#database = new LazyDatabase(this.#config, this.#logger);
+    this.#outage = new OutageMode(this.#config, {
+      hasSpool: () => this.#spool !== undefined,
+      onProbeDue: () => this.#drain(),
+      logger: this.#logger,
+    });
+    this.#writer = new BatchWriter(this.#config, {
+      database: this.#database,
+      outage: this.#outage,
+      ledger: this.#ledger,
+      stats: this.#stats,
+      canSpool: () => this.#spool !== undefined,
+      onWritten: () => this.#recorder.sayTableMissing(),
+      onFirstWrite: () => checkConnectedRole(this.#database.get(), this.#logger),
+    });
     this.#recorder = new StatsRecorder(this.#config, {
-      database: () => (this.#spooling ? undefined : this.#database.current),
+      database: () => (this.#outage.spooling ? undefined : this.#database.current),
       stats: () => this.getStats(),
       logger: this.#logger,
     });
@@ -207,7 +195,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
   hasRoomFor(rows: number): boolean {
     if (this.#isShutdown) return false;
     if (this.#waitingRows + rows > this.#config.maxQueueRows) return false;
-    return !(this.#spooling && this.#spool && this.#spool.bytes >= this.#config.maxSpoolBytes);
+    return !(this.#outage.spooling && this.#spool && this.#spool.bytes >= this.#config.maxSpoolBytes);
   }
 
   /** Rows waiting in memory, mapped or not: what maxQueueRows bounds. */
@@ -233,14 +221,16 @@ export class PostgresSpanExporter implements SpanExporterLike {
     const spool = await this.#spoolWithin(deadline);
     // Time kept at the end to put what is left into the spool.
     const reserve = spool ? Math.min(1000, Math.floor(this.#config.shutdownTimeoutMillis / 4)) : 0;
-    this.#stopDeadline = deadline - reserve;
+    const stopDeadline = deadline - reserve;
+    this.#writer.stopBy(stopDeadline);
     // Postgres may be back: find out now rather than leave rows on disk for the next run.
-    if (this.#spooling) this.#probeDue = true;
+    this.#outage.probeNow();
     this.#drain();
-    await raceTimeout(this.#whenIdle(), this.#stopDeadline - Date.now(), { keepAlive: true });
+    await raceTimeout(this.#whenIdle(), stopDeadline - Date.now(), { keepAlive: true });
     this.#closed = true;
-    this.#wakeSleepers();
-    this.#stopTimers();
+    this.#writer.close();
+    this.#outage.close();
+    this.#recorder.stop();
     if (this.#spilling) await raceTimeout(this.#spilling, deadline - Date.now(), { keepAlive: true });
     const left = [...(this.#inFlight ?? []), ...this.#queue.splice(0)];
     this.#inFlight = undefined;
@@ -260,7 +250,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
       }
       this.#settle(left.length);
     }
-    if (!this.#spooling && this.#database.current && Date.now() < deadline) {
+    if (!this.#outage.spooling && this.#database.current && Date.now() < deadline) {
       await raceTimeout(this.#recorder.record(true), Math.min(500, deadline - Date.now()), {
         keepAlive: true,
       });
@@ -304,7 +294,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
 
   #hasWork(): boolean {
     if (this.#queue.length > 0) return true;
-    if (this.#spooling) return this.#probeDue;
+    if (this.#outage.spooling) return this.#outage.probeDue;
     return this.#spool?.hasPending() ?? false;
   }
 
@@ -318,17 +308,16 @@ export class PostgresSpanExporter implements SpanExporterLike {
     try {
       const spool = await this.#spoolReady;
       while (!this.#closed) {
-        if (this.#spooling) {
+        if (this.#outage.spooling) {
           if (this.#queue.length > 0 && spool) {
             const rows = this.#queue.splice(0, this.#config.maxBatchRows);
             await this.#spillRows(spool, rows);
             this.#settle(rows.length);
             continue;
           }
-          if (!this.#probeDue) return;
-          this.#probeDue = false;
-          if (await this.#probe(spool)) this.#endSpooling();
-          else this.#scheduleProbe();
+          if (!this.#outage.takeProbe()) return;
+          if (await this.#probe(spool)) this.#outage.endSpooling();
+          else this.#outage.scheduleProbe();
           continue;
         }
         let progressed = false;
@@ -336,7 +325,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
           await this.#writeQueued(spool);
           progressed = true;
         }
-        if (!this.#spooling && !this.#closed && spool?.hasPending()) {
+        if (!this.#outage.spooling && !this.#closed && spool?.hasPending()) {
           await this.#replayNext(spool, false);
           progressed = true;
         }
@@ -359,8 +348,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
     const results = await Promise.all(
       [...groupByTable(batch)].map(async ([table, entries]) => {
         const rows = entries.map((entry) => entry.row);
-        const result = await this.#write(table, rows, { dataFailures: bisectionBudget(rows.length) }, false);
-        return { entries, result };
+        return { entries, result: await this.#writer.write(table, rows) };
       }),
     );
     if (results.some(({ result }) => result.outcome === 'abandoned')) return;
@@ -373,10 +361,10 @@ export class PostgresSpanExporter implements SpanExporterLike {
     this.#inFlight = undefined;
     if (unavailable.length > 0) {
       if (spool) {
-        this.#startSpooling(failure!, spool);
+        this.#outage.startSpooling(failure!, spool.folder);
         await this.#spillRows(spool, unavailable);
       } else {
-        this.#ledger.drop(unavailable.length, failure!.reason, this.#unavailableMessage(failure!));
+        this.#ledger.drop(unavailable.length, failure!.reason, unavailableMessage(failure!));
       }
     }
     this.#settle(batch.length);
@@ -406,142 +394,16 @@ export class PostgresSpanExporter implements SpanExporterLike {
     for (const [table, entries] of groupByTable(segment.entries)) {
       for (let i = 0; i < entries.length; i += this.#config.maxBatchRows) {
         const rows = entries.slice(i, i + this.#config.maxBatchRows).map((entry) => entry.row);
-        const result = await this.#write(
-          table,
-          rows,
-          { dataFailures: bisectionBudget(rows.length) },
-          true,
-          once,
-        );
+        const result = await this.#writer.write(table, rows, { replay: true, once });
         if (result.outcome === 'abandoned') return false;
         if (result.outcome === 'unavailable') {
-          if (!once && spool) this.#startSpooling(result.failure!, spool);
+          if (!once) this.#outage.startSpooling(result.failure, spool.folder);
           return false;
         }
       }
     }
     await segment.remove();
     return true;
-  }
-
-  /**
-   * Writes rows, retrying while Postgres is unavailable (until the outage is older than the
-   * retry deadline: batches behind the first do not each wait the whole deadline again; `once`
-   * tries once). On a data error, halves the batch until the rejected row is alone, within a
-   * budget of failed statements, so a batch in which every row fails costs a few statements,
-   * not 2n.
-   */
-  async #write(
-    table: TableName,
-    rows: object[],
-    budget: { dataFailures: number },
-    replay: boolean,
-    once = false,
-    copy = true,
-  ): Promise<{ outcome: WriteOutcome; failure?: DatabaseErrorClass }> {
-    let delay = this.#config.initialRetryDelayMillis;
-    for (;;) {
-      if (this.#closed) return { outcome: 'abandoned' };
-      let failure: DatabaseErrorClass;
-      try {
-        const db = this.#database.get();
-        const pool = this.#database.ownPool;
-        // Fresh rows go by COPY (twice as fast); replays, and rows whose batch failed once, by
-        // INSERT ... ON CONFLICT DO NOTHING, which takes rows written already in its stride.
-        if (!replay && copy && pool) {
-          try {
-            await copyBatch(pool, table, rows, this.#config.statementTimeoutMillis + 1000);
-          } catch (error) {
-            if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
-            await writeBatch(db, table, rows);
-          }
-        } else {
-          await writeBatch(db, table, rows);
-        }
-        if (replay) this.#stats.replayedRows += rows.length;
-        else this.#stats.exportedRows += rows.length;
-        this.#recovered();
-        this.#recorder.sayTableMissing();
-        if (!this.#roleChecked) {
-          this.#roleChecked = true;
-          await checkConnectedRole(this.#database.get(), this.#logger);
-        }
-        return { outcome: 'done' };
-      } catch (error) {
-        failure = classifyDatabaseError(error, table);
-        this.#stats.lastError = failure.message;
-      }
-      if (this.#closed) return { outcome: 'abandoned' };
-      if (failure.kind === 'retry') {
-        this.#noteOutage(failure);
-        this.#database.reset();
-        const wait = jitter(delay);
-        const stopBy = Math.min(
-          (this.#outageSince ?? Date.now()) + this.#config.retryDeadlineMillis,
-          this.#stopDeadline ?? Number.POSITIVE_INFINITY,
-        );
-        if (!once && Date.now() + wait < stopBy) {
-          this.#stats.retries++;
-          await this.#sleep(wait);
-          delay = Math.min(delay * 2, this.#config.maxRetryDelayMillis);
-          continue;
-        }
-        return { outcome: 'unavailable', failure };
-      }
-      if (failure.kind === 'data') {
-        budget.dataFailures--;
-        if (rows.length === 1 || budget.dataFailures <= 0) {
-          this.#ledger.reject(
-            rows.length,
-            failure.reason,
-            `Postgres rejected rows of ${table} (${failure.message})`,
-          );
-          return { outcome: 'done' };
-        }
-        const middle = Math.ceil(rows.length / 2);
-        for (const half of [rows.slice(0, middle), rows.slice(middle)]) {
-          const result = await this.#write(table, half, budget, replay, once, false);
-          // The first half is written (or rejected) already; writing it again is harmless.
-          if (result.outcome !== 'done') return result;
-        }
-        return { outcome: 'done' };
-      }
-      if (FIXABLE_REASONS.has(failure.reason) && this.#spool) {
-        // The rows go straight to the spool, and #startSpooling says so: one message, not two.
-        this.#noteOutage(failure, { quiet: true });
-        return { outcome: 'unavailable', failure };
-      }
-      this.#ledger.drop(rows.length, failure.reason, failure.message);
-      return { outcome: 'done' };
-    }
-  }
-
-  /** Spooling: Postgres stayed unavailable past the deadline (or needs fixing). */
-  #startSpooling(failure: DatabaseErrorClass, spool: Spool): void {
-    if (this.#spooling) return;
-    this.#spooling = true;
-    this.#logger.warn(
-      `${this.#unavailableMessage(failure)}; rows go to the spool (${spool.folder}) and are written when it is back`,
-    );
-    this.#scheduleProbe();
-  }
-
-  #endSpooling(): void {
-    this.#spooling = false;
-    this.#probeDue = false;
-    if (this.#probeTimer) clearTimeout(this.#probeTimer);
-    this.#probeTimer = undefined;
-    this.#recovered();
-  }
-
-  #scheduleProbe(): void {
-    if (this.#closed) return;
-    this.#probeTimer = setTimeout(() => {
-      this.#probeTimer = undefined;
-      this.#probeDue = true;
-      this.#drain();
-    }, jitter(this.#config.maxRetryDelayMillis));
-    this.#probeTimer.unref();
   }
 
   /** Whether Postgres takes rows again: the oldest spooled rows are the probe, else `select 1`. */
@@ -551,15 +413,7 @@ export class PostgresSpanExporter implements SpanExporterLike {
       // Nothing was left to replay (what waited was refused): no answer from Postgres yet.
       if (replayed !== 'nothing') return replayed;
     }
-    try {
-      await context.with(suppressTracing(context.active()), () =>
-        sql`select 1`.execute(this.#database.get()),
-      );
-      return true;
-    } catch {
-      this.#database.reset();
-      return false;
-    }
+    return this.#database.isReachable();
   }
 
   /**
@@ -636,71 +490,10 @@ export class PostgresSpanExporter implements SpanExporterLike {
       waiter.resolve();
     }
   }
-
-  /** Waits, unless the exporter closes first; the timer holds the process only while it shuts down. */
-  #sleep(millis: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, millis);
-      if (this.#stopDeadline === undefined) timer.unref();
-      this.#sleepers.add(wake);
-    });
-  }
-
-  #wakeSleepers(): void {
-    for (const wake of [...this.#sleepers]) wake();
-  }
-
-  #stopTimers(): void {
-    if (this.#probeTimer) clearTimeout(this.#probeTimer);
-    this.#recorder.stop();
-    this.#probeTimer = undefined;
-  }
-
-  #unavailableMessage(failure: DatabaseErrorClass): string {
-    return failure.kind === 'retry'
-      ? `Postgres stayed unavailable past the retry deadline (${failure.message})`
-      : failure.message;
-  }
-
-  #noteOutage(failure: DatabaseErrorClass, { quiet = false } = {}): void {
-    if (this.#outageSince !== undefined) return;
-    this.#outageSince = Date.now();
-    if (quiet) return;
-    const target = this.#config.connectionString
-      ? ` at ${maskUrlPassword(this.#config.connectionString)}`
-      : '';
-    this.#logger.warn(
-      `cannot write to Postgres${target} (${failure.message}); rows are kept (up to ${this.#config.maxQueueRows}${this.#spool ? ' in memory, then in the spool' : ''}) and retried`,
-    );
-  }
-
-  #recovered(): void {
-    if (this.#outageSince === undefined) return;
-    const seconds = ((Date.now() - this.#outageSince) / 1000).toFixed(1);
-    this.#logger.info(`Postgres is reachable again after ${seconds}s`);
-    this.#outageSince = undefined;
-  }
 }
 
 /** Spans mapped in one turn of the event loop: about a quarter of a millisecond of work. */
 const MAP_SLICE_SPANS = 64;
-
-/** SQLSTATE of a duplicate key: a COPY of rows that were written already. */
-const UNIQUE_VIOLATION = '23505';
-
-/** Failed statements allowed while isolating rejected rows: enough for a few bad rows. */
-function bisectionBudget(rows: number): number {
-  return 4 * Math.ceil(Math.log2(rows + 1)) + 4;
-}
-
-function jitter(delay: number): number {
-  return Math.round(delay * (0.5 + Math.random() * 0.5));
-}
 
 /** Rows by table, each table's in their order. */
 function groupByTable(entries: readonly TableRow[]): Map<TableName, TableRow[]> {
