@@ -190,10 +190,15 @@ type Stored<Row extends CommonRow, Overrides> = Omit<Row, 'time' | 'metadata' | 
   Overrides & { id: Id; time: Timestamp; metadata: Json };
 
 /**
- * The tables for Kysely, so they can be queried with types:
- * `createKysely({ pool }).selectFrom('api_access_log').select(['endpoint', 'time'])`. Select
- * types are what `pg` returns (timestamps as Dates, `bigint` and `numeric` as strings, `jsonb`
- * parsed); insert types are what the exporter sends.
+ * The tables for Kysely, so they can be queried with types. Select types are what `pg`
+ * returns (timestamps as Dates, `bigint` and `numeric` as strings, `jsonb` parsed); insert
+ * types are what the exporter sends.
+ *
+ * ```ts
+ * const db = new Kysely<AnalyticsDatabase>({ dialect: new PostgresDialect({ pool }) });
+ * const slow = await db.selectFrom('api_access_log').select(['endpoint', 'time'])
+ *   .where('response_time_ms', '>', 1000).execute();
+ * ```
  */
 export interface AnalyticsDatabase {
   api_access_log: Stored<
