@@ -4,7 +4,8 @@
 import http from 'node:http';
 
 const stub = process.env.STUB_URL;
-const server = http.createServer(async (req, res) => {
+/** @param {http.IncomingMessage} req @param {http.ServerResponse} res */
+async function handle(req, res) {
   if (req.url === '/hello') {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('hello');
@@ -23,8 +24,12 @@ const server = http.createServer(async (req, res) => {
     res.writeHead(404);
     res.end();
   }
-});
+}
+
+const server = http.createServer((req, res) => void handle(req, res));
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`);
+  process.stdout.write(
+    `listening on http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}\n`,
+  );
 });

@@ -104,8 +104,7 @@ function variablesOf(dashboard) {
     if (v.type === 'textbox')
       variables[v.name] = { ...common, value: values.selected && v.name === 'user' ? 'user-3' : '' };
     else if (!v.multi) variables[v.name] = { ...common, value: v.current.value };
-    else
-      variables[v.name] = { ...common, value: values.selected && selected[v.name] ? selected[v.name] : ALL };
+    else variables[v.name] = { ...common, value: (values.selected && selected[v.name]) || ALL };
   }
   return variables;
 }
@@ -148,9 +147,9 @@ for (const file of readdirSync(dir)
     ]);
   }
 }
-const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]?.length ?? 0)));
 const row = (/** @type {string[]} */ cells) =>
-  `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |\n`;
+  `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |\n`;
 out.write(row(header));
 out.write(row(widths.map((w) => '-'.repeat(w))));
 for (const line of lines) out.write(row(line));

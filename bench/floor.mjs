@@ -6,6 +6,7 @@ import { AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 
+/** @type {import('@opentelemetry/sdk-trace').SpanExporter} */
 const noop = {
   export: (_spans, done) => done({ code: 0 }),
   shutdown: async () => {},
@@ -23,4 +24,4 @@ const sdk = new NodeSDK({
   logRecordProcessors: [],
 });
 sdk.start();
-process.once('SIGTERM', () => sdk.shutdown().finally(() => process.exit(0)));
+process.once('SIGTERM', () => void sdk.shutdown().finally(() => process.exit(0)));

@@ -12,13 +12,23 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU time i
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
 /**
+ * @typedef {object} BenchRequest  one request of a scenario, as autocannon sends it
+ * @property {string} method
+ * @property {string} path
+ * @property {string} [body]
+ * @property {Record<string, string>} [headers]
+ */
+
+/**
  * A local server answering with a small JSON body: the outbound target and the OTLP sink.
  * `spans()` is how many spans OTLP/JSON bodies posted to it carried, so a benchmark can wait
  * for stock OpenTelemetry's export to finish and see what it dropped.
+ * @returns {Promise<{ url: string, server: http.Server, spans: () => number }>}
  */
 export function startSink() {
   let spans = 0;
   const server = http.createServer((req, res) => {
+    /** @type {Buffer[]} */
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
@@ -30,11 +40,16 @@ export function startSink() {
   server.keepAliveTimeout = 60_000;
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${server.address().port}`, server, spans: () => spans }),
+      resolve({
+        url: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`,
+        server,
+        spans: () => spans,
+      }),
     ),
   );
 }
 
+/** @param {string} body */
 function countSpans(body) {
   // Each span of an OTLP/JSON export carries one "spanId" key (parents are "parentSpanId").
   let n = 0;
@@ -46,6 +61,8 @@ function countSpans(body) {
  * Resolves once `count()` reaches `expected`, or once it has not moved for `quietMillis`
  * (longer than a BatchSpanProcessor's 5 s delay, so a last partial batch is waited for);
  * gives the last count. Polls every 50 ms.
+ * @param {() => number | Promise<number>} count
+ * @param {number} expected
  */
 export async function waitForCount(count, expected, quietMillis = 6000) {
   let last = await count();
@@ -62,6 +79,11 @@ export async function waitForCount(count, expected, quietMillis = 6000) {
 /** Modes between "floor" and "ours" (bench/stages.mjs). */
 export const STAGES = ['hooks', 'processor', 'mapped'];
 
+/**
+ * Starts bench/app.mjs in a child process under `mode`'s instrumentation.
+ * @param {string} mode
+ * @param {Record<string, string>} env
+ */
 export function startServer(mode, env) {
   const args = [];
   if (mode === 'floor') args.push('--import', path.join(ROOT, 'bench/floor.mjs'));
@@ -78,30 +100,39 @@ export function startServer(mode, env) {
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  /** @type {Promise<string>} */
   const url = new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const match = /listening on (\S+)/.exec(out);
-      if (match) resolve(match[1]);
+      if (match?.[1]) resolve(match[1]);
     });
-    exited.then(() => reject(new Error(`${mode} server exited: ${stderr}`)));
+    void exited.then(() => reject(new Error(`${mode} server exited: ${stderr}`)));
   });
   return { child, url, exited, stderr: () => stderr };
 }
 
-/** CPU seconds (user + system) and RSS bytes of a process, from /proc. */
+/**
+ * CPU seconds (user + system) and RSS bytes of a process, from /proc.
+ * @param {number | undefined} pid
+ */
 export function processStats(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/** @type {RegExpExecArray} */ (/VmRSS:\s+(\d+)/.exec(status))[1]) * 1024;
   return { cpu, rss };
 }
 
 /**
  * Runs autocannon; `lastResponseAt` is when the last response arrived (autocannon ends
  * `amount` runs on its one-second ticker, so its own duration is whole seconds).
+ * @param {string} url
+ * @param {BenchRequest} request
+ * @param {{ amount?: number, duration?: number }} options
+ * @returns {Promise<import('autocannon').Result & { lastResponseAt: number }>}
  */
 export function cannon(url, request, options) {
   let lastResponseAt = performance.now();

@@ -16,6 +16,8 @@ import { Redactor } from '../dist/src/internal/redactor.js';
 import { fakeSpan } from '../test/helpers/spans.ts';
 import { median } from './summarize.mjs';
 
+/** @typedef {import('../dist/database/analytics-database.js').TableRow} TableRow */
+
 const N = Number(process.env.BENCH_HOT_SPANS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 // What instrumentation-http puts on a hello-world request's span.
@@ -32,13 +34,18 @@ const ATTRIBUTES = {
   'user_agent.original': 'autocannon',
 };
 
+/** @param {NodeJS.CpuUsage} since */
 function cpuMicros(since) {
   const { user, system } = process.cpuUsage(since);
   return user + system;
 }
 
-/** CPU µs per span of start, two attributes, end, through `processor` to a no-op exporter. */
+/**
+ * CPU µs per span of start, two attributes, end, through `processor` to a no-op exporter.
+ * @param {boolean} withAnalytics
+ */
 async function spansThrough(withAnalytics) {
+  /** @type {import('@opentelemetry/sdk-trace').SpanExporter} */
   const exporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
   const batch = new BatchSpanProcessor({ exporter });
   const provider = new TracerProvider({
@@ -86,7 +93,7 @@ function mapAndEncode() {
   const encode = [];
   for (let round = 0; round <= ROUNDS; round++) {
     let start = process.cpuUsage();
-    const rows = spans.map((span) => spanToRow(span, redactor).row);
+    const rows = spans.map((span) => /** @type {TableRow} */ (spanToRow(span, redactor)).row);
     const mapped = cpuMicros(start) / N;
     start = process.cpuUsage();
     for (let i = 0; i < N; i += 200) encodeCopyText(TABLE_COLUMNS.api_access_log, rows.slice(i, i + 200));
@@ -99,7 +106,10 @@ function mapAndEncode() {
   return { map: median(map), encode: median(encode) };
 }
 
-/** Runs one measurement in a child process; gives what it printed, parsed. */
+/**
+ * Runs one measurement in a child process; gives what it printed, parsed.
+ * @param {string} what
+ */
 function measure(what) {
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), what], {
     encoding: 'utf8',

@@ -20,7 +20,16 @@ const ROWS = Number(process.env.BENCH_INGEST_ROWS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = 512;
 
-/** The i-th span of the stream: the tests' finished-span factory, at times a millisecond apart. */
+/** @typedef {ReturnType<typeof fakeSpan>} Span */
+/** @typedef {import('../dist/database/analytics-database.js').TableName} TableName */
+
+/**
+ * The i-th span of the stream: the tests' finished-span factory, at times a millisecond apart.
+ * @param {number} i
+ * @param {import('@opentelemetry/api').SpanKind} kind
+ * @param {string} scope
+ * @param {import('@opentelemetry/api').Attributes} attributes
+ */
 function span(i, kind, scope, attributes) {
   return fakeSpan({
     kind,
@@ -90,6 +99,7 @@ function spans() {
   return out;
 }
 
+/** @param {string} url */
 async function truncate(url) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -97,6 +107,10 @@ async function truncate(url) {
   await client.end();
 }
 
+/**
+ * @param {string} url
+ * @param {Span[]} stream
+ */
 async function viaExporter(url, stream) {
   await truncate(url);
   const exporter = new PostgresSpanExporter({ connectionString: url, statsIntervalMillis: 0 });
@@ -132,27 +146,39 @@ async function viaExporter(url, stream) {
   };
 }
 
+/** @param {string | number | boolean | null | undefined} value  a row's value, as the exporter sends it */
 function csvValue(value) {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'string' ? value : String(value);
   return `"${text.replaceAll('"', '""')}"`;
 }
 
-/** CSV files of the same rows, per table, written before the clock starts. */
+/**
+ * CSV files of the same rows, per table, written before the clock starts.
+ * @param {Span[]} stream
+ * @param {string} dir
+ */
 function csvFiles(stream, dir) {
   const redactor = new Redactor();
+  /** @type {Record<TableName, string[]>} */
   const lines = { api_access_log: [], authentication_log: [], external_api_call_log: [] };
   for (const s of stream) {
-    const { table, row } = spanToRow(s, redactor);
-    lines[table].push(TABLE_COLUMNS[table].map((c) => csvValue(row[c.name])).join(','));
+    const { table, row } = /** @type {import('../dist/database/analytics-database.js').TableRow} */ (
+      spanToRow(s, redactor)
+    );
+    lines[table].push(TABLE_COLUMNS[table].map((c) => csvValue(Reflect.get(row, c.name))).join(','));
   }
   return Object.entries(lines).map(([table, rows]) => {
     const file = path.join(dir, `${table}.csv`);
     writeFileSync(file, `${rows.join('\n')}\n`);
-    return { table, file, columns: TABLE_COLUMNS[table].map((c) => c.name) };
+    return { table, file, columns: TABLE_COLUMNS[/** @type {TableName} */ (table)].map((c) => c.name) };
   });
 }
 
+/**
+ * @param {string} url
+ * @param {ReturnType<typeof csvFiles>} files
+ */
 async function viaCopy(url, files) {
   await truncate(url);
   const t0 = performance.now();
@@ -190,7 +216,9 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const what of pair) {
     if (what === 'exporter') exporterRuns.push(await viaExporter(postgres.url, stream));
     else copyRuns.push(await viaCopy(postgres.url, files));
-    const last = what === 'exporter' ? exporterRuns.at(-1) : copyRuns.at(-1);
+    const last = /** @type {{ rowsPerSecond: number }} */ (
+      what === 'exporter' ? exporterRuns.at(-1) : copyRuns.at(-1)
+    );
     process.stderr.write(`round ${round} ${what}: ${last.rowsPerSecond.toFixed(0)} rows/s\n`);
   }
 }

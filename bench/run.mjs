@@ -25,12 +25,17 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'hello,post-json,outbound').split(',');
+const SCENARIOS = /** @type {Scenario[]} */ (
+  (process.env.BENCH_SCENARIOS ?? 'hello,post-json,outbound').split(',')
+);
 const MODES = (process.env.BENCH_MODES ?? 'bare,floor,stock,ours').split(',');
 const JSON_BODY = JSON.stringify({
   items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item ${i}` })),
 });
 
+/** @typedef {keyof typeof REQUEST_OF} Scenario */
+/** @typedef {Awaited<ReturnType<typeof startSink>>} Sink */
+/** @satisfies {Record<string, import('./harness.mjs').BenchRequest>} */
 const REQUEST_OF = {
   hello: { method: 'GET', path: '/hello' },
   'post-json': {
@@ -44,13 +49,21 @@ const REQUEST_OF = {
 // Spans each request makes: the server span, plus the fetch's client span.
 const SPANS_PER_REQUEST = { hello: 1, 'post-json': 1, outbound: 2 };
 
-/** Requests at a fixed rate over keep-alive connections; latency of each, in ms. */
+/**
+ * Requests at a fixed rate over keep-alive connections; latency of each, in ms.
+ * @param {string} url
+ * @param {import('./harness.mjs').BenchRequest} request
+ * @param {number} rate
+ * @param {number} seconds
+ */
 async function fixedRate(url, request, rate, seconds) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  /** @type {number[]} */
   const latencies = [];
   let failed = 0;
   const total = rate * seconds;
   const started = performance.now();
+  /** @type {Promise<void>[]} */
   const pending = [];
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / rate;
@@ -82,7 +95,8 @@ async function fixedRate(url, request, rate, seconds) {
   await Promise.all(pending);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  const at = (/** @type {number} */ q) =>
+    /** @type {number} */ (latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]);
   return { p50: at(0.5), p99: at(0.99), sent: total, ok: latencies.length, failed };
 }
 
@@ -90,6 +104,15 @@ async function fixedRate(url, request, rate, seconds) {
  * Waits until what the mode exports for the requests served so far has left the process (rows
  * in the database for "ours", spans at the OTLP sink for "stock"), so the CPU measured includes
  * the export. Gives what arrived and what was expected.
+ * @param {object} run
+ * @param {string} run.mode
+ * @param {Scenario} run.scenario
+ * @param {number} run.served  requests answered so far
+ * @param {string} run.service
+ * @param {Sink} run.sink
+ * @param {number} run.sinkBefore  spans at the sink before the run
+ * @param {pg.Client} run.db
+ * @param {Date} run.since
  */
 async function drain({ mode, scenario, served, service, sink, sinkBefore, db, since }) {
   if (mode === 'ours') {
@@ -111,6 +134,19 @@ async function drain({ mode, scenario, served, service, sink, sinkBefore, db, si
   return null;
 }
 
+/**
+ * One scenario in one mode: warm-up, saturated load (CPU, throughput), fixed-rate load
+ * (latency), then the rows counted and the tables emptied.
+ * @param {object} run
+ * @param {Scenario} run.scenario
+ * @param {string} run.mode
+ * @param {number} run.round
+ * @param {string} run.stubUrl
+ * @param {Sink} run.sink
+ * @param {string} run.databaseUrl
+ * @param {pg.Client} run.db
+ * @returns {Promise<import('./summarize.mjs').Run>}
+ */
 async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db }) {
   const service = `bench-${scenario}-${round}`;
   const since = new Date();
@@ -187,7 +223,7 @@ async function main() {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
       // Rotate the order each round, so no mode always runs first (or last) on a warm machine.
-      const modes = MODES.map((_, i) => MODES[(i + round - 1) % MODES.length]);
+      const modes = MODES.map((_, i) => /** @type {string} */ (MODES[(i + round - 1) % MODES.length]));
       for (const mode of modes) {
         const run = await runOne({
           scenario,

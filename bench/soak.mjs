@@ -19,6 +19,7 @@ const server = startServer('ours', {
   OTEL_ANALYTICS_SPOOL_DIR: path.join(os.tmpdir(), `pga-bench-soak-${process.pid}`),
 });
 const url = await server.url;
+/** @type {number[]} */
 const samples = [];
 const sampler = setInterval(() => {
   samples.push(processStats(server.child.pid).rss / 2 ** 20);
@@ -37,7 +38,7 @@ await client.end();
 await postgres.stop();
 const served = load['2xx'];
 const half = Math.floor(samples.length / 2);
-const max = (xs) => Math.max(...xs);
+const max = (/** @type {number[]} */ xs) => Math.max(...xs);
 process.stdout.write(
   [
     `Soak: ${SECONDS} s at saturation (${load.requests.average.toFixed(0)} req/s average), ${postgres.description}`,

@@ -22,16 +22,18 @@ import { Redactor } from '../dist/src/internal/redactor.js';
 const stage = process.env.BENCH_STAGE;
 const redactor = new Redactor();
 let bytes = 0;
+/** @type {import('@opentelemetry/sdk-trace').SpanExporter} */
 const exporter = {
   export(spans, done) {
     if (stage === 'mapped') {
+      /** @type {Record<import('../dist/database/analytics-database.js').TableName, object[]>} */
       const rows = { api_access_log: [], authentication_log: [], external_api_call_log: [] };
       for (const span of spans) {
         const mapped = spanToRow(span, redactor);
         if (mapped) rows[mapped.table].push(mapped.row);
       }
       for (const [table, list] of Object.entries(rows)) {
-        bytes += encodeCopyText(TABLE_COLUMNS[table], list).length;
+        bytes += encodeCopyText(TABLE_COLUMNS[/** @type {keyof typeof rows} */ (table)], list).length;
       }
     }
     done({ code: 0 });
@@ -52,6 +54,7 @@ const sdk = new NodeSDK({
   logRecordProcessors: [],
 });
 sdk.start();
-process.once('SIGTERM', () =>
-  sdk.shutdown().finally(() => process.exit(bytes > 0 || stage !== 'mapped' ? 0 : 1)),
+process.once(
+  'SIGTERM',
+  () => void sdk.shutdown().finally(() => process.exit(bytes > 0 || stage !== 'mapped' ? 0 : 1)),
 );

@@ -7,7 +7,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 
-const sink = process.env.OTLP_SINK_URL;
+const sink = /** @type {string} */ (process.env.OTLP_SINK_URL); // set by bench/harness.mjs
 // The same ESM hook as otel-pg-analytics/register, so every mode patches the same modules.
 register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
   data: { include: ['http', 'https', 'node:http', 'node:https'] },
@@ -26,4 +26,4 @@ const sdk = new NodeSDK({
   logRecordProcessors: [],
 });
 sdk.start();
-process.once('SIGTERM', () => sdk.shutdown().finally(() => process.exit(0)));
+process.once('SIGTERM', () => void sdk.shutdown().finally(() => process.exit(0)));

@@ -8,26 +8,68 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * @typedef {object} Run  one scenario in one mode in one round of bench/run.mjs
+ * @property {string} scenario
+ * @property {string} mode
+ * @property {number} round
+ * @property {number} cpuMicrosPerRequest
+ * @property {number} throughput  requests per second, saturated
+ * @property {number} errors
+ * @property {number} p50Ms
+ * @property {number} p99Ms
+ * @property {number} rssMiB
+ * @property {number} served  requests answered in every phase
+ * @property {string} service
+ * @property {{ arrived: number, expected: number } | null} exported  null for modes that export nothing
+ * @property {number} [rows]  rows in PostgreSQL ("ours" only)
+ */
+
+/**
+ * @typedef {object} Settings  a run's settings, from its BENCH_* variables
+ * @property {number} rounds
+ * @property {number} requests
+ * @property {number} warmup
+ * @property {number} connections
+ * @property {number} rate
+ * @property {number} latencySeconds
+ */
+
+/**
+ * The median of the finite values; NaN when there are none.
+ * @param {readonly number[]} values
+ */
 export function median(values) {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const at = (/** @type {number} */ i) => /** @type {number} */ (sorted[i]);
+  return sorted.length % 2 ? at(mid) : (at(mid - 1) + at(mid)) / 2;
 }
 
 /**
  * What reached the destination: rows versus requests served for "ours" (every phase and the
  * flush at exit), spans at the OTLP sink versus spans made by the warm-up and load for "stock"
  * (its BatchSpanProcessor drops what does not fit its queue).
+ * @param {string} mode
+ * @param {Run[]} runs
  */
 function recordedOf(mode, runs) {
-  const sum = (f) => runs.reduce((n, r) => n + f(r), 0);
+  const sum = (/** @type {(run: Run) => number} */ f) => runs.reduce((n, r) => n + f(r), 0);
   if (mode === 'ours') return `${sum((r) => r.rows ?? 0)} / ${sum((r) => r.served)} rows`;
-  if (mode === 'stock') return `${sum((r) => r.exported.arrived)} / ${sum((r) => r.exported.expected)} spans`;
+  if (mode === 'stock')
+    return `${sum((r) => r.exported?.arrived ?? 0)} / ${sum((r) => r.exported?.expected ?? 0)} spans`;
   return '';
 }
 
-/** The median over rounds of `f(a, b)` for the runs of modes `a` and `b` in the same round. */
+/**
+ * The median over rounds of `f(a, b)` for the runs of modes `a` and `b` in the same round.
+ * @param {Run[]} runs
+ * @param {string} scenario
+ * @param {string} a
+ * @param {string} b
+ * @param {(x: Run, y: Run) => number} f
+ */
 function perRound(runs, scenario, a, b, f) {
   const rounds = [...new Set(runs.map((r) => r.round))];
   const values = rounds.map((round) => {
@@ -39,7 +81,10 @@ function perRound(runs, scenario, a, b, f) {
   return Number.isNaN(m) ? null : m;
 }
 
-/** `{ summary, ratios, stages, table }` of a run's `{ machine, settings, runs }`. */
+/**
+ * `{ summary, ratios, stages, table }` of a run's `{ machine, settings, runs }`.
+ * @param {{ machine: string, settings: Settings, runs: Run[] }} result
+ */
 export function summarize({ machine, settings, runs }) {
   const scenarios = [...new Set(runs.map((r) => r.scenario))];
   const modes = [...new Set(runs.map((r) => r.mode))];
@@ -62,7 +107,7 @@ export function summarize({ machine, settings, runs }) {
     }
   }
   const { rate } = settings;
-  const f = (v, d = 2) => (v === null ? '–' : v.toFixed(d));
+  const f = (/** @type {number | null} */ v, d = 2) => (v === null ? '–' : v.toFixed(d));
   const lines = [
     `| scenario | mode | CPU µs/req | req/s (saturated) | p50 ms @${rate}/s | p99 ms @${rate}/s | RSS MiB | recorded |`,
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -72,7 +117,8 @@ export function summarize({ machine, settings, runs }) {
       `| ${s.scenario} | ${s.mode} | ${s.cpuMicrosPerRequest.toFixed(0)} | ${s.throughput.toFixed(0)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.rssMiB.toFixed(0)} | ${s.recorded} |`,
     );
   }
-  const cpu = (x, y) => x.cpuMicrosPerRequest / y.cpuMicrosPerRequest;
+  const cpu = (/** @type {Run} */ x, /** @type {Run} */ y) => x.cpuMicrosPerRequest / y.cpuMicrosPerRequest;
+  /** @type {Record<string, Record<string, number | null>>} */
   const ratios = {};
   lines.push(
     '',
@@ -94,6 +140,7 @@ export function summarize({ machine, settings, runs }) {
     );
   }
   // Every mode against the floor: where the cost of "ours" goes when the stages ran.
+  /** @type {Record<string, Record<string, { overFloor: number | null, microsOverFloor: number | null }>>} */
   const stages = {};
   if (modes.includes('floor') && modes.some((m) => ['hooks', 'processor', 'mapped'].includes(m))) {
     lines.push('', '| scenario | mode | × floor CPU | µs/req over floor |', '| --- | --- | ---: | ---: |');
@@ -119,7 +166,9 @@ export function summarize({ machine, settings, runs }) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file =
     process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'results/latest.json');
-  const result = JSON.parse(readFileSync(file, 'utf8'));
+  const result = /** @type {{ machine: string, settings?: Settings, runs: Run[] }} */ (
+    JSON.parse(readFileSync(file, 'utf8'))
+  );
   // Results written before the settings were recorded ran with the defaults.
   result.settings ??= {
     rounds: Math.max(...result.runs.map((r) => r.round)),
@@ -129,5 +178,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     rate: 300,
     latencySeconds: 5,
   };
-  process.stdout.write(summarize(result).table);
+  process.stdout.write(summarize({ ...result, settings: result.settings }).table);
 }
