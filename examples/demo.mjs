@@ -296,7 +296,9 @@ async function printSummary(url) {
   }
 }
 
-/** @param {string} title @param {Record<string, unknown>[]} data */
+/** @typedef {string | number | boolean | Date | null} Cell  a value as pg reads it */
+
+/** @param {string} title @param {Record<string, Cell>[]} data */
 function table(title, data) {
   out.write(`${title}\n`);
   if (data.length === 0) {
@@ -304,7 +306,7 @@ function table(title, data) {
     return;
   }
   const columns = Object.keys(data[0] ?? {});
-  const text = (/** @type {unknown} */ v) => (v instanceof Date ? v.toISOString() : String(v ?? ''));
+  const text = (/** @type {Cell | undefined} */ v) => (v instanceof Date ? v.toISOString() : String(v ?? ''));
   const widths = columns.map((c) => Math.max(c.length, ...data.map((row) => text(row[c]).length)));
   const line = (/** @type {string[]} */ cells) =>
     `  ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}\n`;

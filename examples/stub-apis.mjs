@@ -142,7 +142,12 @@ export async function startStubApis(options = {}) {
   };
 }
 
-/** @param {string} text @returns {Record<string, unknown> | undefined} */
+/**
+ * The fields of an SDK's request body that the stubs read.
+ * @typedef {{ model?: string, stream?: boolean, service_tier?: string, url?: string }} StubRequest
+ */
+
+/** @param {string} text @returns {StubRequest | undefined} */
 function safeJson(text) {
   try {
     return JSON.parse(text);
