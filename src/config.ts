@@ -1,3 +1,16 @@
+import {
+  checkBoolean,
+  checkNonEmptyString,
+  checkNonNegativeNumber,
+  checkOneOf,
+  checkPositiveInteger,
+  checkRate,
+  checkStringList,
+  checkTimerMillis,
+  parseBoolean,
+  parseList,
+  parseNumber,
+} from './config/value-checks.js';
 import type { EnvSnapshot } from './env.js';
 import { ConfigError } from './errors.js';
 import { defaultSpoolDir } from './internal/default-spool-dir.js';
@@ -8,7 +21,9 @@ import type { IpMode, UserIdMode } from './internal/privacy-policy.js';
 import { MIN_HMAC_KEY_BYTES } from './internal/pseudonymize.js';
 import { checkTrustedProxies, parseTrustedProxies, type TrustedProxies } from './internal/trusted-proxies.js';
 import { maskUrlPassword } from './internal/redactor.js';
+import { checkModelPrices } from './pricing/check-model-prices.js';
 import type { ModelPrice } from './pricing/price-table.js';
+import { checkServices } from './pricing/check-services.js';
 import type { ServiceDefinition } from './pricing/service-catalog.js';
 
 /**
@@ -525,14 +540,6 @@ function quote(value: unknown): string {
   }
 }
 
-function parseNumber(raw: string): number {
-  return raw.trim() === '' ? Number.NaN : Number(raw);
-}
-
-function checkOneOf<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
-  return allowed.includes(value as T) ? (value as T) : undefined;
-}
-
 function checkHmacKey(value: unknown): string | undefined {
   return typeof value === 'string' && Buffer.byteLength(value) >= MIN_HMAC_KEY_BYTES ? value : undefined;
 }
@@ -552,20 +559,6 @@ function checkSpoolDir(value: unknown): string | false | undefined {
 
 function parseSpoolDir(raw: string): string | false | undefined {
   return /^(off|false|none|0)$/i.test(raw) ? false : checkNonEmptyString(raw);
-}
-
-function parseBoolean(raw: string): boolean | undefined {
-  const lower = raw.toLowerCase();
-  if (lower === 'true' || lower === '1' || lower === 'yes' || lower === 'on') return true;
-  if (lower === 'false' || lower === '0' || lower === 'no' || lower === 'off') return false;
-  return undefined;
-}
-
-function parseList(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
 }
 
 /** A ratio sampler's argument is the share of API rows kept; spans are still all recorded. */
@@ -596,101 +589,10 @@ function parseSeedSampling(raw: string, env: EnvSnapshot): number | undefined {
   return rate === undefined || rate.trim() === '' ? 1 : checkRate(parseNumber(rate));
 }
 
-function checkBoolean(value: unknown): boolean | undefined {
-  return typeof value === 'boolean' ? value : undefined;
-}
-
-function checkNonEmptyString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim().length > 0 ? value.trim() : undefined;
-}
-
 function checkDatabaseUrl(value: unknown): string | undefined {
   return isPostgresUrl(value) ? value.trim() : undefined;
 }
 
 function checkFlushStrategy(value: unknown): FlushStrategy | undefined {
   return value === 'time' || value === 'count' || value === 'hybrid' ? value : undefined;
-}
-
-function checkPositiveInteger(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
-}
-
-function checkTimerMillis(value: unknown): number | undefined {
-  const n = checkPositiveInteger(value);
-  return n !== undefined && n <= MAX_TIMER_MILLIS ? n : undefined;
-}
-
-function checkNonNegativeNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
-function checkRate(value: unknown): number | undefined {
-  return typeof value === 'number' && value >= 0 && value <= 1 ? value : undefined;
-}
-
-function checkStringList(value: unknown): string[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const list = value as unknown[];
-  return list.every((v) => typeof v === 'string' && v.trim().length > 0)
-    ? (list as string[]).map((v) => v.trim())
-    : undefined;
-}
-
-function checkServices(value: unknown): ServiceDefinition[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const ok = (value as unknown[]).every((s) => {
-    if (typeof s !== 'object' || s === null) return false;
-    const d = s as Record<string, unknown>;
-    return (
-      checkNonEmptyString(d.name) !== undefined &&
-      checkStringList(d.hosts) !== undefined &&
-      (d.hosts as unknown[]).length > 0 &&
-      (d.pathPrefix === undefined || typeof d.pathPrefix === 'string') &&
-      (d.pathPattern === undefined || (typeof d.pathPattern === 'string' && d.pathPattern.startsWith('/'))) &&
-      (d.methods === undefined || checkStringList(d.methods) !== undefined) &&
-      (d.perRequestUsd === undefined || checkNonNegativeNumber(d.perRequestUsd) !== undefined) &&
-      (d.perRecordUsd === undefined || checkNonNegativeNumber(d.perRecordUsd) !== undefined) &&
-      (d.costModel === undefined ||
-        d.costModel === 'per_request' ||
-        d.costModel === 'per_record' ||
-        d.costModel === 'subscription') &&
-      (d.genAiProvider === undefined || typeof d.genAiProvider === 'string')
-    );
-  });
-  return ok ? (value as ServiceDefinition[]) : undefined;
-}
-
-function checkModelPrices(value: unknown): ModelPrice[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const ok = (value as unknown[]).every((p) => {
-    if (typeof p !== 'object' || p === null) return false;
-    const row = p as Record<string, unknown>;
-    const optionalPrice = (v: unknown) => v === undefined || checkNonNegativeNumber(v) !== undefined;
-    return (
-      checkNonEmptyString(row.model) !== undefined &&
-      checkNonNegativeNumber(row.inputPerMillion) !== undefined &&
-      checkNonNegativeNumber(row.outputPerMillion) !== undefined &&
-      optionalPrice(row.cachedInputPerMillion) &&
-      optionalPrice(row.cacheWritePerMillion) &&
-      (row.effectiveFrom === undefined ||
-        (typeof row.effectiveFrom === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(row.effectiveFrom))) &&
-      (row.source === undefined || typeof row.source === 'string') &&
-      (row.checkedAt === undefined || typeof row.checkedAt === 'string') &&
-      (row.tiers === undefined ||
-        (Array.isArray(row.tiers) &&
-          (row.tiers as unknown[]).every((tier) => {
-            if (typeof tier !== 'object' || tier === null) return false;
-            const t = tier as Record<string, unknown>;
-            return (
-              checkNonNegativeNumber(t.aboveInputTokens) !== undefined &&
-              checkNonNegativeNumber(t.inputPerMillion) !== undefined &&
-              checkNonNegativeNumber(t.outputPerMillion) !== undefined &&
-              optionalPrice(t.cachedInputPerMillion) &&
-              optionalPrice(t.cacheWritePerMillion)
-            );
-          })))
-    );
-  });
-  return ok ? (value as ModelPrice[]) : undefined;
 }
