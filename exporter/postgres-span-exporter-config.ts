@@ -1,15 +1,10 @@
-import {
-  checkOption,
-  DEFAULT_MAX_SPOOL_BYTES,
-  DEFAULT_RETRY_DEADLINE_MILLIS,
-  DEFAULT_STATS_INTERVAL_MILLIS,
-  type ResolvedAnalyticsConfig,
-} from '../src/config.js';
+import { ANALYTICS_OPTIONS } from '../src/config/analytics-options.js';
+import type { OptionDoc, OptionSpecs, ResolvedOptions } from '../src/config/option-spec.js';
+import { quote, resolveOptions } from '../src/config/resolve-options.js';
+import { BOUNDED_COUNT, checkNonEmptyString, TIMER_MILLIS } from '../src/config/value-checks.js';
+import type { ResolvedAnalyticsConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import type { UserIdMode } from '../src/internal/privacy-policy.js';
-import { MAX_TIMER_MILLIS } from '../src/internal/max-timer-millis.js';
-import { isPostgresUrl } from '../src/internal/postgres-url.js';
-import { maskUrlPassword } from '../src/internal/redactor.js';
 
 /** A `pg.Pool`, or anything with the part of its shape Kysely uses. */
 export interface PostgresPoolLike {
@@ -76,24 +71,66 @@ export interface PostgresSpanExporterConfig {
   serviceName?: string;
 }
 
-export const DEFAULT_MAX_QUEUE_ROWS = 10_000;
-export const DEFAULT_MAX_BATCH_ROWS = 1000;
-export const DEFAULT_INITIAL_RETRY_DELAY_MILLIS = 100;
-export const DEFAULT_MAX_RETRY_DELAY_MILLIS = 5000;
-export const DEFAULT_STATEMENT_TIMEOUT_MILLIS = 15_000;
-export const DEFAULT_CONNECTION_TIMEOUT_MILLIS = 5000;
-export const DEFAULT_EXPORTER_SHUTDOWN_TIMEOUT_MILLIS = 5000;
-export const DEFAULT_MAX_POOL_SIZE = 2;
-// Shared with the register entry's options.
-export { DEFAULT_MAX_SPOOL_BYTES, DEFAULT_RETRY_DEADLINE_MILLIS, DEFAULT_STATS_INTERVAL_MILLIS };
+/**
+ * The exporter's options, one spec each, as `ANALYTICS_OPTIONS` for the package's: the options
+ * it shares with the package (`retryDeadlineMillis`, the privacy options...) are those specs,
+ * so both accept the same values with the same messages. The exporter takes options in code
+ * only (env vars are read at the edge: the register entry, the ingest command), so the shared
+ * specs come without their env vars.
+ */
+export const EXPORTER_OPTIONS = {
+  connectionString: inCode(ANALYTICS_OPTIONS.databaseUrl, {
+    meaning: 'Postgres connection string; the exporter opens its own small pool on the first export',
+  }),
+  pool: {
+    check: checkPool,
+    expected: 'a pg.Pool, or a function that returns one',
+    display: (value) =>
+      typeof value === 'object' && value !== null ? 'an object without connect()' : quote(value),
+    default: undefined,
+    doc: { meaning: 'a pool to use instead (a function is called once, on the first export)' },
+  },
+  maxQueueRows: {
+    ...BOUNDED_COUNT,
+    default: 10_000,
+    doc: { meaning: 'rows waiting to be written; beyond this, new rows are dropped and counted' },
+  },
+  maxBatchRows: { ...BOUNDED_COUNT, default: 1000, doc: { meaning: 'rows per INSERT statement' } },
+  retryDeadlineMillis: inCode(ANALYTICS_OPTIONS.retryDeadlineMillis),
+  initialRetryDelayMillis: {
+    ...TIMER_MILLIS,
+    default: 100,
+    doc: { meaning: 'first retry delay, doubled (with jitter) up to `maxRetryDelayMillis`' },
+  },
+  maxRetryDelayMillis: { ...TIMER_MILLIS, default: 5000, doc: { meaning: 'longest retry delay' } },
+  statementTimeoutMillis: {
+    ...TIMER_MILLIS,
+    default: 15_000,
+    doc: { meaning: "server-side `statement_timeout` of the exporter's connections" },
+  },
+  connectionTimeoutMillis: { ...TIMER_MILLIS, default: 5000, doc: { meaning: 'connection timeout' } },
+  shutdownTimeoutMillis: {
+    ...TIMER_MILLIS,
+    default: 5000,
+    doc: { meaning: 'how long `shutdown()` waits for queued rows to be written' },
+  },
+  maxPoolSize: { ...BOUNDED_COUNT, default: 2, doc: { meaning: "connections in the exporter's own pool" } },
+  redactKeys: inCode(ANALYTICS_OPTIONS.redactKeys),
+  userIdMode: inCode(ANALYTICS_OPTIONS.userIdMode),
+  hmacKey: inCode(ANALYTICS_OPTIONS.hmacKey),
+  spoolDir: {
+    check: checkNonEmptyString,
+    expected: 'a directory path',
+    default: undefined,
+    doc: { meaning: 'a directory for the durable spool; without it rows Postgres cannot take are dropped' },
+  },
+  maxSpoolBytes: inCode(ANALYTICS_OPTIONS.maxSpoolBytes),
+  statsIntervalMillis: inCode(ANALYTICS_OPTIONS.statsIntervalMillis),
+  serviceName: inCode(ANALYTICS_OPTIONS.serviceName, { meaning: '`service_name` of the stats rows' }),
+} satisfies OptionSpecs<PostgresSpanExporterConfig>;
 
-/** {@link PostgresSpanExporterConfig} validated, with defaults; frozen. */
-export type ResolvedPostgresSpanExporterConfig = Readonly<
-  Required<
-    Omit<PostgresSpanExporterConfig, 'connectionString' | 'pool' | 'spoolDir' | 'serviceName' | 'hmacKey'>
-  > &
-    Pick<PostgresSpanExporterConfig, 'connectionString' | 'pool' | 'spoolDir' | 'serviceName' | 'hmacKey'>
->;
+/** {@link PostgresSpanExporterConfig} validated, with defaults; frozen. Derived from the specs. */
+export type ResolvedPostgresSpanExporterConfig = ResolvedOptions<typeof EXPORTER_OPTIONS>;
 
 /** Validates options passed in code; an invalid one throws a {@link ConfigError} quoting it. */
 export function resolvePostgresSpanExporterConfig(
@@ -102,65 +139,23 @@ export function resolvePostgresSpanExporterConfig(
   if (config.connectionString === undefined && config.pool === undefined) {
     throw new ConfigError('PostgresSpanExporter needs a connectionString or a pool');
   }
-  if (config.connectionString !== undefined) {
-    if (!isPostgresUrl(config.connectionString)) {
-      throw new ConfigError(
-        `Invalid connectionString (expected a postgres:// or postgresql:// URL): ${JSON.stringify(maskUrlPassword(config.connectionString))}`,
-      );
-    }
-  }
-  const positive = (
-    name: keyof PostgresSpanExporterConfig,
-    fallback: number,
-    max = MAX_TIMER_MILLIS,
-  ): number => {
-    const value = config[name];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > max) {
-      throw new ConfigError(`Invalid ${name}: ${JSON.stringify(value)} (expected a positive integer)`);
-    }
-    return value;
-  };
-  // Checked as the package configuration checks them, so both accept the same values.
-  const redactKeys = checkOption('redactKeys', config.redactKeys ?? []);
-  const userIdMode = checkOption('userIdMode', config.userIdMode ?? 'plain');
-  if (config.hmacKey !== undefined) checkOption('hmacKey', config.hmacKey);
-  for (const name of ['spoolDir', 'serviceName'] as const) {
-    const value = config[name];
-    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
-      throw new ConfigError(`Invalid ${name}: ${JSON.stringify(value)} (expected a non-empty string)`);
-    }
-  }
-  const statsIntervalMillis = config.statsIntervalMillis ?? DEFAULT_STATS_INTERVAL_MILLIS;
-  if (
-    !Number.isSafeInteger(statsIntervalMillis) ||
-    statsIntervalMillis < 0 ||
-    statsIntervalMillis > MAX_TIMER_MILLIS
-  ) {
-    throw new ConfigError(
-      `Invalid statsIntervalMillis: ${JSON.stringify(config.statsIntervalMillis)} (expected 0 or a positive integer)`,
-    );
-  }
-  return Object.freeze({
-    ...(config.connectionString !== undefined && { connectionString: config.connectionString }),
-    ...(config.spoolDir !== undefined && { spoolDir: config.spoolDir }),
-    ...(config.serviceName !== undefined && { serviceName: config.serviceName }),
-    ...(config.hmacKey !== undefined && { hmacKey: config.hmacKey }),
-    userIdMode,
-    maxSpoolBytes: positive('maxSpoolBytes', DEFAULT_MAX_SPOOL_BYTES, Number.MAX_SAFE_INTEGER),
-    statsIntervalMillis,
-    ...(config.pool !== undefined && { pool: config.pool }),
-    maxQueueRows: positive('maxQueueRows', DEFAULT_MAX_QUEUE_ROWS),
-    maxBatchRows: positive('maxBatchRows', DEFAULT_MAX_BATCH_ROWS),
-    retryDeadlineMillis: positive('retryDeadlineMillis', DEFAULT_RETRY_DEADLINE_MILLIS),
-    initialRetryDelayMillis: positive('initialRetryDelayMillis', DEFAULT_INITIAL_RETRY_DELAY_MILLIS),
-    maxRetryDelayMillis: positive('maxRetryDelayMillis', DEFAULT_MAX_RETRY_DELAY_MILLIS),
-    statementTimeoutMillis: positive('statementTimeoutMillis', DEFAULT_STATEMENT_TIMEOUT_MILLIS),
-    connectionTimeoutMillis: positive('connectionTimeoutMillis', DEFAULT_CONNECTION_TIMEOUT_MILLIS),
-    shutdownTimeoutMillis: positive('shutdownTimeoutMillis', DEFAULT_EXPORTER_SHUTDOWN_TIMEOUT_MILLIS),
-    maxPoolSize: positive('maxPoolSize', DEFAULT_MAX_POOL_SIZE),
-    redactKeys: [...redactKeys],
-  });
+  return Object.freeze(resolveOptions(EXPORTER_OPTIONS, config));
+}
+
+/** A spec of the package's options as the exporter takes it: in code only, without env vars. */
+function inCode<S extends { env?: unknown; fallback?: unknown; doc: OptionDoc }>(
+  spec: S,
+  doc?: OptionDoc,
+): Omit<S, 'env' | 'fallback'> {
+  const { env: _env, fallback: _fallback, ...rest } = spec;
+  return doc === undefined ? rest : { ...rest, doc };
+}
+
+/** A pool, or a function (called on the first export) that returns one. */
+function checkPool(value: unknown): PostgresPoolLike | (() => PostgresPoolLike) | undefined {
+  if (typeof value === 'function') return value as () => PostgresPoolLike;
+  const pool = value as PostgresPoolLike | null;
+  return typeof pool === 'object' && pool !== null && typeof pool.connect === 'function' ? pool : undefined;
 }
 
 /**

@@ -1,9 +1,13 @@
+import { ANALYTICS_OPTIONS } from './config/analytics-options.js';
+import { envNamesOf } from './config/option-spec.js';
+
 /** A snapshot of the environment variables this package reads. */
 export type EnvSnapshot = Readonly<Record<string, string | undefined>>;
 
+/** Every variable of these families, options or not (`OTEL_ANALYTICS_CONFIG`, `OTEL_LOG_LEVEL`). */
 const PREFIXES = ['OTEL_', 'ANALYTICS_'];
-/** `HOME` and `XDG_STATE_HOME` place the default spool directory. */
-const NAMES = ['DATABASE_URL', 'HOME', 'XDG_STATE_HOME'];
+/** What the options read besides those: `DATABASE_URL`, and `HOME` and `XDG_STATE_HOME`, which place the default spool directory. */
+const NAMES = new Set(envNamesOf(ANALYTICS_OPTIONS));
 
 /**
  * The only place that reads `process.env`. Everything else receives the snapshot, so
@@ -12,7 +16,7 @@ const NAMES = ['DATABASE_URL', 'HOME', 'XDG_STATE_HOME'];
 export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvSnapshot {
   const snapshot: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (NAMES.includes(name) || PREFIXES.some((p) => name.startsWith(p))) snapshot[name] = value;
+    if (NAMES.has(name) || PREFIXES.some((p) => name.startsWith(p))) snapshot[name] = value;
   }
   return Object.freeze(snapshot);
 }

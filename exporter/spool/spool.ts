@@ -13,7 +13,7 @@ import {
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_MAX_SPOOL_BYTES } from '../../src/config.js';
+import { ANALYTICS_OPTIONS } from '../../src/config/analytics-options.js';
 import { createLogger, describeError } from '../../src/internal/diag.js';
 import type { TableRow } from '../../database/analytics-database.js';
 import { isPrivateSpoolFolderName, resolveSpoolDirectory } from './spool-directory.js';
@@ -166,7 +166,7 @@ export class Spool {
   /** Creates this process's folder and adopts what dead processes left. */
   static async open(options: SpoolOptions): Promise<Spool> {
     const resolved: ResolvedSpoolOptions = {
-      maxBytes: DEFAULT_MAX_SPOOL_BYTES,
+      maxBytes: ANALYTICS_OPTIONS.maxSpoolBytes.default,
       maxSegmentBytes: DEFAULT_SPOOL_SEGMENT_BYTES,
       syncIntervalMillis: DEFAULT_SPOOL_SYNC_INTERVAL_MILLIS,
       ...options,

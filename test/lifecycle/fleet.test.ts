@@ -1,11 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_POOL_SIZE } from '../../exporter/postgres-span-exporter-config.js';
+import { EXPORTER_OPTIONS } from '../../exporter/postgres-span-exporter-config.js';
 import { startApp, type AppProcess } from '../helpers/app-process.js';
 import { startLoad, type LoadResult } from '../helpers/load.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const INSTANCES = 4;
+const MAX_POOL_SIZE = EXPORTER_OPTIONS.maxPoolSize.default;
 
 /**
  * A fleet: several instances of one app, each with its own exporter, writing to one database
@@ -74,8 +75,8 @@ describe('a fleet of instances writing to one database', () => {
     expect(auth!.n).toBe(results.reduce((sum, r) => sum + (r.served['/login'] ?? 0), 0));
   });
 
-  it(`opens at most ${DEFAULT_MAX_POOL_SIZE} connections per instance`, () => {
+  it(`opens at most ${MAX_POOL_SIZE} connections per instance`, () => {
     expect(peakConnections).toBeGreaterThan(0);
-    expect(peakConnections).toBeLessThanOrEqual(INSTANCES * DEFAULT_MAX_POOL_SIZE);
+    expect(peakConnections).toBeLessThanOrEqual(INSTANCES * MAX_POOL_SIZE);
   });
 });

@@ -5,25 +5,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
-import {
-  batchSpanProcessorOptions,
-  DEFAULT_COUNT_MAX_ROW_AGE_MILLIS,
-  DEFAULT_EXPORT_TIMEOUT_MILLIS,
-  DEFAULT_FLUSH_STRATEGY,
-  DEFAULT_MAX_EXPORT_BATCH_SIZE,
-  DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS,
-  DEFAULT_MAX_QUEUE_SIZE,
-  DEFAULT_REQUEST_HOLD_MILLIS,
-  DEFAULT_SAMPLE_RATE,
-  DEFAULT_SCHEDULED_DELAY_MILLIS,
-  DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
-  DEFAULT_MAX_SPOOL_BYTES,
-  DEFAULT_RETRY_DEADLINE_MILLIS,
-  DEFAULT_STATS_INTERVAL_MILLIS,
-  DEFAULT_SLOW_REQUEST_MILLIS,
-  resolveConfig,
-  type AnalyticsConfig,
-} from '../../src/config.js';
+import { COUNT_MAX_ROW_AGE_MILLIS } from '../../src/config/analytics-options.js';
+import { batchSpanProcessorOptions, resolveConfig, type AnalyticsConfig } from '../../src/config.js';
 import { readEnv } from '../../src/env.js';
 import { AnalyticsError, ConfigError } from '../../src/errors.js';
 import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
@@ -51,31 +34,31 @@ function thrown(fn: () => unknown): unknown {
 }
 
 describe('resolveConfig defaults', () => {
-  it('applies every DEFAULT_* value when nothing is given', () => {
+  it('applies the promised defaults when nothing is given', () => {
     expect(resolveConfig()).toEqual({
       enabled: true,
       databaseUrl: undefined,
       serviceName: undefined,
-      flushStrategy: DEFAULT_FLUSH_STRATEGY,
-      scheduledDelayMillis: DEFAULT_SCHEDULED_DELAY_MILLIS,
-      maxExportBatchSize: DEFAULT_MAX_EXPORT_BATCH_SIZE,
-      maxQueueSize: DEFAULT_MAX_QUEUE_SIZE,
-      exportTimeoutMillis: DEFAULT_EXPORT_TIMEOUT_MILLIS,
-      sampleRate: DEFAULT_SAMPLE_RATE,
+      flushStrategy: 'hybrid',
+      scheduledDelayMillis: 5000,
+      maxExportBatchSize: 512,
+      maxQueueSize: 2048,
+      exportTimeoutMillis: 30_000,
+      sampleRate: 1,
       excludedPaths: [],
-      slowRequestMillis: DEFAULT_SLOW_REQUEST_MILLIS,
+      slowRequestMillis: 1000,
       redactKeys: [],
       captureHeaders: [],
       services: [],
       modelPrices: [],
-      requestHoldMillis: DEFAULT_REQUEST_HOLD_MILLIS,
-      maxOpenClientSpanMillis: DEFAULT_MAX_OPEN_CLIENT_SPAN_MILLIS,
+      requestHoldMillis: 30_000,
+      maxOpenClientSpanMillis: 300_000,
       handleSignals: true,
-      shutdownTimeoutMillis: DEFAULT_SHUTDOWN_TIMEOUT_MILLIS,
+      shutdownTimeoutMillis: 5000,
       spoolDir: defaultSpoolDir({}),
-      maxSpoolBytes: DEFAULT_MAX_SPOOL_BYTES,
-      retryDeadlineMillis: DEFAULT_RETRY_DEADLINE_MILLIS,
-      statsIntervalMillis: DEFAULT_STATS_INTERVAL_MILLIS,
+      maxSpoolBytes: 256 * 1024 * 1024,
+      retryDeadlineMillis: 30_000,
+      statsIntervalMillis: 60_000,
       trustedProxies: [],
       ipMode: 'full',
       userIdMode: 'plain',
@@ -146,16 +129,6 @@ describe('resolveConfig defaults', () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
-  });
-
-  it('documents the defaults it promises', () => {
-    expect(DEFAULT_FLUSH_STRATEGY).toBe('hybrid');
-    expect(DEFAULT_SCHEDULED_DELAY_MILLIS).toBe(5000);
-    expect(DEFAULT_MAX_EXPORT_BATCH_SIZE).toBe(512);
-    expect(DEFAULT_MAX_QUEUE_SIZE).toBe(2048);
-    expect(DEFAULT_EXPORT_TIMEOUT_MILLIS).toBe(30_000);
-    expect(DEFAULT_SAMPLE_RATE).toBe(1);
-    expect(DEFAULT_SLOW_REQUEST_MILLIS).toBe(1000);
   });
 
   it('returns a frozen config', () => {
@@ -314,7 +287,7 @@ describe('resolveConfig with invalid code options', () => {
 describe('resolveConfig with invalid env and file values', () => {
   it('warns about an invalid env value, quoting it, and falls back to the default', () => {
     const config = resolveConfig({}, { env: { OTEL_BSP_SCHEDULE_DELAY: 'soon' } });
-    expect(config.scheduledDelayMillis).toBe(DEFAULT_SCHEDULED_DELAY_MILLIS);
+    expect(config.scheduledDelayMillis).toBe(5000);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('OTEL_BSP_SCHEDULE_DELAY');
     expect(warnings[0]).toContain('"soon"');
@@ -337,7 +310,7 @@ describe('resolveConfig with invalid env and file values', () => {
 
   it('ignores empty and blank env values without a warning', () => {
     const config = resolveConfig({}, { env: { OTEL_BSP_SCHEDULE_DELAY: '', OTEL_SERVICE_NAME: '   ' } });
-    expect(config.scheduledDelayMillis).toBe(DEFAULT_SCHEDULED_DELAY_MILLIS);
+    expect(config.scheduledDelayMillis).toBe(5000);
     expect(config.serviceName).toBeUndefined();
     expect(warnings).toEqual([]);
   });
@@ -363,7 +336,7 @@ describe('resolveConfig with invalid env and file values', () => {
 
   it('warns about an invalid config-file value and falls back to the default', () => {
     const config = resolveConfig({}, { file: { sampleRate: 'half' } });
-    expect(config.sampleRate).toBe(DEFAULT_SAMPLE_RATE);
+    expect(config.sampleRate).toBe(1);
     expect(warnings.some((w) => w.includes('sampleRate') && w.includes('"half"'))).toBe(true);
   });
 
@@ -587,7 +560,7 @@ describe('resolveConfig seed aliases', () => {
 
   it('warns about a zero ANALYTICS_FLUSH_INTERVAL_SECONDS and keeps the default', () => {
     const config = resolveConfig({}, { env: { ANALYTICS_FLUSH_INTERVAL_SECONDS: '0' } });
-    expect(config.scheduledDelayMillis).toBe(DEFAULT_SCHEDULED_DELAY_MILLIS);
+    expect(config.scheduledDelayMillis).toBe(5000);
     expect(warnings.some((w) => w.includes('ANALYTICS_FLUSH_INTERVAL_SECONDS'))).toBe(true);
   });
 
@@ -674,7 +647,7 @@ describe('batchSpanProcessorOptions', () => {
 
   it("flushes on size with 'count', and at the latest after the maximum row age", () => {
     expect(batchSpanProcessorOptions(resolveConfig({ ...base, flushStrategy: 'count' }))).toEqual({
-      scheduledDelayMillis: DEFAULT_COUNT_MAX_ROW_AGE_MILLIS,
+      scheduledDelayMillis: COUNT_MAX_ROW_AGE_MILLIS,
       maxExportBatchSize: 100,
       maxQueueSize: 1000,
       exportTimeoutMillis: 7000,
@@ -700,10 +673,34 @@ describe('batchSpanProcessorOptions', () => {
 
   it('uses the defaults for the default config', () => {
     expect(batchSpanProcessorOptions(resolveConfig())).toEqual({
-      scheduledDelayMillis: DEFAULT_SCHEDULED_DELAY_MILLIS,
-      maxExportBatchSize: DEFAULT_MAX_EXPORT_BATCH_SIZE,
-      maxQueueSize: DEFAULT_MAX_QUEUE_SIZE,
-      exportTimeoutMillis: DEFAULT_EXPORT_TIMEOUT_MILLIS,
+      scheduledDelayMillis: 5000,
+      maxExportBatchSize: 512,
+      maxQueueSize: 2048,
+      exportTimeoutMillis: 30_000,
     });
+  });
+});
+
+describe('readEnv', () => {
+  it('keeps every variable an option reads, and of the rest only the OTEL_ and ANALYTICS_ ones', () => {
+    const snapshot = readEnv({
+      DATABASE_URL: 'postgres://u@h/app',
+      HOME: '/home/app',
+      XDG_STATE_HOME: '/srv/state',
+      OTEL_TRACES_SAMPLER_ARG: '0.5',
+      ANALYTICS_SAMPLING_RATE: '0.5',
+      OTEL_ANALYTICS_CONFIG: './analytics.json',
+      PATH: '/usr/bin',
+      SECRET_TOKEN: 'x',
+    });
+    expect(Object.keys(snapshot).sort()).toEqual([
+      'ANALYTICS_SAMPLING_RATE',
+      'DATABASE_URL',
+      'HOME',
+      'OTEL_ANALYTICS_CONFIG',
+      'OTEL_TRACES_SAMPLER_ARG',
+      'XDG_STATE_HOME',
+    ]);
+    expect(Object.isFrozen(snapshot)).toBe(true);
   });
 });
