@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { normalizeUserId } from '../src/internal/normalize-user-id.js';
-import { pseudonymizeUserId } from '../src/internal/pseudonymize.js';
+import { normalizeUserId } from '../src/privacy/normalize-user-id.js';
+import { pseudonymizeUserId } from '../src/privacy/pseudonymize.js';
 import { TABLE_COLUMNS, type AnalyticsDatabase, type TableName } from '../database/analytics-database.js';
 import { createKysely } from '../database/create-kysely.js';
 import { sanitizeText, TEXT_LIMITS } from '../database/sanitize.js';

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../dist/admin/migrate.js';
-import { ALL, expandGrafanaSql } from '../test/helpers/grafana-sql.ts';
+import { ALL, expandGrafanaSql } from '../dev/grafana-sql.ts';
 import { syntheticRowsSql } from './synthetic-rows.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -97,7 +97,7 @@ const selected = {
 
 /** @param {any} dashboard */
 function variablesOf(dashboard) {
-  /** @type {Record<string, import('../test/helpers/grafana-sql.ts').GrafanaVariable>} */
+  /** @type {Record<string, import('../dev/grafana-sql.ts').GrafanaVariable>} */
   const variables = {};
   for (const v of dashboard.templating.list) {
     const common = { multi: v.multi, includeAll: v.includeAll, allValue: v.allValue };

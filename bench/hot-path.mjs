@@ -12,8 +12,8 @@ import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
 import { encodeCopyText } from '../dist/exporter/encode-copy-text.js';
 import { spanToRow } from '../dist/exporter/span-to-row.js';
 import { AnalyticsSpanProcessor } from '../dist/src/index.js';
-import { Redactor } from '../dist/src/internal/redactor.js';
-import { fakeSpan } from '../test/helpers/spans.ts';
+import { Redactor } from '../dist/src/privacy/redactor.js';
+import { fakeSpan } from '../dev/spans.ts';
 import { median } from './summarize.mjs';
 
 /** @typedef {import('../dist/database/analytics-database.js').TableRow} TableRow */

@@ -11,8 +11,8 @@ import { migrate } from '../dist/admin/migrate.js';
 import { PostgresSpanExporter } from '../dist/exporter/index.js';
 import { spanToRow } from '../dist/exporter/span-to-row.js';
 import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
-import { Redactor } from '../dist/src/internal/redactor.js';
-import { fakeSpan } from '../test/helpers/spans.ts';
+import { Redactor } from '../dist/src/privacy/redactor.js';
+import { fakeSpan } from '../dev/spans.ts';
 import { startBenchPostgres } from './postgres.mjs';
 import { median } from './summarize.mjs';
 

@@ -2,7 +2,7 @@
 // drop each other's) on the local server (or BENCH_DATABASE_URL), else on an embedded
 // PostgreSQL, as the tests and the demo do. Dropped again by stop().
 import pg from 'pg';
-import { canConnect, startEmbeddedPostgres } from '../examples/support/embedded-postgres.mjs';
+import { canConnect, startEmbeddedPostgres } from '../dev/embedded-postgres.mjs';
 
 export async function startBenchPostgres() {
   let admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -17,7 +17,7 @@ import {
 import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
 import { encodeCopyText } from '../dist/exporter/encode-copy-text.js';
 import { spanToRow } from '../dist/exporter/span-to-row.js';
-import { Redactor } from '../dist/src/internal/redactor.js';
+import { Redactor } from '../dist/src/privacy/redactor.js';
 
 const stage = process.env.BENCH_STAGE;
 const redactor = new Redactor();

@@ -1,7 +1,7 @@
 import { loadConfigFile } from '../src/config-file.js';
 import { resolveConfig } from '../src/config.js';
 import type { EnvSnapshot } from '../src/env.js';
-import { isPostgresUrl } from '../src/internal/postgres-url.js';
+import { isPostgresUrl } from '../src/support/postgres-url.js';
 
 /**
  * The database a command works on: `--database-url`, else the configuration's (env vars, then

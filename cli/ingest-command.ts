@@ -15,9 +15,9 @@ import { protectForeignAttributes } from '../ingest/protect-foreign-attributes.j
 import { loadConfigFile } from '../src/config-file.js';
 import { resolveConfig } from '../src/config.js';
 import { readEnv, type EnvSnapshot } from '../src/env.js';
-import { createLogger } from '../src/internal/diag.js';
-import { PrivacyPolicy } from '../src/internal/privacy-policy.js';
-import { maskUrlPassword } from '../src/internal/redactor.js';
+import { createLogger } from '../src/support/diag.js';
+import { PrivacyPolicy } from '../src/privacy/privacy-policy.js';
+import { maskUrlPassword } from '../src/privacy/redactor.js';
 
 /** Options of the `ingest` command, as parsed from the command line. */
 export interface IngestCommandOptions {

@@ -24,7 +24,7 @@ import { resolveReportRange } from '../report/resolve-report-range.js';
 import { reprice } from '../admin/reprice.js';
 import { ingestCommand } from './ingest-command.js';
 import { loadConfigFile } from '../src/config-file.js';
-import { maskUrlPassword } from '../src/internal/redactor.js';
+import { maskUrlPassword } from '../src/privacy/redactor.js';
 import { resolveConfig } from '../src/config.js';
 import { readEnv } from '../src/env.js';
 import { VERSION } from '../src/version.js';

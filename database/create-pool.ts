@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DiagLogger } from '@opentelemetry/api';
-import { describeError } from '../src/internal/diag.js';
+import { describeError } from '../src/support/diag.js';
 
 /** Settings of the exporter's own pool. */
 export interface ExporterPoolOptions {

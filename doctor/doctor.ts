@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
-import { maskUrlPassword } from '../src/internal/redactor.js';
+import { maskUrlPassword } from '../src/privacy/redactor.js';
 import type { AnalyticsDatabase } from '../database/analytics-database.js';
 import { ConnectionFailedError } from '../database/connection-failed-error.js';
 import { createKysely } from '../database/create-kysely.js';

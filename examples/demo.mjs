@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { loadReportData, migrate, renderReport } from 'otel-pg-analytics/admin';
-import { startEmbeddedPostgres } from './support/embedded-postgres.mjs';
+import { startEmbeddedPostgres } from '../dev/embedded-postgres.mjs';
 import { startStubApis, stubServices } from './stub-apis.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

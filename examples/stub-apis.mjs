@@ -20,7 +20,7 @@ import {
   openAiChatResponse,
   openAiChatStreamEvents,
   openAiResponsesResponse,
-} from './support/llm-responses.mjs';
+} from '../dev/llm-responses.mjs';
 
 /** Records a stub dataset snapshot holds. */
 export const STUB_RECORDS = 37;

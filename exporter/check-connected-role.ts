@@ -1,6 +1,6 @@
 import type { DiagLogger } from '@opentelemetry/api';
 import { sql, type Kysely } from 'kysely';
-import { describeError } from '../src/internal/diag.js';
+import { describeError } from '../src/support/diag.js';
 import { CONNECTED_ROLE_SQL, connectedRoleWarning, parseConnectedRole } from '../database/connected-role.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { DiagLogger } from '@opentelemetry/api';
-import { RateLimitedReporter } from '../src/internal/diag.js';
+import { RateLimitedReporter } from '../src/support/diag.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 
 /** A reason is reported at most this often, with the rows counted since. */

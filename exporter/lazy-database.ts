@@ -2,7 +2,7 @@ import { context, type DiagLogger } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
-import { raceTimeout } from '../src/internal/race-timeout.js';
+import { raceTimeout } from '../src/support/race-timeout.js';
 import { createPool } from '../database/create-pool.js';
 import type { ResolvedPostgresSpanExporterConfig } from './postgres-span-exporter-config.js';
 

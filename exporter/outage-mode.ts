@@ -1,5 +1,5 @@
 import type { DiagLogger } from '@opentelemetry/api';
-import { maskUrlPassword } from '../src/internal/redactor.js';
+import { maskUrlPassword } from '../src/privacy/redactor.js';
 import type { DatabaseErrorClass } from './classify-database-error.js';
 import { jitter } from './jitter.js';
 import type { ResolvedPostgresSpanExporterConfig } from './postgres-span-exporter-config.js';

@@ -4,7 +4,7 @@ import { quote, resolveOptions } from '../src/config/resolve-options.js';
 import { BOUNDED_COUNT, checkNonEmptyString, TIMER_MILLIS } from '../src/config/value-checks.js';
 import type { ResolvedAnalyticsConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
-import type { UserIdMode } from '../src/internal/privacy-policy.js';
+import type { UserIdMode } from '../src/privacy/privacy-policy.js';
 
 /** A `pg.Pool`, or anything with the part of its shape Kysely uses. */
 export interface PostgresPoolLike {

@@ -1,7 +1,7 @@
 import { BindOnceFuture } from '@opentelemetry/core';
-import { createLogger } from '../src/internal/diag.js';
-import { raceTimeout } from '../src/internal/race-timeout.js';
-import { createRedactor } from '../src/internal/create-redactor.js';
+import { createLogger } from '../src/support/diag.js';
+import { raceTimeout } from '../src/support/race-timeout.js';
+import { createRedactor } from '../src/privacy/create-redactor.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
 import { BatchWriter } from './batch-writer.js';

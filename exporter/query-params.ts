@@ -1,4 +1,4 @@
-import type { Redactor } from '../src/internal/redactor.js';
+import type { Redactor } from '../src/privacy/redactor.js';
 import { TEXT_LIMITS, truncateUtf8 } from '../database/sanitize.js';
 
 /** Most query parameters kept per row; the rest are counted in `metadata`. */

@@ -1,5 +1,5 @@
 import type { DiagLogger } from '@opentelemetry/api';
-import { describeError } from '../src/internal/diag.js';
+import { describeError } from '../src/support/diag.js';
 import type { ReadableSpanLike } from '../src/span-types.js';
 import type { TableRow } from '../database/analytics-database.js';
 import type { DropLedger } from './drop-ledger.js';

@@ -14,12 +14,12 @@ import {
   ATTR_URL_QUERY,
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
-import { classifySpan } from '../src/internal/classify-span.js';
-import { normalizeIp } from '../src/internal/ip-address.js';
-import { normalizePath } from '../src/internal/normalize-path.js';
-import { spanErrorMessage } from '../src/internal/span-error.js';
-import { withStableHttpAttributes } from '../src/internal/stable-http-attributes.js';
-import type { Redactor } from '../src/internal/redactor.js';
+import { classifySpan } from '../src/spans/classify-span.js';
+import { normalizeIp } from '../src/privacy/ip-address.js';
+import { normalizePath } from '../src/spans/normalize-path.js';
+import { spanErrorMessage } from '../src/spans/span-error.js';
+import { withStableHttpAttributes } from '../src/spans/stable-http-attributes.js';
+import type { Redactor } from '../src/privacy/redactor.js';
 import {
   ATTR_ANALYTICS_ABORTED,
   ATTR_ANALYTICS_AUTH_EVENT_TYPE,

@@ -1,5 +1,5 @@
 import type { DiagLogger } from '@opentelemetry/api';
-import { describeError } from '../src/internal/diag.js';
+import { describeError } from '../src/support/diag.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { TableRow } from '../database/analytics-database.js';
 import type { BatchWriter, WriteResult } from './batch-writer.js';

@@ -1,6 +1,6 @@
 import { context, type DiagLogger } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { describeError } from '../src/internal/diag.js';
+import { describeError } from '../src/support/diag.js';
 import type { TableRow } from '../database/analytics-database.js';
 import type { BatchWriter } from './batch-writer.js';
 import type { DatabaseErrorClass } from './classify-database-error.js';

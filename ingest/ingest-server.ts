@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../src/errors.js';
-import { createLogger, describeError } from '../src/internal/diag.js';
+import { createLogger, describeError } from '../src/support/diag.js';
 import type { ReadableSpanLike } from '../src/span-types.js';
 import type { Attributes, SpanKind } from '@opentelemetry/api';
 import { bearerTokenMatches } from './bearer-token.js';

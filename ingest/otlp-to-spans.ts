@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { ReadableSpanLike, TimedEventLike } from '../src/span-types.js';
-import { withStableHttpAttributes } from '../src/internal/stable-http-attributes.js';
+import { withStableHttpAttributes } from '../src/spans/stable-http-attributes.js';
 import { boundUsageCounts } from './bound-usage-counts.js';
 import { GRPC_INVALID_ARGUMENT, IngestRequestError } from './ingest-request-error.js';
 import { resourceIdentity } from './resource-identity.js';

@@ -1,7 +1,7 @@
 import { SpanKind, type Attributes } from '@opentelemetry/api';
 import { ATTR_CLIENT_ADDRESS, ATTR_NETWORK_PEER_ADDRESS } from '@opentelemetry/semantic-conventions';
-import { normalizeUserId } from '../src/internal/normalize-user-id.js';
-import type { PrivacyPolicy } from '../src/internal/privacy-policy.js';
+import { normalizeUserId } from '../src/privacy/normalize-user-id.js';
+import type { PrivacyPolicy } from '../src/privacy/privacy-policy.js';
 import {
   ATTR_ANALYTICS_AUTH_EVENT_TYPE,
   ATTR_ANALYTICS_CLIENT_ADDRESS,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createLogger, describeError } from './internal/diag.js';
+import { createLogger, describeError } from './support/diag.js';
 
 const logger = createLogger('config');
 

@@ -3,9 +3,9 @@ import type { ResolvedOptions } from './config/option-spec.js';
 import { resolveOptions } from './config/resolve-options.js';
 import type { EnvSnapshot } from './env.js';
 import { ConfigError } from './errors.js';
-import { createLogger } from './internal/diag.js';
-import type { IpMode, UserIdMode } from './internal/privacy-policy.js';
-import { MIN_HMAC_KEY_BYTES } from './internal/pseudonymize.js';
+import { createLogger } from './support/diag.js';
+import type { IpMode, UserIdMode } from './privacy/privacy-policy.js';
+import { MIN_HMAC_KEY_BYTES } from './privacy/pseudonymize.js';
 import type { ModelPrice } from './pricing/price-table.js';
 import type { ServiceDefinition } from './pricing/service-catalog.js';
 

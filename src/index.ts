@@ -17,7 +17,7 @@ export {
 export { createAnalyticsInstrumentations } from './instrumentation/create-analytics-instrumentations.js';
 export { createHttpInstrumentationConfig } from './instrumentation/http-instrumentation-config.js';
 export { createUndiciInstrumentationConfig } from './instrumentation/undici-instrumentation-config.js';
-export { HostScopedPropagator } from './internal/host-scoped-propagator.js';
+export { HostScopedPropagator } from './privacy/host-scoped-propagator.js';
 export {
   batchSpanProcessorOptions,
   resolveConfig,
@@ -28,6 +28,6 @@ export {
 } from './config.js';
 export { readEnv, type EnvSnapshot } from './env.js';
 export { AnalyticsError, ConfigError } from './errors.js';
-export type { IpMode, UserIdMode } from './internal/privacy-policy.js';
+export type { IpMode, UserIdMode } from './privacy/privacy-policy.js';
 export type { CostModel, ServiceDefinition } from './pricing/service-catalog.js';
 export type { ModelPrice, ModelPriceTier } from './pricing/price-table.js';

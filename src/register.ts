@@ -12,9 +12,9 @@ import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import { resolveConfig } from './config.js';
 import { loadConfigFile } from './config-file.js';
 import { readEnv } from './env.js';
-import { createLogger, describeError } from './internal/diag.js';
+import { createLogger, describeError } from './support/diag.js';
 import { SUPPORTED_FRAMEWORKS } from './instrumentation/frameworks/supported-frameworks.js';
-import { hasGlobalDiagLogger, hasGlobalTracerProvider } from './internal/global-tracer-provider.js';
+import { hasGlobalDiagLogger, hasGlobalTracerProvider } from './pipeline/global-tracer-provider.js';
 import { installExitHandlers } from './lifecycle/install-exit-handlers.js';
 import { startAnalytics } from './start-analytics.js';
 

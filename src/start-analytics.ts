@@ -1,9 +1,9 @@
 import { AlwaysOnSampler, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { batchSpanProcessorOptions, type ResolvedAnalyticsConfig } from './config.js';
-import { setActivePipeline, type ActivePipeline } from './internal/active-pipeline.js';
-import { createPropagator } from './internal/create-propagator.js';
-import { createLogger, describeError } from './internal/diag.js';
+import { setActivePipeline, type ActivePipeline } from './pipeline/active-pipeline.js';
+import { createPropagator } from './privacy/create-propagator.js';
+import { createLogger, describeError } from './support/diag.js';
 import { createAnalyticsInstrumentations } from './instrumentation/create-analytics-instrumentations.js';
 import { AnalyticsSpanProcessor } from './processors/analytics-span-processor.js';
 import type { PipelineStats } from './pipeline-stats.js';

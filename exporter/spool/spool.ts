@@ -14,7 +14,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { ANALYTICS_OPTIONS } from '../../src/config/analytics-options.js';
-import { createLogger, describeError } from '../../src/internal/diag.js';
+import { createLogger, describeError } from '../../src/support/diag.js';
 import type { TableRow } from '../../database/analytics-database.js';
 import { isPrivateSpoolFolderName, resolveSpoolDirectory } from './spool-directory.js';
 import {

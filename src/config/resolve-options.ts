@@ -1,6 +1,6 @@
 import type { EnvSnapshot } from '../env.js';
 import { ConfigError } from '../errors.js';
-import { createLogger } from '../internal/diag.js';
+import { createLogger } from '../support/diag.js';
 import { defaultOf, type OptionSpec, type ResolvedOption } from './option-spec.js';
 
 const logger = createLogger('config');

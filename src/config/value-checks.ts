@@ -1,4 +1,4 @@
-import { MAX_TIMER_MILLIS } from '../internal/max-timer-millis.js';
+import { MAX_TIMER_MILLIS } from '../support/max-timer-millis.js';
 
 /**
  * The checks and env-text parsers option specs are made of. A check takes a value from code or

@@ -1,4 +1,4 @@
-import { getActivePipeline } from '../internal/active-pipeline.js';
+import { getActivePipeline } from '../pipeline/active-pipeline.js';
 import type { PipelineStats } from '../pipeline-stats.js';
 
 /**

@@ -1,9 +1,9 @@
 import { context, SpanKind, trace, type Attributes } from '@opentelemetry/api';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_USER_AGENT_ORIGINAL } from '@opentelemetry/semantic-conventions';
-import { activePrivacy, activeRedactor } from '../internal/active-pipeline.js';
-import { createLogger } from '../internal/diag.js';
-import { findRequestSpan } from '../internal/request-state.js';
-import { safeExecute } from '../internal/safe-execute.js';
+import { activePrivacy, activeRedactor } from '../pipeline/active-pipeline.js';
+import { createLogger } from '../support/diag.js';
+import { findRequestSpan } from '../pipeline/request-state.js';
+import { safeExecute } from '../support/safe-execute.js';
 import {
   ATTR_ANALYTICS_AUTH_EVENT_TYPE,
   ATTR_ANALYTICS_AUTH_METADATA,

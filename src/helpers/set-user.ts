@@ -1,8 +1,8 @@
 import { context, type Span } from '@opentelemetry/api';
-import { findRequestSpan, requestStateOf } from '../internal/request-state.js';
-import { safeExecute } from '../internal/safe-execute.js';
-import { activePrivacy } from '../internal/active-pipeline.js';
-import { normalizeUserId } from '../internal/normalize-user-id.js';
+import { findRequestSpan, requestStateOf } from '../pipeline/request-state.js';
+import { safeExecute } from '../support/safe-execute.js';
+import { activePrivacy } from '../pipeline/active-pipeline.js';
+import { normalizeUserId } from '../privacy/normalize-user-id.js';
 import { ATTR_ENDUSER_ID, ATTR_ENDUSER_PSEUDO_ID } from '../semconv.js';
 
 /**

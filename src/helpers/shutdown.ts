@@ -1,4 +1,4 @@
-import { getActivePipeline } from '../internal/active-pipeline.js';
+import { getActivePipeline } from '../pipeline/active-pipeline.js';
 
 /**
  * Flushes pending rows and stops the pipeline the register entry started. For apps that

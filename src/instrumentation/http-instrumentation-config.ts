@@ -9,8 +9,8 @@ import {
   ATTR_URL_QUERY,
 } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
-import { PrivacyPolicy } from '../internal/privacy-policy.js';
-import { createRedactor } from '../internal/create-redactor.js';
+import { PrivacyPolicy } from '../privacy/privacy-policy.js';
+import { createRedactor } from '../privacy/create-redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
 import { captureKindOf } from '../usage/capture-kind-of.js';
 import { captureOf, finishCapture, pushChunk, startCapture } from '../usage/usage-capture.js';

@@ -8,7 +8,7 @@ import {
   ATTR_URL_QUERY,
 } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
-import { createRedactor } from '../internal/create-redactor.js';
+import { createRedactor } from '../privacy/create-redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
 import {
   ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,

@@ -1,5 +1,5 @@
-import { createLogger } from '../internal/diag.js';
-import { raceTimeout } from '../internal/race-timeout.js';
+import { createLogger } from '../support/diag.js';
+import { raceTimeout } from '../support/race-timeout.js';
 import type { StartedPipeline } from '../start-analytics.js';
 import { stopServing } from './stop-serving.js';
 

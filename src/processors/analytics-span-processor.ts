@@ -2,21 +2,21 @@ import { context, type Attributes, type Context, type HrTime } from '@openteleme
 import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
 import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
-import { classifySpan, isCallerCandidate, isHttpAttempt } from '../internal/classify-span.js';
-import { RateLimitedReporter, createLogger } from '../internal/diag.js';
+import { classifySpan, isCallerCandidate, isHttpAttempt } from '../spans/classify-span.js';
+import { RateLimitedReporter, createLogger } from '../support/diag.js';
 import { userOfContext } from '../helpers/run-as-user.js';
-import { createPathMatcher } from '../internal/path-matcher.js';
-import { spanErrorMessage } from '../internal/span-error.js';
-import { setActivePrivacy, setActiveRedactor } from '../internal/active-pipeline.js';
-import { PrivacyPolicy } from '../internal/privacy-policy.js';
-import { createRedactor } from '../internal/create-redactor.js';
-import type { Redactor } from '../internal/redactor.js';
+import { createPathMatcher } from '../spans/path-matcher.js';
+import { spanErrorMessage } from '../spans/span-error.js';
+import { setActivePrivacy, setActiveRedactor } from '../pipeline/active-pipeline.js';
+import { PrivacyPolicy } from '../privacy/privacy-policy.js';
+import { createRedactor } from '../privacy/create-redactor.js';
+import type { Redactor } from '../privacy/redactor.js';
 import {
   findRequestSpan,
   noteRequestError,
   requestStateIfAny,
   type RequestState,
-} from '../internal/request-state.js';
+} from '../pipeline/request-state.js';
 import { estimateCost } from '../pricing/estimate-cost.js';
 import { DEFAULT_MODEL_PRICES, PriceTable } from '../pricing/price-table.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';

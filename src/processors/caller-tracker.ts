@@ -1,6 +1,6 @@
 import { trace, type Attributes, type Context } from '@opentelemetry/api';
-import { isCallerCandidate, isHttpAttempt, type SpanRoleView } from '../internal/classify-span.js';
-import type { RateLimitedReporter } from '../internal/diag.js';
+import { isCallerCandidate, isHttpAttempt, type SpanRoleView } from '../spans/classify-span.js';
+import type { RateLimitedReporter } from '../support/diag.js';
 import type { ServiceCatalog } from '../pricing/service-catalog.js';
 import type { ReadableSpanLike, SpanLike } from '../span-types.js';
 import { billedAttemptIndex, carriesUsage, enrichAttempt, goesToCallersProvider } from './enrich-attempt.js';

@@ -1,6 +1,6 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { Attributes, Span } from '@opentelemetry/api';
-import { safeExecute } from '../internal/safe-execute.js';
+import { safeExecute } from '../support/safe-execute.js';
 import { ATTR_HTTP_RESPONSE_BODY_SIZE } from '../semconv.js';
 import { BodyCapture } from './body-capture.js';
 import type { CaptureKind } from './token-usage.js';

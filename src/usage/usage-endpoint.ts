@@ -1,4 +1,4 @@
-import { safeDecodeURIComponent } from '../internal/safe-decode-uri-component.js';
+import { safeDecodeURIComponent } from '../privacy/safe-decode-uri-component.js';
 
 /** Which wire format a response is read as: the provider's own, or one it imitates. */
 export type UsageFormat = 'gemini' | 'openai' | 'anthropic';

@@ -1,4 +1,4 @@
-import { normalizePath } from '../../src/internal/normalize-path.js';
+import { normalizePath } from '../../src/spans/normalize-path.js';
 import { describeRouteCases, routed, unrouted, type RouteCase } from './support/route-cases.js';
 
 const UUID = '3f1c2e0a-8b7d-4c6e-9f10-2a3b4c5d6e7f';

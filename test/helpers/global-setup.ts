@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { canConnect, startEmbeddedPostgres } from '../../examples/support/embedded-postgres.mjs';
+import { canConnect, startEmbeddedPostgres } from '../../dev/embedded-postgres.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {

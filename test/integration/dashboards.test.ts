@@ -7,7 +7,7 @@ import {
   expandGrafanaSql,
   type GrafanaQueryContext,
   type GrafanaVariable,
-} from '../helpers/grafana-sql.js';
+} from '../../dev/grafana-sql.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 // Type OIDs of what pg returns: Grafana reads these as numbers, times and strings.

@@ -7,10 +7,10 @@ import type { PostgresSpanExporterConfig } from '../../exporter/postgres-span-ex
 import { spanToRow } from '../../exporter/span-to-row.js';
 import { Spool } from '../../exporter/spool/spool.js';
 import { spoolTarget } from '../../exporter/spool/spool-target.js';
-import { Redactor } from '../../src/internal/redactor.js';
+import { Redactor } from '../../src/privacy/redactor.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
-import { apiSpan, authSpan } from '../helpers/spans.js';
+import { apiSpan, authSpan } from '../../dev/spans.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { forget } from '../../admin/forget.js';
 import { packageRoot } from '../../admin/migrate.js';
-import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
+import { pseudonymizeUserId } from '../../src/privacy/pseudonymize.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);

@@ -16,7 +16,7 @@ import { IngestPipeline } from '../../ingest/ingest-pipeline.js';
 import { IngestServer } from '../../ingest/ingest-server.js';
 import { OTLP_TYPES } from '../../ingest/otlp-proto-root.js';
 import { protectForeignAttributes } from '../../ingest/protect-foreign-attributes.js';
-import { PrivacyPolicy } from '../../src/internal/privacy-policy.js';
+import { PrivacyPolicy } from '../../src/privacy/privacy-policy.js';
 import {
   GO_RESOURCE,
   PYTHON_RESOURCE,

@@ -7,7 +7,7 @@ import { packageRoot } from '../../admin/migrate.js';
 import { ensurePartitions, parseRetention, prunePartitions } from '../../admin/partitions.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
-import { apiSpan, authSpan, externalSpan } from '../helpers/spans.js';
+import { apiSpan, authSpan, externalSpan } from '../../dev/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);

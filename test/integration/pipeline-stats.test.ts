@@ -6,7 +6,7 @@ import { packageRoot } from '../../admin/migrate.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
-import { apiSpan } from '../helpers/spans.js';
+import { apiSpan } from '../../dev/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 function exportSpans(exporter: PostgresSpanExporter, spans: ReadableSpanLike[]): Promise<void> {

@@ -7,7 +7,7 @@ import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { ExportResultLike, ReadableSpanLike } from '../../src/span-types.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import { unusedPort } from '../helpers/ports.js';
-import { apiSpan, authSpan, externalSpan } from '../helpers/spans.js';
+import { apiSpan, authSpan, externalSpan } from '../../dev/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 let db: TestDatabase;

@@ -9,7 +9,7 @@ import { packageRoot } from '../../admin/migrate.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import { reprice } from '../../admin/reprice.js';
 import { DEFAULT_MODEL_PRICES } from '../../src/pricing/price-table.js';
-import { externalSpan } from '../helpers/spans.js';
+import { externalSpan } from '../../dev/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);

@@ -11,7 +11,7 @@ import { migrateRoles } from '../../admin/migrate-roles.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { ExportResultLike, ReadableSpanLike } from '../../src/span-types.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
-import { apiSpan, authSpan, externalSpan } from '../helpers/spans.js';
+import { apiSpan, authSpan, externalSpan } from '../../dev/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);

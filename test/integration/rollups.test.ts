@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forget } from '../../admin/forget.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
-import { apiSpan, authSpan, externalSpan } from '../helpers/spans.js';
+import { apiSpan, authSpan, externalSpan } from '../../dev/spans.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const HOUR = 3600;

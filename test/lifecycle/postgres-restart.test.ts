@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from '../../examples/support/embedded-postgres.mjs';
+import { startEmbeddedPostgres } from '../../dev/embedded-postgres.mjs';
 import { migrate } from '../../admin/migrate.js';
 import { startApp } from '../helpers/app-process.js';
 import { startLoad } from '../helpers/load.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
+import { pseudonymizeUserId } from '../../src/privacy/pseudonymize.js';
 import { startApp, type AppProcess } from '../helpers/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
+import { pseudonymizeUserId } from '../../src/privacy/pseudonymize.js';
 import { ROOT, startApp } from '../helpers/app-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 

@@ -24,10 +24,10 @@ import { spoolTarget } from '../../exporter/spool/spool-target.js';
 import { Spool } from '../../exporter/spool/spool.js';
 import { resolveConfig } from '../../src/config.js';
 import { readEnv } from '../../src/env.js';
-import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
+import { defaultSpoolDir } from '../../src/support/default-spool-dir.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import { mountNamespaceLauncher } from '../helpers/mount-namespace.js';
-import { apiSpan } from '../helpers/spans.js';
+import { apiSpan } from '../../dev/spans.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -670,7 +670,7 @@ describe('the default spool directory', () => {
     // Root writes through modes: a read-only filesystem is what stops it. It is mounted in a
     // mount namespace of the child's own, so it goes with the child whatever the test does.
     const script = `
-      const { defaultSpoolDir } = await import(${JSON.stringify(distModule('src/internal/default-spool-dir.js'))});
+      const { defaultSpoolDir } = await import(${JSON.stringify(distModule('src/support/default-spool-dir.js'))});
       console.log(defaultSpoolDir({ HOME: ${JSON.stringify(readOnly)} }));
     `;
     const said = execFileSync(

@@ -2,12 +2,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import {
-  anthropicStream,
-  asSse,
-  geminiResponse,
-  geminiStreamChunks,
-} from '../../examples/support/llm-responses.mjs';
+import { anthropicStream, asSse, geminiResponse, geminiStreamChunks } from '../../dev/llm-responses.mjs';
 import {
   BodyCapture,
   CAPTURE_HEAD_BYTES,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CallerFolder } from '../../ingest/caller-folder.js';
 import { ServiceCatalog } from '../../src/pricing/service-catalog.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
-import { fakeSpan } from '../helpers/spans.js';
+import { fakeSpan } from '../../dev/spans.js';
 
 const TRACE = 'a'.repeat(32);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_FORWARDED_HOPS, resolveClientAddress } from '../../src/internal/client-address.js';
-import { PrivacyPolicy } from '../../src/internal/privacy-policy.js';
-import { checkTrustedProxies, compileTrustedProxies } from '../../src/internal/trusted-proxies.js';
+import { MAX_FORWARDED_HOPS, resolveClientAddress } from '../../src/privacy/client-address.js';
+import { PrivacyPolicy } from '../../src/privacy/privacy-policy.js';
+import { checkTrustedProxies, compileTrustedProxies } from '../../src/privacy/trusted-proxies.js';
 
 const none = compileTrustedProxies([]);
 const loopback = compileTrustedProxies(['loopback']);

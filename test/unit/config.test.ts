@@ -9,7 +9,7 @@ import { COUNT_MAX_ROW_AGE_MILLIS } from '../../src/config/analytics-options.js'
 import { batchSpanProcessorOptions, resolveConfig, type AnalyticsConfig } from '../../src/config.js';
 import { readEnv } from '../../src/env.js';
 import { AnalyticsError, ConfigError } from '../../src/errors.js';
-import { defaultSpoolDir } from '../../src/internal/default-spool-dir.js';
+import { defaultSpoolDir } from '../../src/support/default-spool-dir.js';
 
 /** Warnings reported through `diag` while a test runs. */
 let warnings: string[] = [];

@@ -17,7 +17,7 @@ import {
 } from '../../src/config/config-table.js';
 import type { OptionSpec } from '../../src/config/option-spec.js';
 import type { AnalyticsConfig, ResolvedAnalyticsConfig } from '../../src/config.js';
-import type { TrustedProxies } from '../../src/internal/trusted-proxies.js';
+import type { TrustedProxies } from '../../src/privacy/trusted-proxies.js';
 import { ROOT } from '../helpers/app-process.js';
 
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');

@@ -9,7 +9,7 @@ import {
   openAiChatResponse,
   openAiChatStreamEvents,
   openAiResponsesResponse,
-} from '../../examples/support/llm-responses.mjs';
+} from '../../dev/llm-responses.mjs';
 import { extractUsage } from '../../src/usage/extract-usage.js';
 import type { TokenUsage, UsageResult } from '../../src/usage/token-usage.js';
 import { usageKind } from '../helpers/usage-kind.js';

@@ -11,8 +11,8 @@ import {
   fillTemplate,
   type FastifyRouteFinder,
 } from '../../src/instrumentation/frameworks/fastify-route-table.js';
-import { safeDecodeURIComponent } from '../../src/internal/safe-decode-uri-component.js';
-import { requestStateIfAny } from '../../src/internal/request-state.js';
+import { safeDecodeURIComponent } from '../../src/privacy/safe-decode-uri-component.js';
+import { requestStateIfAny } from '../../src/pipeline/request-state.js';
 
 const PREFLIGHT = { origin: 'https://app.example', 'access-control-request-method': 'GET' };
 

@@ -7,7 +7,7 @@ import { H3RouteInstrumentation } from '../../src/instrumentation/frameworks/h3-
 import { HapiRouteInstrumentation } from '../../src/instrumentation/frameworks/hapi-route-instrumentation.js';
 import { HonoRouteInstrumentation } from '../../src/instrumentation/frameworks/hono-route-instrumentation.js';
 import { KoaRouteInstrumentation } from '../../src/instrumentation/frameworks/koa-route-instrumentation.js';
-import { requestStateIfAny } from '../../src/internal/request-state.js';
+import { requestStateIfAny } from '../../src/pipeline/request-state.js';
 
 beforeAll(() => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, trace, type TextMapPropagator } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { compileHostPatterns, HostScopedPropagator } from '../../src/internal/host-scoped-propagator.js';
+import { compileHostPatterns, HostScopedPropagator } from '../../src/privacy/host-scoped-propagator.js';
 
 describe('compileHostPatterns', () => {
   it.each([

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions';
 import { describe, expect, it } from 'vitest';
 import { createHttpInstrumentationConfig } from '../../src/instrumentation/http-instrumentation-config.js';
-import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
+import { pseudonymizeUserId } from '../../src/privacy/pseudonymize.js';
 import { ATTR_HTTP_REQUEST_HEADER_PREFIX } from '../../src/semconv.js';
 
 const KEY = 'test-hmac-key-of-at-least-16-bytes';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_INVALID_IP_LENGTH, normalizeIp } from '../../src/internal/ip-address.js';
+import { MAX_INVALID_IP_LENGTH, normalizeIp } from '../../src/privacy/ip-address.js';
 
 describe('normalizeIp', () => {
   it('answers the same for an address seen just before (the last answer is kept) as for a new one', () => {

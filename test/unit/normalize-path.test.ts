@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ID_PLACEHOLDER, MAX_ENDPOINT_SEGMENTS, normalizePath } from '../../src/internal/normalize-path.js';
+import { ID_PLACEHOLDER, MAX_ENDPOINT_SEGMENTS, normalizePath } from '../../src/spans/normalize-path.js';
 
 describe('normalizePath', () => {
   it('uses :id as the placeholder', () => {

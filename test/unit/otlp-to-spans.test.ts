@@ -4,7 +4,7 @@ import { decodeOtlpProtobuf } from '../../ingest/decode-otlp-protobuf.js';
 import { IngestRequestError } from '../../ingest/ingest-request-error.js';
 import { otlpToSpans } from '../../ingest/otlp-to-spans.js';
 import { protectForeignAttributes } from '../../ingest/protect-foreign-attributes.js';
-import { PrivacyPolicy } from '../../src/internal/privacy-policy.js';
+import { PrivacyPolicy } from '../../src/privacy/privacy-policy.js';
 import { otlpRequest, toProtobuf } from '../helpers/otlp-payloads.js';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';

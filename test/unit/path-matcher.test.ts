@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createPathMatcher } from '../../src/internal/path-matcher.js';
+import { createPathMatcher } from '../../src/spans/path-matcher.js';
 
 describe('createPathMatcher', () => {
   const matches = createPathMatcher(['/health', '/static/*', '/metrics']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isIP } from 'node:net';
-import { pseudonymizeIp, pseudonymizeUserId, truncateIp } from '../../src/internal/pseudonymize.js';
+import { pseudonymizeIp, pseudonymizeUserId, truncateIp } from '../../src/privacy/pseudonymize.js';
 
 const KEY = 'k'.repeat(32);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_FITTED_VALUE_BYTES, queryParamsOf } from '../../exporter/query-params.js';
 import { TEXT_LIMITS } from '../../database/sanitize.js';
-import { REDACTED, Redactor } from '../../src/internal/redactor.js';
+import { REDACTED, Redactor } from '../../src/privacy/redactor.js';
 
 const redactor = new Redactor();
 

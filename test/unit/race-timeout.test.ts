@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { raceTimeout } from '../../src/internal/race-timeout.js';
+import { raceTimeout } from '../../src/support/race-timeout.js';
 
 describe('raceTimeout', () => {
   const warnings: Error[] = [];

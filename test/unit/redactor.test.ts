@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_REDACTED_TEXT_LENGTH,
-  maskUrlPassword,
-  REDACTED,
-  Redactor,
-} from '../../src/internal/redactor.js';
-import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
-import { createRedactor } from '../../src/internal/create-redactor.js';
+import { MAX_REDACTED_TEXT_LENGTH, maskUrlPassword, REDACTED, Redactor } from '../../src/privacy/redactor.js';
+import { pseudonymizeUserId } from '../../src/privacy/pseudonymize.js';
+import { createRedactor } from '../../src/privacy/create-redactor.js';
 import { resolveConfig } from '../../src/config.js';
 import { BENIGN_LINES, HOSTILE_LINES } from '../security/secret-text-corpus.js';
 

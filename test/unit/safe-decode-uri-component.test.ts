@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeDecodeURIComponent } from '../../src/internal/safe-decode-uri-component.js';
+import { safeDecodeURIComponent } from '../../src/privacy/safe-decode-uri-component.js';
 
 describe('safeDecodeURIComponent', () => {
   it('decodes percent-encoding', () => {

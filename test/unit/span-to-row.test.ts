@@ -21,8 +21,8 @@ import type {
 import { TEXT_LIMITS } from '../../database/sanitize.js';
 import { hrTimeToIso, spanToRow } from '../../exporter/span-to-row.js';
 import { UnroutedEndpointGuard } from '../../exporter/unrouted-endpoint-guard.js';
-import { pseudonymizeUserId } from '../../src/internal/pseudonymize.js';
-import { REDACTED, Redactor } from '../../src/internal/redactor.js';
+import { pseudonymizeUserId } from '../../src/privacy/pseudonymize.js';
+import { REDACTED, Redactor } from '../../src/privacy/redactor.js';
 import {
   ATTR_ANALYTICS_ABORTED,
   ATTR_ANALYTICS_AUTH_EVENT_TYPE,

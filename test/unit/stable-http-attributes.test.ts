@@ -6,10 +6,10 @@ import type {
   AuthenticationLogRow,
   ExternalApiCallLogRow,
 } from '../../database/analytics-database.js';
-import { classifySpan } from '../../src/internal/classify-span.js';
-import { REDACTED, Redactor } from '../../src/internal/redactor.js';
-import { withStableHttpAttributes } from '../../src/internal/stable-http-attributes.js';
-import { fakeSpan } from '../helpers/spans.js';
+import { classifySpan } from '../../src/spans/classify-span.js';
+import { REDACTED, Redactor } from '../../src/privacy/redactor.js';
+import { withStableHttpAttributes } from '../../src/spans/stable-http-attributes.js';
+import { fakeSpan } from '../../dev/spans.js';
 
 const redactor = new Redactor();
 const DJANGO = 'opentelemetry.instrumentation.django';

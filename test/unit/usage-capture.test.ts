@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { geminiResponse } from '../../examples/support/llm-responses.mjs';
+import { geminiResponse } from '../../dev/llm-responses.mjs';
 import {
   captureOf,
   finishCapture,

@@ -1,7 +1,7 @@
 import { context, type Span } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
 import type { ExpressRequestInfo } from '@opentelemetry/instrumentation-express';
-import { safeExecute } from '../../internal/safe-execute.js';
+import { safeExecute } from '../../support/safe-execute.js';
 
 /** The route template of the request handler a request reached, kept on the request. */
 const MATCHED_ROUTE = Symbol('otel-pg-analytics.express-matched-route');

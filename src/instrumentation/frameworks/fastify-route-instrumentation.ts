@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { context, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
 import type { Instrumentation, InstrumentationConfig } from '@opentelemetry/instrumentation';
-import { safeExecute } from '../../internal/safe-execute.js';
+import { safeExecute } from '../../support/safe-execute.js';
 import { VERSION } from '../../version.js';
 import { FastifyRouteTable, type FastifyRouteFinder } from './fastify-route-table.js';
 import { reportThrownError } from './report-thrown-error.js';

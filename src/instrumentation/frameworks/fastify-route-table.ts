@@ -1,4 +1,4 @@
-import { safeDecodeURIComponent } from '../../internal/safe-decode-uri-component.js';
+import { safeDecodeURIComponent } from '../../privacy/safe-decode-uri-component.js';
 
 /** The part of a Fastify instance the table needs (Fastify 4.23 and later have it). */
 export interface FastifyRouteFinder {

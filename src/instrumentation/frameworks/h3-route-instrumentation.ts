@@ -3,7 +3,7 @@ import {
   InstrumentationNodeModuleDefinition,
   type InstrumentationConfig,
 } from '@opentelemetry/instrumentation';
-import { safeExecute } from '../../internal/safe-execute.js';
+import { safeExecute } from '../../support/safe-execute.js';
 import { VERSION } from '../../version.js';
 import { isPromise } from './is-promise.js';
 import { exportedPrototype, guardedPatch, unwrapMethods } from './module-exports.js';

@@ -1,5 +1,5 @@
 import { isWrapped } from '@opentelemetry/instrumentation';
-import { safeExecute } from '../../internal/safe-execute.js';
+import { safeExecute } from '../../support/safe-execute.js';
 
 /**
  * How the framework instrumentations find what to patch in a module, whichever way it was

@@ -6,7 +6,7 @@ import {
   InstrumentationNodeModuleFile,
   type InstrumentationConfig,
 } from '@opentelemetry/instrumentation';
-import { safeExecute } from '../../internal/safe-execute.js';
+import { safeExecute } from '../../support/safe-execute.js';
 import { VERSION } from '../../version.js';
 import { reportThrownError } from './report-thrown-error.js';
 

@@ -1,4 +1,4 @@
-import { safeExecute } from '../../internal/safe-execute.js';
+import { safeExecute } from '../../support/safe-execute.js';
 import { preflightMethod } from './preflight-method.js';
 import { hasReportedRoute, reportRoute } from './report-route.js';
 import { reportThrownError } from './report-thrown-error.js';

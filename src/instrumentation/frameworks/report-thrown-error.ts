@@ -1,7 +1,7 @@
 import { context } from '@opentelemetry/api';
-import { activeRedactor } from '../../internal/active-pipeline.js';
-import { noteRequestError } from '../../internal/request-state.js';
-import { safeExecute } from '../../internal/safe-execute.js';
+import { activeRedactor } from '../../pipeline/active-pipeline.js';
+import { noteRequestError } from '../../pipeline/request-state.js';
+import { safeExecute } from '../../support/safe-execute.js';
 
 /**
  * Notes what a handler threw as the error of the request being served (the first one noted

@@ -1,4 +1,4 @@
-import { safeExecute } from '../../internal/safe-execute.js';
+import { safeExecute } from '../../support/safe-execute.js';
 import { isPromise } from './is-promise.js';
 import { reportThrownError } from './report-thrown-error.js';
 

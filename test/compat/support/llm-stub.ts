@@ -9,7 +9,7 @@ import {
   geminiStreamChunks,
   openAiChatResponse,
   openAiChatStreamEvents,
-} from '../../../examples/support/llm-responses.mjs';
+} from '../../../dev/llm-responses.mjs';
 import type { ServiceDefinition } from '../../../src/pricing/service-catalog.js';
 
 /** Token counts every successful answer reports, so a test can price them from the table. */

@@ -1,6 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import { getRPCMetadata } from '@opentelemetry/core';
-import type { Redactor } from './redactor.js';
+import type { Redactor } from '../privacy/redactor.js';
 
 /**
  * What the app has said about one inbound request while it is served: who the user is, and

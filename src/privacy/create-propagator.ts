@@ -1,6 +1,6 @@
 import type { TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { createLogger } from './diag.js';
+import { createLogger } from '../support/diag.js';
 import { HostScopedPropagator } from './host-scoped-propagator.js';
 
 const logger = createLogger('propagation');

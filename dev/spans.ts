@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SpanKind, SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api';
-import type { ReadableSpanLike, TimedEventLike } from '../../src/span-types.js';
+import type { ReadableSpanLike, TimedEventLike } from '../src/span-types.js';
 
 /** Options of {@link fakeSpan}. */
 export interface FakeSpanOptions {

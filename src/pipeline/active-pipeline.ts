@@ -1,6 +1,6 @@
 import type { PipelineStats } from '../pipeline-stats.js';
-import { DEFAULT_PRIVACY_POLICY, type PrivacyPolicy } from './privacy-policy.js';
-import { Redactor } from './redactor.js';
+import { DEFAULT_PRIVACY_POLICY, type PrivacyPolicy } from '../privacy/privacy-policy.js';
+import { Redactor } from '../privacy/redactor.js';
 
 /** The pipeline the register entry started, as the helpers need it. */
 export interface ActivePipeline {

@@ -1,4 +1,4 @@
-import { PSEUDONYM_PREFIX } from './pseudonymize.js';
+import { PSEUDONYM_PREFIX } from '../privacy/pseudonymize.js';
 
 /** What an id-like path segment becomes in a normalized endpoint. */
 export const ID_PLACEHOLDER = ':id';

@@ -1,5 +1,5 @@
 import { diag, type DiagLogger } from '@opentelemetry/api';
-import { Redactor } from './redactor.js';
+import { Redactor } from '../privacy/redactor.js';
 
 /** Errors can quote request data (a URL, a header): logs get the same redaction as rows. */
 const LOG_REDACTOR = new Redactor();
