@@ -1,10 +1,8 @@
-import type { Attributes } from '@opentelemetry/api';
 import { sql, type Kysely } from 'kysely';
 import { estimateCost } from '../src/pricing/estimate-cost.js';
 import { DEFAULT_MODEL_PRICES, PriceTable, type ModelPrice } from '../src/pricing/price-table.js';
-import { ATTR_ANALYTICS_COST_UNKNOWN_REASON } from '../src/semconv.js';
 import type { AnalyticsDatabase } from '../database/analytics-database.js';
-import { CALL_METADATA_KEYS } from '../database/call-metadata-keys.js';
+import { callUsageOfMetadata } from '../database/call-usage-of-metadata.js';
 import { createKysely } from '../database/create-kysely.js';
 import { withClient } from '../database/with-client.js';
 
@@ -131,7 +129,7 @@ function repriceRow(row: UsageRow, table: PriceTable, summary: RepriceSummary): 
   summary.rows++;
   const before = row.cost === null ? null : Number(row.cost);
   const estimate = estimateCost(
-    usageAttributesOf(row.metadata),
+    callUsageOfMetadata(row.metadata),
     undefined,
     row.status_code ?? undefined,
     table,
@@ -196,19 +194,6 @@ async function applyUpdates(db: Kysely<AnalyticsDatabase>, updates: Update[]): P
         metadata = (coalesce(t.metadata, '{}'::jsonb) - ${PRICE_VERDICT_KEYS}::text[]) || u.meta::jsonb
     from unnest(${ids}::bigint[], ${times}::text[], ${costs}::numeric[], ${metadata}::text[]) as u(id, time, cost, meta)
     where t.id = u.id and t.time = u.time::timestamptz`.execute(db);
-}
-
-/** The span attributes a stored row's metadata stands for (as the row mapping wrote them). */
-function usageAttributesOf(metadata: Record<string, unknown>): Attributes {
-  const attributes: Attributes = {};
-  for (const [attribute, key] of Object.entries(CALL_METADATA_KEYS)) {
-    const value = metadata[key];
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-      attributes[attribute] = value;
-  }
-  // The old price's verdict must not decide the new one.
-  delete attributes[ATTR_ANALYTICS_COST_UNKNOWN_REASON];
-  return attributes;
 }
 
 function round(usd: number): number {

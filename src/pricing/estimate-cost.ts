@@ -1,18 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
-import {
-  ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS,
-  ATTR_ANALYTICS_USAGE_FREE,
-  ATTR_ANALYTICS_USAGE_RECORDS,
-  ATTR_ANALYTICS_USAGE_SERVICE_TIER,
-  ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-} from '../semconv.js';
+import type { CallUsage } from './call-usage.js';
 import {
   PRICE_TABLE_VERSION,
   PriceTable,
@@ -48,36 +34,30 @@ export interface TokenCounts {
 const PER_MILLION = 1_000_000;
 
 /**
- * Estimates the cost of an external call: from token usage on the span (OTel GenAI attributes,
- * read from the response), priced by the model that answered at the rate in force at `at` and
- * for the service tier it reported; an LLM call answered with an error status and no usage at 0;
- * else from the service's per-request price. A call whose price is not known gets `null` and the
+ * Estimates the cost of an external call: from the token usage it reported (read from the
+ * response), priced by the model that answered at the rate in force at `at` and for the service
+ * tier it reported; an LLM call answered with an error status and no usage at 0; else from the
+ * service's per-record or per-request price. A call whose price is not known gets `null` and the
  * reason, never a guess.
  */
 export function estimateCost(
-  attributes: Attributes,
+  usage: CallUsage,
   service: ServiceDefinition | undefined,
   statusCode: number | undefined,
   prices: PriceTable,
   at: Date,
 ): CostEstimate {
-  if (attributes[ATTR_ANALYTICS_USAGE_FREE] === true) return { usd: 0, model: 'free' };
-  const usage = readTokenCounts(attributes);
-  if (usage) {
-    const model =
-      stringAttribute(attributes, ATTR_GEN_AI_RESPONSE_MODEL) ??
-      stringAttribute(attributes, ATTR_GEN_AI_REQUEST_MODEL);
+  if (usage.free === true) return { usd: 0, model: 'free' };
+  const tokens = tokenCountsOf(usage);
+  if (tokens) {
+    const model = usage.responseModel ?? usage.requestModel;
     if (model === undefined) return { usd: null, unknownReason: 'no_model' };
     const row = prices.find(model, at);
     if (!row) return { usd: null, unknownReason: 'unknown_model' };
-    const priced = PriceTable.pricesFor(
-      row,
-      stringAttribute(attributes, ATTR_ANALYTICS_USAGE_SERVICE_TIER),
-      stringAttribute(attributes, ATTR_GEN_AI_PROVIDER_NAME),
-    );
+    const priced = PriceTable.pricesFor(row, usage.serviceTier, usage.provider);
     if (!priced) return { usd: null, unknownReason: 'unpriced_service_tier' };
     return {
-      usd: priceTokens(usage, priced.prices, priced.tiers),
+      usd: priceTokens(tokens, priced.prices, priced.tiers),
       model: 'per_token',
       priceTableVersion: PRICE_TABLE_VERSION,
       ...describeRow(row),
@@ -86,25 +66,17 @@ export function estimateCost(
   const succeeded = statusCode !== undefined && statusCode >= 200 && statusCode < 300;
   // An LLM API bills the tokens it reports; an attempt it refused, rate-limited or failed
   // (4xx, 5xx) reports none and is not billed, so a retried call costs what its last attempt did.
-  if (
-    statusCode !== undefined &&
-    statusCode >= 400 &&
-    stringAttribute(attributes, ATTR_GEN_AI_PROVIDER_NAME) !== undefined
-  ) {
+  if (statusCode !== undefined && statusCode >= 400 && usage.provider !== undefined) {
     return { usd: 0, model: 'per_token' };
   }
   if (service?.perRecordUsd !== undefined) {
     if (!succeeded) return { usd: 0, model: 'per_record' };
-    const records = numberAttribute(attributes, ATTR_ANALYTICS_USAGE_RECORDS);
-    if (records === undefined) {
-      const reason =
-        stringAttribute(attributes, ATTR_ANALYTICS_USAGE_UNKNOWN_REASON) ?? 'record_count_unknown';
-      return { usd: null, unknownReason: reason };
+    if (usage.records === undefined) {
+      return { usd: null, unknownReason: usage.unknownReason ?? 'record_count_unknown' };
     }
-    return { usd: Math.round(records * service.perRecordUsd * 1e8) / 1e8, model: 'per_record' };
+    return { usd: Math.round(usage.records * service.perRecordUsd * 1e8) / 1e8, model: 'per_record' };
   }
-  const usageReason = stringAttribute(attributes, ATTR_ANALYTICS_USAGE_UNKNOWN_REASON);
-  if (usageReason !== undefined) return { usd: null, unknownReason: usageReason };
+  if (usage.unknownReason !== undefined) return { usd: null, unknownReason: usage.unknownReason };
   if (service?.perRequestUsd !== undefined) {
     return { usd: succeeded ? service.perRequestUsd : 0, model: service.costModel ?? 'per_request' };
   }
@@ -145,25 +117,14 @@ function describeRow(row: ModelPrice): Partial<CostEstimate> {
   };
 }
 
-function readTokenCounts(attributes: Attributes): TokenCounts | undefined {
-  const input = numberAttribute(attributes, ATTR_GEN_AI_USAGE_INPUT_TOKENS);
-  const output = numberAttribute(attributes, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
-  if (input === undefined && output === undefined) return undefined;
+/** The token counts to price, when the call reported input or output tokens. */
+function tokenCountsOf(usage: CallUsage): TokenCounts | undefined {
+  if (usage.inputTokens === undefined && usage.outputTokens === undefined) return undefined;
   return {
-    input: input ?? 0,
-    output: output ?? 0,
-    cacheRead: numberAttribute(attributes, ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS) ?? 0,
-    cacheWrite: numberAttribute(attributes, ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS) ?? 0,
-    cacheWrite1h: numberAttribute(attributes, ATTR_ANALYTICS_USAGE_CACHE_WRITE_1H_TOKENS) ?? 0,
+    input: usage.inputTokens ?? 0,
+    output: usage.outputTokens ?? 0,
+    cacheRead: usage.cacheReadTokens ?? 0,
+    cacheWrite: usage.cacheWriteTokens ?? 0,
+    cacheWrite1h: usage.cacheWrite1hTokens ?? 0,
   };
-}
-
-function numberAttribute(attributes: Attributes, key: string): number | undefined {
-  const value = attributes[key];
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
-function stringAttribute(attributes: Attributes, key: string): string | undefined {
-  const value = attributes[key];
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }

@@ -17,6 +17,7 @@ import {
   requestStateIfAny,
   type RequestState,
 } from '../pipeline/request-state.js';
+import { callUsageOfAttributes } from '../pricing/call-usage-of-attributes.js';
 import { estimateCost } from '../pricing/estimate-cost.js';
 import { DEFAULT_MODEL_PRICES, PriceTable } from '../pricing/price-table.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
@@ -359,7 +360,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     const status = attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
     const service = serviceOfCall(this.#catalog, attributes);
     const cost = estimateCost(
-      attributes,
+      callUsageOfAttributes(attributes),
       service,
       typeof status === 'number' ? status : undefined,
       this.#prices,

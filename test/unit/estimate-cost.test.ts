@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Attributes } from '@opentelemetry/api';
+import { callUsageOfAttributes } from '../../src/pricing/call-usage-of-attributes.js';
 import { estimateCost } from '../../src/pricing/estimate-cost.js';
 import {
   DEFAULT_MODEL_PRICES,
@@ -47,7 +48,13 @@ describe('estimateCost per token', () => {
   it('prices input and output tokens at the model rate', () => {
     const p = price('gpt-4o');
     const expected = (1000 * p.inputPerMillion + 500 * p.outputPerMillion) / 1e6;
-    const cost = estimateCost(usage('gpt-4o', 1000, 500), service('openai'), 200, prices, AT);
+    const cost = estimateCost(
+      callUsageOfAttributes(usage('gpt-4o', 1000, 500)),
+      service('openai'),
+      200,
+      prices,
+      AT,
+    );
     expect(cost.usd).toBeCloseTo(expected, 10);
     expect(cost.model).toBe('per_token');
     expect(cost.priceSource).toBe(p.source);
@@ -62,7 +69,10 @@ describe('estimateCost per token', () => {
     const attributes = usage('gpt-4o-2024-08-06', 1000, 500, {
       [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 200,
     });
-    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(expected, 10);
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, prices, AT).usd).toBeCloseTo(
+      expected,
+      10,
+    );
   });
 
   it('prices cache writes at the cache-write rate', () => {
@@ -78,7 +88,9 @@ describe('estimateCost per token', () => {
       [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 2000,
       [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 3000,
     });
-    expect(estimateCost(attributes, service('anthropic'), 200, prices, AT).usd).toBeCloseTo(expected, 10);
+    expect(
+      estimateCost(callUsageOfAttributes(attributes), service('anthropic'), 200, prices, AT).usd,
+    ).toBeCloseTo(expected, 10);
   });
 
   it('prices cache writes at the input rate when the model has no cache-write rate', () => {
@@ -86,7 +98,10 @@ describe('estimateCost per token', () => {
     expect(p.cacheWritePerMillion).toBeUndefined();
     const expected = (1000 * p.inputPerMillion) / 1e6;
     const attributes = usage('gpt-4o', 1000, 0, { [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 400 });
-    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(expected, 10);
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, prices, AT).usd).toBeCloseTo(
+      expected,
+      10,
+    );
   });
 
   it('never counts more cached tokens than input tokens', () => {
@@ -96,7 +111,7 @@ describe('estimateCost per token', () => {
       [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 5000,
       [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 5000,
     });
-    const cost = estimateCost(attributes, undefined, 200, prices, AT).usd;
+    const cost = estimateCost(callUsageOfAttributes(attributes), undefined, 200, prices, AT).usd;
     expect(cost).toBeCloseTo(expected, 10);
     expect(cost).toBeGreaterThanOrEqual(0);
   });
@@ -107,7 +122,13 @@ describe('estimateCost per token', () => {
     expect(tier).toBeDefined();
     const input = tier!.aboveInputTokens + 50_000;
     const expected = (input * tier!.inputPerMillion + 1000 * tier!.outputPerMillion) / 1e6;
-    const cost = estimateCost(usage('gemini-2.5-pro', input, 1000), service('gemini'), 200, prices, AT);
+    const cost = estimateCost(
+      callUsageOfAttributes(usage('gemini-2.5-pro', input, 1000)),
+      service('gemini'),
+      200,
+      prices,
+      AT,
+    );
     expect(cost.usd).toBeCloseTo(expected, 10);
   });
 
@@ -115,10 +136,10 @@ describe('estimateCost per token', () => {
     const p = price('gemini-2.5-pro');
     const input = p.tiers![0]!.aboveInputTokens;
     const expected = (input * p.inputPerMillion + 1000 * p.outputPerMillion) / 1e6;
-    expect(estimateCost(usage('gemini-2.5-pro', input, 1000), undefined, 200, prices, AT).usd).toBeCloseTo(
-      expected,
-      10,
-    );
+    expect(
+      estimateCost(callUsageOfAttributes(usage('gemini-2.5-pro', input, 1000)), undefined, 200, prices, AT)
+        .usd,
+    ).toBeCloseTo(expected, 10);
   });
 
   it('prices cached input in the long-context tier at the tier cached rate', () => {
@@ -129,7 +150,10 @@ describe('estimateCost per token', () => {
     const attributes = usage('gemini-2.5-pro', input, 0, {
       [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 1000,
     });
-    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(expected, 10);
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, prices, AT).usd).toBeCloseTo(
+      expected,
+      10,
+    );
   });
 
   it('prices by the response model before the request model', () => {
@@ -138,7 +162,10 @@ describe('estimateCost per token', () => {
       ...usage('gpt-4o-mini-2024-07-18', 1_000_000, 0),
       [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o',
     };
-    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(mini.inputPerMillion, 10);
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, prices, AT).usd).toBeCloseTo(
+      mini.inputPerMillion,
+      10,
+    );
   });
 
   it('falls back to the request model when there is no response model', () => {
@@ -148,18 +175,29 @@ describe('estimateCost per token', () => {
       [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 0,
       [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 1_000_000,
     };
-    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(p.outputPerMillion, 10);
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, prices, AT).usd).toBeCloseTo(
+      p.outputPerMillion,
+      10,
+    );
   });
 
   it('prices gemini-2.5-flash-lite at its own rate', () => {
     const lite = price('gemini-2.5-flash-lite');
     expect(
-      estimateCost(usage('gemini-2.5-flash-lite', 1_000_000, 0), undefined, 200, prices, AT).usd,
+      estimateCost(
+        callUsageOfAttributes(usage('gemini-2.5-flash-lite', 1_000_000, 0)),
+        undefined,
+        200,
+        prices,
+        AT,
+      ).usd,
     ).toBeCloseTo(lite.inputPerMillion, 10);
   });
 
   it('reports an unknown model rather than inventing a price', () => {
-    expect(estimateCost(usage('gpt-99', 1000, 100), service('openai'), 200, prices, AT)).toEqual({
+    expect(
+      estimateCost(callUsageOfAttributes(usage('gpt-99', 1000, 100)), service('openai'), 200, prices, AT),
+    ).toEqual({
       usd: null,
       unknownReason: 'unknown_model',
     });
@@ -167,7 +205,15 @@ describe('estimateCost per token', () => {
 
   it('reports gemini-2.5-flash-lite as unknown when only gemini-2.5-flash is priced', () => {
     const onlyFlash = new PriceTable([price('gemini-2.5-flash')]);
-    expect(estimateCost(usage('gemini-2.5-flash-lite', 1000, 100), undefined, 200, onlyFlash, AT)).toEqual({
+    expect(
+      estimateCost(
+        callUsageOfAttributes(usage('gemini-2.5-flash-lite', 1000, 100)),
+        undefined,
+        200,
+        onlyFlash,
+        AT,
+      ),
+    ).toEqual({
       usd: null,
       unknownReason: 'unknown_model',
     });
@@ -178,8 +224,13 @@ describe('estimateCost per token', () => {
       { model: 'm', effectiveFrom: '2025-01-01', inputPerMillion: 1, outputPerMillion: 1 },
     ]);
     expect(
-      estimateCost(usage('m', 1000, 100), undefined, 200, table, new Date('2024-12-31T23:59:59Z'))
-        .unknownReason,
+      estimateCost(
+        callUsageOfAttributes(usage('m', 1000, 100)),
+        undefined,
+        200,
+        table,
+        new Date('2024-12-31T23:59:59Z'),
+      ).unknownReason,
     ).toBe('unknown_model');
   });
 
@@ -189,13 +240,19 @@ describe('estimateCost per token', () => {
       { model: 'm', effectiveFrom: '2025-06-01', inputPerMillion: 2, outputPerMillion: 0 },
     ]);
     const attributes = usage('m', 1_000_000, 0);
-    expect(estimateCost(attributes, undefined, 200, table, new Date('2025-05-31T23:59:59Z')).usd).toBe(1);
-    expect(estimateCost(attributes, undefined, 200, table, new Date('2025-06-01T00:00:00Z')).usd).toBe(2);
+    expect(
+      estimateCost(callUsageOfAttributes(attributes), undefined, 200, table, new Date('2025-05-31T23:59:59Z'))
+        .usd,
+    ).toBe(1);
+    expect(
+      estimateCost(callUsageOfAttributes(attributes), undefined, 200, table, new Date('2025-06-01T00:00:00Z'))
+        .usd,
+    ).toBe(2);
   });
 
   it('reports usage without a model as no_model', () => {
     const attributes = { [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 10, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 5 };
-    expect(estimateCost(attributes, service('openai'), 200, prices, AT)).toEqual({
+    expect(estimateCost(callUsageOfAttributes(attributes), service('openai'), 200, prices, AT)).toEqual({
       usd: null,
       unknownReason: 'no_model',
     });
@@ -204,14 +261,14 @@ describe('estimateCost per token', () => {
   it('prices output-only usage', () => {
     const p = price('gpt-4o');
     const attributes = { [ATTR_GEN_AI_RESPONSE_MODEL]: 'gpt-4o', [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 2000 };
-    expect(estimateCost(attributes, undefined, 200, prices, AT).usd).toBeCloseTo(
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, prices, AT).usd).toBeCloseTo(
       (2000 * p.outputPerMillion) / 1e6,
       10,
     );
   });
 
   it('rounds to the eight decimals numeric(14,8) keeps', () => {
-    const usd = estimateCost(usage('gpt-4o', 1, 1), undefined, 200, prices, AT).usd;
+    const usd = estimateCost(callUsageOfAttributes(usage('gpt-4o', 1, 1)), undefined, 200, prices, AT).usd;
     expect(usd).not.toBeNull();
     expect(Math.round(usd! * 1e8) / 1e8).toBe(usd);
   });
@@ -227,7 +284,7 @@ describe('estimateCost per token', () => {
       [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: bad as number,
       [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: bad as number,
     };
-    const cost = estimateCost(attributes, service('supabase'), 200, prices, AT);
+    const cost = estimateCost(callUsageOfAttributes(attributes), service('supabase'), 200, prices, AT);
     // Without usable token counts the call is priced by its service (a subscription).
     expect(cost).toEqual({ usd: 0, model: 'subscription' });
   });
@@ -237,21 +294,35 @@ describe('estimateCost per request', () => {
   const brightdata = service('brightdata', true);
 
   it('charges the per-request price for a 2xx response', () => {
-    expect(estimateCost({}, brightdata, 200, prices, AT)).toEqual({
+    expect(estimateCost(callUsageOfAttributes({}), brightdata, 200, prices, AT)).toEqual({
       usd: brightdata.perRequestUsd,
       model: 'per_request',
     });
-    expect(estimateCost({}, brightdata, 204, prices, AT).usd).toBe(brightdata.perRequestUsd);
+    expect(estimateCost(callUsageOfAttributes({}), brightdata, 204, prices, AT).usd).toBe(
+      brightdata.perRequestUsd,
+    );
   });
 
   it.each([199, 301, 404, 429, 500, 503, undefined])('charges nothing for status %j', (status) => {
-    expect(estimateCost({}, brightdata, status, prices, AT)).toEqual({ usd: 0, model: 'per_request' });
+    expect(estimateCost(callUsageOfAttributes({}), brightdata, status, prices, AT)).toEqual({
+      usd: 0,
+      model: 'per_request',
+    });
   });
 
   it('charges nothing for a subscription service', () => {
-    expect(estimateCost({}, service('supabase'), 200, prices, AT)).toEqual({ usd: 0, model: 'subscription' });
+    expect(estimateCost(callUsageOfAttributes({}), service('supabase'), 200, prices, AT)).toEqual({
+      usd: 0,
+      model: 'subscription',
+    });
     expect(
-      estimateCost({}, { name: 'plan', hosts: ['x'], costModel: 'subscription' }, 500, prices, AT),
+      estimateCost(
+        callUsageOfAttributes({}),
+        { name: 'plan', hosts: ['x'], costModel: 'subscription' },
+        500,
+        prices,
+        AT,
+      ),
     ).toEqual({
       usd: 0,
       model: 'subscription',
@@ -259,11 +330,13 @@ describe('estimateCost per request', () => {
   });
 
   it('gives null for a service without a price', () => {
-    expect(estimateCost({}, service('openai'), 200, prices, AT)).toEqual({ usd: null });
+    expect(estimateCost(callUsageOfAttributes({}), service('openai'), 200, prices, AT)).toEqual({
+      usd: null,
+    });
   });
 
   it('gives null for an unknown service', () => {
-    expect(estimateCost({}, undefined, 200, prices, AT)).toEqual({ usd: null });
+    expect(estimateCost(callUsageOfAttributes({}), undefined, 200, prices, AT)).toEqual({ usd: null });
   });
 
   it.each([400, 401, 429, 500, 503, 529])(
@@ -273,7 +346,7 @@ describe('estimateCost per request', () => {
         'gen_ai.provider.name': 'openai',
         'analytics.usage.unknown_reason': 'no_usage_in_response',
       };
-      expect(estimateCost(attributes, service('openai'), status, prices, AT)).toEqual({
+      expect(estimateCost(callUsageOfAttributes(attributes), service('openai'), status, prices, AT)).toEqual({
         usd: 0,
         model: 'per_token',
       });
@@ -283,22 +356,33 @@ describe('estimateCost per request', () => {
   it('still prices the usage an LLM error answer reports, and says why a 2xx answer without usage has no price', () => {
     const p = price('gpt-4o');
     const reported = usage('gpt-4o', 1_000_000, 0, { 'gen_ai.provider.name': 'openai' });
-    expect(estimateCost(reported, service('openai'), 500, prices, AT).usd).toBeCloseTo(p.inputPerMillion, 10);
+    expect(estimateCost(callUsageOfAttributes(reported), service('openai'), 500, prices, AT).usd).toBeCloseTo(
+      p.inputPerMillion,
+      10,
+    );
     const attributes = {
       'gen_ai.provider.name': 'openai',
       'analytics.usage.unknown_reason': 'no_usage_in_response',
     };
-    expect(estimateCost(attributes, service('openai'), 200, prices, AT)).toEqual({
+    expect(estimateCost(callUsageOfAttributes(attributes), service('openai'), 200, prices, AT)).toEqual({
       usd: null,
       unknownReason: 'no_usage_in_response',
     });
     // A connection that failed before any answer: what it cost is not known.
-    expect(estimateCost(attributes, service('openai'), undefined, prices, AT).usd).toBeNull();
+    expect(
+      estimateCost(callUsageOfAttributes(attributes), service('openai'), undefined, prices, AT).usd,
+    ).toBeNull();
   });
 
   it('prices token usage before the per-request price', () => {
     const p = price('gpt-4o');
-    const cost = estimateCost(usage('gpt-4o', 1_000_000, 0), brightdata, 200, prices, AT);
+    const cost = estimateCost(
+      callUsageOfAttributes(usage('gpt-4o', 1_000_000, 0)),
+      brightdata,
+      200,
+      prices,
+      AT,
+    );
     expect(cost.model).toBe('per_token');
     expect(cost.usd).toBeCloseTo(p.inputPerMillion, 10);
   });
@@ -310,7 +394,9 @@ describe('estimateCost with what responses report', () => {
   const row = (model: string, at = AT) => table.find(model, at)!;
 
   it('prices free requests (token counting) at 0', () => {
-    expect(estimateCost({ 'analytics.usage.free': true }, undefined, 200, table, AT)).toEqual({
+    expect(
+      estimateCost(callUsageOfAttributes({ 'analytics.usage.free': true }), undefined, 200, table, AT),
+    ).toEqual({
       usd: 0,
       model: 'free',
     });
@@ -318,7 +404,7 @@ describe('estimateCost with what responses report', () => {
 
   it('gives the reason usage could not be read instead of a number', () => {
     const result = estimateCost(
-      { 'analytics.usage.unknown_reason': 'body_too_large' },
+      callUsageOfAttributes({ 'analytics.usage.unknown_reason': 'body_too_large' }),
       undefined,
       200,
       table,
@@ -333,13 +419,13 @@ describe('estimateCost with what responses report', () => {
     const expected =
       (1040 * p.inputPerMillion + 200 * p.cachedInputPerMillion! + 800 * p.outputPerMillion) / 1e6;
     const result = estimateCost(
-      {
+      callUsageOfAttributes({
         'gen_ai.response.model': 'gemini-2.5-flash',
         'gen_ai.usage.input_tokens': 1240,
         'gen_ai.usage.cache_read.input_tokens': 200,
         'gen_ai.usage.output_tokens': 800,
         'gen_ai.usage.reasoning.output_tokens': 500,
-      },
+      }),
       undefined,
       200,
       table,
@@ -358,7 +444,10 @@ describe('estimateCost with what responses report', () => {
       'gen_ai.usage.output_tokens': 1000,
     };
     const expected = (250_000 * tier.inputPerMillion + 1000 * tier.outputPerMillion) / 1e6;
-    expect(estimateCost(attributes, undefined, 200, table, AT).usd).toBeCloseTo(expected, 10);
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, table, AT).usd).toBeCloseTo(
+      expected,
+      10,
+    );
     expect(tier.inputPerMillion).toBeGreaterThan(p.inputPerMillion);
   });
 
@@ -380,7 +469,10 @@ describe('estimateCost with what responses report', () => {
       'analytics.usage.cache_creation_1h.input_tokens': 100,
       'gen_ai.usage.output_tokens': 60,
     };
-    expect(estimateCost(attributes, undefined, 200, table, AT).usd).toBeCloseTo(expected, 10);
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, table, AT).usd).toBeCloseTo(
+      expected,
+      10,
+    );
   });
 
   it('applies a reported service tier: a row of its own, a provider multiplier, or no price at all', () => {
@@ -391,16 +483,40 @@ describe('estimateCost with what responses report', () => {
     };
     const gpt4o = row('gpt-4o');
     expect(
-      estimateCost({ ...usage, 'analytics.usage.service_tier': 'default' }, undefined, 200, table, AT).usd,
+      estimateCost(
+        callUsageOfAttributes({ ...usage, 'analytics.usage.service_tier': 'default' }),
+        undefined,
+        200,
+        table,
+        AT,
+      ).usd,
     ).toBe(gpt4o.inputPerMillion);
     expect(
-      estimateCost({ ...usage, 'analytics.usage.service_tier': 'priority' }, undefined, 200, table, AT).usd,
+      estimateCost(
+        callUsageOfAttributes({ ...usage, 'analytics.usage.service_tier': 'priority' }),
+        undefined,
+        200,
+        table,
+        AT,
+      ).usd,
     ).toBe(gpt4o.serviceTiers!.priority!.inputPerMillion);
     expect(
-      estimateCost({ ...usage, 'analytics.usage.service_tier': 'flex' }, undefined, 200, table, AT).usd,
+      estimateCost(
+        callUsageOfAttributes({ ...usage, 'analytics.usage.service_tier': 'flex' }),
+        undefined,
+        200,
+        table,
+        AT,
+      ).usd,
     ).toBe(gpt4o.inputPerMillion * 0.5);
     expect(
-      estimateCost({ ...usage, 'analytics.usage.service_tier': 'scale' }, undefined, 200, table, AT),
+      estimateCost(
+        callUsageOfAttributes({ ...usage, 'analytics.usage.service_tier': 'scale' }),
+        undefined,
+        200,
+        table,
+        AT,
+      ),
     ).toEqual({
       usd: null,
       unknownReason: 'unpriced_service_tier',
@@ -418,7 +534,10 @@ describe('estimateCost with what responses report', () => {
       'analytics.usage.service_tier': 'batch',
     };
     const expected = (0.5 * (300_000 * tier.inputPerMillion + 10_000 * tier.outputPerMillion)) / 1e6;
-    expect(estimateCost(attributes, undefined, 200, table, AT).usd).toBeCloseTo(expected, 10);
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, table, AT).usd).toBeCloseTo(
+      expected,
+      10,
+    );
   });
 
   it("takes a tier's multiplier from the provider that served the call, not the model's home provider", () => {
@@ -431,10 +550,22 @@ describe('estimateCost with what responses report', () => {
     const flash = row('gemini-2.5-flash');
     // The Gemini API sells flex at half price; Vertex AI has no flex price here.
     expect(
-      estimateCost({ ...attributes, 'gen_ai.provider.name': 'gcp.gemini' }, undefined, 200, table, AT).usd,
+      estimateCost(
+        callUsageOfAttributes({ ...attributes, 'gen_ai.provider.name': 'gcp.gemini' }),
+        undefined,
+        200,
+        table,
+        AT,
+      ).usd,
     ).toBeCloseTo(flash.inputPerMillion * 0.5, 10);
     expect(
-      estimateCost({ ...attributes, 'gen_ai.provider.name': 'gcp.vertex_ai' }, undefined, 200, table, AT),
+      estimateCost(
+        callUsageOfAttributes({ ...attributes, 'gen_ai.provider.name': 'gcp.vertex_ai' }),
+        undefined,
+        200,
+        table,
+        AT,
+      ),
     ).toEqual({ usd: null, unknownReason: 'unpriced_service_tier' });
   });
 
@@ -444,8 +575,20 @@ describe('estimateCost with what responses report', () => {
       'gen_ai.usage.input_tokens': 1_000_000,
       'gen_ai.usage.output_tokens': 0,
     };
-    const during = estimateCost(attributes, undefined, 200, table, new Date('2026-12-31T23:59:59Z'));
-    const after = estimateCost(attributes, undefined, 200, table, new Date('2027-01-01T00:00:00Z'));
+    const during = estimateCost(
+      callUsageOfAttributes(attributes),
+      undefined,
+      200,
+      table,
+      new Date('2026-12-31T23:59:59Z'),
+    );
+    const after = estimateCost(
+      callUsageOfAttributes(attributes),
+      undefined,
+      200,
+      table,
+      new Date('2027-01-01T00:00:00Z'),
+    );
     expect(during.usd).toBe(0.75);
     expect(after).toMatchObject({ usd: 1.5, priceEffectiveFrom: '2027-01-01' });
   });
@@ -463,7 +606,10 @@ describe('estimateCost with what responses report', () => {
     const expected =
       (60_000 * tier.inputPerMillion + 50_000 * tier.cachedInputPerMillion! + 1000 * tier.outputPerMillion) /
       1e6;
-    expect(estimateCost(attributes, undefined, 200, table, AT).usd).toBeCloseTo(expected, 10);
+    expect(estimateCost(callUsageOfAttributes(attributes), undefined, 200, table, AT).usd).toBeCloseTo(
+      expected,
+      10,
+    );
   });
 });
 
@@ -473,23 +619,33 @@ describe('estimateCost per record', () => {
   const at = new Date('2026-11-26T00:00:00Z');
 
   it('prices a successful download by the records it delivered', () => {
-    expect(estimateCost({ 'analytics.usage.records': 250 }, datasets, 200, table, at)).toEqual({
+    expect(
+      estimateCost(callUsageOfAttributes({ 'analytics.usage.records': 250 }), datasets, 200, table, at),
+    ).toEqual({
       usd: 0.375,
       model: 'per_record',
     });
   });
 
   it('prices a failed download at 0, and a download without a count as unknown', () => {
-    expect(estimateCost({ 'analytics.usage.records': 250 }, datasets, 500, table, at)).toEqual({
+    expect(
+      estimateCost(callUsageOfAttributes({ 'analytics.usage.records': 250 }), datasets, 500, table, at),
+    ).toEqual({
       usd: 0,
       model: 'per_record',
     });
-    expect(estimateCost({}, datasets, 200, table, at)).toEqual({
+    expect(estimateCost(callUsageOfAttributes({}), datasets, 200, table, at)).toEqual({
       usd: null,
       unknownReason: 'record_count_unknown',
     });
     expect(
-      estimateCost({ 'analytics.usage.unknown_reason': 'download_incomplete' }, datasets, 200, table, at),
+      estimateCost(
+        callUsageOfAttributes({ 'analytics.usage.unknown_reason': 'download_incomplete' }),
+        datasets,
+        200,
+        table,
+        at,
+      ),
     ).toEqual({
       usd: null,
       unknownReason: 'download_incomplete',
