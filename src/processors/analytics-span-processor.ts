@@ -1,6 +1,6 @@
 import { context, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
-import { hrTime, hrTimeToMilliseconds } from '@opentelemetry/core';
-import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
+import { hrTime } from '@opentelemetry/core';
+import { ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { classifySpan, isCallerCandidate, isHttpAttempt } from '../spans/classify-span.js';
 import { RateLimitedReporter, createLogger } from '../support/diag.js';
@@ -11,26 +11,11 @@ import { setActivePrivacy, setActiveRedactor } from '../pipeline/active-pipeline
 import { PrivacyPolicy } from '../privacy/privacy-policy.js';
 import { createRedactor } from '../privacy/create-redactor.js';
 import type { Redactor } from '../privacy/redactor.js';
-import {
-  findRequestSpan,
-  noteRequestError,
-  requestStateIfAny,
-  type RequestState,
-} from '../pipeline/request-state.js';
-import { callUsageOfAttributes } from '../pricing/call-usage-of-attributes.js';
-import { estimateCost } from '../pricing/estimate-cost.js';
+import { findRequestSpan, noteRequestError, type RequestState } from '../pipeline/request-state.js';
 import { DEFAULT_MODEL_PRICES, PriceTable } from '../pricing/price-table.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
-import { serviceOfCall } from '../pricing/service-of-call.js';
 import {
-  ATTR_ANALYTICS_COST_MODEL,
-  ATTR_ANALYTICS_COST_UNKNOWN_REASON,
-  ATTR_ANALYTICS_COST_USD,
   ATTR_ANALYTICS_INCOMPLETE,
-  ATTR_ANALYTICS_PRICE_CHECKED_AT,
-  ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM,
-  ATTR_ANALYTICS_PRICE_SOURCE,
-  ATTR_ANALYTICS_PRICE_TABLE_VERSION,
   ATTR_ANALYTICS_RECORD,
   ATTR_ANALYTICS_SAMPLE_WEIGHT,
   ATTR_ANALYTICS_SLOW,
@@ -39,15 +24,17 @@ import {
   ATTR_ENDUSER_PSEUDO_ID,
   ATTR_ERROR_MESSAGE,
   ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_SERVICE_PEER_NAME,
   RECORD_API,
   RECORD_AUTH,
   RECORD_EXTERNAL,
 } from '../semconv.js';
 import type { ReadableSpanLike, SpanLike, SpanProcessorLike } from '../span-types.js';
 import { adoptGenAiNames } from './adopt-gen-ai-names.js';
+import { callAttributes, type CallPricing } from './call-attributes.js';
+import { CallHolder, TrackedRequest } from './call-holder.js';
 import { CallerTracker } from './caller-tracker.js';
 import { deriveSpan } from './derive-span.js';
+import { OpenCallSweep, TrackedCall } from './open-call-sweep.js';
 import { sampleApiSpan } from './sample-api-span.js';
 
 /** Options of {@link AnalyticsSpanProcessor}. */
@@ -64,46 +51,8 @@ export interface AnalyticsSpanProcessorConfig extends AnalyticsConfig {
   exporter?: { forceFlush?(): Promise<void> };
 }
 
-/**
- * This processor's bookkeeping for one request: whether its API row is excluded, whether it
- * has ended, and the finished outbound calls held until it does (so that a later
- * `setUser()` still applies to them).
- */
-class TrackedRequest {
-  ended = false;
-  held: ReadableSpanLike[] | undefined;
-  holdTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly span: object,
-    readonly excluded: boolean,
-  ) {}
-
-  /** What the app said about the request (`setUser`, errors), if it said anything. */
-  get state(): RequestState | undefined {
-    // Looked up, not created: most requests never get a state, and every allocation counts here.
-    return requestStateIfAny(this.span);
-  }
-}
-
-/** This processor's bookkeeping for one outbound call: its request, its user, when it opened. */
-class TrackedCall {
-  recordedIncomplete = false;
-
-  constructor(
-    readonly request: TrackedRequest | undefined,
-    readonly user: string | undefined,
-    readonly openedAt: number,
-  ) {}
-}
-
 /** Spans as this processor keeps its bookkeeping on them, under its own symbols. */
 type Tracked = { [key: symbol]: TrackedRequest | TrackedCall | undefined };
-
-/** A request holds at most this many finished outbound calls; more are sent on at once. */
-const MAX_HELD_PER_REQUEST = 256;
-/** At most this many open outbound calls are watched for the incomplete-call deadline. */
-const MAX_TRACKED_OPEN_CALLS = 10_000;
 
 /**
  * Classifies spans into API requests, authentication events and external calls, completes
@@ -143,11 +92,8 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   readonly #exporter: { forceFlush?(): Promise<void> } | undefined;
   readonly #sampleRate: number;
   readonly #slowRequestMillis: number;
-  readonly #requestHoldMillis: number;
-  readonly #maxOpenMillis: number;
   readonly #isExcluded: (path: string) => boolean;
-  readonly #catalog: ServiceCatalog;
-  readonly #prices: PriceTable;
+  readonly #pricing: CallPricing;
   readonly #redactor: Redactor;
   /** `enduser.id`, or `enduser.pseudo.id` when user ids are pseudonyms. */
   readonly #userAttribute: string;
@@ -158,12 +104,10 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
    */
   readonly #requestKey = Symbol('otel-pg-analytics.tracked-request');
   readonly #callKey = Symbol('otel-pg-analytics.tracked-call');
-  /** Outbound calls still open, by span id, watched for the incomplete-call deadline. */
-  readonly #openCalls = new Map<string, SpanLike>();
-  readonly #holding = new Set<TrackedRequest>();
   readonly #reporter = new RateLimitedReporter(createLogger('processor'));
   readonly #callers: CallerTracker;
-  #sweepTimer: NodeJS.Timeout | undefined;
+  readonly #holder: CallHolder;
+  readonly #openCalls: OpenCallSweep;
   #isShutdown = false;
   #shutdownPromise: Promise<void> | undefined;
 
@@ -177,21 +121,32 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     this.#exporter = exporter;
     this.#sampleRate = resolved.sampleRate;
     this.#slowRequestMillis = resolved.slowRequestMillis;
-    this.#requestHoldMillis = resolved.requestHoldMillis;
-    this.#maxOpenMillis = resolved.maxOpenClientSpanMillis;
     this.#isExcluded = createPathMatcher(resolved.excludedPaths);
-    this.#catalog = new ServiceCatalog(resolved.services);
-    this.#prices = new PriceTable([...DEFAULT_MODEL_PRICES, ...resolved.modelPrices]);
     this.#redactor = createRedactor(resolved);
     // The helpers (recordAuthEvent, setUser, framework errors) apply the same policies.
     setActiveRedactor(this.#redactor);
     const privacy = new PrivacyPolicy(resolved);
     setActivePrivacy(privacy);
     this.#userAttribute = privacy.pseudonymousUsers ? ATTR_ENDUSER_PSEUDO_ID : ATTR_ENDUSER_ID;
+    const prices = new PriceTable([...DEFAULT_MODEL_PRICES, ...resolved.modelPrices]);
+    const catalog = new ServiceCatalog(resolved.services);
+    this.#pricing = { catalog, prices, userAttribute: this.#userAttribute };
     this.#callers = new CallerTracker(
       resolved.requestHoldMillis,
-      this.#catalog,
+      catalog,
       (attempt, attributes) => this.#settleCall(this.#withAttributes(attempt, attributes)),
+      this.#reporter,
+    );
+    this.#holder = new CallHolder(
+      resolved.requestHoldMillis,
+      (span, state) => this.#forwardCall(span, state),
+      this.#reporter,
+    );
+    this.#openCalls = new OpenCallSweep(
+      resolved.maxOpenClientSpanMillis,
+      (span) => this.#callOf(span),
+      this.#callers,
+      (span, call) => this.#recordIncomplete(span, call),
       this.#reporter,
     );
   }
@@ -215,7 +170,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
           Date.now(),
         );
         (span as unknown as Tracked)[this.#callKey] = call;
-        this.#watchOpenCall(span);
+        this.#openCalls.watch(span);
       }
       // Only spans that become rows: the downstream never sees a start without its end. Whether
       // a caller candidate becomes one is known only at its end.
@@ -230,7 +185,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     try {
       // A caller that had attempts is no row: its attempts are.
       if (this.#callers.endCaller(span)) {
-        this.#openCalls.delete(span.spanContext().spanId);
+        this.#openCalls.forget(span.spanContext().spanId);
         return;
       }
       switch (classifySpan(span)) {
@@ -256,7 +211,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
 
   async forceFlush(): Promise<void> {
     this.#callers.releaseAll();
-    this.#releaseAllHeld();
+    this.#holder.releaseAll();
     await this.#next.forceFlush();
     await this.#exporter?.forceFlush?.();
   }
@@ -265,11 +220,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   shutdown(): Promise<void> {
     this.#shutdownPromise ??= (async () => {
       // In this order: open attempts let their callers go, whose attempts may join a request.
-      this.#recordOpenCalls(0);
+      this.#openCalls.sweep(0);
       this.#callers.releaseAll();
-      this.#releaseAllHeld();
+      this.#holder.releaseAll();
       this.#isShutdown = true;
-      if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+      this.#openCalls.stop();
       await this.#next.shutdown();
     })();
     return this.#shutdownPromise;
@@ -286,10 +241,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   #endRequest(span: ReadableSpanLike): void {
     const request = this.#requestOf(span);
     const state = request?.state;
-    if (request) {
-      request.ended = true;
-      this.#stopHolding(request);
-    }
+    if (request) this.#holder.endRequest(request);
     if (!request?.excluded) {
       const decision = sampleApiSpan(span, this.#sampleRate, this.#slowRequestMillis);
       if (decision.keep) {
@@ -307,15 +259,11 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
         this.#forward(span, extra);
       }
     }
-    if (request?.held) {
-      const held = request.held;
-      request.held = undefined;
-      for (const call of held) this.#forwardCall(call, state);
-    }
+    if (request) this.#holder.releaseHeld(request, state);
   }
 
   #endCall(span: ReadableSpanLike): void {
-    this.#openCalls.delete(span.spanContext().spanId);
+    this.#openCalls.forget(span.spanContext().spanId);
     if (this.#callOf(span)?.recordedIncomplete) return;
     if (this.#callers.holdAttempt(span)) return;
     this.#settleCall(span);
@@ -324,16 +272,7 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
   /** A finished call: held until its request ends, or passed on. */
   #settleCall(span: ReadableSpanLike): void {
     const request = this.#callOf(span)?.request;
-    if (request && !request.ended && (request.held?.length ?? 0) < MAX_HELD_PER_REQUEST) {
-      (request.held ??= []).push(span);
-      if (!request.holdTimer) {
-        this.#holding.add(request);
-        request.holdTimer = setTimeout(() => this.#releaseHeld(request), this.#requestHoldMillis);
-        request.holdTimer.unref();
-      }
-      return;
-    }
-    this.#forwardCall(span, request?.state);
+    if (!this.#holder.hold(request, span)) this.#forwardCall(span, request?.state);
   }
 
   /** A copy of an attempt with the attributes its caller completed, still tracked as the call. */
@@ -355,102 +294,23 @@ export class AnalyticsSpanProcessor implements SpanProcessorLike {
     // a span from another service) may name usage its own way: priced and stored under ours,
     // as the attempts it would have completed are.
     const own = isHttpAttempt(span) ? span.attributes : adoptGenAiNames(span.attributes);
-    // What the sweep adds (an unfinished response) is part of the verdict on its cost.
-    const attributes = Object.keys(extra).length === 0 ? own : { ...own, ...extra };
-    const status = attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
-    const service = serviceOfCall(this.#catalog, attributes);
-    const cost = estimateCost(
-      callUsageOfAttributes(attributes),
-      service,
-      typeof status === 'number' ? status : undefined,
-      this.#prices,
-      new Date(hrTimeToMilliseconds(span.startTime)),
-    );
-    const out: Attributes = { ...extra, [ATTR_ANALYTICS_RECORD]: RECORD_EXTERNAL };
-    if (service) out[ATTR_SERVICE_PEER_NAME] = service.name;
-    if (service?.genAiProvider && attributes[ATTR_GEN_AI_PROVIDER_NAME] === undefined) {
-      out[ATTR_GEN_AI_PROVIDER_NAME] = service.genAiProvider;
-    }
-    if (cost.usd !== null) out[ATTR_ANALYTICS_COST_USD] = cost.usd;
-    if (cost.model) out[ATTR_ANALYTICS_COST_MODEL] = cost.model;
-    if (cost.unknownReason) out[ATTR_ANALYTICS_COST_UNKNOWN_REASON] = cost.unknownReason;
-    if (cost.priceSource) out[ATTR_ANALYTICS_PRICE_SOURCE] = cost.priceSource;
-    if (cost.priceCheckedAt) out[ATTR_ANALYTICS_PRICE_CHECKED_AT] = cost.priceCheckedAt;
-    if (cost.priceEffectiveFrom) out[ATTR_ANALYTICS_PRICE_EFFECTIVE_FROM] = cost.priceEffectiveFrom;
-    if (cost.priceTableVersion) out[ATTR_ANALYTICS_PRICE_TABLE_VERSION] = cost.priceTableVersion;
     const user = state?.userId ?? this.#callOf(span)?.user;
-    if (user !== undefined && attributes[this.#userAttribute] === undefined) out[this.#userAttribute] = user;
-    this.#forward(span, out, endTime, own);
+    this.#forward(span, callAttributes(own, span.startTime, extra, user, this.#pricing), endTime, own);
   }
 
   #forward(span: ReadableSpanLike, extra: Attributes, endTime?: HrTime, base?: Attributes): void {
     this.#next.onEnd(deriveSpan(span, extra, endTime, base));
   }
 
-  #releaseHeld(request: TrackedRequest): void {
-    try {
-      this.#stopHolding(request);
-      const held = request.held ?? [];
-      request.held = undefined;
-      for (const call of held) this.#forwardCall(call, request.state);
-    } catch (error) {
-      this.#reporter.error('release', 'otel-pg-analytics: releasing held calls failed', error);
+  /** A call still open past the deadline, recorded as it stands, flagged incomplete. */
+  #recordIncomplete(span: SpanLike, call: TrackedCall): void {
+    const enriched = this.#callers.abandonAttempt(span);
+    const view = enriched ? this.#withAttributes(span, enriched) : span;
+    const incomplete: Attributes = { [ATTR_ANALYTICS_INCOMPLETE]: true };
+    // An LLM response still being read has no usage yet: say so rather than leave it blank.
+    if (view.attributes[ATTR_GEN_AI_PROVIDER_NAME] !== undefined) {
+      incomplete[ATTR_ANALYTICS_USAGE_UNKNOWN_REASON] = 'response_not_finished';
     }
-  }
-
-  #stopHolding(request: TrackedRequest): void {
-    if (request.holdTimer) clearTimeout(request.holdTimer);
-    request.holdTimer = undefined;
-    this.#holding.delete(request);
-  }
-
-  #releaseAllHeld(): void {
-    for (const request of [...this.#holding]) this.#releaseHeld(request);
-  }
-
-  #watchOpenCall(span: SpanLike): void {
-    if (this.#openCalls.size >= MAX_TRACKED_OPEN_CALLS) {
-      this.#reporter.error(
-        'open calls',
-        `otel-pg-analytics: more than ${MAX_TRACKED_OPEN_CALLS} outbound calls are open; calls beyond that are not watched for the incomplete-call deadline`,
-      );
-      return;
-    }
-    this.#openCalls.set(span.spanContext().spanId, span);
-    if (!this.#sweepTimer) {
-      const interval = Math.min(5000, Math.max(10, Math.floor(this.#maxOpenMillis / 4)));
-      this.#sweepTimer = setInterval(() => this.#recordOpenCalls(this.#maxOpenMillis), interval);
-      this.#sweepTimer.unref();
-    }
-  }
-
-  /** Records calls open for at least `minAgeMillis` as they stand, marked incomplete. */
-  #recordOpenCalls(minAgeMillis: number): void {
-    try {
-      const now = Date.now();
-      for (const [spanId, span] of this.#openCalls) {
-        const call = this.#callOf(span);
-        // A caller that owns an attempt is no row, however long it stays open: its attempts are.
-        // One whose attempts are all other calls (a token fetch) may still be one, as a caller
-        // with none.
-        if (span.ended || !call || this.#callers.ownsAttempt(span)) {
-          this.#openCalls.delete(spanId);
-          continue;
-        }
-        if (now - call.openedAt < minAgeMillis) continue;
-        this.#openCalls.delete(spanId);
-        call.recordedIncomplete = true;
-        const enriched = this.#callers.abandonAttempt(span);
-        const view = enriched ? this.#withAttributes(span, enriched) : span;
-        const incomplete: Attributes = { [ATTR_ANALYTICS_INCOMPLETE]: true };
-        // An LLM response still being read has no usage yet: say so rather than leave it blank.
-        if (view.attributes[ATTR_GEN_AI_PROVIDER_NAME] !== undefined) {
-          incomplete[ATTR_ANALYTICS_USAGE_UNKNOWN_REASON] = 'response_not_finished';
-        }
-        this.#forwardCall(view, call.request?.state, incomplete, hrTime());
-      }
-    } catch (error) {
-      this.#reporter.error('sweep', 'otel-pg-analytics: recording open calls failed', error);
-    }
+    this.#forwardCall(view, call.request?.state, incomplete, hrTime());
   }
 }
