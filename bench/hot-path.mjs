@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
-import { encodeCopyText } from '../dist/exporter/encode-copy-text.js';
+import { encodeCopyText } from '../dist/exporter/writer/encode-copy-text.js';
 import { spanToRow } from '../dist/exporter/span-to-row.js';
 import { AnalyticsSpanProcessor } from '../dist/src/index.js';
 import { Redactor } from '../dist/src/privacy/redactor.js';

@@ -15,7 +15,7 @@ import {
   resolveConfig,
 } from 'otel-pg-analytics';
 import { TABLE_COLUMNS } from '../dist/database/analytics-database.js';
-import { encodeCopyText } from '../dist/exporter/encode-copy-text.js';
+import { encodeCopyText } from '../dist/exporter/writer/encode-copy-text.js';
 import { spanToRow } from '../dist/exporter/span-to-row.js';
 import { Redactor } from '../dist/src/privacy/redactor.js';
 

@@ -4,7 +4,7 @@ import { raceTimeout } from '../src/support/race-timeout.js';
 import { createRedactor } from '../src/privacy/create-redactor.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { ExportResultLike, ReadableSpanLike, SpanExporterLike } from '../src/span-types.js';
-import { BatchWriter } from './batch-writer.js';
+import { BatchWriter } from './writer/batch-writer.js';
 import { checkConnectedRole } from './check-connected-role.js';
 import { DropLedger } from './drop-ledger.js';
 import { LazyDatabase } from './lazy-database.js';
@@ -19,7 +19,7 @@ import { spanToRow } from './span-to-row.js';
 import { SpoolChannel } from './spool-channel.js';
 import { StatsRecorder } from './stats-recorder.js';
 import { UnroutedEndpointGuard } from './unrouted-endpoint-guard.js';
-import { WriteLoop } from './write-loop.js';
+import { WriteLoop } from './writer/write-loop.js';
 
 /** `ExportResultCode` of `@opentelemetry/core`, without importing a trace SDK. */
 const SUCCESS = 0;

@@ -2,7 +2,7 @@ import type { DiagLogger } from '@opentelemetry/api';
 import { describeError } from '../src/support/diag.js';
 import type { PipelineStats } from '../src/pipeline-stats.js';
 import type { TableRow } from '../database/analytics-database.js';
-import type { BatchWriter, WriteResult } from './batch-writer.js';
+import type { BatchWriter, WriteResult } from './writer/batch-writer.js';
 import type { DropLedger } from './drop-ledger.js';
 import { groupByTable } from './group-by-table.js';
 import type { ResolvedPostgresSpanExporterConfig } from './postgres-span-exporter-config.js';

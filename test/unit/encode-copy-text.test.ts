@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnSpec } from '../../database/analytics-database.js';
-import { encodeCopyText } from '../../exporter/encode-copy-text.js';
+import { encodeCopyText } from '../../exporter/writer/encode-copy-text.js';
 
 const columns: ColumnSpec[] = [
   { name: 'a', type: 'text' },

@@ -1,12 +1,12 @@
-import type { PipelineStats } from '../src/pipeline-stats.js';
-import type { TableName } from '../database/analytics-database.js';
-import { classifyDatabaseError, type DatabaseErrorClass } from './classify-database-error.js';
+import type { PipelineStats } from '../../src/pipeline-stats.js';
+import type { TableName } from '../../database/analytics-database.js';
+import { classifyDatabaseError, type DatabaseErrorClass } from '../classify-database-error.js';
 import { copyBatch } from './copy-batch.js';
-import type { DropLedger } from './drop-ledger.js';
-import { jitter } from './jitter.js';
-import type { LazyDatabase } from './lazy-database.js';
-import type { OutageMode } from './outage-mode.js';
-import type { ResolvedPostgresSpanExporterConfig } from './postgres-span-exporter-config.js';
+import type { DropLedger } from '../drop-ledger.js';
+import { jitter } from '../jitter.js';
+import type { LazyDatabase } from '../lazy-database.js';
+import type { OutageMode } from '../outage-mode.js';
+import type { ResolvedPostgresSpanExporterConfig } from '../postgres-span-exporter-config.js';
 import { writeBatch } from './write-batch.js';
 
 /** The options {@link BatchWriter} reads. */

@@ -1,16 +1,16 @@
 import { context, type DiagLogger } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { describeError } from '../src/support/diag.js';
-import type { TableRow } from '../database/analytics-database.js';
+import { describeError } from '../../src/support/diag.js';
+import type { TableRow } from '../../database/analytics-database.js';
 import type { BatchWriter } from './batch-writer.js';
-import type { DatabaseErrorClass } from './classify-database-error.js';
-import type { DropLedger } from './drop-ledger.js';
-import { groupByTable } from './group-by-table.js';
-import type { LazyDatabase } from './lazy-database.js';
-import { unavailableMessage, type OutageMode } from './outage-mode.js';
-import type { ResolvedPostgresSpanExporterConfig } from './postgres-span-exporter-config.js';
-import type { RowQueue } from './row-queue.js';
-import type { SpoolChannel } from './spool-channel.js';
+import type { DatabaseErrorClass } from '../classify-database-error.js';
+import type { DropLedger } from '../drop-ledger.js';
+import { groupByTable } from '../group-by-table.js';
+import type { LazyDatabase } from '../lazy-database.js';
+import { unavailableMessage, type OutageMode } from '../outage-mode.js';
+import type { ResolvedPostgresSpanExporterConfig } from '../postgres-span-exporter-config.js';
+import type { RowQueue } from '../row-queue.js';
+import type { SpoolChannel } from '../spool-channel.js';
 
 /** The objects a {@link WriteLoop} works with. */
 export interface WriteLoopParts {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { TABLE_COLUMNS, type TableName } from '../database/analytics-database.js';
+import { TABLE_COLUMNS, type TableName } from '../../database/analytics-database.js';
 import { encodeCopyText } from './encode-copy-text.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ColumnSpec } from '../database/analytics-database.js';
+import type { ColumnSpec } from '../../database/analytics-database.js';
 
 /** Characters COPY's text format gives a meaning to; most values have none. */
 const SPECIAL = /[\\\t\n\r]/;

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { TABLE_COLUMNS, type TableName } from '../database/analytics-database.js';
+import { TABLE_COLUMNS, type TableName } from '../../database/analytics-database.js';
 
 /**
  * Inserts rows into one table with a single statement that binds the whole batch as one JSON
