@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isPrivateSpoolFolderName, resolveSpoolDirectory } from './spool-directory.js';
+import { isSegmentName } from './spool-segment.js';
 import {
   findUnsafeSpoolPath,
   processUid,
@@ -34,8 +35,6 @@ export interface SpoolSummary {
   /** Their total size. */
   bytes: number;
 }
-
-const SEGMENT_NAME = /^\d{10}\.seg$/;
 
 /**
  * Counts the segments waiting in a spool directory laid out as
@@ -95,7 +94,7 @@ export async function inspectSpool(dir: string): Promise<SpoolSummary> {
     summary.instanceFolders++;
     let pending = 0;
     for (const file of files) {
-      if (!file.isFile() || !SEGMENT_NAME.test(file.name)) continue;
+      if (!file.isFile() || !isSegmentName(file.name)) continue;
       try {
         summary.bytes += (await stat(path.join(folder, file.name))).size;
       } catch (error) {

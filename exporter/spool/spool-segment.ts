@@ -21,6 +21,11 @@ export const ADOPTED_FOLDER_PREFIX = 'adopted-';
 
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
 
+/** Whether a file name is a segment's (`<10-digit sequence>.seg`). */
+export function isSegmentName(name: string): boolean {
+  return SEGMENT_NAME.test(name);
+}
+
 /** The file of a folder's segment number `sequence`. */
 export function segmentFile(folder: string, sequence: number): string {
   return path.join(folder, `${String(sequence).padStart(10, '0')}.seg`);
@@ -38,7 +43,7 @@ export async function listSegments(folder: string): Promise<SpoolSegment[]> {
       segments.push(...(await listSegments(path.join(folder, name))));
   }
   for (const name of names) {
-    if (!SEGMENT_NAME.test(name)) continue;
+    if (!isSegmentName(name)) continue;
     const file = path.join(folder, name);
     const info = await lstat(file).catch(() => undefined);
     if (info && info.size > 0) segments.push({ file, bytes: info.size });
