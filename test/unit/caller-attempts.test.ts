@@ -2,10 +2,7 @@ import { context, SpanKind, trace, type Attributes, type Context, type Span } fr
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setUser } from '../../src/helpers/set-user.js';
 import { AnalyticsSpanProcessor } from '../../src/processors/analytics-span-processor.js';
-import { adoptGenAiNames } from '../../src/processors/adopt-gen-ai-names.js';
-import { enrichAttempt } from '../../src/processors/enrich-attempt.js';
 import { DEFAULT_MODEL_PRICES, PRICE_TABLE_VERSION, type ModelPrice } from '../../src/pricing/price-table.js';
-import { ServiceCatalog } from '../../src/pricing/service-catalog.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 import { createProcessorHarness, recordsOf, type ProcessorHarness } from '../helpers/tracing.js';
 
@@ -902,100 +899,5 @@ describe('a caller all of whose attempts are other calls is a row', () => {
     });
     call.span.end();
     expect(recordsOf(harness.passed(), 'external')).toHaveLength(2);
-  });
-});
-
-describe('enrichAttempt', () => {
-  const catalog = new ServiceCatalog();
-  const attemptAttributes = {
-    'http.request.method': 'POST',
-    'server.address': 'api.openai.com',
-    'http.response.status_code': 200,
-  };
-
-  it('adds only what the attempt lacks, and returns the attempt itself when there is nothing to add', () => {
-    const own = { ...attemptAttributes, 'gen_ai.request.model': 'mine' };
-    const caller = { 'server.address': 'api.openai.com' };
-    expect(enrichAttempt(own, { ...caller, 'gen_ai.request.model': 'theirs' }, catalog, true)).toBe(own);
-    expect(
-      enrichAttempt(own, { ...caller, 'gen_ai.input.messages': '[{"role":"user"}]' }, catalog, true),
-    ).toBe(own);
-  });
-
-  it('maps the usage names of OpenLLMetry and the old conventions, and ignores counts no call has', () => {
-    expect(
-      enrichAttempt(
-        attemptAttributes,
-        {
-          'gen_ai.system': 'openai',
-          'gen_ai.usage.prompt_tokens': 10,
-          'gen_ai.usage.completion_tokens': 5,
-          'gen_ai.usage.cache_read_input_tokens': 4,
-          'gen_ai.usage.cache_creation_input_tokens': -1,
-          'anthropic.usage.cache_creation.ephemeral_1h_input_tokens': 2,
-        },
-        catalog,
-        true,
-      ),
-    ).toEqual({
-      ...attemptAttributes,
-      'gen_ai.provider.name': 'openai',
-      'gen_ai.usage.input_tokens': 10,
-      'gen_ai.usage.output_tokens': 5,
-      'gen_ai.usage.cache_read.input_tokens': 4,
-      'analytics.usage.cache_creation_1h.input_tokens': 2,
-    });
-  });
-
-  it('gives no usage to an attempt that is not the billed one, nor to one with a free or record count of its own', () => {
-    const caller = {
-      'server.address': 'api.openai.com',
-      'gen_ai.usage.input_tokens': 10,
-      'gen_ai.usage.output_tokens': 5,
-    };
-    expect(enrichAttempt(attemptAttributes, caller, catalog, false)).toBe(attemptAttributes);
-    const free = { ...attemptAttributes, 'analytics.usage.free': true };
-    expect(enrichAttempt(free, caller, catalog, true)).toBe(free);
-  });
-});
-
-describe('adoptGenAiNames', () => {
-  it('adds our names for what a call names its own way, keeping its names and ours where set', () => {
-    expect(
-      adoptGenAiNames({
-        'gen_ai.system': 'openai',
-        'gen_ai.usage.prompt_tokens': 10,
-        'gen_ai.usage.completion_tokens': 5,
-        'gen_ai.usage.cache_read_input_tokens': 4,
-        'gen_ai.usage.cache_read.input_tokens': 3,
-        'gen_ai.usage.cache_write.input_tokens': -1,
-        'gen_ai.usage.cache_creation_input_tokens': 2,
-        'openai.response.service_tier': 'flex',
-      }),
-    ).toEqual({
-      'gen_ai.system': 'openai',
-      'gen_ai.usage.prompt_tokens': 10,
-      'gen_ai.usage.completion_tokens': 5,
-      'gen_ai.usage.cache_read_input_tokens': 4,
-      'gen_ai.usage.cache_read.input_tokens': 3,
-      'gen_ai.usage.cache_write.input_tokens': -1,
-      'gen_ai.usage.cache_creation_input_tokens': 2,
-      'openai.response.service_tier': 'flex',
-      'gen_ai.provider.name': 'openai',
-      'gen_ai.usage.input_tokens': 10,
-      'gen_ai.usage.output_tokens': 5,
-      // A count that is no count is skipped for the next name.
-      'gen_ai.usage.cache_creation.input_tokens': 2,
-      'analytics.usage.service_tier': 'flex',
-    });
-  });
-
-  it('returns the attributes themselves when they hold nothing under other names', () => {
-    const own = {
-      'gen_ai.provider.name': 'anthropic',
-      'gen_ai.usage.input_tokens': 7,
-      'http.request.method': 'POST',
-    };
-    expect(adoptGenAiNames(own)).toBe(own);
   });
 });
