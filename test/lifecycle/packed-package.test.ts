@@ -7,17 +7,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../admin/migrate.js';
 import { ROOT, startApp } from '../helpers/app-process.js';
+import { npm, packPackage } from '../helpers/npm.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);
-
-/** npm as the test runner was started with (`npm test` sets npm_execpath), else from PATH. */
-function npm(args: string[], cwd: string) {
-  const cli = process.env.npm_execpath;
-  return cli && cli.endsWith('.js')
-    ? run(process.execPath, [cli, ...args], { cwd, maxBuffer: 16 * 1024 * 1024 })
-    : run('npm', args, { cwd, maxBuffer: 16 * 1024 * 1024 });
-}
 
 /**
  * What users run: the tarball `npm pack` makes, installed into a fresh app, started with
@@ -32,15 +25,10 @@ describe('the packed package, installed into a fresh app', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'pga-packed-'));
     db = await createTestDatabase('packed', { schema: false });
-    // dist/ is fresh (npm test builds first), so the prepack build is skipped.
-    const { stdout } = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT);
-    const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
-    files = packed!.files.map((f) => f.path);
+    const packed = await packPackage(dir);
+    files = packed.files;
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'fresh-app', private: true }));
-    await npm(
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(dir, packed!.filename)],
-      dir,
-    );
+    await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', packed.tarball], dir);
   }, 240_000);
 
   afterAll(async () => {
