@@ -72,7 +72,9 @@ const LOCK_KEY = 'otel-pg-analytics:migrate-roles';
  * Roles are cluster-wide, so schema.sql never creates them. Without a password a role is a
  * NOLOGIN group role (grant it to the login roles the app and Grafana use); with one it may log
  * in itself. Refuses a role name that is a superuser or owns the tables (it would not be least
- * privilege). Needs the owner role (or a superuser) and CREATEROLE; runs in one transaction.
+ * privilege). Needs the owner role (or a superuser); creating a role or setting a password also
+ * needs CREATEROLE, granting to roles that exist does not (a managed service's owner often lacks
+ * it). Runs in one transaction.
  */
 export async function migrateRoles(
   connectionString: string,
@@ -92,7 +94,7 @@ export async function migrateRoles(
       await sql`select pg_advisory_xact_lock(hashtext(${LOCK_KEY}))`.execute(db);
       const target = await findTarget(db);
 
-      const writer = await ensureRole(db, writerRole, options.writerPassword, target.owner);
+      const writer = await ensureRole(db, writerRole, options.writerPassword, target);
       await grantCommon(db, writer, target);
       const schemaTables = await qualifyTables(db, target.schema, SCHEMA_TABLES);
       await run(db, writer, 'revoke all on table %s from %I', [schemaTables, writerRole]);
@@ -101,7 +103,7 @@ export async function migrateRoles(
         writerRole,
       ]);
 
-      const reader = await ensureRole(db, readerRole, options.readerPassword, target.owner);
+      const reader = await ensureRole(db, readerRole, options.readerPassword, target);
       await grantCommon(db, reader, target);
       await run(db, reader, 'revoke all on table %s from %I', [schemaTables, readerRole]);
       const readable = await sql<{ name: string }>`
@@ -130,6 +132,9 @@ interface GrantTarget {
   schema: string;
   owner: string;
   database: string;
+  /** The role running this, which creates roles and sets passwords only with CREATEROLE. */
+  currentUser: string;
+  mayCreateRoles: boolean;
 }
 
 /**
@@ -141,13 +146,16 @@ async function findTarget(db: Kysely<AnalyticsDatabase>): Promise<GrantTarget> {
     schema: string | null;
     owner: string | null;
     database: string;
+    current_user: string;
     superuser: boolean;
+    createrole: boolean;
   }>`select n.nspname::text as schema, pg_get_userbyid(c.relowner)::text as owner,
-            current_database()::text as database,
-            (select rolsuper from pg_roles where rolname = current_user) as superuser
+            current_database()::text as database, current_user::text as current_user,
+            r.rolsuper as superuser, r.rolcreaterole as createrole
      from (select to_regclass('api_access_log') as oid) t
      left join pg_class c on c.oid = t.oid
-     left join pg_namespace n on n.oid = c.relnamespace`.execute(db);
+     left join pg_namespace n on n.oid = c.relnamespace
+     cross join pg_roles r where r.rolname = current_user`.execute(db);
   const found = rows[0]!;
   if (found.schema === null || found.owner === null) {
     throw new Error('table api_access_log does not exist: run `otel-pg-analytics migrate` first');
@@ -159,7 +167,13 @@ async function findTarget(db: Kysely<AnalyticsDatabase>): Promise<GrantTarget> {
     await sql`set local log_statement = 'none'`.execute(db);
     await sql`set local log_min_error_statement = 'panic'`.execute(db);
   }
-  return { schema: found.schema, owner: found.owner, database: found.database };
+  return {
+    schema: found.schema,
+    owner: found.owner,
+    database: found.database,
+    currentUser: found.current_user,
+    mayCreateRoles: found.superuser || found.createrole,
+  };
 }
 
 /** Rejects names PostgreSQL would cut or reserves, before anything is sent. */
@@ -178,13 +192,18 @@ function checkRoleName(name: string, what: string): void {
   }
 }
 
-/** Creates the role if missing; sets LOGIN and the password when one is given. */
+/**
+ * Creates the role if missing; sets LOGIN and the password when one is given. Both need
+ * CREATEROLE, which the owner on a managed service may lack: the platform creates roles in its
+ * own console, and an existing role without a password needs neither, only grants.
+ */
 async function ensureRole(
   db: Kysely<AnalyticsDatabase>,
   role: string,
   password: string | undefined,
-  owner: string,
+  target: GrantTarget,
 ): Promise<RoleMigration> {
+  const { owner } = target;
   const { rows } = await sql<{ superuser: boolean; login: boolean; owns: boolean }>`
     select rolsuper as superuser, rolcanlogin as login,
            pg_has_role(oid, to_regrole(quote_ident(${owner})), 'USAGE') as owns
@@ -196,6 +215,16 @@ async function ensureRole(
   if (existing?.owns) {
     throw new Error(
       `role ${role} owns the tables (or inherits from their owner ${owner}): choose another name (--writer-role, --reader-role)`,
+    );
+  }
+  if (!target.mayCreateRoles && (existing === undefined || password !== undefined)) {
+    throw new Error(
+      existing === undefined
+        ? `role ${role} does not exist, and ${target.currentUser} may not create roles (no CREATEROLE): ` +
+            'create it where your platform manages roles (or as a role with CREATEROLE), then run again; ' +
+            'an existing role is only granted to'
+        : `setting the password of role ${role} needs CREATEROLE, which ${target.currentUser} lacks: ` +
+            'set it where your platform manages roles, then run again without the password',
     );
   }
   const migration: RoleMigration = {
