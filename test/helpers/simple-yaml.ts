@@ -1,9 +1,11 @@
 /**
  * A strict parser for the small part of YAML our compose and provisioning files use: block
  * mappings and sequences by indentation (spaces), `- ` items (also `- key: value`), plain,
- * single- and double-quoted scalars, `true`/`false`/`null`/numbers, flow lists of scalars, and
- * `#` comments. Anything else (anchors, tags, block scalars, tabs, duplicate keys) is an
- * error, so these files stay plain, and what the tests read is what Grafana and Docker read.
+ * single- and double-quoted scalars, `true`/`false`/`null`/numbers, flow lists of scalars,
+ * literal block scalars as a mapping's value (`key: |` keeps one final newline, `key: |-`
+ * none; for SQL), and `#` comments. Anything else (anchors, tags, folded scalars, tabs,
+ * duplicate keys) is an error, so these files stay plain, and what the tests read is what
+ * Grafana and Docker read.
  * (No YAML library is a dependency of the project; PyYAML agreed with this parser on every
  * file when they were written.)
  */
@@ -14,21 +16,71 @@ interface Line {
   indent: number;
   text: string;
   number: number;
+  /** The text of a literal block scalar this line (`key: |`) opens. */
+  block?: string;
 }
 
 /** Parses `source`; throws with the line number on anything outside the subset. */
 export function parseSimpleYaml(source: string): YamlValue {
   const lines: Line[] = [];
-  source.split('\n').forEach((raw, index) => {
+  const raws = source.split('\n');
+  for (let index = 0; index < raws.length; index++) {
+    const raw = raws[index]!;
     if (raw.includes('\t')) throw new Error(`line ${index + 1}: tabs are not allowed`);
     const text = stripComment(raw).trimEnd();
-    if (text.trim() === '') return;
-    lines.push({ indent: text.length - text.trimStart().length, text: text.trim(), number: index + 1 });
-  });
+    if (text.trim() === '') continue;
+    const line: Line = { indent: indentOf(text), text: text.trim(), number: index + 1 };
+    const key = keyOf(line.text);
+    if (key && (key.rest === '|' || key.rest === '|-')) {
+      const [block, next] = literalBlock(raws, index + 1, line.indent, key.rest === '|');
+      line.block = block;
+      index = next - 1;
+    }
+    lines.push(line);
+  }
   if (lines.length === 0) return null;
   const [value, next] = parseBlock(lines, 0, lines[0]!.indent);
   if (next < lines.length) throw new Error(`line ${lines[next]!.number}: unexpected indentation`);
   return value;
+}
+
+function indentOf(text: string): number {
+  return text.length - text.trimStart().length;
+}
+
+/**
+ * The literal block scalar from raw line `start` on: the lines indented deeper than its key
+ * (and blank ones), as written, less the first line's indentation; `#` is text there.
+ */
+function literalBlock(
+  raws: string[],
+  start: number,
+  keyIndent: number,
+  keepNewline: boolean,
+): [string, number] {
+  const content: string[] = [];
+  let blockIndent: number | undefined;
+  let i = start;
+  for (; i < raws.length; i++) {
+    const raw = raws[i]!;
+    if (raw.includes('\t')) throw new Error(`line ${i + 1}: tabs are not allowed`);
+    if (raw.trim() === '') {
+      content.push('');
+      continue;
+    }
+    const indent = indentOf(raw);
+    if (indent <= keyIndent) break;
+    blockIndent ??= indent;
+    if (indent < blockIndent) throw new Error(`line ${i + 1}: bad indentation in a block scalar`);
+    content.push(raw.slice(blockIndent).trimEnd());
+  }
+  // Blank lines after the block belong to no one: give them back to the caller.
+  while (content.length > 0 && content.at(-1) === '') {
+    content.pop();
+    i--;
+  }
+  if (content.length === 0) return ['', i];
+  return [content.join('\n') + (keepNewline ? '\n' : ''), i];
 }
 
 function stripComment(line: string): string {
@@ -68,7 +120,7 @@ function parseSequence(lines: Line[], start: number, indent: number): [YamlValue
       // "- key: value" opens a mapping whose keys sit at the column after "- ".
       const inner = indent + (line.text.length - rest.length);
       const rewritten = [...lines];
-      rewritten[i] = { indent: inner, text: rest, number: line.number };
+      rewritten[i] = { ...line, indent: inner, text: rest };
       const [value, next] = parseMapping(rewritten, i, inner);
       items.push(value);
       i = next;
@@ -90,7 +142,10 @@ function parseMapping(lines: Line[], start: number, indent: number): [{ [key: st
     const key = keyOf(line.text);
     if (key === null) throw new Error(`line ${line.number}: expected "key: value"`);
     if (Object.hasOwn(map, key.key)) throw new Error(`line ${line.number}: duplicate key ${key.key}`);
-    if (key.rest === '') {
+    if (line.block !== undefined) {
+      map[key.key] = line.block;
+      i++;
+    } else if (key.rest === '') {
       const [value, next] = childBlock(lines, i, indent);
       map[key.key] = value;
       i = next;
