@@ -54,6 +54,7 @@ describe('the packed package, installed into a fresh app', () => {
       'migrations/0003-dashboard-views.sql',
       'grafana/dashboards/api.json',
       'grafana/provisioning/datasources/otel-pg-analytics.yaml',
+      'grafana/provisioning/alerting/otel-pg-analytics.yaml',
       'dist/src/index.js',
       'dist/src/index.d.ts',
       'dist/src/register.js',
