@@ -1,6 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { DiagLogger } from '@opentelemetry/api';
 import { describeError } from '../src/support/diag.js';
+import { clientConfigOf } from './pg-client-config.js';
+import { TlsFallbackPool } from './tls-fallback-pool.js';
 
 /** Settings of the exporter's own pool. */
 export interface ExporterPoolOptions {
@@ -14,10 +16,11 @@ export interface ExporterPoolOptions {
  * The exporter's own small pool, separate from the app's connections. `allowExitOnIdle` lets
  * an app that would exit naturally do so; the `'error'` listeners keep a connection lost to a
  * database restart or a cut network from crashing the host (an unhandled `'error'` event would).
+ * It connects as libpq would ({@link clientConfigOf}, {@link TlsFallbackPool}).
  */
 export function createPool(options: ExporterPoolOptions, logger: DiagLogger): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
+  const pool = new TlsFallbackPool({
+    ...clientConfigOf(options.connectionString),
     max: options.max,
     allowExitOnIdle: true,
     idleTimeoutMillis: 30_000,

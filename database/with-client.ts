@@ -1,14 +1,17 @@
 import pg from 'pg';
 import { classifyConnectionError } from './classify-connection-error.js';
+import { connectClient } from './connect-client.js';
 import { ConnectionFailedError } from './connection-failed-error.js';
 import type { ConnectionConfig, DatabaseConnection } from './database-connection.js';
+import { clientConfigOf, type PgClientConfig } from './pg-client-config.js';
 
 /**
  * Runs `fn` with a client of `connection`, and always gives the client back: a client of its
  * own (from a connection string or {@link ConnectionConfig}) is ended, one checked out of a
  * pool is released (destroyed if `fn` failed, since its session may be left in any state). A
- * failure to connect is thrown as the driver raised it, or explained (see
- * {@link ConnectionConfig.explainConnectionErrors}).
+ * client of its own connects as libpq would: `sslmode` and `sslrootcert` with libpq's meanings
+ * ({@link clientConfigOf}). A failure to connect is thrown as the driver raised it, or
+ * explained (see {@link ConnectionConfig.explainConnectionErrors}).
  *
  * ```ts
  * const tables = await withClient(url, async (client) => (await client.query('select 1')).rows);
@@ -24,25 +27,30 @@ export async function withClient<T>(
   // Structural rather than `instanceof`: the app's pool may come from its own copy of pg.
   if (!('connectionString' in connection)) return withPoolClient(connection, fn);
   const config = connection;
-  const client = createClient(config);
+  const clientConfig = pgConfigOf(config);
+  const created = createClient(config, clientConfig);
   // A connection lost between statements is an 'error' event, which would crash the process
   // without a listener; the statement that was running fails with the same error anyway.
-  client.on('error', () => {});
+  created.on('error', () => {});
+  let client: pg.Client;
   try {
-    await client.connect();
+    client = await connectClient(clientConfig, created);
   } catch (error) {
     if (!config.explainConnectionErrors) throw error;
     const target = {
-      host: client.host,
-      port: client.port,
-      database: client.database ?? '',
-      user: client.user ?? '',
+      host: created.host,
+      port: created.port,
+      database: created.database ?? '',
+      user: created.user ?? '',
+      tls: { mode: clientConfig.tls.mode, rootCert: clientConfig.tls.rootCert },
     };
     throw new ConnectionFailedError(
       classifyConnectionError(error, target, config.connectionTimeoutMillis ?? 0),
       { cause: error },
     );
   }
+  // The client of libpq's second attempt (prefer, allow) needs the same listener.
+  if (client !== created) client.on('error', () => {});
   try {
     return await fn(client);
   } finally {
@@ -50,20 +58,39 @@ export async function withClient<T>(
   }
 }
 
-function createClient(config: ConnectionConfig): pg.Client {
+/** The pg config of `config`; a TLS setting libpq would refuse is explained like an unreadable string. */
+function pgConfigOf(config: ConnectionConfig): PgClientConfig & pg.ClientConfig {
+  let tls: PgClientConfig;
   try {
-    return new pg.Client({
-      connectionString: config.connectionString,
-      application_name: config.applicationName,
-      // pg treats a key set to undefined differently from a missing one (connect_timeout).
-      ...(config.connectionTimeoutMillis !== undefined && {
-        connectionTimeoutMillis: config.connectionTimeoutMillis,
-      }),
-      ...(config.statementTimeoutMillis !== undefined && {
-        statement_timeout: config.statementTimeoutMillis,
-      }),
-      ...(config.queryTimeoutMillis !== undefined && { query_timeout: config.queryTimeoutMillis }),
-    });
+    tls = clientConfigOf(config.connectionString);
+  } catch (error) {
+    if (!config.explainConnectionErrors) throw error;
+    throw new ConnectionFailedError(
+      {
+        reason: 'invalid_connection_string',
+        message: error instanceof Error ? error.message : String(error),
+        fix: 'fix the TLS parameters of the connection string (or PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY)',
+      },
+      { cause: error },
+    );
+  }
+  return {
+    ...tls,
+    application_name: config.applicationName,
+    // pg treats a key set to undefined differently from a missing one (connect_timeout).
+    ...(config.connectionTimeoutMillis !== undefined && {
+      connectionTimeoutMillis: config.connectionTimeoutMillis,
+    }),
+    ...(config.statementTimeoutMillis !== undefined && {
+      statement_timeout: config.statementTimeoutMillis,
+    }),
+    ...(config.queryTimeoutMillis !== undefined && { query_timeout: config.queryTimeoutMillis }),
+  };
+}
+
+function createClient(config: ConnectionConfig, clientConfig: pg.ClientConfig): pg.Client {
+  try {
+    return new pg.Client(clientConfig);
   } catch (error) {
     if (!config.explainConnectionErrors) throw error;
     throw new ConnectionFailedError(

@@ -12,9 +12,10 @@ export interface DoctorSession {
 }
 
 /**
- * The connection that was made: server version, connect time and round trip, and who it is
- * (the {@link DoctorSession} the other checks run as); without a session when even the first
- * query fails. `where` is the connection string with its password masked.
+ * The connection that was made: server version, connect time and round trip, whether it is
+ * encrypted (the TLS version, from `pg_stat_ssl`), and who it is (the {@link DoctorSession}
+ * the other checks run as); without a session when even the first query fails. `where` is the
+ * connection string with its password masked.
  */
 export async function connectionCheck(
   db: Kysely<AnalyticsDatabase>,
@@ -25,16 +26,18 @@ export async function connectionCheck(
     const before = performance.now();
     await sql`select 1`.execute(db);
     const roundTripMillis = performance.now() - before;
-    const { rows } = await sql<{ version: string; role: string; quoted_role: string }>`
+    const { rows } = await sql<{ version: string; role: string; quoted_role: string; tls: string | null }>`
       select current_setting('server_version') as version, current_user as role,
-             quote_ident(current_user) as quoted_role`.execute(db);
+             quote_ident(current_user) as quoted_role,
+             (select version from pg_stat_ssl where pid = pg_backend_pid()) as tls`.execute(db);
     const info = rows[0]!;
+    const encryption = info.tls === null ? 'unencrypted' : `over ${info.tls}`;
     return {
       checks: [
         {
           check: 'connection',
           status: 'ok',
-          message: `${where} as ${info.role}: PostgreSQL ${info.version}, connected in ${connectMillis.toFixed(0)} ms, round trip ${roundTripMillis.toFixed(1)} ms`,
+          message: `${where} as ${info.role}: PostgreSQL ${info.version}, connected in ${connectMillis.toFixed(0)} ms, round trip ${roundTripMillis.toFixed(1)} ms, ${encryption}`,
         },
       ],
       value: { role: info.role, quotedRole: info.quoted_role },

@@ -44,6 +44,8 @@ const DROP_FIXES: Readonly<Record<string, string>> = {
   schema_mismatch: 'schema_mismatch: run `otel-pg-analytics migrate`',
   permission_denied: "permission_denied: GRANT INSERT on the tables to the app's role (see privileges)",
   connection_rejected: "connection_rejected: check the app's connection string and password",
+  tls_failed:
+    "tls_failed: TLS with the database failed: the last error names the sslmode or sslrootcert to fix in the app's connection string",
   shutdown_timeout:
     'shutdown_timeout: the final flush ran out of time: raise OTEL_ANALYTICS_SHUTDOWN_TIMEOUT, or use a spool dir',
 };

@@ -1,3 +1,5 @@
+import { ConnectionFailedError } from '../database/connection-failed-error.js';
+
 /**
  * What to do about a failed write:
  * - `retry`: the database or the network is (probably) briefly unavailable;
@@ -57,6 +59,11 @@ export function classifyDatabaseError(error: unknown, table?: string): DatabaseE
   const text = error instanceof Error ? error.message : String(error);
   const relation = table ?? 'the log tables';
 
+  // The pool explains TLS failures, since it alone knows the sslmode and sslrootcert; they are
+  // fixed in the connection string or on the server, never by retrying.
+  if (error instanceof ConnectionFailedError) {
+    return { kind: 'fatal', reason: 'tls_failed', message: `${error.failure.message}: ${error.failure.fix}` };
+  }
   if (code === '42P01') {
     return {
       kind: 'fatal',

@@ -58,6 +58,7 @@ const FIXABLE_REASONS = new Set([
   'schema_mismatch',
   'permission_denied',
   'connection_rejected',
+  'tls_failed',
   'no_partition',
 ]);
 
