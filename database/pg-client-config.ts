@@ -224,20 +224,31 @@ function hostAndPort(connectionString: string, env: NodeJS.ProcessEnv): { host: 
   if (connectionString.startsWith('/')) {
     return { host: connectionString.split(' ')[0]!, port: Number(env.PGPORT) || 5432 };
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(connectionString);
-  } catch {
-    // pg reports an unreadable connection string itself, when it connects.
-  }
+  const url = parsedUrl(connectionString);
   const query = url?.searchParams;
   const hostname =
     url?.protocol === 'socket:'
       ? decodeURI(url.pathname)
-      : decodeURIComponent(url?.hostname ?? '').replace(/^\[(.+)\]$/, '$1');
+      : url?.hostname === DUMMY_HOST
+        ? ''
+        : decodeURIComponent(url?.hostname ?? '').replace(/^\[(.+)\]$/, '$1');
   const host = given(query?.get('host')) ?? given(hostname) ?? given(env.PGHOST) ?? 'localhost';
   const port = Number(given(query?.get('port')) ?? given(url?.port) ?? given(env.PGPORT) ?? 5432);
   return { host, port: Number.isInteger(port) ? port : 5432 };
+}
+
+const DUMMY_HOST = 'dummy.invalid';
+
+/** As pg-connection-string reads it: `postgres://user@/db?host=/socket/dir` has no host in the URL. */
+function parsedUrl(connectionString: string): URL | undefined {
+  for (const candidate of [connectionString, connectionString.replace('@/', `@${DUMMY_HOST}/`)]) {
+    try {
+      return new URL(candidate);
+    } catch {
+      // pg reports an unreadable connection string itself, when it connects.
+    }
+  }
+  return undefined;
 }
 
 function given(value: string | null | undefined): string | undefined {
