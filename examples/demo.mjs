@@ -14,8 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadReportData, migrate, renderReport } from 'otel-pg-analytics/admin';
+// The demo's own queries connect as the package does: sslmode and sslrootcert as in libpq.
+import { connectClient } from '../dist/database/connect-client.js';
+import { clientConfigOf } from '../dist/database/pg-client-config.js';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres.mjs';
 import { startStubApis, stubServices } from './stub-apis.mjs';
 
@@ -42,8 +44,7 @@ if (databaseUrl) {
   out.write('Starting an embedded PostgreSQL (set OTEL_ANALYTICS_DATABASE_URL to use your own)...\n');
   const embedded = await startEmbeddedPostgres();
   stopEmbedded = embedded.stop;
-  const admin = new pg.Client({ connectionString: embedded.url });
-  await admin.connect();
+  const admin = await connectClient(clientConfigOf(embedded.url));
   await admin.query('create database analytics_demo');
   await admin.end();
   databaseUrl = embedded.url.replace(/\/postgres$/, '/analytics_demo');
@@ -229,8 +230,7 @@ function progress(current, total) {
 
 /** @param {string} url */
 async function printSummary(url) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const client = await connectClient(clientConfigOf(url));
   try {
     /** @param {string} sql */
     const rows = async (sql) => (await client.query(sql)).rows;
