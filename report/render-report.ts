@@ -1,5 +1,5 @@
 import { escapeHtml } from './escape-html.js';
-import type { ReportBucket, ReportData, ReportTable } from './report-data.js';
+import type { ReportBucket, ReportData, ReportSample, ReportTable } from './report-data.js';
 import { CHART_COLORS, formatNumber, renderChart, type ChartSeries } from './svg-chart.js';
 
 /**
@@ -23,14 +23,19 @@ export function renderReport(data: ReportData): string {
   const sections = [
     section(
       'API requests',
-      'Counts weighted by sample_weight; errors are 5xx or requests that failed without a status.',
+      'Counts weighted by sample_weight; errors are 5xx or requests that failed without a status.' +
+        sampleNote(
+          api.sample,
+          'Percentiles, users (at least), the slowest endpoints, status codes and top users',
+          'requests',
+        ),
       [
         cards([
           ['requests', formatNumber(api.totals.requests)],
           ['server errors', percent(api.totals.errorRate)],
           ['p50', ms(api.totals.p50)],
           ['p95', ms(api.totals.p95)],
-          ['users', formatNumber(api.totals.users)],
+          ['users', `${api.sample ? '≥ ' : ''}${formatNumber(api.totals.users)}`],
         ]),
         grid(
           renderChart({
@@ -43,7 +48,8 @@ export function renderReport(data: ReportData): string {
             bucketMillis,
           }),
           renderChart({
-            title: 'p95 latency (ms)',
+            // Past the sample budget the line comes from the rollups' histograms (read-api-section.ts).
+            title: api.sample ? 'p95 latency (ms, from the hourly latency histograms)' : 'p95 latency (ms)',
             times: apiTimes,
             series: [{ name: 'p95 ms', color: CHART_COLORS[2]!, values: p95 }],
             bucketMillis,
@@ -95,7 +101,8 @@ export function renderReport(data: ReportData): string {
     ),
     section(
       'External APIs and cost',
-      'Estimated cost in USD, from token usage and the price table; calls without a price are counted apart.',
+      'Estimated cost in USD, from token usage and the price table; calls without a price are counted apart.' +
+        sampleNote(external.sample, 'The p95, unpriced calls and cost by user', 'calls'),
       [
         cards([
           ['calls', formatNumber(external.totals.calls)],
@@ -183,6 +190,13 @@ th { background: #f5f6f8; font-weight: 600; }
 .gridline { stroke: #eceef2; }
 .axis { stroke: #9aa3b2; }
 `;
+
+/** What a sample stands behind, when a section's raw-row parts were read from one. */
+function sampleNote(sample: ReportSample | undefined, parts: string, unit: string): string {
+  if (!sample) return '';
+  const share = sample.percent < 1 ? sample.percent.toPrecision(2) : sample.percent.toFixed(1);
+  return ` ${parts} are estimated from a sample of ${formatNumber(sample.rows)} ${unit} (${share}% of the table's pages); the rest is exact.`;
+}
 
 function section(title: string, note: string, body: string[]): string {
   return `<section><h2>${escapeHtml(title)}</h2><p class="note">${escapeHtml(note)}</p>${body.join('\n')}</section>`;

@@ -80,6 +80,19 @@ describe('renderReport', () => {
     const latencyPath = /<path d="([^"]+)"/.exec(latencyChart)![1]!;
     expect(latencyPath.match(/M/g)).toHaveLength(2); // two separate points, no line across empty hours
   });
+
+  it('says which parts a sample stands behind, with users as a lower bound', () => {
+    expect(html).not.toContain('estimated from a sample');
+    const sampled = data({ sample: { percent: 0.8775, rows: 20_179 } });
+    sampled.external.sample = { percent: 10.007, rows: 50_393 };
+    const page = renderReport(sampled);
+    expect(page).toContain('<b>≥ 7</b><span>users</span>');
+    expect(page).toContain(
+      'Percentiles, users (at least), the slowest endpoints, status codes and top users are estimated from a sample of 20.2k requests (0.88% of the table&#39;s pages); the rest is exact.',
+    );
+    expect(page).toContain('from a sample of 50.4k calls (10.0% of the table&#39;s pages)');
+    expect(page).toContain('p95 latency (ms, from the hourly latency histograms)');
+  });
 });
 
 describe('renderChart', () => {

@@ -1,0 +1,21 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { ReportRange } from './report-data.js';
+
+/**
+ * `column` within `range` (`since` inclusive, `until` exclusive), as a condition the indexes
+ * and partition pruning can use.
+ */
+export function during(range: ReportRange, column = 'time'): RawBuilder<boolean> {
+  const ref = sql.ref(column);
+  return sql<boolean>`${ref} >= ${range.since.toISOString()}::timestamptz and ${ref} < ${range.until.toISOString()}::timestamptz`;
+}
+
+/**
+ * The start of the `bucketSeconds`-wide bucket `column` falls in, buckets counted from the
+ * epoch. For widths that are whole hours a bucket holds whole UTC hours, so an hour start from
+ * a rollup lands in the bucket its rows would have.
+ */
+export function bucketStart(bucketSeconds: number, column = 'time'): RawBuilder<Date> {
+  const ref = sql.ref(column);
+  return sql<Date>`to_timestamp(floor(extract(epoch from ${ref}) / ${bucketSeconds}::int) * ${bucketSeconds}::int)`;
+}
