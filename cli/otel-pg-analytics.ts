@@ -66,6 +66,8 @@ Options:
   --older-than <age>     prune: drop partitions whose day ended longer ago than this (30d, 12h, 2w)
   --last <duration>      report: instead of --since, this long before --until: 90m, 24h, 7d (default: 24h)
   --out <file>           report: where to write the HTML (default: otel-pg-analytics-report.html)
+  --exact                report: read every row for the percentiles, users and per-user tables
+                         rather than a sample when the range holds more than about 50,000 (slower)
   --apply                reprice: write the new costs
   --user <id>            forget: the user's id, as the app passed it
   --anonymize            forget: keep the rows, with user_id null and user-naming metadata keys removed
@@ -90,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       'days-ahead': { type: 'string' },
       'older-than': { type: 'string' },
       out: { type: 'string' },
+      exact: { type: 'boolean' },
       apply: { type: 'boolean' },
       roles: { type: 'boolean' },
       'writer-role': { type: 'string' },
@@ -217,7 +220,7 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const out = path.resolve(values.out ?? 'otel-pg-analytics-report.html');
-      writeFileSync(out, renderReport(await loadReportData(url, range)));
+      writeFileSync(out, renderReport(await loadReportData(url, { ...range, exact: values.exact === true })));
       process.stdout.write(
         `${out}: report of ${range.since.toISOString()} to ${range.until.toISOString()} from ${maskUrlPassword(url)}\n`,
       );
