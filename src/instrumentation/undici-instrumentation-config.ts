@@ -11,19 +11,12 @@ import { resolveConfig, type AnalyticsConfig } from '../config.js';
 import { createRedactor } from '../privacy/create-redactor.js';
 import { ServiceCatalog } from '../pricing/service-catalog.js';
 import {
-  ATTR_ANALYTICS_USAGE_UNKNOWN_REASON,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_HTTP_REQUEST_BODY_SIZE,
   ATTR_HTTP_RESPONSE_BODY_SIZE,
 } from '../semconv.js';
 import { captureKindOf } from '../usage/capture-kind-of.js';
-import {
-  captureOf,
-  startCapture,
-  subscribeUndiciBodies,
-  tapUndiciHandler,
-  UNDICI_PUBLISHES_BODY,
-} from '../usage/usage-capture.js';
+import { captureOf, startCapture, subscribeUndiciBodies, tapUndiciHandler } from '../usage/usage-capture.js';
 
 /** The parts of undici's request object the hooks read. */
 interface UndiciRequest {
@@ -40,10 +33,8 @@ interface UndiciRequest {
  * so the redacted URL and query replace it before the span starts; request size comes from
  * undici's own content length, response size from `Content-Length` when the server sends one.
  * Responses of LLM APIs (by the service catalog) are read for token usage as they pass, from
- * undici's diagnostics channels, and their usage put on the span before it ends.
- *
- * Node 24's undici publishes body chunks on a diagnostics channel; Node 22's does not, so there
- * the request's own handler is tapped instead (see `tapUndiciHandler`).
+ * the request's own undici handler (see `tapUndiciHandler`) and undici's diagnostics channels,
+ * and their usage put on the span before it ends.
  */
 export function createUndiciInstrumentationConfig(
   options: AnalyticsConfig = {},
@@ -93,11 +84,12 @@ export function createUndiciInstrumentationConfig(
       );
       if (kind === undefined) return;
       if (kind.kind === 'usage') span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, kind.provider);
-      // Tapped where possible even when a channel publishes too (an app's own undici may be
-      // another version than Node's); the capture keeps one source's chunks.
-      const tapped = tapUndiciHandler(request);
-      if (tapped || UNDICI_PUBLISHES_BODY) startCapture(request, span, kind);
-      else span.setAttribute(ATTR_ANALYTICS_USAGE_UNKNOWN_REASON, 'fetch_body_not_observable');
+      // Tapped even when a channel publishes too, and captured even when the tap fails (an
+      // undici 7.11 or later publishes its chunks): which undici carries the request is not
+      // known in advance. The capture keeps one source's chunks; a body neither delivers ends
+      // as `body_not_observed`.
+      tapUndiciHandler(request);
+      startCapture(request, span, kind);
     },
 
     responseHook(span, { request, response }) {

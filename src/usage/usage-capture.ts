@@ -80,28 +80,31 @@ export function finishCapture(request: object, incomplete = false): void {
   );
 }
 
-/** Node 22's bundled undici (6.x) does not publish response body chunks; 24's (7.x) does. */
-export const UNDICI_PUBLISHES_BODY = Number(process.versions.undici?.split('.')[0] ?? 0) >= 7;
-
 /**
- * Taps the request's own handler, for undicis that do not publish body chunks (Node 22's
- * bundled 6.x, or an app's own `undici` 6 on any Node): undici keeps the handler on the
- * request under a `handler` symbol and hands it each chunk (`onData`). The handler is wrapped
- * for this one request only, and passes every chunk on unchanged. Returns false when the
- * request has no such handler, so the caller can say why if no channel publishes either.
+ * Taps the request's own handler, so that a response is seen whichever undici carries it:
+ * undici keeps the handler on the request under a `handler` symbol and hands it each chunk, as
+ * `onData(chunk)` up to 7.x and as `onResponseData(controller, chunk)` from 8.x (a request
+ * that has `onResponseData` itself calls its handler's). The channel is not enough: undici
+ * publishes body chunks only since a 7.x minor (Node 22's 6.x never does), and the undici that
+ * carries a global `fetch` is whichever installed the global dispatcher (an app that imports
+ * `undici` replaces Node's own), so Node's bundled version says nothing about it. The handler
+ * is wrapped for this one request only and passes every chunk on unchanged. Returns false when
+ * the request has no handler of a known shape.
  */
 export function tapUndiciHandler(request: object): boolean {
   const key = Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === 'handler');
   const handler = key === undefined ? undefined : (request as Record<symbol, unknown>)[key];
   if (typeof handler !== 'object' || handler === null) return false;
-  const onData = (handler as { onData?: unknown }).onData;
-  if (typeof onData !== 'function') return false;
-  (handler as { onData: (chunk: Uint8Array) => unknown }).onData = function (
-    this: unknown,
-    chunk: Uint8Array,
-  ) {
-    pushChunk(request, 'tap', chunk);
-    return (onData as (chunk: Uint8Array) => unknown).call(this, chunk);
+  const method =
+    typeof (request as { onResponseData?: unknown }).onResponseData === 'function'
+      ? 'onResponseData'
+      : 'onData';
+  const original = (handler as Record<string, unknown>)[method];
+  if (typeof original !== 'function') return false;
+  const at = method === 'onData' ? 0 : 1;
+  (handler as Record<string, unknown>)[method] = function (this: unknown, ...args: unknown[]) {
+    pushChunk(request, 'tap', args[at] as Uint8Array);
+    return (original as (...args: unknown[]) => unknown).apply(this, args);
   };
   return true;
 }
