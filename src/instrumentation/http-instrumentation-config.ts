@@ -29,7 +29,7 @@ import {
   declaredRequestBodySize,
   declaredResponseBodySize,
 } from './body-size.js';
-import { describeUnfinishedResponse } from './unfinished-response.js';
+import { describeUnfinishedResponse, responseFinished, watchResponseFinish } from './unfinished-response.js';
 
 /** Longest captured header value; longer values are cut. */
 const MAX_HEADER_VALUE_LENGTH = 1024;
@@ -107,6 +107,7 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
     responseHook(_span, response) {
       if (response instanceof ServerResponse) {
         countWrittenBytes(response);
+        watchResponseFinish(response);
       } else if (response instanceof IncomingMessage) {
         const request = clientRequestOf(response);
         const usage = captureOf(request);
@@ -135,7 +136,7 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
         if (requestSize !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, requestSize);
         const responseSize = countedBytes(response);
         if (responseSize !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, responseSize);
-        if (!response.writableFinished) describeUnfinishedResponse(span, request, response);
+        if (!responseFinished(response)) describeUnfinishedResponse(span, request, response);
       } else if (request instanceof ClientRequest && response instanceof IncomingMessage) {
         const requestSize = countedBytes(request);
         if (requestSize !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, requestSize);

@@ -4,6 +4,28 @@ import { ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventi
 import { servingStopped } from '../lifecycle/stop-serving.js';
 import { ATTR_ANALYTICS_ABORTED, ATTR_ANALYTICS_NO_RESPONSE, ATTR_ERROR_MESSAGE } from '../semconv.js';
 
+const kFinished = Symbol('otel-pg-analytics.response-finished');
+
+function markFinished(this: ServerResponse): void {
+  (this as ServerResponse & { [kFinished]?: true })[kFinished] = true;
+}
+
+/**
+ * Watches `response` for `'finish'`, which Node emits once the last byte went to the socket:
+ * call it as the response starts, then ask {@link responseFinished}. `writableFinished` cannot
+ * say it on every version: Node 24 keeps it as a flag set by `'finish'`, but Node 22 computes
+ * it (ended, nothing buffered), so an `end()` after the client closed the connection (an error
+ * page for an upload cut off) reads as finished there although nothing was sent.
+ */
+export function watchResponseFinish(response: ServerResponse): void {
+  response.on('finish', markFinished);
+}
+
+/** Whether a watched response emitted `'finish'`: its client got all of it. */
+export function responseFinished(response: ServerResponse): boolean {
+  return (response as ServerResponse & { [kFinished]?: true })[kFinished] === true;
+}
+
 /**
  * The status Node writes itself, in place of the app, for an error of the request's
  * connection while the client is still there: a request it cannot parse and one too slow to
