@@ -84,8 +84,8 @@ export function createUndiciInstrumentationConfig(
       );
       if (kind === undefined) return;
       if (kind.kind === 'usage') span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, kind.provider);
-      // Tapped even when a channel publishes too, and captured even when the tap fails (an
-      // undici 7.11 or later publishes its chunks): which undici carries the request is not
+      // Tapped even when a channel publishes too, and captured even when the tap fails (a
+      // late undici 7 or an 8 publishes its chunks): which undici carries the request is not
       // known in advance. The capture keeps one source's chunks; a body neither delivers ends
       // as `body_not_observed`.
       tapUndiciHandler(request);
