@@ -98,6 +98,24 @@ describe('otel-pg-analytics report', () => {
     expect(html).toContain('<b>0</b><span>requests</span>');
   });
 
+  it('takes --exact, which changes nothing for a range within the sample budget', async () => {
+    const pages = [];
+    for (const flags of [[], ['--exact']]) {
+      const out = path.join(dir, `exact${flags.length}.html`);
+      const args = [
+        'report',
+        '--database-url',
+        db.url,
+        '--since',
+        new Date(now.getTime() - 30 * HOUR).toISOString(),
+      ];
+      await run(process.execPath, [cli, ...args, '--until', now.toISOString(), '--out', out, ...flags]);
+      pages.push(readFileSync(out, 'utf8').replace(/Generated [^<]* UTC/, 'Generated'));
+    }
+    expect(pages[0]).not.toContain('estimated from a sample');
+    expect(pages[1]).toBe(pages[0]);
+  });
+
   it('exits 2 with the reason for a bad window or no database', async () => {
     const bad = await run(process.execPath, [
       cli,
