@@ -25,9 +25,9 @@ export function createPool(options: ExporterPoolOptions, logger: DiagLogger): pg
     allowExitOnIdle: true,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: options.connectionTimeoutMillis,
-    statement_timeout: options.statementTimeoutMillis,
-    // The server's timeout cannot end a statement on a connection the network black-holed:
-    // the client gives up too, a little later.
+    // No statement_timeout startup parameter (PgBouncer refuses it): each statement sets it for
+    // its own transaction (OwnPool). That cannot end a statement on a connection the network
+    // black-holed: the client gives up too, a little later.
     query_timeout: options.statementTimeoutMillis + 1000,
     keepAlive: true,
     application_name: 'otel-pg-analytics',

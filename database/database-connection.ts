@@ -7,7 +7,12 @@ export interface ConnectionConfig {
   applicationName: string;
   /** How long to wait for the server to accept the connection; without it, as long as it takes. */
   connectionTimeoutMillis?: number;
-  /** The server ends each statement that runs longer (`statement_timeout`). */
+  /**
+   * The server ends each statement of a `withTransaction` that runs longer
+   * (`statement_timeout`, set for that transaction only; never sent at connect time, which a
+   * pooler such as PgBouncer refuses). Statements outside a transaction: `createKysely`'s
+   * `statementTimeoutMillis`.
+   */
   statementTimeoutMillis?: number;
   /** The client gives up on a statement after this long, even if the server never answers. */
   queryTimeoutMillis?: number;

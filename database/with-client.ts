@@ -81,9 +81,8 @@ function pgConfigOf(config: ConnectionConfig): PgClientConfig & pg.ClientConfig 
     ...(config.connectionTimeoutMillis !== undefined && {
       connectionTimeoutMillis: config.connectionTimeoutMillis,
     }),
-    ...(config.statementTimeoutMillis !== undefined && {
-      statement_timeout: config.statementTimeoutMillis,
-    }),
+    // No statement_timeout here: a startup parameter PgBouncer refuses. withTransaction sets it
+    // for its transaction (and createKysely per statement).
     ...(config.queryTimeoutMillis !== undefined && { query_timeout: config.queryTimeoutMillis }),
   };
 }

@@ -66,14 +66,16 @@ export async function doctor(connectionString: string, options: DoctorOptions = 
         connectionString,
         applicationName: 'otel-pg-analytics doctor',
         connectionTimeoutMillis: options.connectionTimeoutMillis ?? DEFAULT_CONNECTION_TIMEOUT_MILLIS,
-        statementTimeoutMillis: statementTimeout,
         // The client-side limit catches a server that stops answering altogether.
         queryTimeoutMillis: statementTimeout + 5000,
         explainConnectionErrors: true,
       },
       async (client) => {
         const connectMillis = performance.now() - started;
-        checks.push(...(await databaseChecks(createKysely({ client }), where, connectMillis, options)));
+        // Each statement carries the server-side limit for its own transaction: nothing is set
+        // for the session, which a pooler in transaction mode would pass on to other clients.
+        const db = createKysely({ client, statementTimeoutMillis: statementTimeout });
+        checks.push(...(await databaseChecks(db, where, connectMillis, options)));
       },
     );
   } catch (error) {

@@ -1,9 +1,9 @@
 import { context, type DiagLogger } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import type pg from 'pg';
 import { raceTimeout } from '../src/support/race-timeout.js';
 import { createPool } from '../database/create-pool.js';
+import { OwnPool } from './own-pool.js';
 import type { ResolvedPostgresSpanExporterConfig } from './postgres-span-exporter-config.js';
 
 /** The options {@link LazyDatabase} reads. */
@@ -14,7 +14,8 @@ export type LazyDatabaseConfig = Pick<
 
 /**
  * The exporter's connection to Postgres, opened on first use: the supplied pool, or a small
- * pool of its own (which it also uses for COPY, and ends at close). After a connection
+ * pool of its own ({@link OwnPool}: each statement carries the statement timeout, a failed
+ * connection is explained; also used for COPY, and ended at close). After a connection
  * failure its own pool is replaced: its connections may be half-open (a cut network keeps a
  * socket that answers nothing), and a fresh pool starts clean. A supplied pool is the
  * caller's: never replaced nor ended.
@@ -23,7 +24,7 @@ export class LazyDatabase {
   readonly #config: LazyDatabaseConfig;
   readonly #logger: DiagLogger;
   #db: Kysely<unknown> | undefined;
-  #pool: pg.Pool | undefined;
+  #pool: OwnPool | undefined;
 
   constructor(config: LazyDatabaseConfig, logger: DiagLogger) {
     this.#config = config;
@@ -38,15 +39,7 @@ export class LazyDatabase {
         dialect: new PostgresDialect({
           pool: supplied
             ? () => Promise.resolve((typeof supplied === 'function' ? supplied() : supplied) as never)
-            : (this.#pool = createPool(
-                {
-                  connectionString: this.#config.connectionString!,
-                  max: this.#config.maxPoolSize,
-                  statementTimeoutMillis: this.#config.statementTimeoutMillis,
-                  connectionTimeoutMillis: this.#config.connectionTimeoutMillis,
-                },
-                this.#logger,
-              )),
+            : (this.#pool = this.#createPool()).kyselyPool,
         }),
       });
     }
@@ -59,8 +52,22 @@ export class LazyDatabase {
   }
 
   /** The exporter's own pool, for COPY, once opened; `undefined` with a supplied pool. */
-  get ownPool(): pg.Pool | undefined {
+  get ownPool(): OwnPool | undefined {
     return this.#pool;
+  }
+
+  #createPool(): OwnPool {
+    const { statementTimeoutMillis, connectionTimeoutMillis } = this.#config;
+    const pool = createPool(
+      {
+        connectionString: this.#config.connectionString!,
+        max: this.#config.maxPoolSize,
+        statementTimeoutMillis,
+        connectionTimeoutMillis,
+      },
+      this.#logger,
+    );
+    return new OwnPool(pool, { statementTimeoutMillis, connectionTimeoutMillis });
   }
 
   /** After a connection failure: our own pool is closed, and the next use opens a fresh one. */

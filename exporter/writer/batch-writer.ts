@@ -139,7 +139,7 @@ export class BatchWriter {
         const pool = database.ownPool;
         if (!attempt.replay && attempt.copy && pool) {
           try {
-            await copyBatch(pool, table, rows, this.#config.statementTimeoutMillis + 1000);
+            await copyBatch(pool, table, rows, this.#config.statementTimeoutMillis);
           } catch (error) {
             if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
             await writeBatch(db, table, rows);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { TABLE_COLUMNS, type TableName } from '../../database/analytics-database.js';
+import { setLocalStatementTimeout } from '../../database/local-statement-timeout.js';
 import { encodeCopyText } from './encode-copy-text.js';
 
 /**
@@ -8,18 +9,25 @@ import { encodeCopyText } from './encode-copy-text.js';
  * `INSERT ... SELECT` (PostgreSQL inserts a COPY's rows in bulk), for the same app CPU. COPY
  * knows no `ON CONFLICT`, so a batch that was written already (a retry after a lost
  * acknowledgement) fails whole with a unique violation, and the caller writes it again with
- * `writeBatch`. Needs only INSERT privilege. A COPY is not a pg `Query`, so pg's
- * `query_timeout` does not cover it: past `timeoutMillis` the connection is destroyed (a cut
- * network would otherwise hold it forever) and the error reads as a lost connection.
+ * `writeBatch`. Needs only INSERT privilege.
+ *
+ * The server ends it past `statementTimeoutMillis`: `set local statement_timeout` travels in
+ * the same message as the COPY, so the two are one transaction (the setting ends with it, also
+ * through a pooler in transaction mode) and cost one round trip, as the COPY alone did. A COPY
+ * is not a pg `Query`, so pg's `query_timeout` does not cover it: a second later the connection
+ * is destroyed (a cut network would otherwise hold it forever) and the error reads as a lost
+ * connection.
  */
 export async function copyBatch(
-  pool: pg.Pool,
+  pool: { connect(): Promise<pg.PoolClient> },
   table: TableName,
   rows: readonly object[],
-  timeoutMillis: number,
+  statementTimeoutMillis: number,
 ): Promise<void> {
   if (rows.length === 0) return;
   const columns = TABLE_COLUMNS[table];
+  const timeoutMillis = statementTimeoutMillis + 1000;
+  const copy = `copy ${table} (${columns.map((c) => `"${c.name}"`).join(', ')}) from stdin`;
   const client = await pool.connect();
   // Released once: by the timer (destroying it) or when the COPY ends, whichever comes first.
   let released = false;
@@ -30,9 +38,7 @@ export async function copyBatch(
   };
   let timer: NodeJS.Timeout | undefined;
   try {
-    const stream = client.query(
-      copyFrom(`copy ${table} (${columns.map((c) => `"${c.name}"`).join(', ')}) from stdin`),
-    );
+    const stream = client.query(copyFrom(`${setLocalStatementTimeout(statementTimeoutMillis)}; ${copy}`));
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => {
         const error = new Error('COPY timeout: the connection answered nothing');
