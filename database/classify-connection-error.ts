@@ -1,3 +1,4 @@
+import { classifyPoolerError } from './classify-pooler-error.js';
 import type { SslMode } from './pg-client-config.js';
 
 /** Why a connection attempt failed, as far as the operator can do something about it. */
@@ -10,7 +11,11 @@ export type ConnectionFailure =
   | 'database_missing'
   | 'server_busy'
   | 'other'
+  | PoolerConnectionFailure
   | TlsConnectionFailure;
+
+/** Why PgBouncer refused the connection, beyond the reasons above (see {@link classifyPoolerError}). */
+export type PoolerConnectionFailure = 'startup_parameter_rejected' | 'pooler_rejected';
 
 /** Why TLS with the server failed (see {@link classifyTlsFailure}). */
 export type TlsConnectionFailure =
@@ -39,7 +44,8 @@ const TIMEOUT_ERRNOS = new Set(['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHO
 
 /**
  * Classifies an error from `pg`'s `connect()` by SQLSTATE, errno, or (for the few `pg` raises
- * without either: its own connection timeout, a missing password) by message.
+ * without either: its own connection timeout, a missing password; and for PgBouncer's, which
+ * all share 08P01) by message.
  */
 export function classifyConnectionError(
   error: unknown,
@@ -51,6 +57,8 @@ export function classifyConnectionError(
   const where = `${target.host}:${target.port}`;
   const tlsFailure = classifyTlsFailure(error, { host: target.host, port: target.port, ...target.tls });
   if (tlsFailure !== undefined) return tlsFailure;
+  const poolerFailure = classifyPoolerError(error, target);
+  if (poolerFailure !== undefined) return poolerFailure;
 
   if (code === 'ECONNREFUSED') {
     return {

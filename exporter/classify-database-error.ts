@@ -1,3 +1,5 @@
+import type { ConnectionFailureClass } from '../database/classify-connection-error.js';
+import { classifyPoolerError } from '../database/classify-pooler-error.js';
 import { ConnectionFailedError } from '../database/connection-failed-error.js';
 
 /**
@@ -59,11 +61,9 @@ export function classifyDatabaseError(error: unknown, table?: string): DatabaseE
   const text = error instanceof Error ? error.message : String(error);
   const relation = table ?? 'the log tables';
 
-  // The pool explains TLS failures, since it alone knows the sslmode and sslrootcert; they are
-  // fixed in the connection string or on the server, never by retrying.
-  if (error instanceof ConnectionFailedError) {
-    return { kind: 'fatal', reason: 'tls_failed', message: `${error.failure.message}: ${error.failure.fix}` };
-  }
+  // The exporter's own pool explains every connection it could not make (TLS failures, which
+  // only it can explain, among them). No row causes those, so they never drop rows.
+  if (error instanceof ConnectionFailedError) return connectionFailureClass(error.failure);
   if (code === '42P01') {
     return {
       kind: 'fatal',
@@ -93,8 +93,14 @@ export function classifyDatabaseError(error: unknown, table?: string): DatabaseE
       message: `the database refused the connection: ${text}`,
     };
   }
-  // 08P01 is a protocol violation (a client bug such as too many parameters), not a network fault.
-  if (code === '08P01') return { kind: 'fatal', reason: 'protocol_violation', message: text };
+  // PgBouncer sends all its errors as 08P01: those are explained (a supplied pool's connection
+  // failures come unexplained). Otherwise 08P01 is a protocol violation (a client bug such as
+  // too many parameters), not a network fault.
+  if (code === '08P01') {
+    const pooler = classifyPoolerError(error);
+    if (pooler !== undefined) return connectionFailureClass(pooler);
+    return { kind: 'fatal', reason: 'protocol_violation', message: text };
+  }
   if (
     RETRYABLE_CODES.has(code) ||
     code.startsWith('08') ||
@@ -121,4 +127,27 @@ export function classifyDatabaseError(error: unknown, table?: string): DatabaseE
     }
   }
   return { kind: 'fatal', reason: 'database_error', message: text };
+}
+
+/** A connection that could not be made and gives no reason to think it will not be: retried. */
+const PASSING_CONNECTION_FAILURES: ReadonlySet<string> = new Set([
+  'refused',
+  'host_not_found',
+  'timeout',
+  'server_busy',
+  'other',
+]);
+
+/**
+ * A failed connection as a write failure: retried while it may pass by itself (the server is
+ * down, busy, or unreachable), or else waiting for an operator's fix (a refused login, a
+ * missing database, a startup parameter a pooler rejects, TLS), with the fix in the message.
+ */
+function connectionFailureClass(failure: ConnectionFailureClass): DatabaseErrorClass {
+  const message = `${failure.message}: ${failure.fix}`;
+  if (PASSING_CONNECTION_FAILURES.has(failure.reason)) {
+    return { kind: 'retry', reason: 'database_unavailable', message };
+  }
+  const reason = failure.reason.startsWith('tls_') ? 'tls_failed' : 'connection_rejected';
+  return { kind: 'fatal', reason, message };
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { ConnectionFailure } from '../../database/classify-connection-error.js';
+import { ConnectionFailedError } from '../../database/connection-failed-error.js';
 import { classifyDatabaseError, type DatabaseErrorKind } from '../../exporter/classify-database-error.js';
 
 function pgError(code: string | undefined, message = `error ${code ?? ''}`): Error {
@@ -139,5 +141,39 @@ describe('classifyDatabaseError', () => {
 
   it('reads the code of a plain object', () => {
     expect(classifyDatabaseError({ code: '40P01', message: 'deadlock' }).kind).toBe('retry');
+  });
+
+  it.each<[ConnectionFailure, DatabaseErrorKind, string]>([
+    ['refused', 'retry', 'database_unavailable'],
+    ['host_not_found', 'retry', 'database_unavailable'],
+    ['timeout', 'retry', 'database_unavailable'],
+    ['server_busy', 'retry', 'database_unavailable'],
+    ['other', 'retry', 'database_unavailable'],
+    ['auth_failed', 'fatal', 'connection_rejected'],
+    ['database_missing', 'fatal', 'connection_rejected'],
+    ['startup_parameter_rejected', 'fatal', 'connection_rejected'],
+    ['pooler_rejected', 'fatal', 'connection_rejected'],
+    ['tls_untrusted_ca', 'fatal', 'tls_failed'],
+  ])(
+    'never takes a connection that failed (%s) for a bad row: %s, %s, with the fix',
+    (reason, kind, counted) => {
+      const error = new ConnectionFailedError({ reason, message: 'what happened', fix: 'what to do' });
+      expect(classifyDatabaseError(error)).toEqual({
+        kind,
+        reason: counted,
+        message: 'what happened: what to do',
+      });
+    },
+  );
+
+  it("explains PgBouncer's refusals (all 08P01) as connection failures, even unexplained by the pool", () => {
+    const refused = pgError('08P01', 'unsupported startup parameter: statement_timeout');
+    expect(classifyDatabaseError(refused)).toMatchObject({ kind: 'fatal', reason: 'connection_rejected' });
+    expect(classifyDatabaseError(refused).message).toContain('ignore_startup_parameters');
+    expect(classifyDatabaseError(pgError('08P01', 'no such database: analytics'))).toMatchObject({
+      kind: 'fatal',
+      reason: 'connection_rejected',
+    });
+    expect(classifyDatabaseError(pgError('08P01', 'query_wait_timeout')).kind).toBe('retry');
   });
 });
