@@ -128,7 +128,7 @@ describe.skipIf(pgbouncerMissing !== undefined)(
       expect(warnings).toEqual([]);
     });
 
-    it('has the server end a write past statementTimeoutMillis, and leaves no timeout on the shared server connection', async () => {
+    it('has the server end a write past statementTimeoutMillis, and leaves no timeout nor prepared statement on the shared server connection', async () => {
       const unchanged = await serverDefault();
       const exporter = newExporter({ statementTimeoutMillis: 300, retryDeadlineMillis: 20_000 });
       const lock = new pg.Client({ connectionString: db.url });
@@ -161,6 +161,11 @@ describe.skipIf(pgbouncerMissing !== undefined)(
       try {
         const { rows } = await other.query<{ statement_timeout: string }>('show statement_timeout');
         expect(rows[0]!.statement_timeout).toBe(unchanged);
+        // Nor a named prepared statement (max_prepared_statements of PgBouncer 1.21+ is moot).
+        const prepared = await other.query<{ n: number }>(
+          'select count(*)::int as n from pg_prepared_statements',
+        );
+        expect(prepared.rows).toEqual([{ n: 0 }]);
       } finally {
         await other.end();
       }
