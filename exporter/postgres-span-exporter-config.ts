@@ -3,6 +3,7 @@ import type { OptionDoc, OptionSpecs, ResolvedOptions } from '../src/config/opti
 import { quote, resolveOptions } from '../src/config/resolve-options.js';
 import { BOUNDED_COUNT, checkNonEmptyString, TIMER_MILLIS } from '../src/config/value-checks.js';
 import type { ResolvedAnalyticsConfig } from '../src/config.js';
+import { clientConfigOf } from '../database/pg-client-config.js';
 import { ConfigError } from '../src/errors.js';
 import type { UserIdMode } from '../src/privacy/privacy-policy.js';
 
@@ -139,7 +140,13 @@ export function resolvePostgresSpanExporterConfig(
   if (config.connectionString === undefined && config.pool === undefined) {
     throw new ConfigError('PostgresSpanExporter needs a connectionString or a pool');
   }
-  return Object.freeze(resolveOptions(EXPORTER_OPTIONS, config));
+  const resolved = Object.freeze(resolveOptions(EXPORTER_OPTIONS, config));
+  // The pool is made on the first export; a bad sslmode or an unreadable sslrootcert is a
+  // mistake in the code's config, so it is refused here, not found at the first write.
+  if (resolved.pool === undefined && resolved.connectionString !== undefined) {
+    clientConfigOf(resolved.connectionString);
+  }
+  return resolved;
 }
 
 /** A spec of the package's options as the exporter takes it: in code only, without env vars. */

@@ -110,6 +110,23 @@ describe('resolvePostgresSpanExporterConfig', () => {
     );
   });
 
+  it('refuses TLS settings of the connection string that could never connect, quoting them', () => {
+    expect(
+      messageOf(() =>
+        resolvePostgresSpanExporterConfig({ connectionString: 'postgres://db/app?sslmode=required' }),
+      ),
+    ).toBe(
+      'sslmode="required" is not a valid sslmode: use disable, allow, prefer, require, verify-ca or verify-full',
+    );
+    expect(
+      messageOf(() =>
+        resolvePostgresSpanExporterConfig({
+          connectionString: 'postgres://db/app?sslmode=verify-full&sslrootcert=/nonexistent/ca.crt',
+        }),
+      ),
+    ).toMatch(/^sslrootcert=\/nonexistent\/ca.crt cannot be read \(ENOENT\)/);
+  });
+
   it('takes what the register entry gives it from the package configuration', () => {
     const config = resolveConfig(
       {},
