@@ -74,8 +74,8 @@ if (!values.reuse || !exists) {
   out.write(`filled in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 }
 const latest = (await client.query('select max(time) as t from api_access_log')).rows[0].t;
-const sizes = // A log table's rows are its partitions' (daily and default).
-(
+// A log table's rows are its partitions' (daily and default).
+const sizes = (
   await client.query(`select regexp_replace(relname, '_(p[0-9]{8}|default)$', '') as relname,
                              sum(n_live_tup)::bigint as rows
                       from pg_stat_user_tables
