@@ -20,10 +20,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { migrate } from '../dist/admin/migrate.js';
 import { ALL, expandGrafanaSql } from '../dev/grafana-sql.ts';
-import { syntheticRowsSql } from './synthetic-rows.mjs';
+import { openSyntheticDatabase } from './synthetic-database.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -35,43 +33,11 @@ const { values } = parseArgs({
   },
 });
 const apiRows = Number(values['api-rows']);
-const admin = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const name = 'pga_bench_dashboards';
-const url = new URL(admin);
-url.pathname = `/${name}`;
 const out = process.stdout;
 const DAY = 86_400_000;
-
-const adminClient = new pg.Client({ connectionString: admin });
-await adminClient.connect();
-const exists =
-  (await adminClient.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1;
-if (!values.reuse || !exists) {
-  await adminClient.query(`drop database if exists ${name} with (force)`);
-  await adminClient.query(`create database ${name}`);
-}
-await adminClient.end();
-await migrate(url.toString());
-
-const client = new pg.Client({ connectionString: url.toString() });
-await client.connect();
 const now = new Date();
-if (!values.reuse || !exists) {
-  const started = Date.now();
-  out.write(`filling ${name}: ${apiRows} API rows over 30 days...\n`);
-  // Daily partitions for the whole month first, as a database kept by migrate would have.
-  await client.query(`select count(*) from analytics_ensure_partitions(since => now() - interval '31 days')`);
-  for (const statement of syntheticRowsSql({
-    from: new Date(now.getTime() - 30 * DAY),
-    to: now,
-    apiRows,
-    authRows: Math.round(apiRows / 10),
-    callRows: Math.round(apiRows / 6),
-  })) {
-    await client.query(statement);
-  }
-  out.write(`filled in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-}
+const { client } = await openSyntheticDatabase(name, { apiRows, reuse: values.reuse, out });
 const latest = (await client.query('select max(time) as t from api_access_log')).rows[0].t;
 const to = new Date(Math.min(now.getTime(), new Date(latest).getTime() + 1000));
 const days = Number(values.days);

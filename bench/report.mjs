@@ -18,12 +18,10 @@
  * first report of each mode is run unmeasured, so every mode finds the cache as warm.
  */
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { migrate } from '../dist/admin/migrate.js';
 import { withTransaction } from '../dist/database/with-transaction.js';
 import { readReport } from '../dist/report/read-report.js';
 import { chooseBucketSeconds } from '../dist/report/report-data.js';
-import { syntheticRowsSql } from './synthetic-rows.mjs';
+import { openSyntheticDatabase } from './synthetic-database.mjs';
 import { median } from './summarize.mjs';
 
 const { values } = parseArgs({
@@ -36,43 +34,10 @@ const { values } = parseArgs({
   },
 });
 const apiRows = Number(values['api-rows']);
-const admin = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const name = 'pga_bench_report';
-const url = new URL(admin);
-url.pathname = `/${name}`;
 const out = process.stdout;
 const DAY = 86_400_000;
-
-const adminClient = new pg.Client({ connectionString: admin });
-await adminClient.connect();
-const exists =
-  (await adminClient.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1;
-if (!values.reuse || !exists) {
-  await adminClient.query(`drop database if exists ${name} with (force)`);
-  await adminClient.query(`create database ${name}`);
-}
-await adminClient.end();
-await migrate(url.toString());
-
-const client = new pg.Client({ connectionString: url.toString() });
-await client.connect();
-if (!values.reuse || !exists) {
-  const started = Date.now();
-  const now = new Date();
-  out.write(`filling ${name}: ${apiRows} API rows over 30 days...\n`);
-  // Daily partitions for the whole month first, as a database kept by migrate would have.
-  await client.query(`select count(*) from analytics_ensure_partitions(since => now() - interval '31 days')`);
-  for (const statement of syntheticRowsSql({
-    from: new Date(now.getTime() - 30 * DAY),
-    to: now,
-    apiRows,
-    authRows: Math.round(apiRows / 10),
-    callRows: Math.round(apiRows / 6),
-  })) {
-    await client.query(statement);
-  }
-  out.write(`filled in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-}
+const { client, url } = await openSyntheticDatabase(name, { apiRows, reuse: values.reuse, out });
 const latest = (await client.query('select max(time) as t from api_access_log')).rows[0].t;
 // A log table's rows are its partitions' (daily and default).
 const sizes = (
@@ -108,7 +73,7 @@ for (const mode of (values.modes ?? '').split(',')) {
   const report = () =>
     withTransaction(
       {
-        connectionString: url.toString(),
+        connectionString: url,
         applicationName: 'bench/report.mjs',
         statementTimeoutMillis: 300_000,
       },
