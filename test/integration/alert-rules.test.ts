@@ -13,6 +13,7 @@ import {
 } from '../helpers/grafana-alert-rules.js';
 import { BREACHES, HEALTHY_PIPELINE, STATS_SQL } from '../helpers/alert-rule-breaches.js';
 import { GRAFANA_DIR } from '../helpers/grafana-dashboards.js';
+import { planReads, type ExplainRow } from '../helpers/query-plan.js';
 import { parseSimpleYaml } from '../helpers/simple-yaml.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -23,15 +24,6 @@ const rule = (uid: string): AlertRule => rules.find((r) => r.uid === uid)!;
 
 const now = new Date();
 const HOUR = 3_600_000;
-
-/** A node of EXPLAIN (FORMAT JSON). */
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Index Cond'?: string;
-  Plans?: PlanNode[];
-}
 
 /** Grafana's duration syntax for `interval` and `for` (Prometheus model.ParseDuration). */
 const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
@@ -289,22 +281,9 @@ describe('Grafana alert rules against a database of demo-like rows', () => {
     try {
       for (const [uid, { sql }] of results) {
         const [row] = (await client.query(`explain (format json) ${sql}`)).rows;
-        const scans: string[] = [];
-        const reads: string[] = [];
-        const walk = (plan: PlanNode): void => {
-          const relation = plan['Relation Name'] ?? '';
-          const index = plan['Index Name'] ?? '';
-          if (plan['Node Type'] === 'Seq Scan' && TABLE.test(relation)) scans.push(`seq scan of ${relation}`);
-          // An index read from end to end (no condition) is a whole-table scan too.
-          if (INDEX.test(index)) {
-            reads.push(index);
-            if (plan['Index Cond'] === undefined) scans.push(`whole index ${index}`);
-          }
-          for (const child of plan.Plans ?? []) walk(child);
-        };
-        walk((row as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan);
-        expect(reads.length, `${uid} reads an index`).toBeGreaterThan(0);
-        expect(scans, uid).toEqual([]);
+        const { indexes, wholeTable } = planReads(row as ExplainRow, { tables: TABLE, indexes: INDEX });
+        expect(indexes.length, `${uid} reads an index`).toBeGreaterThan(0);
+        expect(wholeTable, uid).toEqual([]);
       }
     } finally {
       await client.query('reset enable_seqscan');
