@@ -168,6 +168,24 @@ export const BREACHES: readonly Breach[] = [
       { rule: 'otel-pga-pipeline-spool-growing', labels: { service_name: 'shop-api' }, value: 3_000_000 },
     ],
   },
+  {
+    name: 'an app whose last snapshot, not a final one, is 20 minutes old',
+    stats: snapshots(
+      { service_name: 'search-api', instance_id: 'web-6/600', started_minutes_ago: 90 },
+      60,
+      20,
+    ),
+    fires: [{ rule: 'otel-pga-pipeline-silent', labels: { service_name: 'search-api' }, value: 20 }],
+  },
+  {
+    name: 'an app that shut down cleanly 30 minutes ago (scaled to zero)',
+    stats: snapshots(
+      { service_name: 'batch-api', instance_id: 'web-7/700', started_minutes_ago: 90, final: true },
+      60,
+      30,
+    ),
+    fires: [],
+  },
 ];
 
 /** What an ordinary fleet writes: steady counters, old drops, a restart, a spool draining. */
