@@ -3,19 +3,18 @@ import { PostgresSpanExporter } from '../exporter/postgres-span-exporter.js';
 import { exporterConfigFrom } from '../exporter/postgres-span-exporter-config.js';
 import { databaseUrlOf } from './database-url-of.js';
 import { IngestPipeline } from '../ingest/ingest-pipeline.js';
+import { IngestServer, TRACES_PATH } from '../ingest/ingest-server.js';
 import {
-  checkIngestAccess,
-  DEFAULT_INGEST_HOST,
-  DEFAULT_INGEST_PORT,
-  DEFAULT_MAX_IN_FLIGHT_BYTES,
-  IngestServer,
-  TRACES_PATH,
-} from '../ingest/ingest-server.js';
+  INGEST_SERVER_OPTIONS,
+  resolveIngestServerOptions,
+  type ResolvedIngestServerOptions,
+} from '../ingest/ingest-server-options.js';
 import { protectForeignAttributes } from '../ingest/protect-foreign-attributes.js';
 import { loadConfigFile } from '../src/config-file.js';
 import { resolveConfig } from '../src/config.js';
-import { readEnv, type EnvSnapshot } from '../src/env.js';
-import { createLogger } from '../src/support/diag.js';
+import { parseNumber } from '../src/config/value-checks.js';
+import { readEnv } from '../src/env.js';
+import { ConfigError } from '../src/errors.js';
 import { PrivacyPolicy } from '../src/privacy/privacy-policy.js';
 import { maskUrlPassword } from '../src/privacy/redactor.js';
 
@@ -38,16 +37,22 @@ export async function ingestCommand(options: IngestCommandOptions): Promise<numb
   const config = resolveConfig({}, { env, file: await loadConfigFile(env.OTEL_ANALYTICS_CONFIG) });
   const url = await databaseUrlOf('ingest', options.databaseUrl, env);
   if (url === undefined) return 2;
-  const host = options.host ?? DEFAULT_INGEST_HOST;
-  const port = options.port === undefined ? DEFAULT_INGEST_PORT : Number(options.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    process.stderr.write(`otel-pg-analytics ingest: --port must be a port number, not ${options.port}\n`);
+  const portSpec = INGEST_SERVER_OPTIONS.port;
+  const port = options.port === undefined ? undefined : portSpec.check(parseNumber(options.port));
+  if (options.port !== undefined && port === undefined) {
+    process.stderr.write(
+      `otel-pg-analytics ingest: --port must be ${portSpec.expected}, not ${JSON.stringify(options.port)}\n`,
+    );
     return 2;
   }
-  const token = env.OTEL_ANALYTICS_INGEST_TOKEN?.trim() || undefined;
-  const problem = checkIngestAccess(host, token);
-  if (problem !== undefined) {
-    process.stderr.write(`otel-pg-analytics ingest: ${problem}\n`);
+  // The token and the in-flight budget come from the env; a host and token that are not a safe
+  // pair are refused here, before anything is opened.
+  let settings: ResolvedIngestServerOptions;
+  try {
+    settings = resolveIngestServerOptions({ host: options.host, port }, { env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`otel-pg-analytics ingest: ${error.message}\n`);
     return 2;
   }
   const exporter = new PostgresSpanExporter({
@@ -70,18 +75,15 @@ export async function ingestCommand(options: IngestCommandOptions): Promise<numb
   const pipeline = new IngestPipeline({ ...processorOptions, exporter });
   const privacy = new PrivacyPolicy(config);
   const server = new IngestServer({
+    ...settings,
     pipeline,
-    host,
-    port,
-    ...(token !== undefined && { token }),
-    maxInFlightBytes: maxInFlightBytesFrom(env),
     protect: (attributes, kind) => protectForeignAttributes(attributes, kind, privacy),
   });
   const address = await server.listen();
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(
     `otel-pg-analytics ingest: listening on http://${shown}:${address.port}${TRACES_PATH} ` +
-      `(${token ? 'bearer token required' : 'loopback only, no token'}), writing to ${maskUrlPassword(url)}\n`,
+      `(${settings.token !== undefined ? 'bearer token required' : 'loopback only, no token'}), writing to ${maskUrlPassword(url)}\n`,
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -92,23 +94,4 @@ export async function ingestCommand(options: IngestCommandOptions): Promise<numb
   await pipeline.shutdown();
   process.stdout.write('otel-pg-analytics ingest: stopped\n');
   return 0;
-}
-
-const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-
-/**
- * `OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES`: bytes, or `KiB`, `MiB`, `GiB` (`128MiB`). An
- * invalid value is reported and the default used, as for the other env vars.
- */
-function maxInFlightBytesFrom(env: EnvSnapshot): number {
-  const name = 'OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES';
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return DEFAULT_MAX_IN_FLIGHT_BYTES;
-  const match = /^(\d+)\s*(kib|mib|gib)?$/i.exec(raw);
-  const bytes = match ? Number(match[1]) * BYTE_UNITS[(match[2] ?? '').toLowerCase()]! : Number.NaN;
-  if (Number.isSafeInteger(bytes) && bytes > 0) return bytes;
-  createLogger('config').warn(
-    `Invalid ${name}=${JSON.stringify(raw)} (expected a positive number of bytes, or KiB, MiB, GiB); using the default`,
-  );
-  return DEFAULT_MAX_IN_FLIGHT_BYTES;
 }

@@ -4,7 +4,7 @@ export const MIN_INGEST_TOKEN_LENGTH = 32;
  * Fewest different characters in a token accepted off loopback: a random token of 32
  * characters has about 13 even in hex; `aaaa…` or `abab…` has one or two.
  */
-const MIN_DISTINCT_CHARACTERS = 8;
+export const MIN_DISTINCT_CHARACTERS = 8;
 
 /** How to make a token that passes, for messages. */
 export const MAKE_TOKEN_HINT =

@@ -71,6 +71,18 @@ export function parseList(raw: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** What {@link parseByteSize} accepts, as messages say it. */
+export const BYTE_SIZE_TEXT = 'a positive number of bytes, or KiB, MiB, GiB';
+
+/** A size in env text: bytes, or `KiB`, `MiB`, `GiB` (`128MiB`, `128 MiB`); a positive integer. */
+export function parseByteSize(raw: string): number | undefined {
+  const match = /^(\d+)\s*(kib|mib|gib)?$/i.exec(raw.trim());
+  if (match === null) return undefined;
+  return checkPositiveInteger(Number(match[1]) * BYTE_UNITS[(match[2] ?? '').toLowerCase()]!);
+}
+
 export const BOOLEAN: ValueKind<boolean> = { check: checkBoolean, expected: 'a boolean' };
 export const NON_EMPTY_STRING: ValueKind<string> = {
   check: checkNonEmptyString,

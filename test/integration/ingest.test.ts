@@ -16,6 +16,7 @@ import { IngestPipeline } from '../../ingest/ingest-pipeline.js';
 import { IngestServer } from '../../ingest/ingest-server.js';
 import { OTLP_TYPES } from '../../ingest/otlp-proto-root.js';
 import { protectForeignAttributes } from '../../ingest/protect-foreign-attributes.js';
+import { quote } from '../../src/config/resolve-options.js';
 import { PrivacyPolicy } from '../../src/privacy/privacy-policy.js';
 import {
   GO_RESOURCE,
@@ -696,7 +697,7 @@ describe('ingest: a budget of bytes in flight across requests', () => {
     const pipeline = { submit: () => ({ accepted: true as const, rows: 0 }) };
     for (const value of [0, -1, 1.5, Number.NaN, '64MiB']) {
       expect(() => new IngestServer({ pipeline, port: 0, maxInFlightBytes: value as number })).toThrow(
-        `Invalid maxInFlightBytes: ${JSON.stringify(value)}`,
+        `Invalid maxInFlightBytes: ${quote(value)}`,
       );
     }
   });
@@ -705,7 +706,7 @@ describe('ingest: a budget of bytes in flight across requests', () => {
     const pipeline = { submit: () => ({ accepted: true as const, rows: 0 }) };
     for (const value of [0, -5, 0.5, Number.POSITIVE_INFINITY, '10s']) {
       expect(() => new IngestServer({ pipeline, port: 0, bodyIdleTimeoutMillis: value as number })).toThrow(
-        `Invalid bodyIdleTimeoutMillis: ${JSON.stringify(value)}`,
+        `Invalid bodyIdleTimeoutMillis: ${quote(value)}`,
       );
     }
   });

@@ -31,6 +31,21 @@ describe('otel-pg-analytics ingest', () => {
     expect(app.stderr()).toContain('OTEL_ANALYTICS_INGEST_TOKEN');
   });
 
+  it.each([
+    [['--port', 'http'], '--port must be an integer from 0 to 65535, not "http"'],
+    [['--port', '70000'], '--port must be an integer from 0 to 65535, not "70000"'],
+    [['--host', ' ', '--port', '0'], 'Invalid host: " " (expected a non-empty string)'],
+  ])('refuses %j at once, saying what it expects', async (args, message) => {
+    const app = await startApp(CLI, {
+      register: false,
+      args: ['ingest', ...args],
+      env: { OTEL_ANALYTICS_DATABASE_URL: db.url },
+      waitForListening: false,
+    });
+    expect((await app.exited).code).toBe(2);
+    expect(app.stderr()).toContain(`otel-pg-analytics ingest: ${message}`);
+  });
+
   it('listens with a token on any address, writes what it receives, and flushes on SIGTERM', async () => {
     const app = await startApp(CLI, {
       register: false,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bearerTokenMatches } from '../../ingest/bearer-token.js';
-import { checkIngestAccess, IngestServer } from '../../ingest/ingest-server.js';
+import { checkIngestAccess } from '../../ingest/check-ingest-access.js';
+import { IngestServer } from '../../ingest/ingest-server.js';
 import { isLoopbackHost } from '../../ingest/is-loopback-host.js';
 import { weakTokenReason } from '../../ingest/weak-token-reason.js';
 
