@@ -6,6 +6,7 @@ import type { ResolvedAnalyticsConfig } from '../src/config.js';
 import { clientConfigOf } from '../database/pg-client-config.js';
 import { ConfigError } from '../src/errors.js';
 import type { UserIdMode } from '../src/privacy/privacy-policy.js';
+import { MIN_HMAC_KEY_BYTES } from '../src/privacy/pseudonymize.js';
 
 /** A `pg.Pool`, or anything with the part of its shape Kysely uses. */
 export interface PostgresPoolLike {
@@ -81,7 +82,8 @@ export interface PostgresSpanExporterConfig {
  */
 export const EXPORTER_OPTIONS = {
   connectionString: inCode(ANALYTICS_OPTIONS.databaseUrl, {
-    meaning: 'Postgres connection string; the exporter opens its own small pool on the first export',
+    meaning:
+      'Postgres connection string; the exporter opens its own small pool on the first export (this or `pool` is needed)',
   }),
   pool: {
     check: checkPool,
@@ -89,7 +91,10 @@ export const EXPORTER_OPTIONS = {
     display: (value) =>
       typeof value === 'object' && value !== null ? 'an object without connect()' : quote(value),
     default: undefined,
-    doc: { meaning: 'a pool to use instead (a function is called once, on the first export)' },
+    doc: {
+      meaning:
+        'a pool to use instead (a function is called once, on the first export); the exporter does not end it',
+    },
   },
   maxQueueRows: {
     ...BOUNDED_COUNT,
@@ -117,8 +122,13 @@ export const EXPORTER_OPTIONS = {
   },
   maxPoolSize: { ...BOUNDED_COUNT, default: 2, doc: { meaning: "connections in the exporter's own pool" } },
   redactKeys: inCode(ANALYTICS_OPTIONS.redactKeys),
-  userIdMode: inCode(ANALYTICS_OPTIONS.userIdMode),
-  hmacKey: inCode(ANALYTICS_OPTIONS.hmacKey),
+  userIdMode: inCode(ANALYTICS_OPTIONS.userIdMode, {
+    meaning:
+      "as the processors' `userIdMode`: under `hmac`, email addresses and user-naming fields in stored text become the user's pseudonym; under `none`, they are redacted",
+  }),
+  hmacKey: inCode(ANALYTICS_OPTIONS.hmacKey, {
+    meaning: `key of \`hmac\` (≥ ${MIN_HMAC_KEY_BYTES} bytes; never logged); without it that mode redacts instead`,
+  }),
   spoolDir: {
     check: checkNonEmptyString,
     expected: 'a directory path',

@@ -17,7 +17,7 @@ import { MIN_DISTINCT_CHARACTERS, MIN_INGEST_TOKEN_LENGTH } from './weak-token-r
 
 /** The settings of {@link IngestServer}: where it listens, who may send, and its bounds. */
 export interface IngestServerOptions {
-  /** Defaults to 127.0.0.1. */
+  /** The address to listen on. Defaults to `127.0.0.1`. */
   host?: string;
   /** Defaults to 4318 (OTLP/HTTP's port); 0 picks a free one. */
   port?: number;

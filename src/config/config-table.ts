@@ -1,22 +1,24 @@
 import type { OptionSpec } from './option-spec.js';
 
-/** The markers around the generated table in docs/configuration.md. */
+/** The markers around a generated table in a page of docs/. */
 export const CONFIG_TABLE_START = '<!-- config-table:start -->';
 export const CONFIG_TABLE_END = '<!-- config-table:end -->';
 
 /**
  * The markdown table of a table of option specs: one row per option, with the env vars it is
- * read from (in order of precedence), its doc line and its default. docs/configuration.md holds
- * it between {@link CONFIG_TABLE_START} and {@link CONFIG_TABLE_END}; `scripts/config-table.mjs`
- * rewrites it there and a test fails when the two disagree.
+ * read from (in order of precedence; no such column when none is), its doc line and its
+ * default. docs/configuration.md (the package's options), docs/composing.md (the exporter's)
+ * and docs/otlp-ingest.md (the receiver's) hold one each between {@link CONFIG_TABLE_START}
+ * and {@link CONFIG_TABLE_END}; `scripts/config-table.mjs` rewrites them there and a test
+ * fails when a table and its specs disagree.
  */
 export function renderConfigTable(specs: Record<string, OptionSpec<unknown>>): string {
+  const withEnv = Object.values(specs).some((spec) => (spec.env ?? []).length > 0);
   const rows = Object.entries(specs).map(([name, spec]) =>
-    row([`\`${name}\``, envCell(spec), spec.doc.meaning, defaultCell(spec)]),
+    row([`\`${name}\``, ...(withEnv ? [envCell(spec)] : []), spec.doc.meaning, defaultCell(spec)]),
   );
-  return [row(['option', 'env var', 'meaning', 'default']), row(['---', '---', '---', '---']), ...rows].join(
-    '\n',
-  );
+  const head = ['option', ...(withEnv ? ['env var'] : []), 'meaning', 'default'];
+  return [row(head), row(head.map(() => '---')), ...rows].join('\n');
 }
 
 /** `markdown` with the part between the markers replaced by `table`. */

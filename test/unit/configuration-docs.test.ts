@@ -7,6 +7,11 @@ import {
   type PostgresSpanExporterConfig,
   type ResolvedPostgresSpanExporterConfig,
 } from '../../exporter/postgres-span-exporter-config.js';
+import {
+  INGEST_SERVER_OPTIONS,
+  type IngestServerOptions,
+  type ResolvedIngestServerOptions,
+} from '../../ingest/ingest-server-options.js';
 import { ANALYTICS_OPTIONS } from '../../src/config/analytics-options.js';
 import {
   CONFIG_TABLE_END,
@@ -99,6 +104,40 @@ describe('docs/configuration.md', () => {
   });
 });
 
+describe('the generated tables of docs/composing.md and docs/otlp-ingest.md', () => {
+  it.each([
+    ['docs/composing.md', EXPORTER_OPTIONS],
+    ['docs/otlp-ingest.md', INGEST_SERVER_OPTIONS],
+  ] as const)(
+    '%s holds the table rendered from its specs, a row per option in their order',
+    (page, specs) => {
+      const markdown = read(page);
+      const table = renderConfigTable(specs);
+      expect(spliceConfigTable(markdown, table)).toBe(markdown);
+      const rows = table.split('\n').slice(2);
+      expect(rows.map((row) => /^\| `(\w+)`/.exec(row)?.[1])).toEqual(Object.keys(specs));
+    },
+  );
+
+  it('leaves out the env var column when no option has one (the exporter reads none)', () => {
+    const table = renderConfigTable(EXPORTER_OPTIONS);
+    expect(table.split('\n')[0]).toBe('| option | meaning | default |');
+    expect(table).toContain('| `maxBatchRows` | rows per INSERT statement | 1000 |');
+    expect(table).toContain(
+      '| `maxSpoolBytes` | bytes the spool may hold; rows beyond are dropped and counted | 256 MiB |',
+    );
+  });
+
+  it("shows the receiver's env vars, with the byte units they take", () => {
+    const table = renderConfigTable(INGEST_SERVER_OPTIONS);
+    expect(table).toMatch(
+      /^\| `maxInFlightBytes` \| `OTEL_ANALYTICS_INGEST_MAX_IN_FLIGHT_BYTES` \(bytes, or `KiB`, `MiB`, `GiB`\) \|.*\| 64 MiB \|$/m,
+    );
+    expect(table).toMatch(/^\| `token` \| `OTEL_ANALYTICS_INGEST_TOKEN` \|/m);
+    expect(table).toContain('| `port` | — | the port to listen on (`--port`); `0` picks a free one | 4318 |');
+  });
+});
+
 describe('the hand-written option types', () => {
   it('AnalyticsConfig names the env vars and defaults of the specs in its TSDoc', () => {
     expect(disagreements(propertyDocs('src/config.ts', 'AnalyticsConfig'), ANALYTICS_OPTIONS)).toEqual([]);
@@ -107,6 +146,11 @@ describe('the hand-written option types', () => {
   it('PostgresSpanExporterConfig names the defaults of its specs in its TSDoc', () => {
     const docs = propertyDocs('exporter/postgres-span-exporter-config.ts', 'PostgresSpanExporterConfig');
     expect(disagreements(docs, EXPORTER_OPTIONS)).toEqual([]);
+  });
+
+  it('IngestServerOptions names the env vars and defaults of its specs in its TSDoc', () => {
+    const docs = propertyDocs('ingest/ingest-server-options.ts', 'IngestServerOptions');
+    expect(disagreements(docs, INGEST_SERVER_OPTIONS)).toEqual([]);
   });
 
   it('finds a TSDoc that disagrees with a spec', () => {
@@ -125,6 +169,7 @@ describe('the hand-written option types', () => {
     expectTypeOf<keyof ResolvedPostgresSpanExporterConfig>().toEqualTypeOf<
       keyof PostgresSpanExporterConfig
     >();
+    expectTypeOf<keyof ResolvedIngestServerOptions>().toEqualTypeOf<keyof IngestServerOptions>();
     // A resolved config is a valid input again.
     expectTypeOf<ResolvedAnalyticsConfig>().toExtend<AnalyticsConfig>();
     expectTypeOf<ResolvedAnalyticsConfig['databaseUrl']>().toEqualTypeOf<string | undefined>();
@@ -134,5 +179,7 @@ describe('the hand-written option types', () => {
     expectTypeOf<ResolvedAnalyticsConfig['trustedProxies']>().toEqualTypeOf<TrustedProxies>();
     expectTypeOf<ResolvedPostgresSpanExporterConfig['spoolDir']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<ResolvedPostgresSpanExporterConfig['maxBatchRows']>().toEqualTypeOf<number>();
+    expectTypeOf<ResolvedIngestServerOptions['host']>().toEqualTypeOf<string>();
+    expectTypeOf<ResolvedIngestServerOptions['token']>().toEqualTypeOf<string | undefined>();
   });
 });
