@@ -29,6 +29,7 @@ import {
   declaredRequestBodySize,
   declaredResponseBodySize,
 } from './body-size.js';
+import { recordExpressOutcome } from './frameworks/record-express-outcome.js';
 import { describeUnfinishedResponse, responseFinished, watchResponseFinish } from './unfinished-response.js';
 
 /** Longest captured header value; longer values are cut. */
@@ -137,6 +138,7 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
         const responseSize = countedBytes(response);
         if (responseSize !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_BODY_SIZE, responseSize);
         if (!responseFinished(response)) describeUnfinishedResponse(span, request, response);
+        recordExpressOutcome(span, request);
       } else if (request instanceof ClientRequest && response instanceof IncomingMessage) {
         const requestSize = countedBytes(request);
         if (requestSize !== undefined) span.setAttribute(ATTR_HTTP_REQUEST_BODY_SIZE, requestSize);

@@ -1,5 +1,3 @@
-import { context } from '@opentelemetry/api';
-import { getRPCMetadata } from '@opentelemetry/core';
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
@@ -8,6 +6,7 @@ import {
 } from '@opentelemetry/instrumentation';
 import { safeExecute } from '../../support/safe-execute.js';
 import { VERSION } from '../../version.js';
+import { reportUnrouted } from './report-route.js';
 import { reportThrownError } from './report-thrown-error.js';
 
 /** Where Nest keeps the handler every route's and middleware's exceptions go through. */
@@ -33,8 +32,9 @@ interface HostLike {
  * on the request, `HttpException`s included (`NotFoundException('user 42 not found')`), as
  * Nest's `ExceptionsHandler` receives it, before its exception filters turn it into a response
  * that Express or Fastify see only as a status. Routes come from the adapter underneath
- * (instrumentation-express, or the Fastify hooks). Nest's own answer to an unknown path
- * (`Cannot GET /x`, 404) is not an error of the app's, and leaves the request unrouted. No spans.
+ * (Express's, read as the response ends, or the Fastify hooks). Nest's own answer to an
+ * unknown path (`Cannot GET /x`, 404) is not an error of the app's, and leaves the request
+ * unrouted, even when a catch-all route answered it. No spans.
  */
 export class NestExceptionInstrumentation extends InstrumentationBase {
   constructor(config: InstrumentationConfig = {}) {
@@ -78,10 +78,9 @@ export class NestExceptionInstrumentation extends InstrumentationBase {
 
 function noteNestException(exception: unknown, host: HostLike): void {
   if (isNestNotFound(exception, host)) {
-    // With a global prefix, Nest answers unknown paths from a catch-all route (`/api*path` on
-    // Express) that would otherwise be recorded as the request's route.
-    const metadata = getRPCMetadata(context.active());
-    if (metadata) metadata.route = undefined;
+    // With a global prefix, Nest answers unknown paths from a catch-all route (`*path` in a
+    // router at `/api` on Express) that would otherwise be recorded as the request's route.
+    reportUnrouted();
     return;
   }
   reportThrownError(exception);
