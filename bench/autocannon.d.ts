@@ -7,6 +7,8 @@ declare module 'autocannon' {
     method?: string;
     body?: string | undefined;
     headers?: Record<string, string> | undefined;
+    /** Sent in turn by each connection, instead of the one request above. */
+    requests?: { method: string; path: string; body?: string; headers?: Record<string, string> }[];
     connections?: number;
     /** Requests to send in all (else `duration` seconds). */
     amount?: number;

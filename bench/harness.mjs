@@ -80,21 +80,48 @@ export async function waitForCount(count, expected, quietMillis = 6000) {
 export const STAGES = ['hooks', 'processor', 'mapped'];
 
 /**
- * Starts bench/app.mjs in a child process under `mode`'s instrumentation.
+ * Starts an app (bench/app.mjs unless named) in a child process under `mode`'s instrumentation.
  * @param {string} mode
  * @param {Record<string, string>} env
+ * @param {string} [app]  the app's script, relative to the package root
  */
-export function startServer(mode, env) {
+export function startServer(mode, env, app = 'bench/app.mjs') {
   const args = [];
   if (mode === 'floor') args.push('--import', path.join(ROOT, 'bench/floor.mjs'));
   if (mode === 'stock') args.push('--import', path.join(ROOT, 'bench/stock.mjs'));
   if (mode === 'ours') args.push('--import', 'otel-pg-analytics/register');
   if (STAGES.includes(mode)) args.push('--import', path.join(ROOT, 'bench/stages.mjs'));
-  args.push(path.join(ROOT, 'bench/app.mjs'));
+  args.push(path.join(ROOT, app));
+  return startProcess(mode, args, { ...env, BENCH_STAGE: mode });
+}
+
+/**
+ * Starts `otel-pg-analytics ingest` (from dist/) on a free loopback port: the relay that writes
+ * stock OpenTelemetry's OTLP exports to PostgreSQL. `url` is its origin (the traces path is
+ * `/v1/traces`).
+ * @param {Record<string, string>} env  OTEL_ANALYTICS_DATABASE_URL and the like
+ */
+export function startRelay(env) {
+  const relay = startProcess(
+    'ingest',
+    [path.join(ROOT, 'dist/cli/otel-pg-analytics.js'), 'ingest', '--host', '127.0.0.1', '--port', '0'],
+    env,
+  );
+  return { ...relay, url: relay.url.then((url) => new URL(url).origin) };
+}
+
+/**
+ * A child process of Node, without the bench's own OTEL_* variables; `url` resolves once it
+ * prints `listening on <url>`.
+ * @param {string} name  for the error when it exits first
+ * @param {string[]} args
+ * @param {Record<string, string>} env
+ */
+function startProcess(name, args, env) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...clean, ...env, BENCH_STAGE: mode },
+    env: { ...clean, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -108,7 +135,7 @@ export function startServer(mode, env) {
       const match = /listening on (\S+)/.exec(out);
       if (match?.[1]) resolve(match[1]);
     });
-    void exited.then(() => reject(new Error(`${mode} server exited: ${stderr}`)));
+    void exited.then(() => reject(new Error(`${name} exited: ${stderr}`)));
   });
   return { child, url, exited, stderr: () => stderr };
 }
@@ -128,21 +155,25 @@ export function processStats(pid) {
 
 /**
  * Runs autocannon; `lastResponseAt` is when the last response arrived (autocannon ends
- * `amount` runs on its one-second ticker, so its own duration is whole seconds).
+ * `amount` runs on its one-second ticker, so its own duration is whole seconds). Given a list,
+ * each connection sends its requests in turn.
  * @param {string} url
- * @param {BenchRequest} request
+ * @param {BenchRequest | BenchRequest[]} request
  * @param {{ amount?: number, duration?: number }} options
  * @returns {Promise<import('autocannon').Result & { lastResponseAt: number }>}
  */
 export function cannon(url, request, options) {
   let lastResponseAt = performance.now();
+  const [first, ...more] = Array.isArray(request) ? request : [request];
+  if (first === undefined) throw new Error('cannon: no request to send');
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
-        url: `${url}${request.path}`,
-        method: request.method,
-        body: request.body,
-        headers: request.headers,
+        url: `${url}${first.path}`,
+        method: first.method,
+        body: first.body,
+        headers: first.headers,
+        ...(more.length > 0 && { requests: [first, ...more] }),
         connections: CONNECTIONS,
         ...options,
       },

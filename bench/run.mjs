@@ -1,21 +1,26 @@
-// The overhead benchmark: scenarios × modes, interleaved over rounds, medians and ratios.
+// The overhead benchmark: scenarios (bench/scenarios.mjs: hello, post-json, outbound, express,
+// realistic) × modes, interleaved over rounds, medians, ratios and issue 16's targets.
 // `npm run bench` (builds first). Options by env: BENCH_ROUNDS (3), BENCH_REQUESTS (50000),
 // BENCH_WARMUP (10000 requests first, unmeasured: the JIT compiles the pipeline's code then),
 // BENCH_RATE (300 req/s for the latency phase), BENCH_LATENCY_SECONDS (5), BENCH_CONNECTIONS
 // (10), BENCH_SCENARIOS / BENCH_MODES (comma lists; besides bare, floor, stock and ours, the
 // stages between floor and ours: hooks, processor, mapped, see bench/stages.mjs),
 // BENCH_DATABASE_URL (an admin URL; default the local server, else an embedded one as the
-// tests use). The CPU window ends once the mode's export of the requests served has arrived
-// (rows in PostgreSQL, spans at the OTLP sink), so export work is counted for every mode.
+// tests use; `embedded` for that one always). The CPU window ends once the mode's export of
+// the requests served has arrived (rows in PostgreSQL, spans at the OTLP sink), so export
+// work is counted for every mode. The whole system (app + relay + PostgreSQL): bench/system.mjs.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrate } from '../dist/admin/migrate.js';
+import { createAppDatabase } from './app-database.mjs';
+import { countRows } from './count-rows.mjs';
+import { fixedRate } from './fixed-rate.mjs';
 import { cannon, processStats, startServer, startSink, waitForCount } from './harness.mjs';
 import { startBenchPostgres } from './postgres.mjs';
+import { SCENARIOS as SCENARIO_OF, scenariosOf } from './scenarios.mjs';
 import { summarize } from './summarize.mjs';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -25,80 +30,10 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const SCENARIOS = /** @type {Scenario[]} */ (
-  (process.env.BENCH_SCENARIOS ?? 'hello,post-json,outbound').split(',')
-);
+const SCENARIOS = scenariosOf(process.env.BENCH_SCENARIOS ?? 'hello,post-json,outbound,express,realistic');
 const MODES = (process.env.BENCH_MODES ?? 'bare,floor,stock,ours').split(',');
-const JSON_BODY = JSON.stringify({
-  items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item ${i}` })),
-});
-
-/** @typedef {keyof typeof REQUEST_OF} Scenario */
+/** @typedef {import('./scenarios.mjs').ScenarioName} Scenario */
 /** @typedef {Awaited<ReturnType<typeof startSink>>} Sink */
-/** @satisfies {Record<string, import('./harness.mjs').BenchRequest>} */
-const REQUEST_OF = {
-  hello: { method: 'GET', path: '/hello' },
-  'post-json': {
-    method: 'POST',
-    path: '/json',
-    body: JSON_BODY,
-    headers: { 'content-type': 'application/json' },
-  },
-  outbound: { method: 'GET', path: '/call' },
-};
-// Spans each request makes: the server span, plus the fetch's client span.
-const SPANS_PER_REQUEST = { hello: 1, 'post-json': 1, outbound: 2 };
-
-/**
- * Requests at a fixed rate over keep-alive connections; latency of each, in ms.
- * @param {string} url
- * @param {import('./harness.mjs').BenchRequest} request
- * @param {number} rate
- * @param {number} seconds
- */
-async function fixedRate(url, request, rate, seconds) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  /** @type {number[]} */
-  const latencies = [];
-  let failed = 0;
-  const total = rate * seconds;
-  const started = performance.now();
-  /** @type {Promise<void>[]} */
-  const pending = [];
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(
-      new Promise((resolve) => {
-        const t0 = performance.now();
-        const req = http.request(
-          `${url}${request.path}`,
-          { method: request.method, headers: request.headers, agent },
-          (res) => {
-            res.resume();
-            res.on('end', () => {
-              if (res.statusCode === 200) latencies.push(performance.now() - t0);
-              else failed++;
-              resolve();
-            });
-          },
-        );
-        req.on('error', () => {
-          failed++;
-          resolve();
-        });
-        req.end(request.body);
-      }),
-    );
-  }
-  await Promise.all(pending);
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (/** @type {number} */ q) =>
-    /** @type {number} */ (latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]);
-  return { p50: at(0.5), p99: at(0.99), sent: total, ok: latencies.length, failed };
-}
 
 /**
  * Waits until what the mode exports for the requests served so far has left the process (rows
@@ -116,19 +51,12 @@ async function fixedRate(url, request, rate, seconds) {
  */
 async function drain({ mode, scenario, served, service, sink, sinkBefore, db, since }) {
   if (mode === 'ours') {
-    // By time first (the primary key's index): a scan of every earlier run's rows, 20 times a
-    // second, would compete with the server being measured.
-    const rows = async () =>
-      (
-        await db.query(
-          'select count(*)::int as n from api_access_log where time >= $1 and service_name = $2',
-          [since, service],
-        )
-      ).rows[0].n;
-    return { arrived: await waitForCount(rows, served), expected: served };
+    // Every row: an outbound request's external call as well as the request itself.
+    const expected = served * SCENARIO_OF[scenario].rowsPerRequest;
+    return { arrived: await waitForCount(() => countRows(db, service, since), expected), expected };
   }
   if (mode === 'stock') {
-    const expected = served * SPANS_PER_REQUEST[scenario];
+    const expected = served * SCENARIO_OF[scenario].spansPerRequest;
     return { arrived: await waitForCount(() => sink.spans() - sinkBefore, expected), expected };
   }
   return null;
@@ -136,7 +64,8 @@ async function drain({ mode, scenario, served, service, sink, sinkBefore, db, si
 
 /**
  * One scenario in one mode: warm-up, saturated load (CPU, throughput), fixed-rate load
- * (latency), then the rows counted and the tables emptied.
+ * (latency), then the rows counted and the tables emptied (and the app's own database, if it
+ * has one, put back as it was).
  * @param {object} run
  * @param {Scenario} run.scenario
  * @param {string} run.mode
@@ -145,20 +74,26 @@ async function drain({ mode, scenario, served, service, sink, sinkBefore, db, si
  * @param {Sink} run.sink
  * @param {string} run.databaseUrl
  * @param {pg.Client} run.db
+ * @param {Awaited<ReturnType<typeof createAppDatabase>>} [run.appDatabase]
  * @returns {Promise<import('./summarize.mjs').Run>}
  */
-async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db }) {
+async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db, appDatabase }) {
   const service = `bench-${scenario}-${round}`;
   const since = new Date();
-  const server = startServer(mode, {
-    STUB_URL: stubUrl,
-    OTLP_SINK_URL: sink.url,
-    OTEL_ANALYTICS_DATABASE_URL: databaseUrl,
-    OTEL_SERVICE_NAME: service,
-    OTEL_ANALYTICS_SPOOL_DIR: path.join(os.tmpdir(), `pga-bench-spool-${process.pid}`),
-  });
+  const server = startServer(
+    mode,
+    {
+      STUB_URL: stubUrl,
+      OTLP_SINK_URL: sink.url,
+      OTEL_ANALYTICS_DATABASE_URL: databaseUrl,
+      OTEL_SERVICE_NAME: service,
+      OTEL_ANALYTICS_SPOOL_DIR: path.join(os.tmpdir(), `pga-bench-spool-${process.pid}`),
+      ...(appDatabase && { APP_DATABASE_URL: appDatabase.url }),
+    },
+    SCENARIO_OF[scenario].app,
+  );
   const url = await server.url;
-  const request = REQUEST_OF[scenario];
+  const request = SCENARIO_OF[scenario].requests;
   const sinkBefore = sink.spans();
   const warm = await cannon(url, request, { amount: WARMUP });
   // The warm-up's export is not part of the measured window.
@@ -178,7 +113,11 @@ async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db })
     since,
   });
   const after = processStats(server.child.pid);
-  const latency = await fixedRate(url, request, RATE, LATENCY_SECONDS);
+  const latency = await fixedRate(url, request, {
+    rate: RATE,
+    seconds: LATENCY_SECONDS,
+    connections: CONNECTIONS,
+  });
   const { rss } = processStats(server.child.pid);
   server.child.kill('SIGTERM');
   await server.exited;
@@ -187,14 +126,10 @@ async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db })
   // then the tables emptied: each run writes into the same small tables, not into the growing
   // indexes of every run before it (that is PostgreSQL's cost, and it landed on the app's CPU
   // through the two cores they share).
-  let rows;
-  if (mode === 'ours') {
-    const counted = await db.query('select count(*)::int as n from api_access_log where service_name = $1', [
-      service,
-    ]);
-    rows = counted.rows[0].n;
-  }
+  const rows = mode === 'ours' ? await countRows(db, service, since) : undefined;
+  const expectedRows = mode === 'ours' ? served * SCENARIO_OF[scenario].rowsPerRequest : undefined;
   await db.query('truncate api_access_log, authentication_log, external_api_call_log');
+  await appDatabase?.reset();
   return {
     scenario,
     mode,
@@ -209,6 +144,7 @@ async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db })
     service,
     exported,
     rows,
+    expectedRows,
   };
 }
 
@@ -219,6 +155,9 @@ async function main() {
   await migrate(postgres.url);
   const db = new pg.Client({ connectionString: postgres.url });
   await db.connect();
+  const appDatabase = SCENARIOS.some((s) => SCENARIO_OF[s].appDatabase)
+    ? await createAppDatabase(postgres.url)
+    : undefined;
   const runs = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of SCENARIOS) {
@@ -233,6 +172,7 @@ async function main() {
           sink,
           databaseUrl: postgres.url,
           db,
+          ...(SCENARIO_OF[scenario].appDatabase && { appDatabase }),
         });
         runs.push(run);
         process.stderr.write(
@@ -242,6 +182,7 @@ async function main() {
     }
   }
   await db.end();
+  await appDatabase?.drop();
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${postgres.description}`;
   const settings = {

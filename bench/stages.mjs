@@ -42,7 +42,7 @@ const exporter = {
   forceFlush: async () => {},
 };
 register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
-  data: { include: ['http', 'https', 'node:http', 'node:https'] },
+  data: { include: ['http', 'https', 'node:http', 'node:https', 'express'] },
 });
 const config = resolveConfig({}, { env: readEnv() });
 const bsp = new BatchSpanProcessor({ exporter, ...batchSpanProcessorOptions(config) });

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { targetsOf } from './scenarios.mjs';
 
 /**
  * @typedef {object} Run  one scenario in one mode in one round of bench/run.mjs
@@ -22,7 +23,9 @@ import { fileURLToPath } from 'node:url';
  * @property {number} served  requests answered in every phase
  * @property {string} service
  * @property {{ arrived: number, expected: number } | null} exported  null for modes that export nothing
- * @property {number} [rows]  rows in PostgreSQL ("ours" only)
+ * @property {number} [rows]  rows in PostgreSQL ("ours" only): requests and external calls
+ * @property {number} [expectedRows]  rows the requests served should have made (results written
+ *   before this was recorded counted requests only, one row each)
  */
 
 /**
@@ -48,15 +51,16 @@ export function median(values) {
 }
 
 /**
- * What reached the destination: rows versus requests served for "ours" (every phase and the
- * flush at exit), spans at the OTLP sink versus spans made by the warm-up and load for "stock"
- * (its BatchSpanProcessor drops what does not fit its queue).
+ * What reached the destination: rows versus the rows the requests served make for "ours" (every
+ * phase and the flush at exit; an outbound request makes two), spans at the OTLP sink versus
+ * spans made by the warm-up and load for "stock" (its BatchSpanProcessor drops what does not fit
+ * its queue).
  * @param {string} mode
  * @param {Run[]} runs
  */
 function recordedOf(mode, runs) {
   const sum = (/** @type {(run: Run) => number} */ f) => runs.reduce((n, r) => n + f(r), 0);
-  if (mode === 'ours') return `${sum((r) => r.rows ?? 0)} / ${sum((r) => r.served)} rows`;
+  if (mode === 'ours') return `${sum((r) => r.rows ?? 0)} / ${sum((r) => r.expectedRows ?? r.served)} rows`;
   if (mode === 'stock')
     return `${sum((r) => r.exported?.arrived ?? 0)} / ${sum((r) => r.exported?.expected ?? 0)} spans`;
   return '';
@@ -80,6 +84,14 @@ function perRound(runs, scenario, a, b, f) {
   const m = median(values);
   return Number.isNaN(m) ? null : m;
 }
+
+/** How the targets' ratios are named in the tables. */
+const RATIO_LABELS = {
+  oursOverStock: 'ours / stock CPU',
+  oursOverFloor: 'ours / floor CPU',
+  oursOverBare: 'ours / bare CPU',
+  p99AddedMs: 'p99 ours − bare',
+};
 
 /**
  * `{ summary, ratios, stages, table }` of a run's `{ machine, settings, runs }`.
@@ -122,13 +134,14 @@ export function summarize({ machine, settings, runs }) {
   const ratios = {};
   lines.push(
     '',
-    '| scenario | ours / stock CPU | ours / floor CPU | stock / floor CPU | floor / bare CPU | p99 ours − bare (ms) | p99 ours − stock (ms) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | ours / stock CPU | ours / floor CPU | ours / bare CPU | stock / floor CPU | floor / bare CPU | p99 ours − bare (ms) | p99 ours − stock (ms) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const scenario of scenarios) {
     const r = {
       oursOverStock: perRound(runs, scenario, 'ours', 'stock', cpu),
       oursOverFloor: perRound(runs, scenario, 'ours', 'floor', cpu),
+      oursOverBare: perRound(runs, scenario, 'ours', 'bare', cpu),
       stockOverFloor: perRound(runs, scenario, 'stock', 'floor', cpu),
       floorOverBare: perRound(runs, scenario, 'floor', 'bare', cpu),
       p99AddedMs: perRound(runs, scenario, 'ours', 'bare', (x, y) => x.p99Ms - y.p99Ms),
@@ -136,8 +149,20 @@ export function summarize({ machine, settings, runs }) {
     };
     ratios[scenario] = r;
     lines.push(
-      `| ${scenario} | ${f(r.oursOverStock)} | ${f(r.oursOverFloor)} | ${f(r.stockOverFloor)} | ${f(r.floorOverBare)} | ${f(r.p99AddedMs)} | ${f(r.p99OverStockMs)} |`,
+      `| ${scenario} | ${f(r.oursOverStock)} | ${f(r.oursOverFloor)} | ${f(r.oursOverBare)} | ${f(r.stockOverFloor)} | ${f(r.floorOverBare)} | ${f(r.p99AddedMs)} | ${f(r.p99OverStockMs)} |`,
     );
+  }
+  // Issue 16's targets: target 1 for the small apps, target 3 for the realistic one.
+  lines.push('', '| scenario | target | measured | met |', '| --- | --- | ---: | --- |');
+  for (const scenario of scenarios) {
+    for (const { ratio, limit } of targetsOf(scenario)) {
+      const value = ratios[scenario]?.[ratio] ?? null;
+      const met = value === null ? '–' : value <= limit ? 'yes' : 'no';
+      const unit = ratio === 'p99AddedMs' ? ' ms' : '';
+      lines.push(
+        `| ${scenario} | ${RATIO_LABELS[ratio]} ≤ ${limit.toFixed(2)}${unit} | ${f(value)}${unit} | ${met} |`,
+      );
+    }
   }
   // Every mode against the floor: where the cost of "ours" goes when the stages ran.
   /** @type {Record<string, Record<string, { overFloor: number | null, microsOverFloor: number | null }>>} */
