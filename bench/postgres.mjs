@@ -1,14 +1,17 @@
 // The benchmark's database: a fresh one of this run's own (`pga_bench_<pid>`, so two runs never
 // drop each other's) on the local server (or BENCH_DATABASE_URL), else on an embedded
-// PostgreSQL, as the tests and the demo do. Dropped again by stop().
+// PostgreSQL, as the tests and the demo do; `BENCH_DATABASE_URL=embedded` asks for the embedded
+// one (a cluster of the benchmark's own, when others use the local server). Dropped again by
+// stop().
 import pg from 'pg';
 import { canConnect, startEmbeddedPostgres } from '../dev/embedded-postgres.mjs';
 
 export async function startBenchPostgres() {
-  let admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const wanted = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  let admin = wanted;
   let stop = async () => {};
-  let description = `PostgreSQL at ${new URL(admin).host}`;
-  if (!(await canConnect(admin))) {
+  let description = wanted === 'embedded' ? '' : `PostgreSQL at ${new URL(admin).host}`;
+  if (wanted === 'embedded' || !(await canConnect(admin))) {
     const embedded = await startEmbeddedPostgres();
     admin = embedded.url;
     stop = embedded.stop;
