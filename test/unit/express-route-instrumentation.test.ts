@@ -97,6 +97,8 @@ function buildApp(express: Express, major: number): App {
 
   app.get('/first', (_req, _res, next) => next());
   app.use('/first', (_req: Req, res: Res) => res.send('answered by a middleware after the route'));
+  app.get('/pick/:name', (_req, _res, next) => next());
+  app.get('/pick/special', (_req, res) => res.send('the later route'));
   app.get('/skip', (_req, _res, next) => next('route'));
   app.get('/skip', (_req, res) => res.send('the second handler'));
   app.get('/boom', () => {
@@ -177,6 +179,7 @@ describe.each(VERSIONS)('$name', ({ express, major }) => {
       error: undefined,
     });
     expect(await get('/?page=2')).toMatchObject({ route: '/', error: undefined });
+    expect(await get('/a/items/1/')).toMatchObject({ status: 200, route: '/a/items/:id' });
   });
 
   it('keeps the template and the message of an error the app’s error middleware answers', async () => {
@@ -208,6 +211,7 @@ describe.each(VERSIONS)('$name', ({ express, major }) => {
 
   it('keeps the last route reached, and no route for requests no route reached', async () => {
     expect(await get('/first')).toMatchObject({ status: 200, route: '/first', error: undefined });
+    expect(await get('/pick/special')).toMatchObject({ status: 200, route: '/pick/special' });
     expect(await get('/skip')).toMatchObject({ status: 200, route: '/skip', error: undefined });
     expect(await get('/early')).toMatchObject({ status: 204, route: undefined, error: undefined });
     expect(await get('/api/v1/nope/12')).toMatchObject({ status: 404, route: undefined, error: undefined });
