@@ -225,13 +225,16 @@ describe.each(VERSIONS)('$name', ({ express, major }) => {
     expect(await get('/odd')).toMatchObject({ status: 200, route: undefined });
   });
 
-  it.runIf(major >= 5)('keeps the message an async handler rejects with', async () => {
-    expect(await get('/async')).toMatchObject({
-      status: 500,
-      route: '/async',
-      error: 'async handler failed',
+  // Express 4 does not catch a rejected handler at all (the request hangs): no case to test.
+  if (major >= 5) {
+    it('keeps the message an async handler rejects with', async () => {
+      expect(await get('/async')).toMatchObject({
+        status: 500,
+        route: '/async',
+        error: 'async handler failed',
+      });
     });
-  });
+  }
 });
 
 describe('ExpressRouteInstrumentation', () => {
