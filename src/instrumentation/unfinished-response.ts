@@ -18,7 +18,10 @@ function markFinished(this: ServerResponse): void {
  * page for an upload cut off) reads as finished there although nothing was sent.
  */
 export function watchResponseFinish(response: ServerResponse): void {
-  response.on('finish', markFinished);
+  // Through the class's `on`, past the instance's: instrumentation-http has bound the response
+  // to the request's context by now, which wraps every listener added through the instance (a
+  // closure, a map entry, a context switch when it runs). Setting a flag needs no context.
+  (Object.getPrototypeOf(response) as ServerResponse).on.call(response, 'finish', markFinished);
 }
 
 /** Whether a watched response emitted `'finish'`: its client got all of it. */

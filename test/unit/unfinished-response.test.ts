@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { responseFinished, watchResponseFinish } from '../../src/instrumentation/unfinished-response.js';
 
@@ -59,5 +61,28 @@ describe('watchResponseFinish', () => {
         socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npart', () => socket.destroy()),
     );
     expect(closed).toEqual({ finished: false, ended: true });
+  });
+
+  it('adds its listener past the context binding instrumentation-http puts on the response', async () => {
+    // instrumentation-http binds the response to the request's context before its hooks run:
+    // every listener added through the instance is wrapped from then on.
+    let finishListeners: string[] = [];
+    const finished = new Promise<boolean>((resolve) => {
+      server = createServer((_request, response) => {
+        new AsyncLocalStorageContextManager().bind(ROOT_CONTEXT, response);
+        watchResponseFinish(response);
+        finishListeners = response.listeners('finish').map((listener) => listener.name);
+        response.on('close', () => resolve(responseFinished(response)));
+        response.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const socket = net.connect((server!.address() as AddressInfo).port, '127.0.0.1', () =>
+      socket.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    );
+    socket.on('error', () => undefined).resume();
+    expect(await finished).toBe(true);
+    expect(finishListeners).toContain('markFinished');
+    expect(finishListeners).not.toContain('contextWrapper');
   });
 });
