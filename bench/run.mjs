@@ -1,7 +1,7 @@
 // The overhead benchmark: scenarios (bench/scenarios.mjs: hello, post-json, outbound, express,
 // realistic) × modes, interleaved over rounds, medians, ratios and issue 16's targets.
 // `npm run bench` (builds first). Options by env: BENCH_ROUNDS (3), BENCH_REQUESTS (50000),
-// BENCH_WARMUP (10000 requests first, unmeasured: the JIT compiles the pipeline's code then),
+// BENCH_WARMUP (10000 requests first, 25000 for realistic, unmeasured: the JIT compiles the pipeline's code then),
 // BENCH_RATE (300 req/s for the latency phase), BENCH_LATENCY_SECONDS (5), BENCH_CONNECTIONS
 // (10), BENCH_SCENARIOS / BENCH_MODES (comma lists; besides bare, floor, stock and ours, the
 // stages between floor and ours: hooks, processor, mapped, see bench/stages.mjs),
@@ -20,13 +20,12 @@ import { countRows } from './count-rows.mjs';
 import { fixedRate } from './fixed-rate.mjs';
 import { cannon, processStats, startServer, startSink, waitForCount } from './harness.mjs';
 import { startBenchPostgres } from './postgres.mjs';
-import { SCENARIOS as SCENARIO_OF, scenariosOf } from './scenarios.mjs';
+import { SCENARIOS as SCENARIO_OF, describeWarmup, scenariosOf, warmupOf } from './scenarios.mjs';
 import { summarize } from './summarize.mjs';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 50_000);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -95,7 +94,7 @@ async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db, a
   const url = await server.url;
   const request = SCENARIO_OF[scenario].requests;
   const sinkBefore = sink.spans();
-  const warm = await cannon(url, request, { amount: WARMUP });
+  const warm = await cannon(url, request, { amount: warmupOf(scenario) });
   // The warm-up's export is not part of the measured window.
   await drain({ mode, scenario, served: warm['2xx'], service, sink, sinkBefore, db, since });
   const before = processStats(server.child.pid);
@@ -188,7 +187,7 @@ async function main() {
   const settings = {
     rounds: ROUNDS,
     requests: REQUESTS,
-    warmup: WARMUP,
+    warmup: describeWarmup(SCENARIOS),
     connections: CONNECTIONS,
     rate: RATE,
     latencySeconds: LATENCY_SECONDS,

@@ -21,6 +21,8 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
  * @property {number} rowsPerRequest  rows each request makes in PostgreSQL (its own, and one per
  *   outbound HTTP call)
  * @property {boolean} [appDatabase]  the app reads and writes a database of its own (APP_DATABASE_URL)
+ * @property {number} [warmup]  unmeasured requests first, when more than the default's are needed
+ *   for the JIT to settle (BENCH_WARMUP overrides it)
  */
 
 /** @typedef {'hello' | 'post-json' | 'outbound' | 'express' | 'realistic'} ScenarioName */
@@ -71,8 +73,35 @@ export const SCENARIOS = {
     spansPerRequest: 8,
     rowsPerRequest: 1,
     appDatabase: true,
+    // Its instrumented modes compile until about 20,000–25,000 requests.
+    warmup: 25_000,
   },
 };
+
+/** Unmeasured requests before a run, unless the scenario needs more (or BENCH_WARMUP says). */
+const DEFAULT_WARMUP = 10_000;
+
+/**
+ * The unmeasured requests sent before a scenario's measured run: `BENCH_WARMUP` when set, else
+ * the scenario's own, else 10,000.
+ * @param {ScenarioName} scenario
+ */
+export function warmupOf(scenario) {
+  const set = process.env.BENCH_WARMUP;
+  if (set !== undefined && set !== '') return Number(set);
+  return SCENARIOS[scenario].warmup ?? DEFAULT_WARMUP;
+}
+
+/**
+ * The warm-up as the tables' header says it: `10000`, or `10000 (realistic 25000)`.
+ * @param {readonly ScenarioName[]} scenarios
+ */
+export function describeWarmup(scenarios) {
+  const set = process.env.BENCH_WARMUP;
+  if (set !== undefined && set !== '') return set;
+  const own = scenarios.filter((s) => SCENARIOS[s].warmup !== undefined).map((s) => `${s} ${warmupOf(s)}`);
+  return own.length > 0 ? `${DEFAULT_WARMUP} (${own.join(', ')})` : String(DEFAULT_WARMUP);
+}
 
 /**
  * The scenarios named in a comma list (`BENCH_SCENARIOS`), checked.

@@ -32,7 +32,7 @@ import { targetsOf } from './scenarios.mjs';
  * @typedef {object} Settings  a run's settings, from its BENCH_* variables
  * @property {number} rounds
  * @property {number} requests
- * @property {number} warmup
+ * @property {number | string} warmup  unmeasured requests per run (`10000 (realistic 25000)`)
  * @property {number} connections
  * @property {number} rate
  * @property {number} latencySeconds

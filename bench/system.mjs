@@ -6,7 +6,7 @@
 // cluster's (bench/postgres-cpu.mjs, the benchmark's own connection left out), from the first
 // measured request until the last row is in; rows must equal what the requests served make.
 // `npm run bench:system` (builds first). Options by env: BENCH_ROUNDS (3), BENCH_REQUESTS
-// (50000), BENCH_WARMUP (10000, unmeasured, and their rows awaited first), BENCH_CONNECTIONS
+// (50000), BENCH_WARMUP (10000, 25000 for realistic, unmeasured, and their rows awaited first), BENCH_CONNECTIONS
 // (10), BENCH_SCENARIOS (all of bench/scenarios.mjs), BENCH_OTLP_PROTOCOL (http/json, or
 // http/protobuf), BENCH_DATABASE_URL (as bench/run.mjs). PostgreSQL must run on this machine
 // (its processes are read from /proc), and nothing else should use it meanwhile: the cluster's
@@ -22,13 +22,12 @@ import { countRows } from './count-rows.mjs';
 import { cannon, processStats, startRelay, startServer, startSink, waitForCount } from './harness.mjs';
 import { clusterCpuSeconds, postmasterOf } from './postgres-cpu.mjs';
 import { startBenchPostgres } from './postgres.mjs';
-import { SCENARIOS as SCENARIO_OF, scenariosOf } from './scenarios.mjs';
+import { SCENARIOS as SCENARIO_OF, describeWarmup, scenariosOf, warmupOf } from './scenarios.mjs';
 import { median } from './summarize.mjs';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 50_000);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const SCENARIOS = scenariosOf(process.env.BENCH_SCENARIOS ?? Object.keys(SCENARIO_OF).join(','));
 const PROTOCOL = process.env.BENCH_OTLP_PROTOCOL ?? 'http/json';
@@ -119,7 +118,7 @@ async function runOne({
   const url = await server.url;
   const pids = { app: server.child.pid, relay: relay?.child.pid, postmaster, monitor };
   const rows = () => countRows(db, service, since);
-  const warm = await cannon(url, requests, { amount: WARMUP });
+  const warm = await cannon(url, requests, { amount: warmupOf(scenario) });
   await waitForCount(rows, warm['2xx'] * rowsPerRequest);
   // The cluster's CPU over a second with nothing sent: what the window would count that is no
   // one's pipeline (other databases' work, or the warm-up's autovacuum).
@@ -251,12 +250,12 @@ async function main() {
   const settings = {
     rounds: ROUNDS,
     requests: REQUESTS,
-    warmup: WARMUP,
+    warmup: describeWarmup(SCENARIOS),
     connections: CONNECTIONS,
     protocol: PROTOCOL,
   };
   const idle = Math.max(...runs.map((r) => r.idlePercent));
-  const header = `Machine: ${machine}\nRounds: ${ROUNDS}, ${REQUESTS} requests per run after ${WARMUP} unmeasured (${CONNECTIONS} connections), OTLP ${PROTOCOL}; CPU of app + relay + PostgreSQL cluster from the first request to the last row; medians, the ratio as the median of each round's.\nThe cluster idle, in the second before each run: at most ${idle.toFixed(1)}% of a core${idle > 2 ? ' (something else used it: its CPU counts in these figures)' : ''}.`;
+  const header = `Machine: ${machine}\nRounds: ${ROUNDS}, ${REQUESTS} requests per run after ${describeWarmup(SCENARIOS)} unmeasured (${CONNECTIONS} connections), OTLP ${PROTOCOL}; CPU of app + relay + PostgreSQL cluster from the first request to the last row; medians, the ratio as the median of each round's.\nThe cluster idle, in the second before each run: at most ${idle.toFixed(1)}% of a core${idle > 2 ? ' (something else used it: its CPU counts in these figures)' : ''}.`;
   const { ratios, table } = tables(runs, header);
   process.stdout.write(`\n${table}`);
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
