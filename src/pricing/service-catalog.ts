@@ -75,9 +75,18 @@ interface CompiledService {
   methods: ReadonlySet<string> | undefined;
 }
 
+/** Hosts whose candidate services are remembered; past this, the memory starts over. */
+const MAX_REMEMBERED_HOSTS = 1024;
+
 /** Maps an outbound call's host, port and path to a {@link ServiceDefinition}. */
 export class ServiceCatalog {
   readonly #services: CompiledService[];
+  /**
+   * The services whose hosts match a `host:port`, in catalog order: an app calls few hosts, and
+   * most of its calls go to hosts no service names, which then cost one lookup instead of a
+   * test of every host pattern (each call is matched two or three times on its way to a row).
+   */
+  readonly #candidates = new Map<string, readonly CompiledService[]>();
 
   /** `services` are tried in order, before the built-in {@link DEFAULT_SERVICES}. */
   constructor(services: readonly ServiceDefinition[] = []) {
@@ -102,19 +111,31 @@ export class ServiceCatalog {
     path: string,
     method?: string,
   ): ServiceDefinition | undefined {
-    const lowerHost = host.toLowerCase();
-    const portText = port === undefined ? undefined : String(port);
+    const candidates = this.#candidatesFor(host.toLowerCase(), port === undefined ? undefined : String(port));
+    if (candidates.length === 0) return undefined;
     const upperMethod = method?.toUpperCase();
-    for (const { definition, patterns, path: pathPattern, methods } of this.#services) {
+    for (const { definition, path: pathPattern, methods } of candidates) {
       if (definition.pathPrefix !== undefined && !path.startsWith(definition.pathPrefix)) continue;
       if (pathPattern && !pathPattern.test(path)) continue;
       if (methods && (upperMethod === undefined || !methods.has(upperMethod))) continue;
-      for (const pattern of patterns) {
-        if (pattern.port !== undefined && pattern.port !== portText) continue;
-        if (pattern.host.test(lowerHost)) return definition;
-      }
+      return definition;
     }
     return undefined;
+  }
+
+  #candidatesFor(host: string, port: string | undefined): readonly CompiledService[] {
+    const key = port === undefined ? host : `${host} ${port}`;
+    let candidates = this.#candidates.get(key);
+    if (candidates === undefined) {
+      candidates = this.#services.filter(({ patterns }) =>
+        patterns.some(
+          (pattern) => (pattern.port === undefined || pattern.port === port) && pattern.host.test(host),
+        ),
+      );
+      if (this.#candidates.size >= MAX_REMEMBERED_HOSTS) this.#candidates.clear();
+      this.#candidates.set(key, candidates);
+    }
+    return candidates;
   }
 }
 

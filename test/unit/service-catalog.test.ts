@@ -65,6 +65,29 @@ describe('ServiceCatalog.match', () => {
     expect(local.match('api.local.test', 80, '/')).toBeUndefined();
   });
 
+  it('answers the same for a host asked again, on other ports, paths and methods', () => {
+    const local = new ServiceCatalog([
+      { name: 'mock', hosts: ['127.0.0.1:4010'] },
+      { name: 'records', hosts: ['127.0.0.1'], methods: ['GET'], pathPattern: '/records/*' },
+    ]);
+    for (let round = 0; round < 2; round++) {
+      expect(local.match('127.0.0.1', 4010, '/')?.name).toBe('mock');
+      expect(local.match('127.0.0.1', 4011, '/records/7', 'get')?.name).toBe('records');
+      expect(local.match('127.0.0.1', 4011, '/records/7', 'POST')).toBeUndefined();
+      expect(local.match('127.0.0.1', 4011, '/other', 'GET')).toBeUndefined();
+      expect(local.match('API.OpenAI.com', 443, '/v1/chat/completions')?.name).toBe('openai');
+    }
+  });
+
+  it('stays right past the number of hosts it remembers', () => {
+    const local = new ServiceCatalog([{ name: 'mock', hosts: ['*.mock.test'] }]);
+    for (let i = 0; i < 2100; i++) {
+      expect(local.match(`h${i}.mock.test`, 443, '/')?.name).toBe('mock');
+      expect(local.match(`h${i}.other.test`, 443, '/')).toBeUndefined();
+    }
+    expect(local.match('api.anthropic.com', 443, '/v1/messages')?.name).toBe('anthropic');
+  });
+
   it('matches a path prefix only at the start of the path', () => {
     const s = new ServiceCatalog([{ name: 'search', hosts: ['api.example.com'], pathPrefix: '/v1/search' }]);
     expect(s.match('api.example.com', 443, '/v1/search?q=x')?.name).toBe('search');
