@@ -48,13 +48,12 @@ export function createUndiciInstrumentationConfig(
   return {
     startSpanHook(request: UndiciRequest): Attributes {
       const attributes: Attributes = {};
-      try {
-        const url = new URL(request.path, request.origin);
-        attributes[ATTR_URL_FULL] = redactor.redactUrl(url.toString());
+      const url = requestUrl(request);
+      if (url !== undefined) {
+        attributes[ATTR_URL_FULL] = redactor.redactUrl(url);
+        const q = url.indexOf('?');
         attributes[ATTR_URL_QUERY] =
-          url.search.length > 1 ? `?${redactor.redactQuery(url.search.slice(1))}` : '';
-      } catch {
-        // The instrumentation gives up on such a request too: no span, nothing to redact.
+          q !== -1 && q + 1 < url.length ? `?${redactor.redactQuery(url.slice(q + 1))}` : '';
       }
       if (typeof request.contentLength === 'number' && request.contentLength >= 0) {
         attributes[ATTR_HTTP_REQUEST_BODY_SIZE] = request.contentLength;
@@ -108,4 +107,21 @@ export function createUndiciInstrumentationConfig(
       }
     },
   };
+}
+
+/**
+ * The URL a request goes to, as undici sends it: its origin and its path (which starts with
+ * `/` and has no fragment), joined without a parse; anything else through `URL`, or
+ * `undefined` when that fails too (the instrumentation gives up on such a request: no span).
+ */
+function requestUrl(request: UndiciRequest): string | undefined {
+  const { origin, path } = request;
+  if (typeof origin === 'string' && typeof path === 'string' && path.startsWith('/') && !path.includes('#')) {
+    return origin.endsWith('/') ? `${origin.slice(0, -1)}${path}` : `${origin}${path}`;
+  }
+  try {
+    return new URL(request.path, request.origin).toString();
+  } catch {
+    return undefined;
+  }
 }

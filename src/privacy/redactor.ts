@@ -167,7 +167,8 @@ export class Redactor {
 
   /** Redacts userinfo and sensitive query parameters of a URL; drops the fragment. */
   redactUrl(url: string): string {
-    let result = url.replace(URL_USERINFO_PATTERN, `$1${REDACTED}@`);
+    // Most URLs hold no `@`: then there is no userinfo to find.
+    let result = url.includes('@') ? url.replace(URL_USERINFO_PATTERN, `$1${REDACTED}@`) : url;
     const hash = result.indexOf('#');
     if (hash !== -1) result = result.slice(0, hash);
     const q = result.indexOf('?');

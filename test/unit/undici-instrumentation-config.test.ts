@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createUndiciInstrumentationConfig } from '../../src/instrumentation/undici-instrumentation-config.js';
+import { ATTR_URL_FULL, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions';
 import { ATTR_HTTP_REQUEST_BODY_SIZE } from '../../src/semconv.js';
 
 /** The parts of undici's request object the start hook reads. */
@@ -24,5 +25,32 @@ describe('createUndiciInstrumentationConfig', () => {
 
   it('gives no size to a streamed body of unknown length', () => {
     expect(size(request({ pipe() {} }))).toBeUndefined();
+  });
+
+  const urlOf = (origin: unknown, path: string) => {
+    const attributes = startSpanHook!({ origin, path, method: 'GET' } as unknown as Parameters<
+      NonNullable<typeof startSpanHook>
+    >[0]);
+    return { full: attributes[ATTR_URL_FULL], query: attributes[ATTR_URL_QUERY] };
+  };
+
+  it('gives the URL undici sends to, its query redacted in both attributes', () => {
+    expect(urlOf('http://127.0.0.1:4010', '/data')).toEqual({
+      full: 'http://127.0.0.1:4010/data',
+      query: '',
+    });
+    expect(urlOf('https://generativelanguage.googleapis.com', '/v1/models?key=AIzaSecret&alt=sse')).toEqual({
+      full: 'https://generativelanguage.googleapis.com/v1/models?key=REDACTED&alt=sse',
+      query: '?key=REDACTED&alt=sse',
+    });
+    expect(urlOf('http://api.example/', '/items?')).toEqual({ full: 'http://api.example/items?', query: '' });
+  });
+
+  it('parses what is not a plain origin and path, and gives up quietly on what is no URL', () => {
+    expect(urlOf(new URL('http://user:pw@api.example:8080'), '/x?token=abc').full).toBe(
+      'http://REDACTED@api.example:8080/x?token=REDACTED',
+    );
+    expect(urlOf('http://api.example', '*').full).toBe('http://api.example/*');
+    expect(urlOf('not a url', 'either')).toEqual({ full: undefined, query: undefined });
   });
 });
