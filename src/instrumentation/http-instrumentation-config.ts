@@ -105,10 +105,10 @@ export function createHttpInstrumentationConfig(options: AnalyticsConfig = {}): 
       }
     },
 
-    responseHook(_span, response) {
+    responseHook(span, response) {
       if (response instanceof ServerResponse) {
         countWrittenBytes(response);
-        watchResponseFinish(response);
+        watchResponseFinish(response, span);
       } else if (response instanceof IncomingMessage) {
         const request = clientRequestOf(response);
         const usage = captureOf(request);

@@ -3,11 +3,17 @@ import type { Span } from '@opentelemetry/api';
 import { ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import { servingStopped } from '../lifecycle/stop-serving.js';
 import { ATTR_ANALYTICS_ABORTED, ATTR_ANALYTICS_NO_RESPONSE, ATTR_ERROR_MESSAGE } from '../semconv.js';
+import { reportExpressRoute } from './frameworks/record-express-outcome.js';
 
-const kFinished = Symbol('otel-pg-analytics.response-finished');
+/** On a watched response: its server span until it emits `'finish'`, then `true`. */
+const kWatch = Symbol('otel-pg-analytics.response-watch');
+
+type WatchedResponse = ServerResponse & { [kWatch]?: Span | true };
 
 function markFinished(this: ServerResponse): void {
-  (this as ServerResponse & { [kFinished]?: true })[kFinished] = true;
+  const span = (this as WatchedResponse)[kWatch];
+  (this as WatchedResponse)[kWatch] = true;
+  reportExpressRoute(this.req, span === true ? undefined : span);
 }
 
 /**
@@ -16,17 +22,23 @@ function markFinished(this: ServerResponse): void {
  * say it on every version: Node 24 keeps it as a flag set by `'finish'`, but Node 22 computes
  * it (ended, nothing buffered), so an `end()` after the client closed the connection (an error
  * page for an upload cut off) reads as finished there although nothing was sent.
+ *
+ * Given the response's server `span`, `'finish'` is also where the route of an Express request
+ * is reported (`reportExpressRoute`): it comes before the `'close'` on which
+ * instrumentation-http reads the route for its metric and span name.
  */
-export function watchResponseFinish(response: ServerResponse): void {
+export function watchResponseFinish(response: ServerResponse, span?: Span): void {
+  (response as WatchedResponse)[kWatch] = span;
   // Through the class's `on`, past the instance's: instrumentation-http has bound the response
   // to the request's context by now, which wraps every listener added through the instance (a
-  // closure, a map entry, a context switch when it runs). Setting a flag needs no context.
+  // closure, a map entry, a context switch when it runs). Setting a flag needs no context, and
+  // the route is reported only where the context `end()` ran in is the response's own.
   (Object.getPrototypeOf(response) as ServerResponse).on.call(response, 'finish', markFinished);
 }
 
 /** Whether a watched response emitted `'finish'`: its client got all of it. */
 export function responseFinished(response: ServerResponse): boolean {
-  return (response as ServerResponse & { [kFinished]?: true })[kFinished] === true;
+  return (response as WatchedResponse)[kWatch] === true;
 }
 
 /**

@@ -35,8 +35,10 @@ export function noteExpressError(request: unknown, error: unknown): void {
  * At the end of a server response (instrumentation-http's `applyCustomAttributesOnSpan`, in
  * the request's context): the error Express noted becomes the request's error, and the
  * template of the route the request reached becomes the span's `http.route` (and its name),
- * unless a framework already reported a route or said there is none (Nest's own 404). A
- * request no Express route reached, with no error, costs two property reads.
+ * unless a framework already reported a route or said there is none (Nest's own 404). As a
+ * rule `reportExpressRoute` has reported it already, and instrumentation-http named the span;
+ * this is for a response that finished in another context. A request no Express route
+ * reached, with no error, costs two property reads.
  */
 export function recordExpressOutcome(span: Span, request: IncomingMessage): void {
   // Called for every request: a try rather than `safeExecute`, which would take a closure.
@@ -48,6 +50,38 @@ export function recordExpressOutcome(span: Span, request: IncomingMessage): void
     reporter.error(
       'express outcome',
       'otel-pg-analytics: express outcome failed; the app is unaffected',
+      error,
+    );
+  }
+}
+
+/**
+ * As the response to `request` finishes (its `'finish'`, before instrumentation-http's
+ * `'close'` listener reads the RPC metadata's `route` for its `http.route` metric attribute and
+ * span name): the template of the Express route the request reached becomes that `route`,
+ * under the rules of the span's (`recordExpressOutcome`). `span` is the response's server
+ * span: the metadata of the active context is taken only if it is that span's. It is, as a rule,
+ * since `'finish'` runs in the context `end()` was called in; a response ended in another
+ * request's context (a callback a connection pool handed over, a pipelined request) leaves
+ * that request's metadata alone, and gets its route on its span only, at the end. A request no
+ * Express route reached costs one property read.
+ */
+export function reportExpressRoute(request: IncomingMessage | undefined, span: Span | undefined): void {
+  const req = request as OutcomeRequest | undefined;
+  if (req?.route !== undefined) setMetadataRoute(req, span);
+}
+
+function setMetadataRoute(req: OutcomeRequest, span: Span | undefined): void {
+  try {
+    const metadata = getRPCMetadata(context.active());
+    if (metadata === undefined || metadata.span !== span) return;
+    if (metadata.route !== undefined || isReportedUnrouted(metadata)) return;
+    const template = expressRouteOf(req);
+    if (template !== undefined) metadata.route = template;
+  } catch (error) {
+    reporter.error(
+      'express route',
+      'otel-pg-analytics: reporting an express route failed; the app is unaffected',
       error,
     );
   }
