@@ -36,8 +36,10 @@ const layerPrototypes = new Set<Record<string, unknown>>();
 
 /**
  * Express 4 and 5: what it takes to learn route templates and errors, without spans and
- * without any work on a request that goes well. The route itself is read as the response ends
- * (`recordExpressOutcome`, from `req.route`); here:
+ * without any work on a request that goes well. The route itself is read from `req.route` as
+ * the response finishes (`reportExpressRoute`, onto the request's RPC metadata, where
+ * instrumentation-http names its span and metric from), and again as its span ends
+ * (`recordExpressOutcome`, for a response that never finished); here:
  *
  * - `use()` (routers and apps) records the path each layer was mounted at, which Express 4
  *   keeps nowhere, and which app a layer mounts, so that a route's full template can be found;
