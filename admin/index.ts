@@ -1,7 +1,8 @@
 /**
  * `otel-pg-analytics/admin`: the CLI's database commands for programmatic use (a deploy
- * script that migrates, a job that prunes): schema and roles, partitions, forgetting a user,
- * the doctor and the HTML report. Each takes a connection string and opens its own connection.
+ * script that migrates, a job that prunes and rolls up): schema and roles, partitions and
+ * roll-ups, forgetting a user, the doctor and the HTML report. Each takes a connection string
+ * and opens its own connection.
  * Every name here is a promise to users: test/unit/public-api.test.ts pins the list.
  */
 export { migrate, type MigrationResult } from './migrate.js';
@@ -12,6 +13,7 @@ export {
   type RoleMigration,
 } from './migrate-roles.js';
 export { ensurePartitions, prunePartitions } from './partitions.js';
+export { rollUp, type RolledUp } from './roll-up.js';
 export { forget, type ForgetOptions, type ForgetResult } from './forget.js';
 export { doctor, type DoctorOptions } from '../doctor/doctor.js';
 export type { DoctorCheck, DoctorCheckName, DoctorStatus } from '../doctor/doctor-check.js';

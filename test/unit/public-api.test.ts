@@ -72,6 +72,7 @@ const PUBLIC_API: Record<string, { values: string[]; types: string[] }> = {
       'prunePartitions',
       'renderReport',
       'resolveReportRange',
+      'rollUp',
     ],
     types: [
       'DoctorCheck',
@@ -90,6 +91,7 @@ const PUBLIC_API: Record<string, { values: string[]; types: string[] }> = {
       'ReportRangeOptions',
       'ReportTable',
       'RoleMigration',
+      'RolledUp',
     ],
   },
   './semconv': {
