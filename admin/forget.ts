@@ -5,6 +5,7 @@ import { TABLE_COLUMNS, type AnalyticsDatabase, type TableName } from '../databa
 import { createKysely } from '../database/create-kysely.js';
 import { sanitizeText, TEXT_LIMITS } from '../database/sanitize.js';
 import { withTransaction } from '../database/with-transaction.js';
+import { adjustRollups, lockRollupWatermarks } from './roll-up.js';
 
 /**
  * Top-level `metadata` keys that name a user, removed by `forget --anonymize`. The exporter
@@ -81,9 +82,14 @@ export async function forget(connectionString: string, options: ForgetOptions): 
     { connectionString, applicationName: 'otel-pg-analytics forget' },
     async (client) => {
       const db = createKysely({ client });
+      // Rows rolled up by a scheduled roll-up (no triggers) leave the rollups with the rows.
+      const rolledUpIncrementally = action === 'deleted' && (await lockRollupWatermarks(db));
       const found: ForgetResult['tables'] = [];
-      for (const table of USER_TABLES)
+      for (const table of USER_TABLES) {
+        if (rolledUpIncrementally)
+          await adjustRollups(db, table, -1, sql<boolean>`user_id = any(${[...ids]}::text[])`);
         found.push({ table, rows: await forgetIn(db, table, [...ids], action) });
+      }
       return found;
     },
     // A dry run that the server itself keeps from writing.
@@ -108,6 +114,8 @@ async function forgetIn(
     return Number(counted?.rows ?? 0);
   }
   if (action === 'anonymized') {
+    // Changes no column the rollups read (user_id and user-naming metadata keys are none of
+    // them), so rollups kept without triggers need no adjusting.
     const updated = await db
       .updateTable(table)
       .set({

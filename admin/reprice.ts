@@ -5,6 +5,7 @@ import type { AnalyticsDatabase } from '../database/analytics-database.js';
 import { callUsageOfMetadata } from '../database/call-usage-of-metadata.js';
 import { createKysely } from '../database/create-kysely.js';
 import { withClient } from '../database/with-client.js';
+import { adjustRollups, lockRollupWatermarks } from './roll-up.js';
 
 /** Options of {@link reprice}. */
 export interface RepriceOptions {
@@ -188,12 +189,25 @@ async function applyUpdates(db: Kysely<AnalyticsDatabase>, updates: Update[]): P
   const times = updates.map((u) => u.time);
   const costs = updates.map((u) => u.cost);
   const metadata = updates.map((u) => u.metadata);
-  await sql`
-    update external_api_call_log t
-    set cost_estimate = u.cost,
-        metadata = (coalesce(t.metadata, '{}'::jsonb) - ${PRICE_VERDICT_KEYS}::text[]) || u.meta::jsonb
-    from unnest(${ids}::bigint[], ${times}::text[], ${costs}::numeric[], ${metadata}::text[]) as u(id, time, cost, meta)
-    where t.id = u.id and t.time = u.time::timestamptz`.execute(db);
+  // A page in one transaction: where a scheduled roll-up keeps the rollups (no triggers), the
+  // page's rows rolled up already leave them with their old cost and come back with the new.
+  await sql`begin`.execute(db);
+  try {
+    const rolledUpIncrementally = await lockRollupWatermarks(db);
+    const page = sql<boolean>`id = any(${ids}::bigint[]) and time = any(${times}::timestamptz[])`;
+    if (rolledUpIncrementally) await adjustRollups(db, 'external_api_call_log', -1, page);
+    await sql`
+      update external_api_call_log t
+      set cost_estimate = u.cost,
+          metadata = (coalesce(t.metadata, '{}'::jsonb) - ${PRICE_VERDICT_KEYS}::text[]) || u.meta::jsonb
+      from unnest(${ids}::bigint[], ${times}::timestamptz[], ${costs}::numeric[], ${metadata}::text[]) as u(id, time, cost, meta)
+      where t.id = u.id and t.time = u.time`.execute(db);
+    if (rolledUpIncrementally) await adjustRollups(db, 'external_api_call_log', 1, page);
+    await sql`commit`.execute(db);
+  } catch (error) {
+    await sql`rollback`.execute(db).catch(() => undefined);
+    throw error;
+  }
 }
 
 function round(usd: number): number {
