@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { createKysely } from '../database/create-kysely.js';
 import type { ConnectionConfig } from '../database/database-connection.js';
 import { withClient } from '../database/with-client.js';
+import { rollUpWith, type RolledUp } from './roll-up.js';
 
 /** Days of partitions `otel-pg-analytics partitions` keeps ahead of today. */
 export const DEFAULT_PARTITION_DAYS_AHEAD = 7;
@@ -21,17 +22,32 @@ export function parseRetention(text: string): string | undefined {
 
 /**
  * Creates the daily partitions of the log tables from yesterday to `daysAhead` days ahead
- * (moving rows of those days out of the DEFAULT partitions). Returns the partitions created.
- * Needs the owner role.
+ * (moving rows of those days out of the DEFAULT partitions), and, where the hourly rollups are
+ * kept by a scheduled roll-up rather than triggers (Citus), rolls up the rows written since the
+ * last run (as `rollUp` does). Returns the partitions created. Needs the owner role.
  */
 export async function ensurePartitions(
   connectionString: string,
   daysAhead = DEFAULT_PARTITION_DAYS_AHEAD,
 ): Promise<string[]> {
+  return (await partitionUpkeep(connectionString, daysAhead)).created;
+}
+
+/** What {@link partitionUpkeep} did. */
+export interface PartitionUpkeep {
+  /** Partitions created. */
+  created: string[];
+  /** Rows rolled up per log table; `[]` where triggers keep the rollups (no roll-up function). */
+  rolledUp: RolledUp[];
+}
+
+/** {@link ensurePartitions}, telling the rows it rolled up too (the `partitions` command prints them). */
+export async function partitionUpkeep(connectionString: string, daysAhead: number): Promise<PartitionUpkeep> {
   return withClient(partitionsConnection(connectionString), async (client) => {
+    const db = createKysely({ client });
     const query = sql<Partition>`select analytics_ensure_partitions(1, ${daysAhead}) as name`;
-    const { rows } = await query.execute(createKysely({ client }));
-    return rows.map((row) => row.name);
+    const { rows } = await query.execute(db);
+    return { created: rows.map((row) => row.name), rolledUp: await rollUpWith(db) };
   });
 }
 

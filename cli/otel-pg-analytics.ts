@@ -8,8 +8,8 @@ import { forget } from '../admin/forget.js';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../admin/migrate.js';
 import {
   DEFAULT_PARTITION_DAYS_AHEAD,
-  ensurePartitions,
   parseRetention,
+  partitionUpkeep,
   prunePartitions,
 } from '../admin/partitions.js';
 import {
@@ -50,7 +50,9 @@ Commands:
   ingest           Receive OTLP/HTTP trace exports (POST /v1/traces) from services in other
                    languages and write their rows; needs OTEL_ANALYTICS_INGEST_TOKEN off loopback
   partitions       Create the daily partitions of the log tables a week ahead (--days-ahead), and
-                   with OTEL_ANALYTICS_RETENTION (e.g. 30d) drop the expired ones; run it daily
+                   with OTEL_ANALYTICS_RETENTION (e.g. 30d) drop the expired ones; run it daily.
+                   On Citus it also rolls the new rows up into the hourly rollups: run it every
+                   minute or so there
   prune            Drop the daily partitions older than --older-than (30d, 12h, 2w)
   report           Write a self-contained HTML report (charts as inline SVG): API traffic, errors
                    and latency, auth events and possible brute force, external calls and cost
@@ -188,10 +190,15 @@ async function main(argv: string[]): Promise<number> {
           );
           return 2;
         }
-        const created = await ensurePartitions(url, daysAhead);
+        const { created, rolledUp } = await partitionUpkeep(url, daysAhead);
         process.stdout.write(
           `created ${created.length} partition(s)${created.length ? `: ${created.join(', ')}` : ''}\n`,
         );
+        if (rolledUp.length > 0) {
+          const rows = rolledUp.reduce((sum, { rows }) => sum + (rows ?? 0), 0);
+          const tables = rolledUp.map(({ table, rows }) => `${table} ${rows ?? 'left for the next run'}`);
+          process.stdout.write(`rolled up ${rows} row(s): ${tables.join(', ')}\n`);
+        }
       }
       if (retention !== undefined) {
         const dropped = await prunePartitions(url, retention);
