@@ -99,7 +99,7 @@ export async function apiRollups(db: Queryable) {
       case when status_code between 100 and 599 then (status_code / 100)::text || 'xx' else 'none' end as status_class,
       sum(sample_weight) as requests,
       coalesce(sum(sample_weight) filter (where is_error), 0) as errors,
-      round(sum(response_time_ms * sample_weight)::numeric, 6) as ms,
+      round(coalesce(sum(response_time_ms * sample_weight), 0)::numeric, 6) as ms,
       array[${buckets}] as buckets
     from analytics_api_requests
     group by 1, 2, 3, 4, 5 order by 1, 2, 3, 4, 5`);
