@@ -208,11 +208,18 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
   };
 }
 
+/**
+ * The trace id a span without a valid one is stored under: OpenTelemetry's invalid trace id. On
+ * Citus trace_id is the distribution column, which may not be null.
+ */
+const INVALID_TRACE_ID = '00000000000000000000000000000000';
+const VALID_TRACE_ID = /^[0-9a-f]{32}$/i;
+
 function commonColumns(span: ReadableSpanLike) {
   const { traceId, spanId } = span.spanContext();
   return {
     time: hrTimeToIso(span.startTime),
-    trace_id: sanitizeText(traceId, TEXT_LIMITS.short),
+    trace_id: typeof traceId === 'string' && VALID_TRACE_ID.test(traceId) ? traceId : INVALID_TRACE_ID,
     span_id: sanitizeText(spanId, TEXT_LIMITS.short) ?? '',
     service_name: sanitizeText(str(span.resource.attributes[ATTR_SERVICE_NAME]), TEXT_LIMITS.short),
   };

@@ -439,6 +439,21 @@ describe('spanToRow for API spans', () => {
     expect(row.metadata).toBeNull();
   });
 
+  it('stores a span without a valid trace id under the invalid trace id, 32 zeros, never null', () => {
+    const zeros = '0'.repeat(32);
+    for (const traceId of [
+      '',
+      'xyz',
+      TRACE_ID.slice(1),
+      `${TRACE_ID}0`,
+      `${TRACE_ID.slice(1)}\u0000`,
+      zeros,
+    ]) {
+      expect(apiRow(apiSpan({}, { traceId })).trace_id).toBe(zeros);
+    }
+    expect(apiRow(apiSpan({}, { traceId: TRACE_ID.toUpperCase() })).trace_id).toBe(TRACE_ID.toUpperCase());
+  });
+
   it('writes the start time as ISO 8601 with microseconds', () => {
     expect(apiRow(apiSpan({}, { startTime: [1_700_000_000, 999_999_999] })).time).toBe(
       '2023-11-14T22:13:20.999999Z',
@@ -954,6 +969,7 @@ describe('spanToRow with hostile values', () => {
       metadata: TEXT_LIMITS.metadata,
     });
     expect(row.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+    expect(row.trace_id).toBe('0'.repeat(32));
     expect(row.status_code).toBeNull();
     expect(row.response_time_ms).toBeNull();
     expect(row.request_size).toBeNull();
