@@ -5,7 +5,7 @@
  * and opens its own connection.
  * Every name here is a promise to users: test/unit/public-api.test.ts pins the list.
  */
-export { migrate, type MigrationResult } from './migrate.js';
+export { migrate, type MigrateOptions, type MigrationResult } from './migrate.js';
 export {
   migrateRoles,
   type MigrateRolesOptions,

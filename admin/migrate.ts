@@ -5,6 +5,15 @@ import { sql, type Kysely } from 'kysely';
 import type { AnalyticsDatabase } from '../database/analytics-database.js';
 import { createKysely } from '../database/create-kysely.js';
 import { withTransaction } from '../database/with-transaction.js';
+import { applyDistributedLayout } from './apply-distributed-layout.js';
+import {
+  chooseLayout,
+  databaseLayout,
+  isLayoutOption,
+  LAYOUT_OPTIONS,
+  type DatabaseLayout,
+  type LayoutOption,
+} from './database-layout.js';
 
 /** The schema version schema.sql creates. */
 export const SCHEMA_VERSION = 6;
@@ -17,6 +26,20 @@ export interface MigrationResult {
   to: number;
   /** Files applied, in order. */
   applied: string[];
+  /** The layout the database has now (see {@link MigrateOptions.layout}). */
+  layout: DatabaseLayout;
+}
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /**
+   * Where the log tables go. `distributed`: on a Citus coordinator, hash-distributed by
+   * trace_id over its workers (migrations/citus/layout.sql; an existing single-node database
+   * keeps its rows). `single`: tables of one PostgreSQL, also on a Citus coordinator. `auto`
+   * (the default): `distributed` on a Citus coordinator, `single` elsewhere. `distributed`
+   * without Citus, and `single` once distributed, throw.
+   */
+  layout?: LayoutOption;
 }
 
 const LOCK_KEY = 'otel-pg-analytics:migrate';
@@ -49,17 +72,32 @@ export function listMigrations(): { version: number; file: string }[] {
 
 /**
  * Brings a database to {@link SCHEMA_VERSION}: a database without the schema gets schema.sql;
- * an older one gets each migration after its version, in order. Runs in one transaction under
+ * an older one gets each migration after its version, in order; on a Citus coordinator, then
+ * the distributed layout (see {@link MigrateOptions.layout}). Runs in one transaction under
  * an advisory lock, so concurrent runs are safe and a failed run changes nothing. Needs the
  * owner role (it creates tables), never the exporter's INSERT-only role.
  */
-export async function migrate(connectionString: string): Promise<MigrationResult> {
-  const { from, to, applied, created } = await withTransaction(
+export async function migrate(
+  connectionString: string,
+  options: MigrateOptions = {},
+): Promise<MigrationResult> {
+  const option: unknown = options.layout ?? 'auto';
+  if (!isLayoutOption(option)) {
+    throw new Error(`layout must be one of ${LAYOUT_OPTIONS.join(', ')}, not ${JSON.stringify(option)}`);
+  }
+  const { from, to, applied, created, layout } = await withTransaction(
     { connectionString, applicationName: 'otel-pg-analytics migrate' },
     async (client) => {
       const db = createKysely({ client });
       await sql`select pg_advisory_xact_lock(hashtext(${LOCK_KEY}))`.execute(db);
       await pinSearchPath(db);
+      const layout = await chooseLayout(db, option);
+      const distributing = layout === 'distributed' && (await databaseLayout(db)) === 'single';
+      // Citus: one connection per worker for the whole transaction. Creating the daily
+      // partitions of distributed tables needs it (see layout.sql), and Citus cannot switch to
+      // it after a parallel query, nor create a function once one has run in the transaction.
+      if (layout === 'distributed')
+        await sql`set local citus.multi_shard_modify_mode to 'sequential'`.execute(db);
       const from = await currentVersion(db);
       if (from > SCHEMA_VERSION) {
         throw new Error(
@@ -77,14 +115,17 @@ export async function migrate(connectionString: string): Promise<MigrationResult
           applied.push(path.basename(migration.file));
         }
       }
+      if (layout === 'distributed') {
+        applied.push(...(await applyDistributedLayout(db, { root: packageRoot(), distributing })));
+      }
       const to = await currentVersion(db);
       // Every run keeps the daily partitions a week ahead: a daily `migrate` is upkeep enough.
       const ensure = sql<{ n: number }>`select count(*)::int as n from analytics_ensure_partitions()`;
-      return { from, to, applied, created: (await ensure.execute(db)).rows[0]!.n };
+      return { from, to, applied, created: (await ensure.execute(db)).rows[0]!.n, layout };
     },
   );
   if (created > 0 && applied.length === 0) applied.push(`${created} daily partition(s)`);
-  return { from, to, applied };
+  return { from, to, applied, layout };
 }
 
 /**

@@ -6,6 +6,7 @@ import { databaseUrlOf } from './database-url-of.js';
 import { doctor } from '../doctor/doctor.js';
 import { forget } from '../admin/forget.js';
 import { migrate, readSchemaSql, SCHEMA_VERSION } from '../admin/migrate.js';
+import { isLayoutOption, LAYOUT_OPTIONS } from '../admin/database-layout.js';
 import {
   DEFAULT_PARTITION_DAYS_AHEAD,
   parseRetention,
@@ -62,6 +63,8 @@ Options:
   --roles                migrate: also create and grant the writer and reader roles
   --writer-role <name>   migrate --roles: the INSERT-only role (default: ${DEFAULT_WRITER_ROLE})
   --reader-role <name>   migrate --roles: the SELECT-only role (default: ${DEFAULT_READER_ROLE})
+  --layout <layout>      migrate: auto (default: distributed on a Citus coordinator, else single),
+                         single, or distributed (the log tables distributed by trace_id; docs/citus.md)
   --since <date>         reprice, report: start (ISO date or time)
   --until <date>         reprice, report: end, exclusive (default: now)
   --days-ahead <n>       partitions: days of partitions to keep ahead (default: 7)
@@ -97,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
       exact: { type: 'boolean' },
       apply: { type: 'boolean' },
       roles: { type: 'boolean' },
+      layout: { type: 'string' },
       'writer-role': { type: 'string' },
       'reader-role': { type: 'string' },
       user: { type: 'string' },
@@ -237,11 +241,18 @@ async function main(argv: string[]): Promise<number> {
       const env = readEnv();
       const url = await databaseUrlOf('migrate', values['database-url'], env);
       if (url === undefined) return 2;
-      const result = await migrate(url);
+      const layout = values.layout ?? 'auto';
+      if (!isLayoutOption(layout)) {
+        process.stderr.write(
+          `otel-pg-analytics migrate: --layout must be one of ${LAYOUT_OPTIONS.join(', ')}, not ${JSON.stringify(layout)}\n`,
+        );
+        return 2;
+      }
+      const result = await migrate(url, { layout });
       const what =
         result.applied.length === 0 ? 'already up to date' : `applied ${result.applied.join(', ')}`;
       process.stdout.write(
-        `${maskUrlPassword(url)}: schema version ${result.to} (was ${result.from}); ${what}\n`,
+        `${maskUrlPassword(url)}: schema version ${result.to} (was ${result.from}); ${what}; layout ${result.layout}\n`,
       );
       if (!values.roles) return 0;
       // An empty variable counts as unset: PostgreSQL would take '' as "no password" anyway.

@@ -56,7 +56,7 @@ describe('migrate', () => {
 
   it('applies schema.sql to an empty database and records the version', async () => {
     const result = await migrate(db.url);
-    expect(result).toEqual({ from: 0, to: SCHEMA_VERSION, applied: ['schema.sql'] });
+    expect(result).toEqual({ from: 0, to: SCHEMA_VERSION, applied: ['schema.sql'], layout: 'single' });
     const [row] = await db.query<{ version: number }>(
       'select max(version) as version from analytics_schema_version',
     );
@@ -67,7 +67,7 @@ describe('migrate', () => {
     const before = await catalog(db);
     const results = await Promise.all([migrate(db.url), migrate(db.url), migrate(db.url)]);
     for (const result of results)
-      expect(result).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION, applied: [] });
+      expect(result).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION, applied: [], layout: 'single' });
     expect(await catalog(db)).toEqual(before);
   });
 
@@ -119,6 +119,18 @@ describe('migrate', () => {
     }
   });
 
+  it('refuses the distributed layout without Citus, and an unknown layout, changing nothing', async () => {
+    const before = await catalog(db);
+    await expect(migrate(db.url, { layout: 'distributed' })).rejects.toThrow(
+      /layout 'distributed' needs a Citus coordinator, and this database has no citus extension/,
+    );
+    await expect(migrate(db.url, { layout: 'citus' as 'single' })).rejects.toThrow(
+      'layout must be one of auto, single, distributed, not "citus"',
+    );
+    expect(await migrate(db.url, { layout: 'single' })).toMatchObject({ applied: [], layout: 'single' });
+    expect(await catalog(db)).toEqual(before);
+  });
+
   it('refuses a database whose schema is newer than the package', async () => {
     const newer = await createTestDatabase('migrate_newer');
     try {
@@ -146,6 +158,7 @@ describe('migrate', () => {
           '0005-rollups-follow-changes.sql',
           '0006-pinned-search-paths.sql',
         ],
+        layout: 'single',
       });
       const views = await old.query<{ viewname: string }>(
         "select viewname from pg_views where schemaname = 'public' order by 1",
@@ -247,11 +260,45 @@ describe('otel-pg-analytics CLI', () => {
 
   it('migrate creates the schema and says which version it reached', async () => {
     const { stdout } = await run(process.execPath, [cli, 'migrate', '--database-url', db.url]);
-    expect(stdout).toContain(`schema version ${SCHEMA_VERSION} (was 0); applied schema.sql`);
+    expect(stdout).toContain(`schema version ${SCHEMA_VERSION} (was 0); applied schema.sql; layout single`);
     const again = await run(process.execPath, [cli, 'migrate'], {
       env: { ...process.env, OTEL_ANALYTICS_DATABASE_URL: db.url },
     });
     expect(again.stdout).toMatch(/already up to date/);
+  });
+
+  it('migrate --layout takes auto, single or distributed, and says what else is wrong', async () => {
+    const failure = await run(process.execPath, [
+      cli,
+      'migrate',
+      '--database-url',
+      db.url,
+      '--layout',
+      'citus',
+    ]).catch((error: unknown) => error);
+    expect((failure as { code: number }).code).toBe(2);
+    expect((failure as { stderr: string }).stderr).toBe(
+      'otel-pg-analytics migrate: --layout must be one of auto, single, distributed, not "citus"\n',
+    );
+    const refused = await run(process.execPath, [
+      cli,
+      'migrate',
+      '--database-url',
+      db.url,
+      '--layout',
+      'distributed',
+    ]).catch((error: unknown) => error);
+    expect((refused as { code: number }).code).toBe(1);
+    expect((refused as { stderr: string }).stderr).toMatch(/layout 'distributed' needs a Citus coordinator/);
+    const { stdout } = await run(process.execPath, [
+      cli,
+      'migrate',
+      '--database-url',
+      db.url,
+      '--layout',
+      'single',
+    ]);
+    expect(stdout).toMatch(/layout single\n$/);
   });
 
   it('migrate without a database URL exits non-zero and says what to set', async () => {

@@ -82,6 +82,7 @@ const PUBLIC_API: Record<string, { values: string[]; types: string[] }> = {
       'ForgetOptions',
       'ForgetResult',
       'LoadReportOptions',
+      'MigrateOptions',
       'MigrateRolesOptions',
       'MigrateRolesResult',
       'MigrationResult',
