@@ -62,8 +62,13 @@ const FIXABLE_REASONS = new Set([
   'no_partition',
 ]);
 
-/** SQLSTATE of a duplicate key: a COPY of rows that were written already. */
-const UNIQUE_VIOLATION = '23505';
+/**
+ * SQLSTATEs of a COPY that the INSERT fallback takes over: a duplicate key (rows written
+ * already), and the internal error under which Citus passes on what a worker refused in a COPY
+ * into a distributed table, a duplicate key included (the INSERT then gets the worker's own
+ * SQLSTATE, so a rejected row is isolated as on one PostgreSQL).
+ */
+const COPY_FALLBACK_CODES: ReadonlySet<unknown> = new Set(['23505', 'XX000']);
 
 /** One statement's worth of rows of a table, and how far the write may go. */
 interface Attempt {
@@ -141,7 +146,7 @@ export class BatchWriter {
           try {
             await copyBatch(pool, table, rows, this.#config.statementTimeoutMillis);
           } catch (error) {
-            if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+            if (!COPY_FALLBACK_CODES.has((error as { code?: unknown }).code)) throw error;
             await writeBatch(db, table, rows);
           }
         } else {
