@@ -64,7 +64,7 @@ describeCitus('incremental hourly rollups on Citus (distributed log tables)', ()
     await exporter.forceFlush();
     await exportAll(exporter, rollupStream().slice(0, 50));
     await exporter.forceFlush();
-    expect(exporter.getStats()).toMatchObject({ droppedRows: {}, rejectedRows: {} });
+    expect(exporter.getStats()).toEqual(expect.objectContaining({ droppedRows: {}, rejectedRows: {} }));
   });
 
   afterAll(async () => {

@@ -107,7 +107,7 @@ describe('daily partitions', () => {
     await exporter.forceFlush();
     await exportAll(exporter, spans); // written already: COPY fails, INSERT ... ON CONFLICT takes them
     await exporter.shutdown();
-    expect(exporter.getStats()).toMatchObject({ droppedRows: {}, rejectedRows: {} });
+    expect(exporter.getStats()).toEqual(expect.objectContaining({ droppedRows: {}, rejectedRows: {} }));
     await expect(ensurePartitions(db.writerUrl, 60)).rejects.toThrow(/permission denied/);
   });
 
@@ -136,7 +136,9 @@ describe('daily partitions', () => {
       select (select count(*)::int from api_access_log where span_id like 'old%') as old,
              (select count(*)::int from api_access_log_default where time < now() - interval '30 days') as far_past`);
     expect(rows).toEqual({ old: 31, far_past: 0 });
-    expect(exporter.getStats()).toMatchObject({ exportedRows: 200, droppedRows: {}, rejectedRows: {} });
+    expect(exporter.getStats()).toEqual(
+      expect.objectContaining({ exportedRows: 200, droppedRows: {}, rejectedRows: {} }),
+    );
   });
 
   it('parses retention ages', () => {

@@ -124,7 +124,9 @@ describe.skipIf(pgbouncerMissing !== undefined)(
       await exportSpans(exporter, batch);
       await exporter.forceFlush();
       expect(await apiRows()).toEqual({ rows: 40, distinct: 40 });
-      expect(exporter.getStats()).toMatchObject({ exportedRows: 80, droppedRows: {}, rejectedRows: {} });
+      expect(exporter.getStats()).toEqual(
+        expect.objectContaining({ exportedRows: 80, droppedRows: {}, rejectedRows: {} }),
+      );
       expect(warnings).toEqual([]);
     });
 
@@ -147,7 +149,7 @@ describe.skipIf(pgbouncerMissing !== undefined)(
         await lock.end();
       }
       await rowsLand(5);
-      expect(exporter.getStats()).toMatchObject({ exportedRows: 5, droppedRows: {} });
+      expect(exporter.getStats()).toEqual(expect.objectContaining({ exportedRows: 5, droppedRows: {} }));
 
       // PgBouncer holds one server connection for the writer: another client of the writer gets
       // the very connection the exporter wrote on, and sees the server's default.
@@ -176,7 +178,9 @@ describe.skipIf(pgbouncerMissing !== undefined)(
       const exporter = newExporter({ connectionString: writerUrl({ database: alias }) });
       await exportSpans(exporter, spans(30));
       await exporter.forceFlush();
-      expect(exporter.getStats()).toMatchObject({ spooledRows: 30, exportedRows: 0, droppedRows: {} });
+      expect(exporter.getStats()).toEqual(
+        expect.objectContaining({ spooledRows: 30, exportedRows: 0, droppedRows: {} }),
+      );
       const warning = warnings.find((w) => w.includes('rows go to the spool'));
       expect(warning).toContain(`no database "${alias}" in its [databases] section`);
       expect(warning).toContain('RELOAD');
@@ -191,13 +195,13 @@ describe.skipIf(pgbouncerMissing !== undefined)(
       const exporter = newExporter({ connectionString: writerUrl({ password: 'not-the-password' }) });
       await exportSpans(exporter, spans(12));
       await exporter.forceFlush();
-      expect(exporter.getStats()).toMatchObject({ spooledRows: 12, droppedRows: {} });
+      expect(exporter.getStats()).toEqual(expect.objectContaining({ spooledRows: 12, droppedRows: {} }));
       expect(warnings.find((w) => w.includes('rows go to the spool'))).toContain('auth_file');
 
       // The operator's fix here: PgBouncer's auth_file holds the password the app uses.
       await bouncer.reconfigure({ users: { [writer.user]: 'not-the-password' } });
       await rowsLand(12);
-      expect(exporter.getStats()).toMatchObject({ replayedRows: 12, droppedRows: {} });
+      expect(exporter.getStats()).toEqual(expect.objectContaining({ replayedRows: 12, droppedRows: {} }));
     });
 
     it('spools while PgBouncer rejects a startup parameter of the connection string, then writes after ignore_startup_parameters', async () => {
@@ -206,14 +210,14 @@ describe.skipIf(pgbouncerMissing !== undefined)(
       const exporter = newExporter({ connectionString: writerUrl({ search }) });
       await exportSpans(exporter, spans(7));
       await exporter.forceFlush();
-      expect(exporter.getStats()).toMatchObject({ spooledRows: 7, droppedRows: {} });
+      expect(exporter.getStats()).toEqual(expect.objectContaining({ spooledRows: 7, droppedRows: {} }));
       const warning = warnings.find((w) => w.includes('rows go to the spool'));
       expect(warning).toContain('rejected the startup parameter options');
       expect(warning).toContain('ignore_startup_parameters');
 
       await bouncer.reconfigure({ settings: { ignore_startup_parameters: 'options' } });
       await rowsLand(7);
-      expect(exporter.getStats()).toMatchObject({ replayedRows: 7, droppedRows: {} });
+      expect(exporter.getStats()).toEqual(expect.objectContaining({ replayedRows: 7, droppedRows: {} }));
     });
 
     it('doctor checks through PgBouncer, and names the fix when it lacks the database', async () => {

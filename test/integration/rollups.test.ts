@@ -23,7 +23,7 @@ describe('hourly rollups', () => {
     await exporter.forceFlush();
     await exportAll(exporter, [...spans.slice(0, 100), ...rollupStream().slice(0, 50)]);
     await exporter.shutdown();
-    expect(exporter.getStats()).toMatchObject({ droppedRows: {}, rejectedRows: {} });
+    expect(exporter.getStats()).toEqual(expect.objectContaining({ droppedRows: {}, rejectedRows: {} }));
   });
 
   afterAll(async () => {
