@@ -234,11 +234,9 @@ describeCitus('migrate on a Citus coordinator', () => {
         const exporter = new PostgresSpanExporter({ connectionString: citus.url, statsIntervalMillis: 0 });
         await exportAll(exporter, spans);
         await exporter.shutdown();
-        expect(exporter.getStats()).toMatchObject({
-          exportedRows: spans.length,
-          droppedRows: {},
-          rejectedRows: {},
-        });
+        expect(exporter.getStats()).toEqual(
+          expect.objectContaining({ exportedRows: spans.length, droppedRows: {}, rejectedRows: {} }),
+        );
         // A row of an older version without a trace id, and one of a day with no partition yet.
         await citus.query(
           `insert into api_access_log (time, span_id, status_code) values (now(), 'no-trace', 200)`,
