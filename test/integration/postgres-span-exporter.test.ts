@@ -1,9 +1,13 @@
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { isTracingSuppressed } from '@opentelemetry/core';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
+import { spanToRow } from '../../exporter/span-to-row.js';
+import { writeBatch } from '../../exporter/writer/write-batch.js';
+import { Redactor } from '../../src/privacy/redactor.js';
 import type { ExportResultLike, ReadableSpanLike } from '../../src/span-types.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import { unusedPort } from '../helpers/ports.js';
@@ -122,6 +126,23 @@ describe('PostgresSpanExporter', () => {
     expect(await count('authentication_log')).toBe(1);
     expect(await count('external_api_call_log')).toBe(1);
     expect(exporter.getStats()).toMatchObject({ droppedRows: {}, rejectedRows: {}, exportedRows: 12 });
+  });
+
+  it('writeBatch returns the rows it inserted, not the rows it was given', async () => {
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      const rowsOf = (spans: ReadableSpanLike[]) => spans.map((span) => spanToRow(span, new Redactor())!.row);
+      const old = [externalSpan(), externalSpan(), externalSpan()];
+      expect(await writeBatch(kysely, 'external_api_call_log', rowsOf(old))).toBe(3);
+      expect(await writeBatch(kysely, 'external_api_call_log', rowsOf(old))).toBe(0);
+      expect(await writeBatch(kysely, 'external_api_call_log', rowsOf([...old, externalSpan()]))).toBe(1);
+      const twice = externalSpan();
+      expect(await writeBatch(kysely, 'external_api_call_log', rowsOf([twice, twice]))).toBe(1);
+      expect(await count('external_api_call_log')).toBe(5);
+    } finally {
+      await kysely.destroy();
+    }
   });
 
   it('writes a batch of more rows than the 65,535 bind-parameter limit would allow as VALUES', async () => {
