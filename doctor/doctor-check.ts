@@ -3,7 +3,15 @@ export type DoctorStatus = 'ok' | 'warn' | 'fail';
 
 /** The checks `doctor` runs; `pipeline` may appear once per exporter process. */
 export type DoctorCheckName =
-  'connection' | 'schema-version' | 'tables' | 'privileges' | 'role' | 'pipeline' | 'spool';
+  | 'connection'
+  | 'schema-version'
+  | 'tables'
+  | 'layout'
+  | 'rollups'
+  | 'privileges'
+  | 'role'
+  | 'pipeline'
+  | 'spool';
 
 /** One finding of `doctor`. */
 export interface DoctorCheck {

@@ -7,9 +7,11 @@ import { createKysely } from '../database/create-kysely.js';
 import { withClient } from '../database/with-client.js';
 import { connectionCheck, connectionFailedCheck } from './connection-check.js';
 import type { DoctorCheck } from './doctor-check.js';
+import { layoutCheck } from './layout-check.js';
 import { pipelineCheck } from './pipeline-check.js';
 import { privilegesCheck } from './privileges-check.js';
 import { roleCheck } from './role-check.js';
+import { rollupsCheck } from './rollups-check.js';
 import { runCheck } from './run-check.js';
 import { schemaVersionCheck } from './schema-version-check.js';
 import { spoolCheck } from './spool-check.js';
@@ -39,7 +41,9 @@ const DEFAULT_LOOKBACK_MILLIS = 60 * 60_000;
 
 /**
  * Checks what the exporter needs and says what to fix: the connection (server version, round
- * trip; or why it failed), the schema version, the tables and their columns, INSERT privilege
+ * trip; or why it failed), the schema version, the tables and their columns, the layout (single
+ * PostgreSQL, or distributed on Citus) and, where `analytics_roll_up()` keeps the hourly
+ * rollups, the rows still waiting for it, INSERT privilege
  * of the connecting role on each table, whether that role is more than the exporter needs (a
  * superuser, the tables' owner, or one that may change rows), recent health of every exporter process from
  * `analytics_pipeline_stats`, and segments waiting in a spool directory. Never throws for
@@ -98,6 +102,12 @@ async function databaseChecks(
   if (session === undefined) return checks;
   const version = await runCheck(checks, 'schema-version', () => schemaVersionCheck(db, session));
   const tables = await runCheck(checks, 'tables', () => tablesCheck(db, version));
+  if (tables !== undefined && tables.present.length > 0) {
+    const layout = await runCheck(checks, 'layout', () => layoutCheck(db));
+    if (layout !== undefined && !layout.onWorker && layout.withoutTriggers.length > 0) {
+      await runCheck(checks, 'rollups', () => rollupsCheck(db, session, layout));
+    }
+  }
   if (tables !== undefined && tables.present.length > 0) {
     await runCheck(checks, 'privileges', () => privilegesCheck(db, session, tables.present));
   }

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { doctor } from '../../doctor/doctor.js';
 import type { DoctorCheck } from '../../doctor/doctor-check.js';
 import { packageRoot, SCHEMA_VERSION } from '../../admin/migrate.js';
+import { rollUp } from '../../admin/roll-up.js';
+import { useIncrementalRollups } from '../helpers/incremental-rollups.js';
 import { unusedPort } from '../helpers/ports.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -86,6 +88,7 @@ describe('doctor', () => {
       ['connection', 'ok'],
       ['schema-version', 'ok'],
       ['tables', 'ok'],
+      ['layout', 'ok'],
       ['privileges', 'ok'],
       ['role', 'warn'],
       ['pipeline', 'ok'],
@@ -94,7 +97,42 @@ describe('doctor', () => {
     expect(only(report, 'connection').message).toMatch(/PostgreSQL \d+.*round trip [\d.]+ ms/);
     expect(only(report, 'schema-version').message).toContain(`schema version ${SCHEMA_VERSION}`);
     expect(only(report, 'tables').message).toContain('analytics_pipeline_stats');
+    expect(only(report, 'layout').message).toBe(
+      'single PostgreSQL: the log tables are local, their hourly rollups kept by triggers',
+    );
     expect(only(report, 'pipeline').message).toContain('no pipeline has reported yet');
+  });
+
+  it('says where analytics_roll_up() keeps the rollups instead of triggers, and how many rows wait for it', async () => {
+    const incremental = await createTestDatabase('doctor_incremental');
+    try {
+      await useIncrementalRollups(incremental);
+      await incremental.query(
+        `insert into api_access_log (time, trace_id, span_id, status_code)
+         values (now() - interval '5 minutes', md5('a'), 'a', 200), (now() - interval '3 hours', md5('b'), 'b', 500)`,
+      );
+      const report = await doctor(incremental.url);
+      expect(only(report, 'layout')).toEqual({
+        check: 'layout',
+        status: 'ok',
+        message:
+          'single PostgreSQL: the log tables are local, their hourly rollups kept by analytics_roll_up()',
+      });
+      expect(only(report, 'rollups')).toMatchObject({
+        status: 'warn',
+        message:
+          "kept by analytics_roll_up(): 2 rows wait for it (api_access_log 2), the oldest from 3 h ago: it has not run for a while, and the dashboards' long ranges miss them",
+        fix: expect.stringContaining('otel-pg-analytics partitions'),
+      });
+      await rollUp(incremental.url);
+      expect(only(await doctor(incremental.url), 'rollups')).toEqual({
+        check: 'rollups',
+        status: 'ok',
+        message: 'kept by analytics_roll_up(): no row waits for it',
+      });
+    } finally {
+      await incremental.drop();
+    }
   });
 
   it('fails a database without the schema and says to run migrate', async () => {
@@ -396,6 +434,7 @@ describe('otel-pg-analytics doctor (CLI)', () => {
       'ok   connection',
       'ok   schema-version',
       'ok   tables',
+      'ok   layout',
       'ok   privileges',
       'warn role',
       'ok   pipeline',

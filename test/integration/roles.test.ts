@@ -454,6 +454,7 @@ describe('role warnings', () => {
       ['connection', 'ok'],
       ['schema-version', 'warn'],
       ['tables', 'ok'],
+      ['layout', 'ok'],
       ['privileges', 'ok'],
       ['role', 'ok'],
       ['pipeline', 'warn'],
@@ -476,6 +477,7 @@ describe('role warnings', () => {
       ['connection', 'ok'],
       ['schema-version', 'ok'],
       ['tables', 'ok'],
+      ['layout', 'ok'],
       ['privileges', 'warn'],
       ['role', 'ok'],
     ]);
