@@ -107,8 +107,6 @@ async function databaseChecks(
     if (layout !== undefined && !layout.onWorker && layout.withoutTriggers.length > 0) {
       await runCheck(checks, 'rollups', () => rollupsCheck(db, session, layout));
     }
-  }
-  if (tables !== undefined && tables.present.length > 0) {
     await runCheck(checks, 'privileges', () => privilegesCheck(db, session, tables.present));
   }
   await runCheck(checks, 'role', () => roleCheck(db, session));
