@@ -2,9 +2,9 @@ import { sql, type RawBuilder } from 'kysely';
 import { countedApiRows } from './counted-rows.js';
 import { histogramPercentile } from './histogram-percentile.js';
 import { readLatencyHistograms } from './latency-histograms.js';
-import type { ReportData } from './report-data.js';
+import type { ReportData, ReportTable } from './report-data.js';
 import type { ReportPlan } from './report-plan.js';
-import type { ReportQueries } from './report-queries.js';
+import { reportTable, type ReportQueries } from './report-queries.js';
 import { bucketOf, nullableNum, num } from './report-values.js';
 import { sampledApiRows, samplePercent } from './sampled-rows.js';
 import { bucketStart, during } from './time-sql.js';
@@ -104,24 +104,41 @@ export async function readApiSection(q: ReportQueries, plan: ReportPlan): Promis
     statuses: await q.table(sql`
       select coalesce(status_code::text, 'none') as "status", ${scaled(sql`sum(sample_weight)`)}::float8 as "requests"
       from (${sampled}) s group by 1 order by 2 desc, 1`),
-    users: await q.table(sql`
-      with u as (
-        select user_id, ${scaled(sql`sum(sample_weight)`)}::float8 as requests,
-               ${scaled(sql`coalesce(sum(sample_weight) filter (where is_error), 0)`)}::float8 as errors,
-               max(time) as last
-        from (${sampled}) s where user_id is not null group by user_id order by 2 desc, 1 limit 10
-      )
-      select user_id as "user", requests as "requests", errors as "5xx", ${lastSeen(plan, percent)} as "last seen"
-      from u order by 2 desc, 1`),
+    users: await topUsers(q, plan, sampled, percent, scaled),
     ...(percent !== null && { sample: { percent, rows: num(sample?.sampled_rows) } }),
   };
 }
 
 /**
- * A top user's last request: the latest of the rows when every row was read; otherwise looked
- * up for the ten users by the (user_id, time) index, since a sample's latest may be days early.
+ * The ten users with the most requests, their server errors and their last request. The last
+ * request is the latest of the rows when every row was read; otherwise it is looked up for each
+ * of the ten by the (user_id, time) index, since a sample's latest may be days early: one
+ * uncorrelated subquery per user, its id a parameter (PostgreSQL reads one index entry for each;
+ * Citus, which refuses a subquery correlated with rows of a distributed table's sample, runs
+ * each on the shards).
  */
-function lastSeen(plan: ReportPlan, percent: number | null): RawBuilder<unknown> {
-  if (percent === null) return sql`last`;
-  return sql`(select max(a.time) from api_access_log a where a.user_id = u.user_id and ${during(plan.range, 'a.time')})`;
+async function topUsers(
+  q: ReportQueries,
+  plan: ReportPlan,
+  sampled: RawBuilder<unknown>,
+  percent: number | null,
+  scaled: (sum: RawBuilder<unknown>) => RawBuilder<unknown>,
+): Promise<ReportTable> {
+  const top = await q.rows(sql`
+    select user_id, ${scaled(sql`sum(sample_weight)`)}::float8 as requests,
+           ${scaled(sql`coalesce(sum(sample_weight) filter (where is_error), 0)`)}::float8 as errors,
+           max(time) as last
+    from (${sampled}) s where user_id is not null group by user_id order by 2 desc, 1 limit 10`);
+  if (percent !== null && top.length > 0) {
+    const latest = top.map(
+      (user, i) =>
+        sql`(select max(a.time) from api_access_log a where a.user_id = ${user.user_id} and ${during(plan.range, 'a.time')}) as ${sql.ref(`u${i}`)}`,
+    );
+    const [exact] = await q.rows(sql`select ${sql.join(latest)}`);
+    top.forEach((user, i) => (user.last = exact?.[`u${i}`] ?? null));
+  }
+  return reportTable(
+    ['user', 'requests', '5xx', 'last seen'],
+    top.map((user) => [user.user_id, user.requests, user.errors, user.last]),
+  );
 }

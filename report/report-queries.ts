@@ -26,8 +26,16 @@ export class ReportQueries {
   async table(query: RawBuilder<unknown>): Promise<ReportTable> {
     const { sql: text, parameters } = query.compile(this.#db);
     const result = await this.#client.query<unknown[]>({ text, values: [...parameters], rowMode: 'array' });
-    return { columns: result.fields.map((f) => f.name), rows: result.rows.map((row) => row.map(display)) };
+    return reportTable(
+      result.fields.map((f) => f.name),
+      result.rows,
+    );
   }
+}
+
+/** A table of `rows` (values as pg returns them) shown as {@link ReportQueries.table} shows them. */
+export function reportTable(columns: readonly string[], rows: readonly (readonly unknown[])[]): ReportTable {
+  return { columns, rows: rows.map((row) => row.map(display)) };
 }
 
 /** A cell as shown: numbers stay numbers; times as ISO strings without milliseconds. */

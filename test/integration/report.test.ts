@@ -331,6 +331,16 @@ describe('report from the hourly rollups', () => {
       expect(rolled.api.series.length).toBe(exact.api.series.length);
       expect(rolled.api.series.every((b) => b.values.p95! > 0)).toBe(true);
       expect(renderReport(rolled)).toMatch(/are estimated from a sample of [\d.k]+ requests/);
+      // The sample's top users, each with their last request of all rows, not the sample's.
+      expect(rolled.api.users.rows.length).toBeGreaterThan(0);
+      for (const [user, , , lastSeen] of rolled.api.users.rows) {
+        const [row] = await db.query<{ last: string }>(
+          `select to_char(max(time) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as last
+           from api_access_log where user_id = $1 and time >= $2 and time < $3`,
+          [String(user), range.since, range.until],
+        );
+        expect(lastSeen, String(user)).toBe(row!.last);
+      }
     });
   });
 
