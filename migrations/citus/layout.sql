@@ -149,3 +149,48 @@ $body$;
 $ddl$, '@schema_name@', pg_catalog.quote_literal(pg_catalog.current_schema()));
 end
 $do$;
+
+-- analytics_failed_login_bursts as schema.sql has it, in PL/pgSQL: Citus refuses the SQL
+-- function (it plans the call as local, finding no distributed table in its FROM; PostgreSQL then
+-- inlines the body, which reads one: "parameterized queries for SQL functions referencing
+-- distributed tables are not supported"). A PL/pgSQL body is planned as a query of its own.
+do $do$
+begin
+  execute pg_catalog.replace($ddl$
+create or replace function @schema@.analytics_failed_login_bursts(
+  range_from timestamptz,
+  range_to timestamptz,
+  burst_window interval default interval '5 minutes',
+  min_failures integer default 5
+)
+returns table (
+  ip_address inet,
+  window_start timestamptz,
+  failures bigint,
+  accounts bigint,
+  first_failure timestamptz,
+  last_failure timestamptz
+)
+language plpgsql
+stable
+set search_path = pg_catalog, pg_temp
+as $body$
+#variable_conflict use_column
+begin
+  return query
+  select a.ip_address,
+         to_timestamp(floor(extract(epoch from a.time) / extract(epoch from burst_window))
+                      * extract(epoch from burst_window)) as window_start,
+         count(*) as failures,
+         count(distinct a.user_id) as accounts,
+         min(a.time) as first_failure,
+         max(a.time) as last_failure
+  from @schema@.authentication_log a
+  where not a.success and a.time >= range_from and a.time < range_to
+  group by 1, 2
+  having count(*) >= min_failures;
+end
+$body$;
+$ddl$, '@schema@', pg_catalog.quote_ident(pg_catalog.current_schema()));
+end
+$do$;

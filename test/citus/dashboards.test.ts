@@ -29,38 +29,6 @@ const dashboards = readDashboards();
 const now = new Date();
 const ranges = panelRanges(now);
 
-/**
- * analytics_failed_login_bursts as the distributed layout needs it, where `migrate` does not
- * make it so yet: PL/pgSQL. Citus plans a query whose FROM names no distributed table as a local
- * one; PostgreSQL then inlines the SQL function, and the query turns out to read a distributed
- * table after all, which Citus refuses ("parameterized queries for SQL functions referencing
- * distributed tables are not supported"). A PL/pgSQL function's query is planned by Citus.
- */
-function burstsInPlpgsql(schema: string): string {
-  return `
-  create or replace function ${schema}.analytics_failed_login_bursts(
-    range_from timestamptz, range_to timestamptz,
-    burst_window interval default interval '5 minutes', min_failures integer default 5)
-  returns table (ip_address inet, window_start timestamptz, failures bigint, accounts bigint,
-                 first_failure timestamptz, last_failure timestamptz)
-  language plpgsql stable set search_path = pg_catalog, pg_temp
-  as $body$
-  #variable_conflict use_column
-  begin
-    return query
-    select a.ip_address,
-           to_timestamp(floor(extract(epoch from a.time) / extract(epoch from burst_window))
-                        * extract(epoch from burst_window)) as window_start,
-           count(*) as failures, count(distinct a.user_id) as accounts,
-           min(a.time) as first_failure, max(a.time) as last_failure
-    from ${schema}.authentication_log a
-    where not a.success and a.time >= range_from and a.time < range_to
-    group by 1, 2
-    having count(*) >= min_failures;
-  end
-  $body$`;
-}
-
 /** `sql` without its outer `limit N`, which cuts ties differently on Citus and one PostgreSQL. */
 function withoutLimit(sql: string): string {
   return sql.replace(/\s+limit\s+\d+\s*$/i, '');
@@ -113,13 +81,6 @@ describeCitus('the dashboards and the report on the distributed layout (Citus)',
     }
     // The rollups, kept by triggers on one PostgreSQL, by the upkeep on Citus.
     await onCitus.query('select * from analytics_roll_up()');
-    const [bursts] = (
-      await onCitus.query<{ language: string }>(
-        `select l.lanname as language from pg_proc p join pg_language l on l.oid = p.prolang
-         where p.oid = 'analytics_failed_login_bursts'::regproc`,
-      )
-    ).rows;
-    if (bursts!.language === 'sql') await onCitus.query(burstsInPlpgsql(citus.schema));
     topUser = await busiestUser(onSingle);
   }, MIGRATE_TIMEOUT_MILLIS);
 

@@ -124,6 +124,20 @@ describeCitus('migrate on a Citus coordinator', () => {
       expect(brin.map((b) => b.name)).toEqual(LOG_TABLES.map((t) => `${t}_id_brin_idx`));
     });
 
+    it('answers analytics_failed_login_bursts over the distributed authentication_log', async () => {
+      await citus.query(
+        `insert into authentication_log (time, trace_id, span_id, event_type, ip_address, user_id, success)
+         select now() - interval '1 minute', md5(g::text), 'burst-' || g, 'login_failed', '203.0.113.9', 'user-' || (g % 3), false
+         from generate_series(1, 6) g`,
+      );
+      const bursts = await citus.query<{ ip: string; failures: string; accounts: string }>(
+        `select host(ip_address) as ip, failures::text, accounts::text
+         from analytics_failed_login_bursts(now() - interval '1 hour', now() + interval '1 minute', interval '1 hour', 5)`,
+      );
+      expect(bursts).toEqual([{ ip: '203.0.113.9', failures: '6', accounts: '3' }]);
+      await citus.query(`delete from authentication_log where span_id like 'burst-%'`);
+    });
+
     it(
       'is harmless when run again',
       async () => {
