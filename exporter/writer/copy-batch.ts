@@ -38,7 +38,11 @@ export async function copyBatch(
   };
   let timer: NodeJS.Timeout | undefined;
   try {
-    const stream = client.query(copyFrom(`${setLocalStatementTimeout(statementTimeoutMillis)}; ${copy}`));
+    const stream = client.query(
+      copyFrom(
+        `${setLocalStatementTimeout(statementTimeoutMillis)}; ${CITUS_ONE_CONNECTION_PER_WORKER}; ${copy}`,
+      ),
+    );
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => {
         const error = new Error('COPY timeout: the connection answered nothing');
@@ -61,6 +65,16 @@ export async function copyBatch(
     clearTimeout(timer);
   }
 }
+
+/**
+ * On Citus, a COPY into a distributed table fans out to every shard, by default over as many
+ * connections per worker as it has shards there (and a session keeps one per worker): each
+ * batch opened a dozen new connections per worker, and the exporter wrote 1,000 rows/s where
+ * `psql \copy` of one large COPY wrote 21,000. One connection per worker for the batch's
+ * transaction took it to 17,000 (`BENCH_DATABASE_URL=<coordinator> npm run bench:ingest`).
+ * Without Citus the setting is a placeholder PostgreSQL accepts and ignores.
+ */
+const CITUS_ONE_CONNECTION_PER_WORKER = "set local citus.multi_shard_modify_mode = 'sequential'";
 
 /** Rows encoded per turn of the event loop: encoding a whole batch at once held the app up. */
 const ENCODE_SLICE_ROWS = 200;
