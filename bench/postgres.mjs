@@ -32,7 +32,8 @@ export async function startBenchPostgres() {
     // it (a new database would need the extension and the workers registered again).
     await client.query(`drop schema if exists ${name} cascade`);
     await client.query(`create schema ${name}`);
-    url.searchParams.set('options', `-c search_path=${name}`);
+    // Spaces as %20, not URLSearchParams' `+`, which libpq (psql \copy) does not decode.
+    url.search = `?options=${encodeURIComponent(`-c search_path=${name}`)}`;
     drop = `drop schema if exists ${name} cascade`;
     description = `Citus ${await citusVersion(client)} coordinator at ${url.host}, PostgreSQL`;
   } else {
