@@ -184,7 +184,7 @@ function externalRow(span: ReadableSpanLike, redactor: Redactor): ExternalApiCal
   const host = str(a[ATTR_SERVER_ADDRESS]);
   if (host !== undefined) metadata.host = host;
   if (a[ATTR_ANALYTICS_INCOMPLETE] === true) metadata.incomplete = true;
-  copyAttributes(a, metadata, CALL_METADATA_KEYS);
+  copyAttributes(a, metadata, CALL_METADATA_ENTRIES);
   // Every price here is computed locally from the table; no provider we read reports a cost.
   if (a[ATTR_ANALYTICS_COST_USD] !== undefined) metadata.cost_source = 'local';
   const supabase = supabaseService(str(a[ATTR_SERVICE_PEER_NAME]), str(a[ATTR_URL_FULL]));
@@ -361,12 +361,15 @@ function capturedHeaders(a: Attributes, redactor: Redactor): Record<string, unkn
   return headers;
 }
 
+/** {@link CALL_METADATA_KEYS} as pairs, made once rather than for every call's row. */
+const CALL_METADATA_ENTRIES: readonly (readonly [string, string])[] = Object.entries(CALL_METADATA_KEYS);
+
 function copyAttributes(
   a: Attributes,
   into: Record<string, unknown>,
-  names: Readonly<Record<string, string>>,
+  names: readonly (readonly [string, string])[],
 ): void {
-  for (const [attribute, key] of Object.entries(names)) {
+  for (const [attribute, key] of names) {
     const value = a[attribute];
     if (value !== undefined && value !== null) into[key] = value;
   }
