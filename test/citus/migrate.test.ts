@@ -6,8 +6,8 @@ import { apiSpan, authSpan, externalSpan } from '../../dev/spans.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 import { createCitusSchema, describeCitus, type CitusSchema } from '../helpers/citus.js';
+import { LOG_TABLES, rowsPerWorker } from '../helpers/citus-rows.js';
 
-const LOG_TABLES = ['api_access_log', 'authentication_log', 'external_api_call_log'];
 const ROLLUP_TABLES = ['analytics_api_hourly', 'analytics_auth_hourly', 'analytics_external_hourly'];
 const ZEROS = '0'.repeat(32);
 const DAY_MS = 86_400_000;
@@ -31,7 +31,7 @@ function exportAll(exporter: PostgresSpanExporter, spans: ReadableSpanLike[]): P
 }
 
 /** Each table of `tables` in pg_dist_partition: how it is distributed, and with which group. */
-async function distribution(citus: CitusSchema, tables: string[]) {
+async function distribution(citus: CitusSchema, tables: readonly string[]) {
   return citus.query<{ table: string; method: string; column: string; colocation: number }>(
     `select t.name as table, p.partmethod as method, column_to_column_name(p.logicalrelid, p.partkey) as column,
             p.colocationid as colocation
@@ -55,17 +55,6 @@ async function keysAndTriggers(citus: CitusSchema) {
     [LOG_TABLES],
   );
   return { keys, triggers: triggers.map((t) => t.name) };
-}
-
-/** Rows of `table` per worker port, counted on the shards themselves. */
-async function rowsPerWorker(citus: CitusSchema, table: string): Promise<Record<string, number>> {
-  const rows = await citus.query<{ port: number; n: number }>(
-    `select p.nodeport as port, sum(r.result::int)::int as n
-     from run_command_on_shards($1, 'select count(*) from %s') r join pg_dist_shard_placement p using (shardid)
-     group by 1 order by 1`,
-    [`${citus.schema}.${table}`],
-  );
-  return Object.fromEntries(rows.map((r) => [r.port, r.n]));
 }
 
 describeCitus('migrate on a Citus coordinator', () => {
