@@ -23,4 +23,3 @@ describeCitus('the Citus cluster under test', () => {
     expect(row?.schema).toBe(citus.schema);
   });
 });
-

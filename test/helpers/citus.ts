@@ -27,7 +27,10 @@ export interface CitusSchema {
   url: string;
   schema: string;
   /** Runs a query in the schema. */
-  query<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<R[]>;
   /** Drops the schema and everything in it, on every node. */
   drop(): Promise<void>;
 }
