@@ -5,7 +5,7 @@ import { migrate } from '../../admin/migrate.js';
 import { ensurePartitions } from '../../admin/partitions.js';
 import { reprice } from '../../admin/reprice.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
-import { apiSpan, externalSpan } from '../../dev/spans.js';
+import { apiSpan } from '../../dev/spans.js';
 import { createCitusSchema, describeCitus, type CitusSchema } from '../helpers/citus.js';
 import {
   DROP_ROLLUP_TRIGGERS,
@@ -15,7 +15,13 @@ import {
   rowCounts,
   watermarks,
 } from '../helpers/incremental-rollups.js';
-import { expectRollupsMatchRows, exportAll, rollupStream } from '../helpers/rollup-comparisons.js';
+import {
+  expectRollupsMatchRows,
+  exportAll,
+  hourAgo,
+  pricedCallSpans,
+  rollupStream,
+} from '../helpers/rollup-comparisons.js';
 
 const LOG_TABLES = ['api_access_log', 'authentication_log', 'external_api_call_log'];
 
@@ -51,7 +57,6 @@ async function distributeUnlessMigrated(citus: CitusSchema): Promise<void> {
 describeCitus('incremental hourly rollups on Citus (distributed log tables)', () => {
   let citus: CitusSchema;
   let exporter: PostgresSpanExporter;
-  const hourAgo = () => [Math.floor(Date.now() / 1000) - 3600, 0] as [number, number];
 
   beforeAll(async () => {
     citus = await createCitusSchema('rollups');
@@ -160,20 +165,7 @@ describeCitus('incremental hourly rollups on Citus (distributed log tables)', ()
   });
 
   it('follows reprice --apply: old costs out, new costs in', async () => {
-    await exportAll(
-      exporter,
-      Array.from({ length: 20 }, (_, i) =>
-        externalSpan(
-          {
-            'gen_ai.response.model': 'gpt-4o',
-            'gen_ai.usage.input_tokens': 1000 + i,
-            'gen_ai.usage.output_tokens': 100,
-            'analytics.cost.usd': 1,
-          },
-          { startTime: hourAgo() },
-        ),
-      ),
-    );
+    await exportAll(exporter, pricedCallSpans());
     await exporter.forceFlush();
     const summary = await reprice(citus.url, { since: new Date(Date.now() - 4 * 3_600_000), apply: true });
     expect(summary.changed).toBeGreaterThan(20);

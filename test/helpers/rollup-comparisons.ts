@@ -21,6 +21,26 @@ export function exportAll(exporter: PostgresSpanExporter, spans: ReadableSpanLik
   return new Promise((resolve) => exporter.export(spans, () => resolve()));
 }
 
+/** An hour ago, as span start times take it: inside the rollups' recent hours. */
+export function hourAgo(): [number, number] {
+  return [Math.floor(Date.now() / 1000) - 3600, 0];
+}
+
+/** 20 priced GPT-4o calls an hour ago, 1 USD each as recorded: what `reprice --apply` moves. */
+export function pricedCallSpans(): ReadableSpanLike[] {
+  return Array.from({ length: 20 }, (_, i) =>
+    externalSpan(
+      {
+        'gen_ai.response.model': 'gpt-4o',
+        'gen_ai.usage.input_tokens': 1000 + i,
+        'gen_ai.usage.output_tokens': 100,
+        'analytics.cost.usd': 1,
+      },
+      { startTime: hourAgo() },
+    ),
+  );
+}
+
 /** A varied stream over three hours: routes, statuses, latencies, weights, users, models. */
 export function rollupStream(): ReadableSpanLike[] {
   const base = Math.floor(Date.now() / 1000 / HOUR) * HOUR - 2 * HOUR;

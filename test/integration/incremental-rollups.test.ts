@@ -10,7 +10,7 @@ import { ensurePartitions } from '../../admin/partitions.js';
 import { reprice } from '../../admin/reprice.js';
 import { rollUp } from '../../admin/roll-up.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
-import { apiSpan, externalSpan } from '../../dev/spans.js';
+import { apiSpan } from '../../dev/spans.js';
 import {
   DROP_ROLLUP_TRIGGERS,
   lockWaitOf,
@@ -20,7 +20,13 @@ import {
   useIncrementalRollups,
   watermarks,
 } from '../helpers/incremental-rollups.js';
-import { expectRollupsMatchRows, exportAll, rollupStream } from '../helpers/rollup-comparisons.js';
+import {
+  expectRollupsMatchRows,
+  exportAll,
+  hourAgo,
+  pricedCallSpans,
+  rollupStream,
+} from '../helpers/rollup-comparisons.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const run = promisify(execFile);
@@ -29,7 +35,6 @@ const cli = path.join(packageRoot(), 'dist/cli/otel-pg-analytics.js');
 describe('incremental hourly rollups (no triggers)', () => {
   let db: TestDatabase;
   let exporter: PostgresSpanExporter;
-  const hourAgo = () => [Math.floor(Date.now() / 1000) - 3600, 0] as [number, number];
 
   beforeAll(async () => {
     db = await createTestDatabase('incremental_rollups', { writer: true });
@@ -139,20 +144,7 @@ describe('incremental hourly rollups (no triggers)', () => {
   });
 
   it('follows reprice --apply: old costs out, new costs in, rolled up already or not yet', async () => {
-    await exportAll(
-      exporter,
-      Array.from({ length: 20 }, (_, i) =>
-        externalSpan(
-          {
-            'gen_ai.response.model': 'gpt-4o',
-            'gen_ai.usage.input_tokens': 1000 + i,
-            'gen_ai.usage.output_tokens': 100,
-            'analytics.cost.usd': 1,
-          },
-          { startTime: hourAgo() },
-        ),
-      ),
-    );
+    await exportAll(exporter, pricedCallSpans());
     await exporter.forceFlush();
     const [costBefore] = await db.query<{ usd: string }>(
       'select sum(cost_usd)::text as usd from analytics_external_hourly',
