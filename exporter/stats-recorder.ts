@@ -64,7 +64,8 @@ export class StatsRecorder {
         }),
       );
     } catch (error) {
-      if (classifyDatabaseError(error).reason === 'schema_missing') {
+      // Writes overlap (the timer's and shutdown's): only the first to learn it arms the message.
+      if (classifyDatabaseError(error).reason === 'schema_missing' && !this.#tableMissing) {
         this.#tableMissing = true;
         this.#tableMissingUnsaid = true;
         this.sayTableMissing();

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { diag } from '@opentelemetry/api';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { packageRoot } from '../../admin/migrate.js';
 import { PostgresSpanExporter } from '../../exporter/postgres-span-exporter.js';
+import { StatsRecorder } from '../../exporter/stats-recorder.js';
+import { createKysely } from '../../database/create-kysely.js';
 import type { ReadableSpanLike } from '../../src/span-types.js';
 import { captureDiagWarnings } from '../helpers/diag-warnings.js';
 import { apiSpan } from '../../dev/spans.js';
@@ -85,6 +89,40 @@ describe('pipeline stats rows', () => {
       expect(warnings.filter((w) => w.includes('analytics_pipeline_stats does not exist'))).toHaveLength(1);
     } finally {
       stop();
+      await old.drop();
+    }
+  });
+
+  it('says it once when two writes find the table missing at the same time (the timer and shutdown)', async () => {
+    const old = await createTestDatabase('pipeline_stats_overlap', { schema: false });
+    const { warnings, stop } = captureDiagWarnings({ includeInfo: true });
+    const pool = new pg.Pool({ connectionString: old.url, max: 2 });
+    try {
+      await pool.query(readFileSync(path.join(packageRoot(), 'test/fixtures/schema-v1.sql'), 'utf8'));
+      const db = createKysely({ pool });
+      const recorder = new StatsRecorder(
+        { statsIntervalMillis: 0, serviceName: 'overlap' },
+        {
+          database: () => db as unknown as Kysely<unknown>,
+          stats: () => ({
+            queuedRows: 0,
+            spoolBytes: 0,
+            exportedRows: 1,
+            retries: 0,
+            spooledRows: 0,
+            replayedRows: 0,
+            droppedRows: {},
+            rejectedRows: {},
+          }),
+          logger: diag,
+        },
+      );
+      await Promise.all([recorder.record(), recorder.record(true)]);
+      await recorder.record(true);
+      expect(warnings.filter((w) => w.includes('analytics_pipeline_stats does not exist'))).toHaveLength(1);
+    } finally {
+      stop();
+      await pool.end();
       await old.drop();
     }
   });
