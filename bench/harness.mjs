@@ -1,7 +1,7 @@
 // What the benchmarks share: the servers they start, the load they send, what they read off
 // a process.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,9 @@ export async function waitForCount(count, expected, quietMillis = 6000) {
   return last;
 }
 
+/** Apps started so far: numbers each one's profile folder. */
+let appsStarted = 0;
+
 /** Modes between "floor" and "ours" (bench/stages.mjs). */
 export const STAGES = ['hooks', 'processor', 'mapped'];
 
@@ -86,7 +89,12 @@ export const STAGES = ['hooks', 'processor', 'mapped'];
  * @param {string} [app]  the app's script, relative to the package root
  */
 export function startServer(mode, env, app = 'bench/app.mjs') {
-  const args = [];
+  // BENCH_CPU_PROF=<dir>: each app writes V8 CPU profiles into <dir>/<mode>-<n>/ as it exits
+  // (one per thread: the main thread's is the largest; the ESM loader hooks run on another).
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const args = profileDir
+    ? ['--cpu-prof', '--cpu-prof-dir', path.join(profileDir, `${mode}-${++appsStarted}`)]
+    : [];
   if (mode === 'floor') args.push('--import', path.join(ROOT, 'bench/floor.mjs'));
   if (mode === 'stock') args.push('--import', path.join(ROOT, 'bench/stock.mjs'));
   if (mode === 'ours') args.push('--import', 'otel-pg-analytics/register');
@@ -141,16 +149,36 @@ function startProcess(name, args, env) {
 }
 
 /**
- * CPU seconds (user + system) and RSS bytes of a process, from /proc.
+ * CPU seconds (user + system) and RSS bytes of a process, from /proc; `v8Cpu` is the part spent
+ * on V8's own threads (`V8Worker`: parallel scavenges, concurrent marking, background
+ * compilation), which a CPU profile of the main thread does not show.
  * @param {number | undefined} pid
  */
 export function processStats(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  const cpu = cpuOf(`/proc/${pid}/stat`);
+  let v8Cpu = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === 'V8Worker') {
+        v8Cpu += cpuOf(`/proc/${pid}/task/${tid}/stat`);
+      }
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rss = Number(/** @type {RegExpExecArray} */ (/VmRSS:\s+(\d+)/.exec(status))[1]) * 1024;
-  return { cpu, rss };
+  return { cpu, v8Cpu, rss };
+}
+
+/**
+ * User + system CPU seconds from a `/proc/…/stat` file.
+ * @param {string} file
+ */
+function cpuOf(file) {
+  const stat = readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /**

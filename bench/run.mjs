@@ -134,6 +134,7 @@ async function runOne({ scenario, mode, round, stubUrl, sink, databaseUrl, db, a
     mode,
     round,
     cpuMicrosPerRequest: ((after.cpu - before.cpu) * 1e6) / load['2xx'],
+    v8MicrosPerRequest: ((after.v8Cpu - before.v8Cpu) * 1e6) / load['2xx'],
     throughput: load['2xx'] / seconds,
     errors: load.errors + load.non2xx + warm.non2xx + latency.failed,
     p50Ms: latency.p50,
@@ -175,7 +176,7 @@ async function main() {
         });
         runs.push(run);
         process.stderr.write(
-          `round ${round} ${scenario} ${mode}: ${run.cpuMicrosPerRequest.toFixed(1)} µs/req, ${run.throughput.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(2)} ms${run.exported ? `, exported ${run.exported.arrived}/${run.exported.expected}` : ''}\n`,
+          `round ${round} ${scenario} ${mode}: ${run.cpuMicrosPerRequest.toFixed(1)} µs/req (V8 threads ${run.v8MicrosPerRequest?.toFixed(1)}), ${run.throughput.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(2)} ms${run.exported ? `, exported ${run.exported.arrived}/${run.exported.expected}` : ''}\n`,
         );
       }
     }

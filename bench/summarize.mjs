@@ -15,6 +15,8 @@ import { targetsOf } from './scenarios.mjs';
  * @property {string} mode
  * @property {number} round
  * @property {number} cpuMicrosPerRequest
+ * @property {number} [v8MicrosPerRequest]  the part of it on V8's own threads (GC helpers,
+ *   background compilation); absent from results written before it was recorded
  * @property {number} throughput  requests per second, saturated
  * @property {number} errors
  * @property {number} p50Ms
@@ -109,6 +111,7 @@ export function summarize({ machine, settings, runs }) {
         scenario,
         mode,
         cpuMicrosPerRequest: median(mine.map((r) => r.cpuMicrosPerRequest)),
+        v8MicrosPerRequest: median(mine.map((r) => r.v8MicrosPerRequest ?? Number.NaN)),
         throughput: median(mine.map((r) => r.throughput)),
         p50Ms: median(mine.map((r) => r.p50Ms)),
         p99Ms: median(mine.map((r) => r.p99Ms)),
@@ -121,12 +124,13 @@ export function summarize({ machine, settings, runs }) {
   const { rate } = settings;
   const f = (/** @type {number | null} */ v, d = 2) => (v === null ? '–' : v.toFixed(d));
   const lines = [
-    `| scenario | mode | CPU µs/req | req/s (saturated) | p50 ms @${rate}/s | p99 ms @${rate}/s | RSS MiB | recorded |`,
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| scenario | mode | CPU µs/req | of which V8 threads | req/s (saturated) | p50 ms @${rate}/s | p99 ms @${rate}/s | RSS MiB | recorded |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const s of summary) {
+    const v8 = Number.isFinite(s.v8MicrosPerRequest) ? s.v8MicrosPerRequest.toFixed(0) : '–';
     lines.push(
-      `| ${s.scenario} | ${s.mode} | ${s.cpuMicrosPerRequest.toFixed(0)} | ${s.throughput.toFixed(0)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.rssMiB.toFixed(0)} | ${s.recorded} |`,
+      `| ${s.scenario} | ${s.mode} | ${s.cpuMicrosPerRequest.toFixed(0)} | ${v8} | ${s.throughput.toFixed(0)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.rssMiB.toFixed(0)} | ${s.recorded} |`,
     );
   }
   const cpu = (/** @type {Run} */ x, /** @type {Run} */ y) => x.cpuMicrosPerRequest / y.cpuMicrosPerRequest;
