@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU time in 1/100 s
+export const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/<pid>/stat counts CPU time in 1/100 s
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 
 /**
@@ -155,12 +155,12 @@ function startProcess(name, args, env) {
  * @param {number | undefined} pid
  */
 export function processStats(pid) {
-  const cpu = cpuOf(`/proc/${pid}/stat`);
+  const cpu = cpuOf(statOf(`${pid}`));
   let v8Cpu = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === 'V8Worker') {
-        v8Cpu += cpuOf(`/proc/${pid}/task/${tid}/stat`);
+        v8Cpu += cpuOf(statOf(`${pid}/task/${tid}`));
       }
     } catch {
       // The thread ended between the listing and the read.
@@ -172,12 +172,25 @@ export function processStats(pid) {
 }
 
 /**
- * User + system CPU seconds from a `/proc/…/stat` file.
- * @param {string} file
+ * The fields of /proc/<pid>/stat after the command (the state is [0], the parent pid [1],
+ * utime [11], stime [12], cutime [13], cstime [14]); undefined once the process is gone.
+ * @param {number | string} pid  a process, or `<pid>/task/<tid>` for one of its threads
  */
-function cpuOf(file) {
-  const stat = readFileSync(file, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+export function statOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * User + system CPU seconds of a process's (or thread's) stat fields.
+ * @param {string[] | undefined} fields
+ */
+function cpuOf(fields) {
+  if (fields === undefined) throw new Error('the process is gone');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 

@@ -14,23 +14,8 @@
 // between reading the postmaster and listing its children would be counted in neither; so the
 // postmaster is read again after the list, and the total taken again if its cutime/cstime moved.
 // The /proc of the server must be this machine's (a local cluster, not one in another container).
-import { readdirSync, readFileSync } from 'node:fs';
-
-const CLOCK_TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
-
-/**
- * The fields of /proc/<pid>/stat after the command (the state is [0], the parent pid [1],
- * utime [11], stime [12], cutime [13], cstime [14]); undefined once the process is gone.
- * @param {number | string} pid
- */
-function statOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
+import { readdirSync } from 'node:fs';
+import { CLOCK_TICKS, statOf } from './harness.mjs';
 
 /** utime + stime + cutime + cstime, in clock ticks. @param {string[]} fields */
 function ticks(fields) {
